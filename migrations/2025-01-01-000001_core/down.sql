@@ -1,0 +1,11 @@
+DROP TABLE conference_imports;
+DROP TABLE session_delegations;
+DROP TABLE sessions;
+DROP TABLE delegation_members;
+DROP TABLE delegations;
+DROP TABLE conference_organisers;
+DROP TABLE conferences;
+DROP TABLE organisations;
+DROP TABLE country_aliases;
+DROP TABLE countries;
+DROP TABLE organisers;

@@ -1,0 +1,76 @@
+//! Organisers' authentication: passwords (argon2id), access tokens (JWT, RFC 7519 / RFC 8725)
+//! and the bearer-token extractors used by the routes.
+
+pub mod password;
+pub mod token;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{organisers, Caller};
+
+/// The caller of a request, if it sent a valid bearer token; anonymous otherwise.
+///
+/// Errors: 401 when an `Authorization` header is present but invalid (a bad token is never
+/// silently treated as anonymous).
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+/// The authenticated organiser of a write. Errors: 401 with `WWW-Authenticate: Bearer` when
+/// the token is missing or invalid, or the organiser is disabled or deleted.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub Caller);
+
+async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let invalid = || ApiError::Unauthorized("the bearer token is invalid or expired".to_string());
+    let value = value.to_str().map_err(|_| invalid())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(invalid());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let claims = state.tokens.verify(token.trim()).map_err(|_| invalid())?;
+    let mut conn = state.conn().await?;
+    let organiser = organisers::find_active(&mut conn, claims.sub)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(Some(Caller {
+        id: organiser.id,
+        is_admin: organiser.is_admin,
+    }))
+}
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { caller_of(req).await.map(MaybeCaller) })
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            caller_of(req)
+                .await?
+                .map(Authenticated)
+                .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_string()))
+        })
+    }
+}

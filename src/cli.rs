@@ -1,0 +1,338 @@
+//! The `plenary` command line: `serve [--demo]`, `migrate`, `organiser add`, `import FILE...`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::password;
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use crate::db::embedded::EmbeddedPostgres;
+use crate::db::{self, PoolSettings};
+use crate::import::{self, Outcome};
+use crate::startup::Application;
+use crate::store::organisers;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "plenary",
+    version,
+    about = "Conference and delegation management API"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API (address from BIND_ADDR, database from DATABASE_URL or the embedded one).
+    Serve {
+        /// Also import the conferences in data/ and create a demo organiser.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage organiser accounts.
+    Organiser {
+        /// The organiser command.
+        #[command(subcommand)]
+        command: OrganiserCommand,
+    },
+    /// Load conference documents (JSON), each file all or nothing.
+    Import {
+        /// The files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `plenary organiser ...`.
+#[derive(Debug, Subcommand)]
+pub enum OrganiserCommand {
+    /// Create an organiser; the password is read from stdin (one trailing newline stripped).
+    Add {
+        /// Email (unique regardless of letter case).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Make the organiser an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// The database in use: `DATABASE_URL`, or the embedded cluster (stopped on [`Self::close`]
+/// if this process started it).
+pub struct Database {
+    /// Connection string.
+    pub url: String,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Opens `DATABASE_URL`, or starts (or reuses) the embedded cluster under `data_dir`.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                embedded: None,
+            });
+        }
+        let dir = settings.data_dir.clone();
+        tracing::info!(data_dir = %dir.display(), "DATABASE_URL not set: using the embedded PostgreSQL");
+        let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
+            .await
+            .context("starting the embedded PostgreSQL")??;
+        Ok(Self {
+            url: pg.connection_string("plenary"),
+            embedded: Some(pg),
+        })
+    }
+
+    /// True when this is the embedded cluster.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Stops the embedded cluster if this process started it.
+    pub async fn close(self) {
+        if let Some(mut pg) = self.embedded {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = pg.stop() {
+                    tracing::warn!(error = %e, "stopping the embedded PostgreSQL");
+                }
+            })
+            .await;
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let database = Database::open(&settings).await?;
+    let result = dispatch(cli.command, &settings, &database).await;
+    database.close().await;
+    result
+}
+
+async fn dispatch(
+    command: Command,
+    settings: &Settings,
+    database: &Database,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            db::migrate(&database.url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Organiser {
+            command: OrganiserCommand::Add { email, name, admin },
+        } => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading the password from stdin")?;
+            let secret = SecretString::from(strip_one_newline(&input).to_string());
+            add_organiser(&database.url, &email, &name, admin, secret).await
+        }
+        Command::Import { files } => {
+            db::migrate(&database.url).await?;
+            import_files(&database.url, &files, None).await
+        }
+        Command::Serve { demo } => serve(settings, database, demo).await,
+    }
+}
+
+/// Strips one trailing `\n` (or `\r\n`) from a password read from stdin.
+pub fn strip_one_newline(s: &str) -> &str {
+    s.strip_suffix("\r\n")
+        .or_else(|| s.strip_suffix('\n'))
+        .unwrap_or(s)
+}
+
+async fn add_organiser(
+    url: &str,
+    email: &str,
+    name: &str,
+    admin: bool,
+    secret: SecretString,
+) -> anyhow::Result<()> {
+    password::check_strength(&secret).map_err(|e| anyhow::anyhow!(e))?;
+    let email = email.trim();
+    let name = name.trim();
+    let valid_email = email
+        .split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
+    if !valid_email {
+        anyhow::bail!("--email must be an email address");
+    }
+    if name.is_empty() || name.chars().count() > 300 {
+        anyhow::bail!("--name must be 1 to 300 characters");
+    }
+    db::migrate(url).await?;
+    let hash = password::hash_blocking(secret).await?;
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    match organisers::create(&mut conn, email, name, &hash, admin).await {
+        Ok(o) => {
+            println!(
+                "organiser {} created ({}{})",
+                o.id,
+                o.email,
+                if o.is_admin { ", admin" } else { "" }
+            );
+            Ok(())
+        }
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => anyhow::bail!("an organiser with email {email} already exists"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn import_files(
+    url: &str,
+    files: &[PathBuf],
+    owner: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    let countries = db::load_country_index(&mut conn).await?;
+    let mut failed = 0;
+    for file in files {
+        match import::import_file(&mut conn, &countries, file, owner).await {
+            Ok(Outcome::Created { id, delegations }) => {
+                println!(
+                    "{}: created conference {id} with {delegations} delegations",
+                    file.display()
+                )
+            }
+            Ok(Outcome::Updated { id, delegations }) => {
+                println!(
+                    "{}: updated conference {id} ({delegations} delegations)",
+                    file.display()
+                )
+            }
+            Ok(Outcome::Unchanged { id }) => {
+                println!("{}: conference {id} unchanged", file.display())
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e:#}", file.display());
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} files failed to import", files.len());
+    }
+    Ok(())
+}
+
+/// The JWT secret: `PLENARY_JWT_SECRET`, or for `--demo` on the embedded database one
+/// generated once and kept in the data folder.
+fn jwt_secret(
+    settings: &Settings,
+    database: &Database,
+    demo: bool,
+) -> anyhow::Result<SecretString> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.clone());
+    }
+    if !(demo && database.is_embedded()) {
+        anyhow::bail!(
+            "PLENARY_JWT_SECRET is not set: set it to a random string of at least 32 bytes \
+             (e.g. `openssl rand -hex 32`); only `serve --demo` on the embedded database generates one"
+        );
+    }
+    let path = settings.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(SecretString::from(existing.trim().to_string()));
+        }
+    }
+    let secret = random_hex(32);
+    write_private(&path, &secret)?;
+    Ok(SecretString::from(secret))
+}
+
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// The demo organiser's email.
+pub const DEMO_EMAIL: &str = "demo@plenary.example";
+
+async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::Result<()> {
+    let secret = jwt_secret(settings, database, demo)?;
+    let tokens =
+        TokenKeys::new(secret.expose_secret().as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
+    db::migrate(&database.url).await?;
+    if demo {
+        let password = random_hex(12);
+        let hash = password::hash_blocking(SecretString::from(password.clone())).await?;
+        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+        let organiser = match organisers::reset_password(&mut conn, DEMO_EMAIL, &hash).await? {
+            Some(o) => o,
+            None => {
+                organisers::create(&mut conn, DEMO_EMAIL, "Demo organiser", &hash, true).await?
+            }
+        };
+        drop(conn);
+        let files = import::documents_in(&settings.demo_data)?;
+        import_files(&database.url, &files, Some(organiser.id)).await?;
+        println!("demo organiser: email {DEMO_EMAIL} password {password}");
+    }
+    let app = Application::build(
+        &database.url,
+        &settings.bind_addr,
+        tokens,
+        PoolSettings {
+            max_size: settings.pool_size,
+            timeout: settings.db_timeout,
+        },
+        settings.workers,
+    )
+    .await?;
+    println!(
+        "plenary listening on http://{}",
+        display_addr(&settings.bind_addr, app.port())
+    );
+    app.run().await?;
+    Ok(())
+}
+
+fn display_addr(bind: &str, port: u16) -> String {
+    match bind.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => format!("{bind}:{port}"),
+    }
+}

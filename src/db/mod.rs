@@ -1,0 +1,190 @@
+//! Database access: the connection pool, migrations, reference data and the embedded cluster.
+//!
+//! Every query lives in [`crate::store`]; this module only provides connections.
+
+pub mod embedded;
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::domain::country::{iso_countries, CountryIndex};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Advisory lock key that serialises migrations of several processes on one database.
+const MIGRATION_LOCK: i64 = 0x706c_656e_6172_79;
+
+/// A pool of async PostgreSQL connections.
+pub type DbPool = Pool<AsyncPgConnection>;
+/// One pooled connection.
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// Pool settings: size and how long a request may wait (bounded, so a database outage is a
+/// quick 503 rather than a long hang).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Maximum number of connections.
+    pub max_size: usize,
+    /// Longest wait for a free connection or a new one.
+    pub timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Builds the pool for `url` (a `postgres://` URL or a libpq `key=value` string). Connections
+/// are made lazily.
+pub fn build_pool(url: &str, settings: &PoolSettings) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Pool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.timeout))
+        .create_timeout(Some(settings.timeout))
+        .recycle_timeout(Some(settings.timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("building the database pool")
+}
+
+/// Applies pending migrations and synchronises the ISO 3166-1 reference data, holding an
+/// advisory lock so that several processes starting together migrate once.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let url_owned = url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(
+                &url_owned,
+            )
+            .context("connecting to the database to migrate")?;
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")),
+            &mut conn,
+        )
+        .context("taking the migration lock")?;
+        let result = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"));
+        let _ = diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")),
+            &mut conn,
+        );
+        result
+    })
+    .await
+    .context("migration task")??;
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .context("connecting to the database")?;
+    sync_countries(&mut conn).await
+}
+
+/// Reverts every migration (used by the test that checks each `down.sql`).
+pub async fn revert_all(url: &str) -> anyhow::Result<()> {
+    let url_owned = url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(
+                &url_owned,
+            )?;
+        conn.revert_all_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("reverting migrations: {e}"))?;
+        Ok(())
+    })
+    .await??;
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = schema::countries)]
+struct NewCountry<'a> {
+    code: &'a str,
+    alpha3: &'a str,
+    numeric: &'a str,
+    name: &'a str,
+    official_name: &'a str,
+    region: Option<&'a str>,
+    subregion: Option<&'a str>,
+}
+
+/// Upserts every ISO 3166-1 entry of the `keshvar` crate and its aliases, in one transaction.
+pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    use schema::{countries as c, country_aliases as a};
+    let records = iso_countries();
+    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
+        let rows: Vec<NewCountry<'_>> = records
+            .iter()
+            .map(|r| NewCountry {
+                code: &r.code,
+                alpha3: &r.alpha3,
+                numeric: &r.numeric,
+                name: &r.name,
+                official_name: &r.official_name,
+                region: r.region.as_deref(),
+                subregion: r.subregion.as_deref(),
+            })
+            .collect();
+        diesel::insert_into(c::table)
+            .values(&rows)
+            .on_conflict(c::code)
+            .do_update()
+            .set((
+                c::alpha3.eq(excluded(c::alpha3)),
+                c::numeric.eq(excluded(c::numeric)),
+                c::name.eq(excluded(c::name)),
+                c::official_name.eq(excluded(c::official_name)),
+                c::region.eq(excluded(c::region)),
+                c::subregion.eq(excluded(c::subregion)),
+            ))
+            .execute(conn)
+            .await?;
+        let aliases: Vec<(String, String)> = records
+            .iter()
+            .flat_map(|r| r.aliases.iter().map(|al| (al.clone(), r.code.clone())))
+            .collect();
+        let values: Vec<_> = aliases
+            .iter()
+            .map(|(alias, code)| (a::alias.eq(alias), a::code.eq(code)))
+            .collect();
+        diesel::insert_into(a::table)
+            .values(&values)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+    .context("synchronising ISO 3166-1 countries")
+}
+
+/// Loads the country index (every accepted input form to alpha-2) from the database.
+pub async fn load_country_index(conn: &mut AsyncPgConnection) -> anyhow::Result<CountryIndex> {
+    use schema::{countries as c, country_aliases as a};
+    let rows: Vec<(String, String, String)> = c::table
+        .select((c::code, c::alpha3, c::name))
+        .load(conn)
+        .await
+        .context("loading countries")?;
+    let aliases: Vec<(String, String)> = a::table
+        .select((a::alias, a::code))
+        .load(conn)
+        .await
+        .context("loading country aliases")?;
+    Ok(CountryIndex::new(rows, aliases))
+}

@@ -1,0 +1,164 @@
+//! Diesel table definitions, matching `migrations/` (kept by hand; a test compares them with
+//! the migrated database through the queries that use every column).
+
+diesel::table! {
+    organisers (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        disabled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    countries (code) {
+        code -> Text,
+        alpha3 -> Text,
+        numeric -> Text,
+        name -> Text,
+        official_name -> Text,
+        region -> Nullable<Text>,
+        subregion -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    country_aliases (alias) {
+        alias -> Text,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> Uuid,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        kind -> Text,
+        country -> Nullable<Text>,
+        website -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conferences (id) {
+        id -> Uuid,
+        title -> Text,
+        theme -> Nullable<Text>,
+        status -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        time_zone -> Text,
+        venue_name -> Nullable<Text>,
+        venue_city -> Text,
+        venue_region -> Nullable<Text>,
+        venue_country -> Text,
+        host_country -> Nullable<Text>,
+        host_organisation_id -> Nullable<Uuid>,
+        source_url -> Nullable<Text>,
+        participants_public -> Bool,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conference_organisers (conference_id, organiser_id) {
+        conference_id -> Uuid,
+        organiser_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    delegations (id) {
+        id -> Uuid,
+        conference_id -> Uuid,
+        country -> Nullable<Text>,
+        organisation_id -> Nullable<Uuid>,
+        authority -> Nullable<Text>,
+        role -> Text,
+        status -> Text,
+        head_name -> Nullable<Text>,
+        head_title -> Nullable<Text>,
+        size -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    delegation_members (id) {
+        id -> Uuid,
+        delegation_id -> Uuid,
+        full_name -> Text,
+        title -> Nullable<Text>,
+        position -> Nullable<Text>,
+        is_head -> Bool,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        conference_id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        room -> Nullable<Text>,
+        chair -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    session_delegations (session_id, delegation_id) {
+        session_id -> Uuid,
+        delegation_id -> Uuid,
+        conference_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    conference_imports (conference_id) {
+        conference_id -> Uuid,
+        digest -> Text,
+        source -> Text,
+        imported_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(country_aliases -> countries (code));
+diesel::joinable!(conference_organisers -> conferences (conference_id));
+diesel::joinable!(conference_organisers -> organisers (organiser_id));
+diesel::joinable!(delegations -> conferences (conference_id));
+diesel::joinable!(delegation_members -> delegations (delegation_id));
+diesel::joinable!(sessions -> conferences (conference_id));
+diesel::joinable!(session_delegations -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisers,
+    countries,
+    country_aliases,
+    organisations,
+    conferences,
+    conference_organisers,
+    delegations,
+    delegation_members,
+    sessions,
+    session_delegations,
+    conference_imports,
+);

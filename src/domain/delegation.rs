@@ -1,0 +1,283 @@
+//! Delegations (a country's or an organisation's participation in a conference) and their
+//! members.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::country::CountryIndex;
+use super::input::{join, Errors, Field, Obj};
+use super::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
+use crate::error::ApiError;
+
+/// The most items a batch `POST` may carry.
+pub const MAX_BATCH: usize = 200;
+/// The largest delegation size accepted.
+pub const MAX_SIZE: i64 = 100_000;
+
+/// The head of a delegation as stated by the organiser.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Head {
+    /// Full name (required when a head is given).
+    pub name: String,
+    /// Title or rank, if any.
+    pub title: Option<String>,
+}
+
+/// A delegation as returned by the API.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Delegation {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The conference.
+    pub conference_id: Uuid,
+    /// Alpha-2 of the state, or null for an organisation's delegation.
+    pub country: Option<String>,
+    /// The organisation, or null for a state's delegation.
+    pub organisation_id: Option<Uuid>,
+    /// The sending authority (e.g. a ministry), if stated.
+    pub authority: Option<String>,
+    /// `host`, `member`, `observer` or `guest`.
+    pub role: String,
+    /// `invited` .. `withdrawn`.
+    pub status: String,
+    /// Head of delegation.
+    pub head: Option<Head>,
+    /// Number of delegates as stated, or null when unknown.
+    pub size: Option<i32>,
+    /// RFC 3339.
+    pub created_at: DateTime<Utc>,
+    /// RFC 3339.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields a delegation `POST` or `PATCH` sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DelegationChanges {
+    /// Country (alpha-2) or null.
+    pub country: Option<Option<String>>,
+    /// Organisation or null.
+    pub organisation_id: Option<Option<Uuid>>,
+    /// Authority or null.
+    pub authority: Option<Option<String>>,
+    /// Role.
+    pub role: Option<&'static str>,
+    /// Status.
+    pub status: Option<&'static str>,
+    /// Head or null.
+    pub head: Option<Option<Head>>,
+    /// Size or null.
+    pub size: Option<Option<i32>>,
+}
+
+fn parse_head(o: &mut Obj<'_>, errors: &mut Errors) -> Field<Head> {
+    let path = o.path("head");
+    match o.raw("head") {
+        Field::Value(v) => {
+            let Some(mut ho) = Obj::new(v, &path, errors) else {
+                return Field::Invalid;
+            };
+            let name = ho.string("name", 1, 300, errors);
+            let title = ho.text("title", 300, errors).value();
+            let name = ho.required("name", name, errors);
+            ho.finish(errors);
+            match name {
+                Some(name) => Field::Value(Head { name, title }),
+                None => Field::Invalid,
+            }
+        }
+        Field::Absent => Field::Absent,
+        Field::Null => Field::Null,
+        Field::Invalid => Field::Invalid,
+    }
+}
+
+/// Reads one delegation object at `prefix` (`""` or `items[3]`). On create, exactly one of
+/// `country` and `organisation_id` must be given.
+pub fn parse_delegation(
+    body: &Value,
+    prefix: &str,
+    countries: &CountryIndex,
+    mode: Mode,
+    errors: &mut Errors,
+) -> DelegationChanges {
+    let Some(mut o) = Obj::new(body, prefix, errors) else {
+        return DelegationChanges::default();
+    };
+    let country = o.country("country", countries, errors);
+    let organisation_id = o.uuid("organisation_id", errors);
+    let authority = o.text("authority", 300, errors);
+    let role = o.one_of("role", DELEGATION_ROLES, errors);
+    let status = o.one_of("status", DELEGATION_STATUSES, errors);
+    let head = parse_head(&mut o, errors);
+    let size = o.integer("size", 0, MAX_SIZE, errors);
+    let changes = match mode {
+        Mode::Create => {
+            let given = |f: &Field<_>| matches!(f, Field::Value(_) | Field::Invalid);
+            let given_org = matches!(organisation_id, Field::Value(_) | Field::Invalid);
+            match (given(&country), given_org) {
+                (true, true) => errors.push(
+                    o.path("organisation_id"),
+                    "give either country or organisation_id, not both",
+                ),
+                (false, false) => errors.push(
+                    o.path("country"),
+                    "one of country and organisation_id is required",
+                ),
+                _ => {}
+            }
+            DelegationChanges {
+                country: Some(country.value()),
+                organisation_id: Some(organisation_id.value()),
+                authority: Some(authority.value()),
+                role: Some(o.not_null("role", role, errors).unwrap_or("member")),
+                status: Some(o.not_null("status", status, errors).unwrap_or("registered")),
+                head: Some(head.value()),
+                size: Some(size.value()),
+            }
+        }
+        Mode::Patch => DelegationChanges {
+            country: country.patch(),
+            organisation_id: organisation_id.patch(),
+            authority: authority.patch(),
+            role: o.not_null("role", role, errors),
+            status: o.not_null("status", status, errors),
+            head: head.patch(),
+            size: size.patch(),
+        },
+    };
+    o.finish(errors);
+    changes
+}
+
+/// A delegation `POST` body: one delegation, or `{"items": [...]}` (1..200) for a batch.
+#[derive(Debug)]
+pub enum DelegationPost {
+    /// One delegation.
+    Single(DelegationChanges),
+    /// A batch, stored all or nothing.
+    Batch(Vec<DelegationChanges>),
+}
+
+/// Reads a delegation `POST` body. Errors: 422 naming every invalid field; batch fields are
+/// named with their 0-based index (`items[3].country`).
+pub fn parse_delegation_post(
+    body: &Value,
+    countries: &CountryIndex,
+) -> Result<DelegationPost, ApiError> {
+    let mut errors = Errors::new();
+    if let Some(items) = body.as_object().and_then(|m| m.get("items")) {
+        if let Some(map) = body.as_object() {
+            for key in map.keys().filter(|k| *k != "items") {
+                errors.push(key.clone(), "unknown field");
+            }
+        }
+        let Some(list) = items.as_array() else {
+            errors.push("items", "must be an array");
+            return errors.finish(DelegationPost::Batch(Vec::new()));
+        };
+        if list.is_empty() || list.len() > MAX_BATCH {
+            errors.push("items", format!("must have 1 to {MAX_BATCH} items"));
+            return errors.finish(DelegationPost::Batch(Vec::new()));
+        }
+        let parsed: Vec<DelegationChanges> = list
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                parse_delegation(
+                    item,
+                    &join("", &format!("items[{i}]")),
+                    countries,
+                    Mode::Create,
+                    &mut errors,
+                )
+            })
+            .collect();
+        // Duplicates inside the batch are refused before the database sees them.
+        for (i, a) in parsed.iter().enumerate() {
+            let dup = parsed[..i].iter().position(|b| {
+                (a.country.clone().flatten().is_some() && a.country == b.country)
+                    || (a.organisation_id.flatten().is_some()
+                        && a.organisation_id == b.organisation_id)
+            });
+            if let Some(j) = dup {
+                let field = if a.country.clone().flatten().is_some() {
+                    "country"
+                } else {
+                    "organisation_id"
+                };
+                errors.push(
+                    format!("items[{i}].{field}"),
+                    format!("duplicates items[{j}]"),
+                );
+            }
+        }
+        return errors.finish(DelegationPost::Batch(parsed));
+    }
+    let one = parse_delegation(body, "", countries, Mode::Create, &mut errors);
+    errors.finish(DelegationPost::Single(one))
+}
+
+/// A member of a delegation. Visible to the conference's organisers only.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Member {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Full name.
+    pub full_name: String,
+    /// Title (`"H.E."`, `"Dr"`), if any.
+    pub title: Option<String>,
+    /// Position (`"Director-General"`), if any.
+    pub position: Option<String>,
+    /// Whether this member heads the delegation (at most one does).
+    pub is_head: bool,
+    /// Email address, if known.
+    pub email: Option<String>,
+}
+
+/// The fields a member `POST` or `PATCH` sets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberChanges {
+    /// Full name.
+    pub full_name: Option<String>,
+    /// Title or null.
+    pub title: Option<Option<String>>,
+    /// Position or null.
+    pub position: Option<Option<String>>,
+    /// Head of delegation.
+    pub is_head: Option<bool>,
+    /// Email or null.
+    pub email: Option<Option<String>>,
+}
+
+/// Reads a member body. Errors: 422 listing every invalid or unknown field.
+pub fn parse_member(body: &Value, mode: Mode) -> Result<MemberChanges, ApiError> {
+    let mut errors = Errors::new();
+    let Some(mut o) = Obj::new(body, "", &mut errors) else {
+        return errors.finish(MemberChanges::default());
+    };
+    let full_name = o.string("full_name", 1, 300, &mut errors);
+    let title = o.text("title", 300, &mut errors);
+    let position = o.text("position", 300, &mut errors);
+    let is_head = o.boolean("is_head", &mut errors);
+    let email = o.email("email", &mut errors);
+    let changes = match mode {
+        Mode::Create => MemberChanges {
+            full_name: o.required("full_name", full_name, &mut errors),
+            title: Some(title.value()),
+            position: Some(position.value()),
+            is_head: Some(o.not_null("is_head", is_head, &mut errors).unwrap_or(false)),
+            email: Some(email.value()),
+        },
+        Mode::Patch => MemberChanges {
+            full_name: o.not_null("full_name", full_name, &mut errors),
+            title: title.patch(),
+            position: position.patch(),
+            is_head: o.not_null("is_head", is_head, &mut errors),
+            email: email.patch(),
+        },
+    };
+    o.finish(&mut errors);
+    errors.finish(changes)
+}

@@ -1,0 +1,525 @@
+//! Strict parsing of JSON request bodies and query strings into validated values.
+//!
+//! Bodies are parsed as [`serde_json::Value`] first (malformed JSON: 400), then read field by
+//! field through [`Obj`], which trims strings, checks types, lengths and enums, refuses unknown
+//! fields, and collects *every* problem into one [`Errors`] list so that a 422 names all invalid
+//! fields at once (API.md, "Request bodies are strict").
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::domain::country::CountryIndex;
+use crate::error::{ApiError, FieldError};
+
+/// The largest request body accepted, in bytes (1 MiB; larger is 413).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Checks the content type and parses a JSON body.
+///
+/// Errors: 415 when the body is not `application/json` (or `application/*+json`), 400 when it
+/// is not well-formed JSON.
+pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
+}
+
+/// A list of field errors being collected while a request is read.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Records that `field` is invalid for `message`.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Ok(value)` when no error was recorded, else a 422 with every error.
+    pub fn finish<T>(self, value: T) -> Result<T, ApiError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+    /// Moves the recorded errors into a 422, or `Ok(())` when there are none.
+    pub fn check(self) -> Result<(), ApiError> {
+        self.finish(())
+    }
+}
+
+/// The state of one optional field of a body: missing, explicit `null`, a valid value, or
+/// invalid (the error is already recorded).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field<T> {
+    /// The field is not in the body.
+    Absent,
+    /// The field is `null`.
+    Null,
+    /// The field holds a valid value.
+    Value(T),
+    /// The field was invalid; an error was recorded.
+    Invalid,
+}
+
+impl<T> Field<T> {
+    /// For nullable fields: `None` when absent, `Some(None)` when null, `Some(Some(v))`.
+    /// `Invalid` is `None` (the error is already recorded).
+    pub fn patch(self) -> Option<Option<T>> {
+        match self {
+            Field::Absent | Field::Invalid => None,
+            Field::Null => Some(None),
+            Field::Value(v) => Some(Some(v)),
+        }
+    }
+    /// The value, if valid and present.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(v) => Field::Value(f(v)),
+            Field::Invalid => Field::Invalid,
+        }
+    }
+}
+
+/// Reads the fields of one JSON object, recording errors under a path prefix.
+pub struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    prefix: String,
+    known: Vec<&'static str>,
+}
+
+/// Joins a prefix and a field name into a path (`items[2]` + `country` = `items[2].country`).
+pub fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Human name of a JSON value's type, for messages.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<'a> Obj<'a> {
+    /// Starts reading `value` as an object; records an error and returns `None` otherwise.
+    /// `prefix` is the path of the object itself (`""` for the body).
+    pub fn new(value: &'a Value, prefix: &str, errors: &mut Errors) -> Option<Self> {
+        match value {
+            Value::Object(map) => Some(Self {
+                map,
+                prefix: prefix.to_string(),
+                known: Vec::new(),
+            }),
+            other => {
+                let field = if prefix.is_empty() { "body" } else { prefix };
+                errors.push(
+                    field,
+                    format!("must be a JSON object, not {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The path of field `name` in this object.
+    pub fn path(&self, name: &str) -> String {
+        join(&self.prefix, name)
+    }
+
+    /// True when the object has the key `name` (even as null).
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// The raw value of `name`, registering it as a known field.
+    pub fn raw(&mut self, name: &'static str) -> Field<&'a Value> {
+        self.known.push(name);
+        match self.map.get(name) {
+            None => Field::Absent,
+            Some(Value::Null) => Field::Null,
+            Some(v) => Field::Value(v),
+        }
+    }
+
+    fn typed<T>(
+        &mut self,
+        name: &'static str,
+        errors: &mut Errors,
+        parse: impl FnOnce(&'a Value) -> Result<T, String>,
+    ) -> Field<T> {
+        match self.raw(name) {
+            Field::Value(v) => match parse(v) {
+                Ok(t) => Field::Value(t),
+                Err(message) => {
+                    errors.push(self.path(name), message);
+                    Field::Invalid
+                }
+            },
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Invalid => Field::Invalid,
+        }
+    }
+
+    /// A string, trimmed, of `min..=max` characters after trimming.
+    pub fn string(
+        &mut self,
+        name: &'static str,
+        min: usize,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Field<String> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => {
+                let t = s.trim();
+                let n = t.chars().count();
+                if n < min || n > max {
+                    if min > 0 && n == 0 {
+                        Err("must not be empty".to_string())
+                    } else {
+                        Err(format!("must be {min} to {max} characters"))
+                    }
+                } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                    Err("must not contain control characters".to_string())
+                } else {
+                    Ok(t.to_string())
+                }
+            }
+            other => Err(format!("must be a string, not {}", type_name(other))),
+        })
+    }
+
+    /// A nullable free-text string: empty after trimming counts as null.
+    pub fn text(&mut self, name: &'static str, max: usize, errors: &mut Errors) -> Field<String> {
+        match self.string(name, 0, max, errors) {
+            Field::Value(s) if s.is_empty() => Field::Null,
+            other => other,
+        }
+    }
+
+    /// One of `allowed`.
+    pub fn one_of(
+        &mut self,
+        name: &'static str,
+        allowed: &[&'static str],
+        errors: &mut Errors,
+    ) -> Field<&'static str> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => allowed
+                .iter()
+                .find(|a| **a == s.trim())
+                .copied()
+                .ok_or_else(|| format!("must be one of: {}", allowed.join(", "))),
+            other => Err(format!("must be a string, not {}", type_name(other))),
+        })
+    }
+
+    /// A calendar date `YYYY-MM-DD`.
+    pub fn date(&mut self, name: &'static str, errors: &mut Errors) -> Field<NaiveDate> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => parse_date(s.trim()),
+            other => Err(format!("must be a date string, not {}", type_name(other))),
+        })
+    }
+
+    /// A UUID.
+    pub fn uuid(&mut self, name: &'static str, errors: &mut Errors) -> Field<Uuid> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => Uuid::parse_str(s.trim()).map_err(|_| "must be a UUID".to_string()),
+            other => Err(format!("must be a UUID string, not {}", type_name(other))),
+        })
+    }
+
+    /// A boolean.
+    pub fn boolean(&mut self, name: &'static str, errors: &mut Errors) -> Field<bool> {
+        self.typed(name, errors, |v| match v {
+            Value::Bool(b) => Ok(*b),
+            other => Err(format!("must be a boolean, not {}", type_name(other))),
+        })
+    }
+
+    /// An integer in `min..=max`.
+    pub fn integer(
+        &mut self,
+        name: &'static str,
+        min: i64,
+        max: i64,
+        errors: &mut Errors,
+    ) -> Field<i32> {
+        self.typed(name, errors, |v| match v.as_i64() {
+            Some(n) if n >= min && n <= max => {
+                i32::try_from(n).map_err(|_| "is out of range".to_string())
+            }
+            Some(_) => Err(format!("must be an integer from {min} to {max}")),
+            None => Err(format!("must be an integer, not {}", type_name(v))),
+        })
+    }
+
+    /// A country as alpha-2, alpha-3 or an English name or alias, normalised to alpha-2.
+    pub fn country(
+        &mut self,
+        name: &'static str,
+        countries: &CountryIndex,
+        errors: &mut Errors,
+    ) -> Field<String> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => countries
+                .resolve(s)
+                .map(str::to_string)
+                .ok_or_else(|| format!("unknown country: {:?}", s.trim())),
+            other => Err(format!(
+                "must be a country code or name, not {}",
+                type_name(other)
+            )),
+        })
+    }
+
+    /// An IANA time zone name (`Asia/Shanghai`).
+    pub fn time_zone(&mut self, name: &'static str, errors: &mut Errors) -> Field<chrono_tz::Tz> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => s
+                .trim()
+                .parse::<chrono_tz::Tz>()
+                .map_err(|_| "must be an IANA time zone such as Asia/Shanghai".to_string()),
+            other => Err(format!(
+                "must be a time zone string, not {}",
+                type_name(other)
+            )),
+        })
+    }
+
+    /// An absolute `http` or `https` URL of at most `max` characters.
+    pub fn url(&mut self, name: &'static str, max: usize, errors: &mut Errors) -> Field<String> {
+        match self.string(name, 0, max, errors) {
+            Field::Value(s) if s.is_empty() => Field::Null,
+            Field::Value(s) => {
+                let lower = s.to_ascii_lowercase();
+                let rest = lower
+                    .strip_prefix("https://")
+                    .or_else(|| lower.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !s.contains(char::is_whitespace) => {
+                        Field::Value(s)
+                    }
+                    _ => {
+                        errors.push(self.path(name), "must be an http or https URL");
+                        Field::Invalid
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// An email address (a simple syntactic check: one `@`, something on both sides).
+    pub fn email(&mut self, name: &'static str, errors: &mut Errors) -> Field<String> {
+        match self.string(name, 3, 320, errors) {
+            Field::Value(s) => {
+                let ok = s.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty()
+                        && !domain.is_empty()
+                        && !domain.contains('@')
+                        && !s.contains(char::is_whitespace)
+                });
+                if ok {
+                    Field::Value(s)
+                } else {
+                    errors.push(self.path(name), "must be an email address");
+                    Field::Invalid
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A list of UUIDs (at most `max`), without duplicates.
+    pub fn uuid_list(
+        &mut self,
+        name: &'static str,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Field<Vec<Uuid>> {
+        self.typed(name, errors, |v| match v {
+            Value::Array(items) if items.len() > max => {
+                Err(format!("must have at most {max} items"))
+            }
+            Value::Array(items) => {
+                let mut out: Vec<Uuid> = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let id = item
+                        .as_str()
+                        .and_then(|s| Uuid::parse_str(s.trim()).ok())
+                        .ok_or_else(|| format!("item {i} must be a UUID"))?;
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+                Ok(out)
+            }
+            other => Err(format!("must be an array, not {}", type_name(other))),
+        })
+    }
+
+    /// Records a "required" error when `field` is absent or null; returns the value if valid.
+    pub fn required<T>(&self, name: &str, field: Field<T>, errors: &mut Errors) -> Option<T> {
+        match field {
+            Field::Value(v) => Some(v),
+            Field::Absent | Field::Null => {
+                errors.push(self.path(name), "is required");
+                None
+            }
+            Field::Invalid => None,
+        }
+    }
+
+    /// For PATCH of a non-nullable field: `Some(v)` when given, `None` when absent; an explicit
+    /// null records an error.
+    pub fn not_null<T>(&self, name: &str, field: Field<T>, errors: &mut Errors) -> Option<T> {
+        match field {
+            Field::Value(v) => Some(v),
+            Field::Null => {
+                errors.push(self.path(name), "must not be null");
+                None
+            }
+            Field::Absent | Field::Invalid => None,
+        }
+    }
+
+    /// Refuses every field that was not read: unknown fields can never be set by a client.
+    pub fn finish(self, errors: &mut Errors) {
+        let mut unknown: Vec<&String> = self
+            .map
+            .keys()
+            .filter(|k| !self.known.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for key in unknown {
+            errors.push(join(&self.prefix, key), "unknown field");
+        }
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    if s.len() != 10 {
+        return Err("must be a date YYYY-MM-DD".to_string());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD".to_string())
+}
+
+/// The query string of a request as ordered key/value pairs.
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Parses the query string; a malformed one is a 400.
+    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+        Ok(Self { pairs })
+    }
+
+    /// The trimmed value of parameter `name`, if given and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A date parameter.
+    pub fn date(&self, name: &str, errors: &mut Errors) -> Option<NaiveDate> {
+        let raw = self.get(name)?;
+        match parse_date(raw) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                errors.push(name, m);
+                None
+            }
+        }
+    }
+
+    /// An enum parameter.
+    pub fn one_of(
+        &self,
+        name: &str,
+        allowed: &[&'static str],
+        errors: &mut Errors,
+    ) -> Option<&'static str> {
+        let raw = self.get(name)?;
+        match allowed.iter().find(|a| **a == raw) {
+            Some(a) => Some(*a),
+            None => {
+                errors.push(name, format!("must be one of: {}", allowed.join(", ")));
+                None
+            }
+        }
+    }
+
+    /// A boolean parameter (`true`/`false`).
+    pub fn boolean(&self, name: &str, errors: &mut Errors) -> Option<bool> {
+        match self.get(name)? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                errors.push(name, "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A `from`/`to` pair: both dates, `from <= to`.
+    pub fn date_range(&self, errors: &mut Errors) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let from = self.date("from", errors);
+        let to = self.date("to", errors);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                errors.push("to", "must not be before from");
+            }
+        }
+        (from, to)
+    }
+}

@@ -1,0 +1,53 @@
+//! Parsed and validated domain values: what a request may contain, checked once, so that the
+//! store and the routes never check it again.
+
+pub mod conference;
+pub mod country;
+pub mod delegation;
+pub mod input;
+pub mod organisation;
+pub mod session;
+
+/// Organisation kinds (API.md, "Organisations").
+pub const ORGANISATION_KINDS: &[&str] = &[
+    "intergovernmental",
+    "government_agency",
+    "non_governmental",
+    "other",
+];
+/// Conference statuses; drafts are visible to their organisers only.
+pub const CONFERENCE_STATUSES: &[&str] = &["draft", "published", "cancelled"];
+/// Roles of a delegation at a conference.
+pub const DELEGATION_ROLES: &[&str] = &["host", "member", "observer", "guest"];
+/// Statuses of a delegation; `registered`, `confirmed` and `attended` count as attendance.
+pub const DELEGATION_STATUSES: &[&str] = &[
+    "invited",
+    "registered",
+    "confirmed",
+    "attended",
+    "declined",
+    "withdrawn",
+];
+/// Delegation statuses that count in attendance.
+pub const ATTENDING_STATUSES: &[&str] = &["registered", "confirmed", "attended"];
+/// Kinds of session.
+pub const SESSION_KINDS: &[&str] = &[
+    "opening",
+    "plenary",
+    "panel",
+    "bilateral",
+    "closing",
+    "side_event",
+    "other",
+];
+/// Roles of an organiser on a conference.
+pub const ORGANISER_ROLES: &[&str] = &["owner", "editor"];
+
+/// Whether a parser reads a body for creation (required fields enforced) or for `PATCH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `POST`: required fields must be present.
+    Create,
+    /// `PATCH`: every field optional; explicit null only for nullable fields.
+    Patch,
+}

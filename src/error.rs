@@ -1,0 +1,242 @@
+//! The application error type and its RFC 9457 (problem details) rendering.
+//!
+//! Every error the API returns is `application/problem+json`:
+//! `{"type", "title", "status", "detail"}` and, for validation errors, `"errors": [{"field",
+//! "message"}]` naming every invalid field at once. `type` is a relative URI reference
+//! `/problems/<slug>` (RFC 9457 §3.1.1). Internal errors are logged with their cause and shown
+//! as a bare 500 that never contains SQL, diesel or panic text.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// The media type of every error body (RFC 9457 §3).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input field: `field` is a dotted path with 0-based indexes (`items[3].country`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the request (body field, query parameter or header name).
+    pub field: String,
+    /// Human-readable reason, e.g. `"must be 1 to 300 characters"`.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error for `field` with `message`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything a request can fail with. Each variant maps to one HTTP status and problem type.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: well-formed input with invalid or unknown fields (all of them listed).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400: the body is not well-formed JSON.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// 400: any other malformed request.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 415: the body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 401: missing or invalid bearer token, or wrong credentials.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403: authenticated, but without the right to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: no such resource, or one the caller may not see.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state (duplicates, dependants).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 503: the database cannot be reached right now.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; the cause is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for a single field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 500 whose cause is logged.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Validation(_) => ("validation-error", "Invalid request"),
+            ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal-error", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("invalid fields: {}", fields.join(", "))
+            }
+            ApiError::MalformedJson(m) => format!("the body is not valid JSON: {m}"),
+            ApiError::UnsupportedMediaType => {
+                "the request body must be application/json".to_string()
+            }
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m) => m.clone(),
+            ApiError::Unavailable(_) => {
+                "the database is unavailable; try again shortly".to_string()
+            }
+            ApiError::Internal(_) => "an unexpected error occurred".to_string(),
+        }
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// `/problems/<slug>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    pub detail: String,
+    /// Every invalid field (validation errors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// Builds a problem+json response for `status` with a problem type `slug`.
+pub fn problem_response(
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: String,
+    errors: Option<Vec<FieldError>>,
+) -> HttpResponse {
+    let body = Problem {
+        kind: format!("/problems/{slug}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        builder.insert_header((header::RETRY_AFTER, "1"));
+    }
+    builder.body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_string()))
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let (slug, title) = self.slug_and_title();
+        let errors = match self {
+            ApiError::Validation(errors) => Some(errors.clone()),
+            _ => None,
+        };
+        problem_response(self.status_code(), slug, title, self.detail(), errors)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::NotFound => ApiError::NotFound("no such resource".to_string()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                ApiError::Conflict(conflict_message(info.constraint_name()))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                ApiError::Conflict(format!(
+                    "the change refers to, or is referred to by, another resource ({})",
+                    info.constraint_name().unwrap_or("foreign key")
+                ))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ApiError::Unavailable(err.to_string())
+            }
+            _ => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+/// The message of a 409 caused by a unique constraint, by constraint name.
+fn conflict_message(constraint: Option<&str>) -> String {
+    match constraint {
+        Some("delegations_conference_country_key") => {
+            "this conference already has a delegation of that country".to_string()
+        }
+        Some("delegations_conference_organisation_key") => {
+            "this conference already has a delegation of that organisation".to_string()
+        }
+        Some("organisations_name_key") => {
+            "an organisation with that name already exists".to_string()
+        }
+        Some("organisers_email_key") => "an organiser with that email already exists".to_string(),
+        Some("conference_organisers_pkey") => {
+            "that organiser already organises this conference".to_string()
+        }
+        Some("delegation_members_one_head") => {
+            "this delegation already has a head; unset it first".to_string()
+        }
+        Some(other) => format!("the change would duplicate an existing resource ({other})"),
+        None => "the change would duplicate an existing resource".to_string(),
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        ApiError::Unavailable(err.to_string())
+    }
+}

@@ -1,0 +1,15 @@
+//! Plenary: a conference and delegation management API for intergovernmental meetings.
+//!
+//! Data flows one way: route -> domain (parse) -> store (query) -> domain -> route.
+
+pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
+pub mod cli; // the `plenary` command line
+pub mod config; // settings from the environment
+pub mod db; // pool, migrations, ISO 3166-1 sync, embedded PostgreSQL, diesel schema
+pub mod domain; // validated input and API shapes
+pub mod error; // ApiError -> RFC 9457 problem+json
+pub mod import; // conference documents (data/*.json)
+pub mod routes; // thin HTTP handlers, one module per resource
+pub mod startup; // builds and runs the actix application
+pub mod store; // every query, one module per aggregate
+pub mod telemetry; // tracing subscriber

@@ -1,0 +1,189 @@
+//! `/api/v1/conferences`, its organisers and its attendance.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::{created, no_content, ok};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::domain::conference::{parse_conference, Conference};
+use crate::domain::input::{parse_json, Errors, Obj, Query};
+use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::attendance::{self, Order};
+use crate::store::conferences::{self, ConferenceFilter, ConferenceRow, Need};
+use crate::store::PageRequest;
+
+/// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`.
+pub async fn list(
+    req: HttpRequest,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let mut filter = ConferenceFilter {
+        q: query.get("q").map(str::to_string),
+        status: query.one_of("status", CONFERENCE_STATUSES, &mut errors),
+        ..ConferenceFilter::default()
+    };
+    if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        errors.push("q", "must be at most 200 characters");
+    }
+    if let Some(c) = query.get("country") {
+        match state.countries.resolve(c) {
+            Some(code) => filter.country = Some(code.to_string()),
+            None => errors.push("country", format!("unknown country: {c:?}")),
+        }
+    }
+    if let Some(p) = query.get("participant") {
+        if let Ok(id) = Uuid::parse_str(p) {
+            filter.participant_organisation = Some(id);
+        } else {
+            match state.countries.resolve(p) {
+                Some(code) => filter.participant_country = Some(code.to_string()),
+                None => errors.push(
+                    "participant",
+                    format!("neither a country nor an organisation id: {p:?}"),
+                ),
+            }
+        }
+    }
+    (filter.from, filter.to) = query.date_range(&mut errors);
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    Ok(ok(
+        &conferences::list(&mut conn, &filter, caller.0, &page).await?
+    ))
+}
+
+/// `POST /api/v1/conferences`: the caller becomes its owner.
+pub async fn create(
+    req: HttpRequest,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let changes = parse_conference(&value, &state.countries, Mode::Create)?;
+    let row = ConferenceRow::new(changes, Some(caller.0.id));
+    let mut conn = state.conn().await?;
+    let saved = conferences::create(&mut conn, row, Some(caller.0.id)).await?;
+    let location = format!("/api/v1/conferences/{}", saved.id);
+    Ok(created(location, &Conference::from(saved)))
+}
+
+/// `GET /api/v1/conferences/{id}`: drafts are 404 to all but their organisers.
+pub async fn get(
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    Ok(ok(&Conference::from(access.conference)))
+}
+
+/// `PATCH /api/v1/conferences/{id}` (owners, editors, admins).
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
+    let saved = conferences::update(&mut conn, *path, changes).await?;
+    Ok(ok(&Conference::from(saved)))
+}
+
+/// `DELETE /api/v1/conferences/{id}?cascade=true` (owners, editors, admins): 409 when it has
+/// delegations and `cascade` is not true.
+pub async fn delete(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let cascade = query.boolean("cascade", &mut errors).unwrap_or(false);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    conferences::delete(&mut conn, *path, cascade).await?;
+    Ok(no_content())
+}
+
+/// `GET /api/v1/conferences/{id}/organisers` (its organisers and admins).
+pub async fn list_organisers(
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    let items = conferences::organisers_of(&mut conn, *path).await?;
+    Ok(ok(
+        &serde_json::json!({"items": items, "next_cursor": null}),
+    ))
+}
+
+/// `POST /api/v1/conferences/{id}/organisers` `{"email", "role"}` (owners and admins): 201.
+pub async fn add_organiser(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut errors = Errors::new();
+    let mut parsed = (None, None);
+    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
+        let email = o.email("email", &mut errors);
+        let role = o.one_of("role", ORGANISER_ROLES, &mut errors);
+        parsed = (
+            o.required("email", email, &mut errors),
+            o.required("role", role, &mut errors),
+        );
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    let (Some(email), Some(role)) = parsed else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
+    let added = conferences::add_organiser(&mut conn, *path, &email, role).await?;
+    let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
+    Ok(created(location, &added))
+}
+
+/// `GET /api/v1/conferences/{id}/attendance?order=name|protocol`.
+pub async fn attendance(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let order = match query.one_of("order", &["name", "protocol"], &mut errors) {
+        Some("protocol") => Order::Protocol,
+        _ => Order::Name,
+    };
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    Ok(ok(&attendance::of_conference(
+        &mut conn,
+        access.conference,
+        order,
+    )
+    .await?))
+}

@@ -1,0 +1,121 @@
+//! `/api/v1/conferences/{id}/delegations`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::{created, no_content, ok};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::domain::delegation::{
+    parse_delegation, parse_delegation_post, Delegation, DelegationPost,
+};
+use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::conferences::{self, Need};
+use crate::store::delegations::{self, DelegationFilter, DelegationRow};
+use crate::store::PageRequest;
+
+/// `GET /api/v1/conferences/{id}/delegations?status=&role=`.
+pub async fn list(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let filter = DelegationFilter {
+        status: query.one_of("status", DELEGATION_STATUSES, &mut errors),
+        role: query.one_of("role", DELEGATION_ROLES, &mut errors),
+    };
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    Ok(ok(
+        &delegations::list(&mut conn, *path, &filter, &page).await?
+    ))
+}
+
+/// `POST /api/v1/conferences/{id}/delegations`: one delegation (201 with it) or
+/// `{"items": [...]}` (201 with `{"items": [...]}`), all or nothing.
+pub async fn create(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let conference_id = *path;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    match parse_delegation_post(&value, &state.countries)? {
+        DelegationPost::Single(changes) => {
+            let row = DelegationRow::new(conference_id, changes);
+            let saved = delegations::insert_all(&mut conn, vec![row], false).await?;
+            let one = saved
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::internal("insert returned no row"))?;
+            let location = format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
+            Ok(created(location, &Delegation::from(one)))
+        }
+        DelegationPost::Batch(items) => {
+            let rows = items
+                .into_iter()
+                .map(|c| DelegationRow::new(conference_id, c))
+                .collect();
+            let saved = delegations::insert_all(&mut conn, rows, true).await?;
+            let items: Vec<Delegation> = saved.into_iter().map(Delegation::from).collect();
+            let location = format!("/api/v1/conferences/{conference_id}/delegations");
+            Ok(created(location, &serde_json::json!({ "items": items })))
+        }
+    }
+}
+
+/// `GET /api/v1/conferences/{id}/delegations/{delegation_id}`.
+pub async fn get(
+    path: web::Path<(Uuid, Uuid)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
+    let row = delegations::get(&mut conn, conference_id, id).await?;
+    Ok(ok(&Delegation::from(row)))
+}
+
+/// `PATCH /api/v1/conferences/{id}/delegations/{delegation_id}`.
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    let mut errors = Errors::new();
+    let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
+    errors.check()?;
+    let saved = delegations::update(&mut conn, conference_id, id, changes).await?;
+    Ok(ok(&Delegation::from(saved)))
+}
+
+/// `DELETE /api/v1/conferences/{id}/delegations/{delegation_id}`.
+pub async fn delete(
+    path: web::Path<(Uuid, Uuid)>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    delegations::delete(&mut conn, conference_id, id).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,126 @@
+//! `/api/v1/conferences/{id}/delegations/{delegation_id}/members`: organisers only.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::{created, no_content, ok};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::domain::delegation::{parse_member, Member};
+use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::Mode;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::conferences::{self, Need};
+use crate::store::{delegations, members, Caller, PageRequest};
+
+/// Checks the caller organises the conference and the delegation belongs to it. Readers who
+/// are not organisers get 404: the member list is not theirs to see.
+async fn authorise(
+    conn: &mut diesel_async::AsyncPgConnection,
+    caller: Option<Caller>,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    write: bool,
+) -> Result<(), ApiError> {
+    let access = conferences::access(conn, conference_id, caller, Need::Read).await?;
+    if !access.can_write {
+        return Err(if write && caller.is_some() {
+            ApiError::Forbidden("only the conference's owners and editors may change it".into())
+        } else if write {
+            ApiError::Unauthorized("a bearer token is required".into())
+        } else {
+            ApiError::NotFound("members are visible to the conference's organisers only".into())
+        });
+    }
+    delegations::get(conn, conference_id, delegation_id).await?;
+    Ok(())
+}
+
+/// `GET .../members`: head first, then in the order added.
+pub async fn list(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    authorise(&mut conn, caller.0, conference_id, delegation_id, false).await?;
+    Ok(ok(&members::list(&mut conn, delegation_id, &page).await?))
+}
+
+/// `POST .../members`: 201; 409 for a second head.
+pub async fn create(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    authorise(
+        &mut conn,
+        Some(caller.0),
+        conference_id,
+        delegation_id,
+        true,
+    )
+    .await?;
+    let changes = parse_member(&value, Mode::Create)?;
+    let row = members::create(&mut conn, delegation_id, changes).await?;
+    let location = format!(
+        "/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members/{}",
+        row.id
+    );
+    Ok(created(location, &Member::from(row)))
+}
+
+/// `PATCH .../members/{member_id}`.
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id, id) = *path;
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    authorise(
+        &mut conn,
+        Some(caller.0),
+        conference_id,
+        delegation_id,
+        true,
+    )
+    .await?;
+    let changes = parse_member(&value, Mode::Patch)?;
+    let row = members::update(&mut conn, delegation_id, id, changes).await?;
+    Ok(ok(&Member::from(row)))
+}
+
+/// `DELETE .../members/{member_id}`.
+pub async fn delete(
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id, id) = *path;
+    let mut conn = state.conn().await?;
+    authorise(
+        &mut conn,
+        Some(caller.0),
+        conference_id,
+        delegation_id,
+        true,
+    )
+    .await?;
+    members::delete(&mut conn, delegation_id, id).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,120 @@
+//! Thin HTTP handlers, one module per resource: parse (domain), query (store), render.
+//! The URL tells the file: `/api/v1/conferences/{id}/sessions` is `routes/sessions.rs`.
+
+pub mod auth;
+pub mod conferences;
+pub mod countries;
+pub mod delegations;
+pub mod health;
+pub mod members;
+pub mod organisations;
+pub mod sessions;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/health")
+            .route("/live", web::get().to(health::live))
+            .route("/ready", web::get().to(health::ready)),
+    )
+    .route("/api-spec/openapi.yaml", web::get().to(health::openapi))
+    .service(
+        web::scope("/api/v1")
+            .route("/auth/token", web::post().to(auth::token))
+            .route("/me", web::get().to(auth::me))
+            .route("/countries", web::get().to(countries::list))
+            .route("/countries/{code}", web::get().to(countries::get))
+            .route(
+                "/countries/{code}/attendance",
+                web::get().to(countries::attendance),
+            )
+            .service(
+                web::resource("/organisations")
+                    .route(web::get().to(organisations::list))
+                    .route(web::post().to(organisations::create)),
+            )
+            .service(
+                web::resource("/organisations/{id}")
+                    .route(web::get().to(organisations::get))
+                    .route(web::patch().to(organisations::update))
+                    .route(web::delete().to(organisations::delete)),
+            )
+            .route(
+                "/organisations/{id}/attendance",
+                web::get().to(organisations::attendance),
+            )
+            .service(
+                web::resource("/conferences")
+                    .route(web::get().to(conferences::list))
+                    .route(web::post().to(conferences::create)),
+            )
+            .service(
+                web::resource("/conferences/{id}")
+                    .route(web::get().to(conferences::get))
+                    .route(web::patch().to(conferences::update))
+                    .route(web::delete().to(conferences::delete)),
+            )
+            .service(
+                web::resource("/conferences/{id}/organisers")
+                    .route(web::get().to(conferences::list_organisers))
+                    .route(web::post().to(conferences::add_organiser)),
+            )
+            .route(
+                "/conferences/{id}/attendance",
+                web::get().to(conferences::attendance),
+            )
+            .service(
+                web::resource("/conferences/{id}/delegations")
+                    .route(web::get().to(delegations::list))
+                    .route(web::post().to(delegations::create)),
+            )
+            .service(
+                web::resource("/conferences/{id}/delegations/{delegation_id}")
+                    .route(web::get().to(delegations::get))
+                    .route(web::patch().to(delegations::update))
+                    .route(web::delete().to(delegations::delete)),
+            )
+            .service(
+                web::resource("/conferences/{id}/delegations/{delegation_id}/members")
+                    .route(web::get().to(members::list))
+                    .route(web::post().to(members::create)),
+            )
+            .service(
+                web::resource("/conferences/{id}/delegations/{delegation_id}/members/{member_id}")
+                    .route(web::patch().to(members::update))
+                    .route(web::delete().to(members::delete)),
+            )
+            .service(
+                web::resource("/conferences/{id}/sessions")
+                    .route(web::get().to(sessions::list))
+                    .route(web::post().to(sessions::create)),
+            )
+            .service(
+                web::resource("/conferences/{id}/sessions/{session_id}")
+                    .route(web::get().to(sessions::get))
+                    .route(web::patch().to(sessions::update))
+                    .route(web::delete().to(sessions::delete)),
+            ),
+    );
+}
+
+/// 200 with a JSON body.
+pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+/// 201 with a `Location` header and a JSON body.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// 204.
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}

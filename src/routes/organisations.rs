@@ -1,0 +1,124 @@
+//! `/api/v1/organisations`: public reads, writes by any organiser.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::{created, no_content, ok};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::organisation::{parse_organisation_body, Organisation};
+use crate::domain::{Mode, ORGANISATION_KINDS};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::attendance::{self, Party};
+use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
+use crate::store::PageRequest;
+
+/// `GET /api/v1/organisations?q=&kind=&country=`.
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let kind = query.one_of("kind", ORGANISATION_KINDS, &mut errors);
+    let country = query.get("country").and_then(|c| {
+        let code = state.countries.resolve(c).map(str::to_string);
+        if code.is_none() {
+            errors.push("country", format!("unknown country: {c:?}"));
+        }
+        code
+    });
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let filter = OrganisationFilter {
+        q: query.get("q").map(str::to_string),
+        kind,
+        country,
+    };
+    let mut conn = state.conn().await?;
+    Ok(ok(&organisations::list(&mut conn, &filter, &page).await?))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<OrganisationRow, ApiError> {
+    let mut conn = state.conn().await?;
+    organisations::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such organisation".to_string()))
+}
+
+/// `GET /api/v1/organisations/{id}`.
+pub async fn get(
+    path: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let row = find(&state, *path).await?;
+    Ok(ok(&Organisation::from(row)))
+}
+
+/// `POST /api/v1/organisations` (any organiser): 201; 409 on a duplicate name.
+pub async fn create(
+    req: HttpRequest,
+    body: web::Bytes,
+    _caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let changes = parse_organisation_body(&value, &state.countries, Mode::Create)?;
+    let mut conn = state.conn().await?;
+    let row = organisations::insert(&mut conn, &OrganisationRow::new(changes)).await?;
+    let location = format!("/api/v1/organisations/{}", row.id);
+    Ok(created(location, &Organisation::from(row)))
+}
+
+/// `PATCH /api/v1/organisations/{id}` (any organiser).
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+    _caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let changes = parse_organisation_body(&value, &state.countries, Mode::Patch)?;
+    let mut row = find(&state, *path).await?;
+    row.apply(changes);
+    let mut conn = state.conn().await?;
+    let saved = organisations::update(&mut conn, &row).await?;
+    Ok(ok(&Organisation::from(saved)))
+}
+
+/// `DELETE /api/v1/organisations/{id}` (any organiser): 204; 409 while referred to.
+pub async fn delete(
+    path: web::Path<Uuid>,
+    _caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    organisations::delete(&mut conn, *path).await?;
+    Ok(no_content())
+}
+
+/// `GET /api/v1/organisations/{id}/attendance?from=&to=`.
+pub async fn attendance(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *path;
+    find(&state, id).await?;
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let (from, to) = query.date_range(&mut errors);
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let rows = attendance::history(
+        &mut conn,
+        &Party::Organisation(id),
+        caller.0,
+        from,
+        to,
+        &page,
+    )
+    .await?;
+    Ok(ok(&rows))
+}

@@ -1,0 +1,100 @@
+//! `/api/v1/conferences/{id}/sessions`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::{created, no_content, ok};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::session::parse_session;
+use crate::domain::Mode;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::conferences::{self, Need};
+use crate::store::{sessions, PageRequest};
+
+/// `GET .../sessions`: in time order.
+pub async fn list(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    Ok(ok(
+        &sessions::list(&mut conn, &access.conference, &page).await?
+    ))
+}
+
+/// `POST .../sessions`: times with an offset, or local times in the conference's zone.
+pub async fn create(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    let changes = parse_session(&value, Mode::Create)?;
+    let session = sessions::create(&mut conn, &access.conference, changes).await?;
+    let location = format!(
+        "/api/v1/conferences/{}/sessions/{}",
+        path.into_inner(),
+        session.id
+    );
+    Ok(created(location, &session))
+}
+
+/// `GET .../sessions/{session_id}`.
+pub async fn get(
+    path: web::Path<(Uuid, Uuid)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
+    Ok(ok(&sessions::get(&mut conn, &access.conference, id).await?))
+}
+
+/// `PATCH .../sessions/{session_id}`.
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    let changes = parse_session(&value, Mode::Patch)?;
+    Ok(ok(&sessions::update(
+        &mut conn,
+        &access.conference,
+        id,
+        changes,
+    )
+    .await?))
+}
+
+/// `DELETE .../sessions/{session_id}`.
+pub async fn delete(
+    path: web::Path<(Uuid, Uuid)>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, id) = *path;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    sessions::delete(&mut conn, conference_id, id).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,150 @@
+//! Builds the actix application: shared state, error rendering, routes; binds and runs it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+
+use crate::auth::token::TokenKeys;
+use crate::db::{self, DbConn, DbPool, PoolSettings};
+use crate::domain::country::CountryIndex;
+use crate::domain::input::MAX_BODY_BYTES;
+use crate::error::{problem_response, ApiError, PROBLEM_JSON};
+
+/// State shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database pool (bounded waits).
+    pub pool: DbPool,
+    /// Country input forms to alpha-2.
+    pub countries: Arc<CountryIndex>,
+    /// Token signing and verification.
+    pub tokens: TokenKeys,
+}
+
+impl AppState {
+    /// A pooled connection. Errors: 503 when none is available within the pool timeout.
+    pub async fn conn(&self) -> Result<DbConn, ApiError> {
+        self.pool.get().await.map_err(ApiError::from)
+    }
+}
+
+/// Rewrites every error response that is not already problem+json (actix's own 404, 405, 413
+/// and extractor errors) into an RFC 9457 body with the same status.
+fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (slug, title, detail) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "Not found", "no such route or resource"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "Method not allowed",
+            "this route does not accept this method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload-too-large",
+            "Payload too large",
+            "the request body exceeds 1 MiB",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported-media-type",
+            "Unsupported media type",
+            "the request body must be application/json",
+        ),
+        s if s.is_server_error() => (
+            "internal-error",
+            "Internal server error",
+            "an unexpected error occurred",
+        ),
+        _ => ("bad-request", "Bad request", "the request is malformed"),
+    };
+    let (req, _) = res.into_parts();
+    let response: HttpResponse<BoxBody> =
+        problem_response(status, slug, title, detail.to_string(), None);
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, response).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// Registers the state, body limit, error rendering and routes on an actix `ServiceConfig`.
+pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .configure(crate::routes::configure)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, ApiError>(ApiError::NotFound("no such route".to_string()))
+            }));
+    }
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Migrates the database at `database_url`, builds the pool and binds `bind_addr`
+    /// (port 0 picks a free port).
+    pub async fn build(
+        database_url: &str,
+        bind_addr: &str,
+        tokens: TokenKeys,
+        pool: PoolSettings,
+        workers: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        db::migrate(database_url).await?;
+        let pool = db::build_pool(database_url, &pool)?;
+        let countries = {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| anyhow::anyhow!("connecting to the database: {e}"))?;
+            db::load_country_index(&mut conn).await?
+        };
+        let state = web::Data::new(AppState {
+            pool,
+            countries: Arc::new(countries),
+            tokens,
+        });
+        let listener =
+            TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
+        let port = listener.local_addr()?.port();
+        let configure = configure_app(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(configure.clone())
+        })
+        .shutdown_timeout(30);
+        if let Some(w) = workers {
+            server = server.workers(w.max(1));
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self { server, port })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM; in-flight requests finish first (up to 30 s).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,164 @@
+//! Every database query of Plenary, one module per aggregate. Handlers never build queries;
+//! they call these functions with a connection (pooled or inside a transaction).
+
+pub mod attendance;
+pub mod conferences;
+pub mod countries;
+pub mod delegations;
+pub mod members;
+pub mod organisations;
+pub mod organisers;
+pub mod sessions;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::input::{Errors, Query};
+use crate::error::ApiError;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, for comparisons regardless of letter case.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The default page size of a list.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page size of a list.
+pub const MAX_LIMIT: i64 = 200;
+
+/// One page of a list: `{"items": [...], "next_cursor": "..." | null}`.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Opaque cursor of the next page, `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Who is calling: an authenticated organiser, or nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The organiser's id.
+    pub id: Uuid,
+    /// Admins see and may change everything.
+    pub is_admin: bool,
+}
+
+/// `limit` and `cursor` of a keyset-paginated list, with the cursor decoded to key `K`.
+#[derive(Debug)]
+pub struct PageRequest<K> {
+    /// Rows per page (1..=200).
+    pub limit: i64,
+    /// The key of the last row of the previous page.
+    pub after: Option<K>,
+}
+
+impl<K: DeserializeOwned> PageRequest<K> {
+    /// Reads `?limit=` (default 50, 1..200) and `?cursor=`; bad values are recorded as 422s.
+    pub fn from_query(query: &Query, errors: &mut Errors) -> Self {
+        let limit = match query.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    errors.push("limit", format!("must be an integer from 1 to {MAX_LIMIT}"));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let after = query
+            .get("cursor")
+            .and_then(|raw| match decode_cursor(raw) {
+                Some(k) => Some(k),
+                None => {
+                    errors.push("cursor", "is not a cursor returned by this list");
+                    None
+                }
+            });
+        Self { limit, after }
+    }
+}
+
+/// Encodes a keyset position as an opaque cursor (base64url of JSON).
+pub fn encode_cursor<K: Serialize>(key: &K) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+fn decode_cursor<K: DeserializeOwned>(raw: &str) -> Option<K> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Cuts a page out of `limit + 1` fetched rows: when there is one more row than asked for,
+/// the cursor points after the last returned row.
+pub fn paginate<R, K: Serialize, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> K,
+    render: impl FnMut(R) -> T,
+) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| encode_cursor(&key(r)))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(render).collect(),
+        next_cursor,
+    }
+}
+
+/// Maps a transaction's error type: either an API error or a diesel one.
+impl From<ApiError> for TxError {
+    fn from(e: ApiError) -> Self {
+        TxError::Api(e)
+    }
+}
+
+/// The error of a transaction closure: diesel's (so diesel can roll back) or an API error.
+#[derive(Debug)]
+pub enum TxError {
+    /// A database error.
+    Db(diesel::result::Error),
+    /// A validation, permission or conflict error found inside the transaction.
+    Api(ApiError),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<TxError> for ApiError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Db(e) => e.into(),
+            TxError::Api(e) => e,
+        }
+    }
+}
+
+/// A new UUID v7 (sorts by creation time).
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE`/`ILIKE` pattern and wraps it in `%`.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}

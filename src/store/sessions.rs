@@ -1,0 +1,326 @@
+//! Sessions of a conference and the delegations taking part in them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::conferences::ConferenceRow;
+use super::{new_id, paginate, Page, PageRequest, TxError};
+use crate::db::schema::{delegations, session_delegations, sessions};
+use crate::domain::input::Errors;
+use crate::domain::session::{check_times, format_in_zone, parse_instant, Session, SessionChanges};
+use crate::error::ApiError;
+
+/// A session row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sessions, treat_none_as_null = true)]
+pub struct SessionRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Conference.
+    pub conference_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Room.
+    pub room: Option<String>,
+    /// Chair.
+    pub chair: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SessionRow {
+    /// The API shape, with times in the conference's zone.
+    pub fn render(self, conference: &ConferenceRow, delegation_ids: Vec<Uuid>) -> Session {
+        let tz = conference.tz();
+        Session {
+            id: self.id,
+            conference_id: self.conference_id,
+            title: self.title,
+            kind: self.kind,
+            starts_at: format_in_zone(self.starts_at, tz),
+            ends_at: format_in_zone(self.ends_at, tz),
+            room: self.room,
+            chair: self.chair,
+            delegation_ids,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Applies changes to `row`, reading times in the conference's zone and checking them against
+/// its dates. Errors: 422 naming `starts_at`/`ends_at`.
+fn apply(
+    row: &mut SessionRow,
+    conference: &ConferenceRow,
+    c: &SessionChanges,
+) -> Result<(), ApiError> {
+    let tz = conference.tz();
+    let mut errors = Errors::new();
+    if let Some(v) = &c.title {
+        row.title = v.clone();
+    }
+    if let Some(v) = c.kind {
+        row.kind = v.to_string();
+    }
+    if let Some(v) = &c.room {
+        row.room = v.clone();
+    }
+    if let Some(v) = &c.chair {
+        row.chair = v.clone();
+    }
+    for (field, input, target) in [
+        ("starts_at", &c.starts_at, &mut row.starts_at),
+        ("ends_at", &c.ends_at, &mut row.ends_at),
+    ] {
+        if let Some(raw) = input {
+            match parse_instant(raw, tz) {
+                Ok(t) => *target = t,
+                Err(m) => errors.push(field, m),
+            }
+        }
+    }
+    if errors.is_empty() {
+        check_times(
+            row.starts_at,
+            row.ends_at,
+            tz,
+            conference.start_date,
+            conference.end_date,
+            &mut errors,
+        );
+    }
+    row.updated_at = Utc::now();
+    errors.check()
+}
+
+/// Replaces the delegations of a session after checking they belong to its conference.
+/// Errors: 422 naming `delegation_ids`.
+async fn set_delegations(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    session_id: Uuid,
+    ids: &[Uuid],
+) -> Result<(), TxError> {
+    let found: Vec<Uuid> = delegations::table
+        .filter(delegations::conference_id.eq(conference_id))
+        .filter(delegations::id.eq_any(ids))
+        .select(delegations::id)
+        .load(conn)
+        .await?;
+    let foreign: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(Uuid::to_string)
+        .collect();
+    if !foreign.is_empty() {
+        return Err(ApiError::field(
+            "delegation_ids",
+            format!("not delegations of this conference: {}", foreign.join(", ")),
+        )
+        .into());
+    }
+    diesel::delete(
+        session_delegations::table.filter(session_delegations::session_id.eq(session_id)),
+    )
+    .execute(conn)
+    .await?;
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|d| {
+            (
+                session_delegations::session_id.eq(session_id),
+                session_delegations::delegation_id.eq(*d),
+                session_delegations::conference_id.eq(conference_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(session_delegations::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Delegation ids of each of `session_ids`, in id order.
+async fn delegations_of(
+    conn: &mut AsyncPgConnection,
+    session_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Uuid>>> {
+    let pairs: Vec<(Uuid, Uuid)> = session_delegations::table
+        .filter(session_delegations::session_id.eq_any(session_ids))
+        .order((
+            session_delegations::session_id,
+            session_delegations::delegation_id,
+        ))
+        .select((
+            session_delegations::session_id,
+            session_delegations::delegation_id,
+        ))
+        .load(conn)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (s, d) in pairs {
+        map.entry(s).or_default().push(d);
+    }
+    Ok(map)
+}
+
+/// The keyset of the session list: start time, then id.
+pub type SessionKey = (DateTime<Utc>, Uuid);
+
+/// Sessions of a conference in time order.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    conference: &ConferenceRow,
+    page: &PageRequest<SessionKey>,
+) -> QueryResult<Page<Session>> {
+    let mut query = sessions::table
+        .filter(sessions::conference_id.eq(conference.id))
+        .select(SessionRow::as_select())
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some((at, id)) = page.after {
+        query = query.filter(
+            sessions::starts_at
+                .gt(at)
+                .or(sessions::starts_at.eq(at).and(sessions::id.gt(id))),
+        );
+    }
+    let rows: Vec<SessionRow> = query.load(conn).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut links = delegations_of(conn, &ids).await?;
+    Ok(paginate(
+        rows,
+        page.limit,
+        |r| (r.starts_at, r.id),
+        |r| {
+            let d = links.remove(&r.id).unwrap_or_default();
+            r.render(conference, d)
+        },
+    ))
+}
+
+/// One session with its delegations. Errors: 404.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    conference: &ConferenceRow,
+    id: Uuid,
+) -> Result<Session, ApiError> {
+    let row: SessionRow = sessions::table
+        .filter(sessions::conference_id.eq(conference.id))
+        .filter(sessions::id.eq(id))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
+    let mut links = delegations_of(conn, &[id]).await?;
+    Ok(row.render(conference, links.remove(&id).unwrap_or_default()))
+}
+
+/// Creates a session. Errors: 422 (times, delegations of another conference).
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    conference: &ConferenceRow,
+    c: SessionChanges,
+) -> Result<Session, ApiError> {
+    let now = Utc::now();
+    let mut row = SessionRow {
+        id: new_id(),
+        conference_id: conference.id,
+        title: String::new(),
+        kind: "plenary".to_string(),
+        starts_at: now,
+        ends_at: now,
+        room: None,
+        chair: None,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut row, conference, &c)?;
+    let ids = c.delegation_ids.unwrap_or_default();
+    let conference_id = conference.id;
+    let saved = conn
+        .transaction::<_, TxError, _>(async move |conn| {
+            let saved: SessionRow = diesel::insert_into(sessions::table)
+                .values(&row)
+                .returning(SessionRow::as_returning())
+                .get_result(conn)
+                .await?;
+            set_delegations(conn, conference_id, saved.id, &ids).await?;
+            Ok((saved, ids))
+        })
+        .await
+        .map_err(ApiError::from)?;
+    Ok(saved.0.render(conference, saved.1))
+}
+
+/// Changes a session. Errors: 404, 422.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    conference: &ConferenceRow,
+    id: Uuid,
+    c: SessionChanges,
+) -> Result<Session, ApiError> {
+    let conference_id = conference.id;
+    let conf = conference.clone();
+    conn.transaction::<_, TxError, _>(async move |conn| {
+        let mut row: SessionRow = sessions::table
+            .filter(sessions::conference_id.eq(conference_id))
+            .filter(sessions::id.eq(id))
+            .for_update()
+            .select(SessionRow::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
+        apply(&mut row, &conf, &c)?;
+        let saved: SessionRow = diesel::update(sessions::table.find(id))
+            .set(&row)
+            .returning(SessionRow::as_returning())
+            .get_result(conn)
+            .await?;
+        if let Some(ids) = &c.delegation_ids {
+            set_delegations(conn, conference_id, id, ids).await?;
+        }
+        Ok(saved)
+    })
+    .await
+    .map_err(ApiError::from)?;
+    get(conn, conference, id).await
+}
+
+/// Deletes a session. Errors: 404.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let n = diesel::delete(
+        sessions::table
+            .filter(sessions::conference_id.eq(conference_id))
+            .filter(sessions::id.eq(id)),
+    )
+    .execute(conn)
+    .await?;
+    if n == 0 {
+        return Err(ApiError::NotFound(
+            "no such session in this conference".to_string(),
+        ));
+    }
+    Ok(())
+}
