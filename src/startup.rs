@@ -83,10 +83,7 @@ pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceCon
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .configure(crate::routes::configure)
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, ApiError>(ApiError::NotFound("no such route".to_string()))
-            }));
+            .configure(crate::routes::configure);
     }
 }
 

@@ -103,14 +103,6 @@ impl<T> Field<T> {
             _ => None,
         }
     }
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
-        match self {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Value(v) => Field::Value(f(v)),
-            Field::Invalid => Field::Invalid,
-        }
-    }
 }
 
 /// Reads the fields of one JSON object, recording errors under a path prefix.

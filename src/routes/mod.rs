@@ -18,19 +18,19 @@ use serde::Serialize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/health")
-            .route("/live", web::get().to(health::live))
-            .route("/ready", web::get().to(health::ready)),
+            .service(web::resource("/live").route(web::get().to(health::live)))
+            .service(web::resource("/ready").route(web::get().to(health::ready))),
     )
-    .route("/api-spec/openapi.yaml", web::get().to(health::openapi))
+    .service(web::resource("/api-spec/openapi.yaml").route(web::get().to(health::openapi)))
     .service(
         web::scope("/api/v1")
-            .route("/auth/token", web::post().to(auth::token))
-            .route("/me", web::get().to(auth::me))
-            .route("/countries", web::get().to(countries::list))
-            .route("/countries/{code}", web::get().to(countries::get))
-            .route(
-                "/countries/{code}/attendance",
-                web::get().to(countries::attendance),
+            .service(web::resource("/auth/token").route(web::post().to(auth::token)))
+            .service(web::resource("/me").route(web::get().to(auth::me)))
+            .service(web::resource("/countries").route(web::get().to(countries::list)))
+            .service(web::resource("/countries/{code}").route(web::get().to(countries::get)))
+            .service(
+                web::resource("/countries/{code}/attendance")
+                    .route(web::get().to(countries::attendance)),
             )
             .service(
                 web::resource("/organisations")
@@ -43,9 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(organisations::update))
                     .route(web::delete().to(organisations::delete)),
             )
-            .route(
-                "/organisations/{id}/attendance",
-                web::get().to(organisations::attendance),
+            .service(
+                web::resource("/organisations/{id}/attendance")
+                    .route(web::get().to(organisations::attendance)),
             )
             .service(
                 web::resource("/conferences")
@@ -63,9 +63,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(conferences::list_organisers))
                     .route(web::post().to(conferences::add_organiser)),
             )
-            .route(
-                "/conferences/{id}/attendance",
-                web::get().to(conferences::attendance),
+            .service(
+                web::resource("/conferences/{id}/attendance")
+                    .route(web::get().to(conferences::attendance)),
             )
             .service(
                 web::resource("/conferences/{id}/delegations")

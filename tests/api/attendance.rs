@@ -1,0 +1,121 @@
+use serde_json::json;
+
+use crate::helpers::{spawn_app, LIANYUNGANG};
+
+#[actix_web::test]
+async fn lianyungang_attendance_has_13_countries_and_2_organisations() {
+    let app = spawn_app().await;
+    app.import_data().await;
+    let (s, body) = app
+        .get(
+            &format!("/api/v1/conferences/{LIANYUNGANG}/attendance?order=protocol"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["totals"]["countries"], 13);
+    assert_eq!(body["totals"]["organisations"], 2);
+    let codes: Vec<&str> = body["countries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["country"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes[0], "CN", "the host comes first in protocol order");
+    let mut expected = vec![
+        "BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN", "KR", "CN",
+    ];
+    let mut got = codes.clone();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(body["countries"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|c| c["status"] == "attended")));
+    let acronyms: Vec<&str> = body["organisations"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["acronym"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(acronyms, vec!["IOM"]);
+    assert_eq!(body["conference"]["time_zone"], "Asia/Shanghai");
+    assert_eq!(body["conference"]["host_country"], "CN");
+    assert_eq!(body["conference"]["venue"]["city"], "Lianyungang");
+}
+
+#[actix_web::test]
+async fn only_registered_confirmed_and_attended_count() {
+    let app = spawn_app().await;
+    let o = app.organiser("count@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            Some(&o.token),
+            &json!({"items": [
+                {"country": "KH", "status": "attended", "size": 5},
+                {"country": "TH", "status": "declined", "size": 3},
+                {"country": "VN", "status": "invited"},
+                {"country": "LA", "status": "confirmed"},
+                {"country": "CN", "status": "registered", "role": "host", "size": 10}
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (_, body) = app
+        .get(&format!("/api/v1/conferences/{cid}/attendance"), None)
+        .await;
+    assert_eq!(
+        body["totals"],
+        json!({"countries": 3, "organisations": 0, "delegates": 15})
+    );
+    let names: Vec<&str> = body["countries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["country"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        vec!["KH", "CN", "LA"],
+        "by name: Cambodia, China, Lao"
+    );
+}
+
+#[actix_web::test]
+async fn country_and_organisation_history_and_participant_filter() {
+    let app = spawn_app().await;
+    app.import_data().await;
+    let (s, kh) = app
+        .get(
+            "/api/v1/countries/KHM/attendance?from=2025-01-01&to=2025-12-31",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{kh}");
+    assert_eq!(kh["items"][0]["conference"]["id"], LIANYUNGANG);
+    assert_eq!(kh["items"][0]["status"], "attended");
+    let (_, none) = app
+        .get("/api/v1/countries/KH/attendance?to=2024-12-31", None)
+        .await;
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    let (_, cn) = app.get("/api/v1/countries/China/attendance", None).await;
+    assert_eq!(cn["items"][0]["role"], "host");
+    let (_, orgs) = app.get("/api/v1/organisations?q=IOM", None).await;
+    let iom = orgs["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (s, hist) = app
+        .get(&format!("/api/v1/organisations/{iom}/attendance"), None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(hist["items"][0]["conference"]["id"], LIANYUNGANG);
+    for p in ["KH", "Cambodia", iom.as_str()] {
+        let (_, list) = app
+            .get(
+                &format!("/api/v1/conferences?participant={p}&from=2015-01-01"),
+                None,
+            )
+            .await;
+        assert_eq!(list["items"][0]["id"], LIANYUNGANG, "participant={p}");
+    }
+    let (_, list) = app.get("/api/v1/conferences?participant=FR", None).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+}

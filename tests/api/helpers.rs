@@ -1,0 +1,405 @@
+//! `spawn_app()`: a Plenary server on port 0 over a fresh PostgreSQL database per test.
+//!
+//! The database server is `DATABASE_URL` when set, else Plenary's own embedded cluster under
+//! `$TMPDIR/plenary-test-cluster` (started on first use and left running for the next run).
+//! A template database is migrated once per migration set; each test clones it
+//! (`CREATE DATABASE ... TEMPLATE`), so tests are isolated and run in parallel.
+
+use std::sync::OnceLock;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use plenary::auth::token::TokenKeys;
+use plenary::db::embedded::EmbeddedPostgres;
+use plenary::db::PoolSettings;
+use plenary::startup::Application;
+use reqwest::{Client, Method, Response};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The JWT secret of every test server.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The password of every organiser created by tests.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// The Lianyungang conference's id in `data/lianyungang-2025.json`.
+pub const LIANYUNGANG: &str = "019954f8-9000-7a00-8000-17a9f0c0e000";
+
+/// Where the test databases live.
+struct Server {
+    /// Connection string of a maintenance database on the server.
+    admin: String,
+    /// Builds the connection string of database `name`.
+    embedded: Option<EmbeddedPostgres>,
+    url: Option<String>,
+}
+
+impl Server {
+    fn url_for(&self, db: &str) -> String {
+        match (&self.embedded, &self.url) {
+            (Some(pg), _) => pg.connection_string(db),
+            (None, Some(url)) => with_dbname(url, db),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Replaces the database of a `postgres://` URL or a `key=value` string.
+fn with_dbname(url: &str, db: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (url, None),
+        };
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let host_part = match base[scheme_end..].find('/') {
+            Some(i) => &base[..scheme_end + i],
+            None => base,
+        };
+        match query {
+            Some(q) => format!("{host_part}/{db}?{q}"),
+            None => format!("{host_part}/{db}"),
+        }
+    } else {
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|kv| !kv.starts_with("dbname="))
+            .collect();
+        format!("{} dbname={db}", kept.join(" "))
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Server {
+            admin: url.clone(),
+            embedded: None,
+            url: Some(url),
+        },
+        _ => {
+            let dir = std::env::var("PLENARY_TEST_DATA_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| std::env::temp_dir().join("plenary-test-cluster"));
+            let pg = EmbeddedPostgres::start(&dir).unwrap_or_else(|e| {
+                panic!("starting the test PostgreSQL in {}: {e}", dir.display())
+            });
+            Server {
+                admin: pg.connection_string("plenary"),
+                embedded: Some(pg),
+                url: None,
+            }
+        }
+    })
+}
+
+/// A fingerprint of the migrations: a new migration set gets a new template.
+fn template_name() -> String {
+    let mut hasher = Sha256::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for e in entries {
+        hasher.update(e.display().to_string());
+        hasher.update(std::fs::read(e.join("up.sql")).unwrap_or_default());
+    }
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    let digest = hex::encode(hasher.finalize());
+    format!("plenary_tpl_{}", &digest[..16])
+}
+
+async fn admin_conn() -> AsyncPgConnection {
+    let s = server();
+    AsyncPgConnection::establish(&s.admin)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test PostgreSQL: {e}"))
+}
+
+async fn exists(conn: &mut AsyncPgConnection, db: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> =
+        diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(db)
+            .load(conn)
+            .await
+            .expect("query pg_database");
+    rows.iter().next().map(|r| r.n).unwrap_or(0) > 0
+}
+
+/// Creates a fresh database cloned from the migrated template; returns its connection string.
+pub async fn fresh_database() -> (String, String) {
+    let s = server();
+    let template = template_name();
+    let name = format!("plenary_test_{}", Uuid::new_v4().simple());
+    let mut conn = admin_conn().await;
+    diesel::sql_query("SELECT pg_advisory_lock(7346)")
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    if !exists(&mut conn, &template).await {
+        let building = format!("{template}_build");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop stale template");
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .await
+            .expect("create template");
+        plenary::db::migrate(&s.url_for(&building))
+            .await
+            .expect("migrate template");
+        let mut tries = 0;
+        while let Err(e) =
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+                .execute(&mut conn)
+                .await
+        {
+            tries += 1;
+            assert!(tries < 50, "rename template: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    let mut attempt = 0;
+    loop {
+        let r = diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await;
+        match r {
+            Ok(_) => break,
+            Err(e) if attempt < 20 => {
+                attempt += 1;
+                eprintln!("retrying CREATE DATABASE: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("CREATE DATABASE: {e}"),
+        }
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(7346)")
+        .execute(&mut conn)
+        .await
+        .expect("unlock");
+    (s.url_for(&name), name)
+}
+
+/// Drops a test database from a separate thread (used from `Drop`).
+fn drop_database(name: String) {
+    let admin = server().admin.clone();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            rt.block_on(async move {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&admin).await {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        }
+    })
+    .join();
+}
+
+/// A running test server.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The test database's connection string.
+    pub db_url: String,
+    db_name: String,
+    /// HTTP client.
+    pub client: Client,
+    /// Token keys of the server.
+    pub tokens: TokenKeys,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop_database(self.db_name.clone());
+    }
+}
+
+/// An organiser created for a test.
+#[derive(Debug, Clone)]
+pub struct Organiser {
+    /// Id.
+    pub id: Uuid,
+    /// A valid access token.
+    pub token: String,
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        plenary::auth::password::hash(&secrecy::SecretString::from(PASSWORD.to_string()))
+            .expect("hash")
+    })
+}
+
+/// Starts a server on port 0 over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let (db_url, db_name) = fresh_database().await;
+    let tokens = TokenKeys::new(SECRET.as_bytes()).expect("keys");
+    let app = Application::build(
+        &db_url,
+        "127.0.0.1:0",
+        tokens.clone(),
+        PoolSettings {
+            max_size: 8,
+            timeout: std::time::Duration::from_secs(2),
+        },
+        Some(1),
+    )
+    .await
+    .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run());
+    TestApp {
+        address,
+        db_url,
+        db_name,
+        client: Client::new(),
+        tokens,
+    }
+}
+
+impl TestApp {
+    /// A database connection to the test database.
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.db_url)
+            .await
+            .expect("connect")
+    }
+
+    /// Creates an organiser with [`PASSWORD`] and returns it with a token.
+    pub async fn organiser(&self, email: &str, admin: bool) -> Organiser {
+        let mut conn = self.conn().await;
+        let o = plenary::store::organisers::create(
+            &mut conn,
+            email,
+            "Test Organiser",
+            password_hash(),
+            admin,
+        )
+        .await
+        .expect("create organiser");
+        let token = self.tokens.issue(o.id).expect("token");
+        Organiser { id: o.id, token }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        rb.send().await.expect("request")
+    }
+
+    /// GET, returning status and JSON body (Null when empty).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let r = self.request(Method::GET, path, token, None).await;
+        status_json(r).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let r = self.request(Method::POST, path, token, Some(body)).await;
+        status_json(r).await
+    }
+
+    /// PATCH JSON.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let r = self.request(Method::PATCH, path, token, Some(body)).await;
+        status_json(r).await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let r = self.request(Method::DELETE, path, token, None).await;
+        status_json(r).await
+    }
+
+    /// Creates a conference owned by `owner` (published unless `status` says otherwise).
+    pub async fn conference(&self, owner: &Organiser, status: &str) -> Value {
+        let (code, body) = self
+            .post(
+                "/api/v1/conferences",
+                Some(&owner.token),
+                &serde_json::json!({
+                    "title": "Test Conference",
+                    "status": status,
+                    "start_date": "2025-09-17",
+                    "end_date": "2025-09-18",
+                    "time_zone": "Asia/Shanghai",
+                    "venue": {"city": "Lianyungang", "region": "Jiangsu", "country": "CN"}
+                }),
+            )
+            .await;
+        assert_eq!(code, 201, "{body}");
+        body
+    }
+
+    /// Imports every document of `data/` into the test database.
+    pub async fn import_data(&self) {
+        let mut conn = self.conn().await;
+        let countries = plenary::db::load_country_index(&mut conn)
+            .await
+            .expect("countries");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        for file in plenary::import::documents_in(&dir).expect("data/") {
+            plenary::import::import_file(&mut conn, &countries, &file, None)
+                .await
+                .unwrap_or_else(|e| panic!("import {}: {e:#}", file.display()));
+        }
+    }
+}
+
+/// Status and JSON body of a response (Null when the body is empty or not JSON).
+pub async fn status_json(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Asserts that `body` is an RFC 9457 problem with `status` and returns its field names.
+pub fn problem_fields(body: &Value, status: u16) -> Vec<String> {
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{body}"
+    );
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
