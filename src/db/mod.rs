@@ -22,7 +22,7 @@ use crate::domain::country::{iso_countries, CountryIndex};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Advisory lock key that serialises migrations of several processes on one database.
-const MIGRATION_LOCK: i64 = 0x706c_656e_6172_79;
+const MIGRATION_LOCK: i64 = 0x0070_6c65_6e61_7279;
 
 /// A pool of async PostgreSQL connections.
 pub type DbPool = Pool<AsyncPgConnection>;

@@ -14,7 +14,7 @@ use crate::domain::conference::Conference;
 use crate::domain::ATTENDING_STATUSES;
 
 /// A country's line in a conference's attendance.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Queryable)]
 pub struct CountryAttendance {
     /// Alpha-2.
     pub country: String,
@@ -29,7 +29,7 @@ pub struct CountryAttendance {
 }
 
 /// An organisation's line in a conference's attendance.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Queryable)]
 pub struct OrganisationAttendance {
     /// The organisation.
     pub organisation_id: Uuid,
@@ -92,7 +92,7 @@ pub async fn of_conference(
     conference: ConferenceRow,
     order: Order,
 ) -> QueryResult<ConferenceAttendance> {
-    let country_rows: Vec<(String, String, String, String, Option<i32>)> = delegations::table
+    let mut countries: Vec<CountryAttendance> = delegations::table
         .inner_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
         .filter(delegations::conference_id.eq(conference.id))
         .filter(delegations::status.eq_any(ATTENDING_STATUSES))
@@ -105,48 +105,24 @@ pub async fn of_conference(
         ))
         .load(conn)
         .await?;
-    let org_rows: Vec<(Uuid, String, Option<String>, String, String, Option<i32>)> =
-        delegations::table
-            .inner_join(
-                organisations::table.on(organisations::id
-                    .nullable()
-                    .eq(delegations::organisation_id)),
-            )
-            .filter(delegations::conference_id.eq(conference.id))
-            .filter(delegations::status.eq_any(ATTENDING_STATUSES))
-            .select((
-                organisations::id,
-                organisations::name,
-                organisations::acronym,
-                delegations::role,
-                delegations::status,
-                delegations::size,
-            ))
-            .load(conn)
-            .await?;
-    let mut countries: Vec<CountryAttendance> = country_rows
-        .into_iter()
-        .map(|(country, name, role, status, size)| CountryAttendance {
-            country,
-            name,
-            role,
-            status,
-            size,
-        })
-        .collect();
-    let mut organisations: Vec<OrganisationAttendance> = org_rows
-        .into_iter()
-        .map(
-            |(organisation_id, name, acronym, role, status, size)| OrganisationAttendance {
-                organisation_id,
-                name,
-                acronym,
-                role,
-                status,
-                size,
-            },
+    let mut organisations: Vec<OrganisationAttendance> = delegations::table
+        .inner_join(
+            organisations::table.on(organisations::id
+                .nullable()
+                .eq(delegations::organisation_id)),
         )
-        .collect();
+        .filter(delegations::conference_id.eq(conference.id))
+        .filter(delegations::status.eq_any(ATTENDING_STATUSES))
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::acronym,
+            delegations::role,
+            delegations::status,
+            delegations::size,
+        ))
+        .load(conn)
+        .await?;
     let host_first = |role: &str| u8::from(order == Order::Protocol && role != "host");
     countries.sort_by_key(|c| (host_first(&c.role), sort_name(&c.name)));
     organisations.sort_by_key(|o| (host_first(&o.role), sort_name(&o.name)));

@@ -128,7 +128,7 @@ async fn exists(conn: &mut AsyncPgConnection, db: &str) -> bool {
             .load(conn)
             .await
             .expect("query pg_database");
-    rows.iter().next().map(|r| r.n).unwrap_or(0) > 0
+    <[_]>::first(&rows).map(|r| r.n).unwrap_or(0) > 0
 }
 
 /// Creates a fresh database cloned from the migrated template; returns its connection string.

@@ -19,7 +19,7 @@ async fn tables(url: &str) -> i64 {
     .load(&mut conn)
     .await
     .expect("count");
-    rows.iter().next().map(|r| r.n).unwrap_or(-1)
+    <[_]>::first(&rows).map(|r| r.n).unwrap_or(-1)
 }
 
 #[actix_web::test]
