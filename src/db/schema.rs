@@ -63,6 +63,8 @@ diesel::table! {
         host_organisation_id -> Nullable<Uuid>,
         source_url -> Nullable<Text>,
         participants_public -> Bool,
+        // `search tsvector` (generated, full-text search) is used through SQL fragments
+        // in `store::search`, so it is not declared here.
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -141,6 +143,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// An explicit protocol order (migration `2025-11-30-000005_attendance_publishing`).
+    delegation_protocol_ranks (delegation_id) {
+        delegation_id -> Uuid,
+        conference_id -> Uuid,
+        rank -> Int4,
+    }
+}
+
+diesel::table! {
+    /// Delegations present at a session (migration `2025-11-30-000005_attendance_publishing`).
+    session_presence (session_id, delegation_id) {
+        session_id -> Uuid,
+        delegation_id -> Uuid,
+        conference_id -> Uuid,
+        recorded_by -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(country_aliases -> countries (code));
 diesel::joinable!(conference_organisers -> conferences (conference_id));
 diesel::joinable!(conference_organisers -> organisers (organiser_id));
@@ -161,4 +183,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     session_delegations,
     conference_imports,
+    delegation_protocol_ranks,
+    session_presence,
 );

@@ -1,6 +1,7 @@
 //! Parsed and validated domain values: what a request may contain, checked once, so that the
 //! store and the routes never check it again.
 
+pub mod attendance;
 pub mod conference;
 pub mod country;
 pub mod delegation;

@@ -12,9 +12,10 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow, Need};
-use crate::store::PageRequest;
+use crate::store::{search, PageRequest};
 
-/// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`.
+/// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`: newest first, or
+/// with `q` (full-text search) best match first.
 pub async fn list(
     req: HttpRequest,
     caller: MaybeCaller,
@@ -50,9 +51,17 @@ pub async fn list(
         }
     }
     (filter.from, filter.to) = query.date_range(&mut errors);
+    let mut conn = state.conn().await?;
+    if filter.q.is_some() {
+        // Full-text search: best match first, with a cursor of its own (store::search).
+        let page = PageRequest::from_query(&query, &mut errors);
+        errors.check()?;
+        return Ok(ok(
+            &search::ranked(&mut conn, &filter, caller.0, &page).await?
+        ));
+    }
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
-    let mut conn = state.conn().await?;
     Ok(ok(
         &conferences::list(&mut conn, &filter, caller.0, &page).await?
     ))
@@ -164,7 +173,8 @@ pub async fn add_organiser(
     Ok(created(location, &added))
 }
 
-/// `GET /api/v1/conferences/{id}/attendance?order=name|protocol`.
+/// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:
+/// `by=session` answers the presence matrix (`routes::attendance::matrix`).
 pub async fn attendance(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -173,13 +183,15 @@ pub async fn attendance(
 ) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
-    let order = match query.one_of("order", &["name", "protocol"], &mut errors) {
-        Some("protocol") => Order::Protocol,
-        _ => Order::Name,
-    };
+    let order = super::attendance::order_param(&query, Order::Name, &mut errors);
+    let by_session = query.one_of("by", &["delegation", "session"], &mut errors) == Some("session");
     errors.check()?;
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    if by_session {
+        drop(conn);
+        return super::attendance::matrix(access.conference, order, &state).await;
+    }
     Ok(ok(&attendance::of_conference(
         &mut conn,
         access.conference,

@@ -14,9 +14,10 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::conferences::{self, Need};
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
-use crate::store::PageRequest;
+use crate::store::{protocol, PageRequest};
 
-/// `GET /api/v1/conferences/{id}/delegations?status=&role=`.
+/// `GET /api/v1/conferences/{id}/delegations?status=&role=&order=created|protocol`: creation
+/// order by default, or protocol order.
 pub async fn list(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -29,6 +30,17 @@ pub async fn list(
         status: query.one_of("status", DELEGATION_STATUSES, &mut errors),
         role: query.one_of("role", DELEGATION_ROLES, &mut errors),
     };
+    if query.one_of("order", &["created", "protocol"], &mut errors) == Some("protocol") {
+        // Protocol order (store::protocol), with a cursor of its own.
+        let page = PageRequest::from_query(&query, &mut errors);
+        errors.check()?;
+        let mut conn = state.conn().await?;
+        conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+        return Ok(ok(&protocol::list_delegations(
+            &mut conn, *path, &filter, &page,
+        )
+        .await?));
+    }
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;

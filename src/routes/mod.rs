@@ -1,10 +1,12 @@
 //! Thin HTTP handlers, one module per resource: parse (domain), query (store), render.
 //! The URL tells the file: `/api/v1/conferences/{id}/sessions` is `routes/sessions.rs`.
 
+pub mod attendance;
 pub mod auth;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod exports;
 pub mod health;
 pub mod members;
 pub mod organisations;
@@ -67,6 +69,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/conferences/{id}/attendance")
                     .route(web::get().to(conferences::attendance)),
             )
+            // Issue 5: attendance that organisers publish (routes/attendance.rs, exports.rs).
+            // The file names are literal segments, registered as resources of their own.
+            .service(
+                web::resource("/conferences/{id}/attendance.csv")
+                    .route(web::get().to(exports::attendance_csv)),
+            )
+            .service(
+                web::resource("/conferences/{id}/participants")
+                    .route(web::get().to(attendance::participants)),
+            )
+            .service(
+                web::resource("/conferences/{id}/participants.csv")
+                    .route(web::get().to(exports::participants_csv)),
+            )
+            .service(
+                web::resource("/conferences/{id}/sessions.ics")
+                    .route(web::get().to(exports::sessions_ics)),
+            )
+            .service(
+                web::resource("/conferences/{id}/protocol-order")
+                    .route(web::get().to(attendance::get_protocol_order))
+                    .route(web::put().to(attendance::put_protocol_order)),
+            )
+            .service(
+                web::resource("/conferences/{id}/sessions/{session_id}/attendance")
+                    .route(web::get().to(attendance::get_session))
+                    .route(web::put().to(attendance::put_session)),
+            )
+            .service(web::resource("/attendance/summary").route(web::get().to(attendance::summary)))
             .service(
                 web::resource("/conferences/{id}/delegations")
                     .route(web::get().to(delegations::list))

@@ -6,15 +6,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::conferences::{ConferenceKey, ConferenceRow};
+use super::protocol::{self, Line};
 use super::{paginate, Caller, Page, PageRequest};
-use crate::db::schema::{
-    conference_organisers, conferences, countries, delegations, organisations,
-};
+use crate::db::schema::{conference_organisers, conferences, delegations};
 use crate::domain::conference::Conference;
-use crate::domain::ATTENDING_STATUSES;
 
 /// A country's line in a conference's attendance.
-#[derive(Debug, Clone, Serialize, PartialEq, Queryable)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CountryAttendance {
     /// Alpha-2.
     pub country: String,
@@ -29,7 +27,7 @@ pub struct CountryAttendance {
 }
 
 /// An organisation's line in a conference's attendance.
-#[derive(Debug, Clone, Serialize, PartialEq, Queryable)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct OrganisationAttendance {
     /// The organisation.
     pub organisation_id: Uuid,
@@ -74,58 +72,69 @@ pub struct ConferenceAttendance {
 pub enum Order {
     /// By English short name.
     Name,
-    /// Host first, then states by English short name (ignoring a leading "the"), then
-    /// organisations by name.
+    /// The conference's explicit order if it has one, else host first, then states by English
+    /// short name (ignoring a leading "the"), then organisations by name
+    /// ([`super::protocol`]).
     Protocol,
 }
 
-/// Sort key of a name ignoring case and a leading "the".
+/// Sort key of a name: lower case, accents removed (Unicode NFD without combining marks, so
+/// "Côte d'Ivoire" sorts under C and "Åland Islands" under A), surrounding space and a
+/// leading "the" ignored ("the Philippines" sorts under P).
 pub fn sort_name(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
-    lower.strip_prefix("the ").unwrap_or(&lower).to_string()
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name
+        .trim()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase();
+    match folded.strip_prefix("the ") {
+        Some(rest) => rest.trim_start().to_string(),
+        None => folded,
+    }
 }
 
 /// The attendance of a conference: delegations whose status is registered, confirmed or
-/// attended.
+/// attended. `Order::Protocol` follows [`super::protocol`] (an explicit order wins);
+/// `Order::Name` sorts each list by [`sort_name`].
 pub async fn of_conference(
     conn: &mut AsyncPgConnection,
     conference: ConferenceRow,
     order: Order,
 ) -> QueryResult<ConferenceAttendance> {
-    let mut countries: Vec<CountryAttendance> = delegations::table
-        .inner_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
-        .filter(delegations::conference_id.eq(conference.id))
-        .filter(delegations::status.eq_any(ATTENDING_STATUSES))
-        .select((
-            countries::code,
-            countries::name,
-            delegations::role,
-            delegations::status,
-            delegations::size,
-        ))
-        .load(conn)
-        .await?;
-    let mut organisations: Vec<OrganisationAttendance> = delegations::table
-        .inner_join(
-            organisations::table.on(organisations::id
-                .nullable()
-                .eq(delegations::organisation_id)),
-        )
-        .filter(delegations::conference_id.eq(conference.id))
-        .filter(delegations::status.eq_any(ATTENDING_STATUSES))
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::acronym,
-            delegations::role,
-            delegations::status,
-            delegations::size,
-        ))
-        .load(conn)
-        .await?;
-    let host_first = |role: &str| u8::from(order == Order::Protocol && role != "host");
-    countries.sort_by_key(|c| (host_first(&c.role), sort_name(&c.name)));
-    organisations.sort_by_key(|o| (host_first(&o.role), sort_name(&o.name)));
+    let mut lines: Vec<Line> = protocol::lines(conn, conference.id)
+        .await?
+        .into_iter()
+        .filter(Line::counts)
+        .collect();
+    if order == Order::Name {
+        lines.sort_by_cached_key(|l| (sort_name(&l.name), l.delegation.id));
+    }
+    let mut countries = Vec::new();
+    let mut organisations = Vec::new();
+    for l in lines {
+        let d = l.delegation;
+        match (d.country, d.organisation_id) {
+            (Some(country), _) => countries.push(CountryAttendance {
+                country,
+                name: l.name,
+                role: d.role,
+                status: d.status,
+                size: d.size,
+            }),
+            (None, Some(organisation_id)) => organisations.push(OrganisationAttendance {
+                organisation_id,
+                name: l.name,
+                acronym: l.acronym,
+                role: d.role,
+                status: d.status,
+                size: d.size,
+            }),
+            (None, None) => {}
+        }
+    }
     let delegates = countries
         .iter()
         .filter_map(|c| c.size)
@@ -226,4 +235,37 @@ pub async fn history(
             status,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_name;
+
+    #[test]
+    fn sort_names_ignore_case_accents_and_a_leading_the() {
+        assert_eq!(sort_name("the Philippines"), "philippines");
+        assert_eq!(sort_name("  The  Gambia "), "gambia");
+        assert_eq!(sort_name("Côte d'Ivoire"), "cote d'ivoire");
+        assert_eq!(sort_name("Åland Islands"), "aland islands");
+        assert_eq!(sort_name("Türkiye"), "turkiye");
+        assert_eq!(sort_name("Theatre Guild"), "theatre guild");
+        let mut names = vec![
+            "Viet Nam",
+            "Åland Islands",
+            "the Bahamas",
+            "Côte d'Ivoire",
+            "China",
+        ];
+        names.sort_by_key(|n| sort_name(n));
+        assert_eq!(
+            names,
+            vec![
+                "Åland Islands",
+                "the Bahamas",
+                "China",
+                "Côte d'Ivoire",
+                "Viet Nam"
+            ]
+        );
+    }
 }

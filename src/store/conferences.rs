@@ -1,11 +1,12 @@
 //! Conferences, their organisers, and who may read or change them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{like_pattern, new_id, paginate, Caller, Page, PageRequest};
+use super::{new_id, paginate, Caller, Page, PageRequest};
 use crate::db::schema::{conference_organisers, conferences, delegations, organisers, sessions};
 use crate::domain::conference::{Conference, ConferenceChanges, Venue};
 use crate::domain::input::Errors;
@@ -246,7 +247,7 @@ pub async fn access(
 /// Filters of the conference list.
 #[derive(Debug, Default)]
 pub struct ConferenceFilter {
-    /// Substring of title, theme or venue.
+    /// Full-text query over title, theme and venue (`websearch_to_tsquery` syntax).
     pub q: Option<String>,
     /// Venue country (alpha-2).
     pub country: Option<String>,
@@ -265,19 +266,15 @@ pub struct ConferenceFilter {
 /// The keyset of the conference list: newest `start_date` first, then id.
 pub type ConferenceKey = (NaiveDate, Uuid);
 
-/// Conferences visible to `caller`, newest first. Anonymous callers see published and
-/// cancelled ones; organisers also see drafts they organise; admins see everything.
-pub async fn list(
-    conn: &mut AsyncPgConnection,
+/// The conferences visible to `caller` that match `filter`, in no particular order (shared by
+/// the date-ordered [`list`] and the ranked [`super::search::ranked`]). Anonymous callers see
+/// published and cancelled ones; organisers also see drafts they organise; admins see
+/// everything. `q` is a full-text match ([`super::search::matches`]).
+pub(crate) fn filtered(
     filter: &ConferenceFilter,
     caller: Option<Caller>,
-    page: &PageRequest<ConferenceKey>,
-) -> QueryResult<Page<Conference>> {
-    let mut query = conferences::table
-        .select(ConferenceRow::as_select())
-        .order((conferences::start_date.desc(), conferences::id.desc()))
-        .limit(page.limit + 1)
-        .into_boxed();
+) -> conferences::BoxedQuery<'static, Pg> {
+    let mut query = conferences::table.into_boxed();
     match caller {
         Some(c) if c.is_admin => {}
         Some(c) => {
@@ -293,14 +290,7 @@ pub async fn list(
         None => query = query.filter(conferences::status.ne("draft")),
     }
     if let Some(q) = &filter.q {
-        let p = like_pattern(q);
-        query = query.filter(
-            conferences::title
-                .ilike(p.clone())
-                .or(conferences::theme.ilike(p.clone()))
-                .or(conferences::venue_city.ilike(p.clone()))
-                .or(conferences::venue_name.ilike(p)),
-        );
+        query = query.filter(super::search::matches(q));
     }
     if let Some(country) = &filter.country {
         query = query.filter(conferences::venue_country.eq(country.clone()));
@@ -326,6 +316,20 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(conferences::status.eq(status));
     }
+    query
+}
+
+/// Conferences visible to `caller` matching `filter`, newest first (see [`filtered`]).
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &ConferenceFilter,
+    caller: Option<Caller>,
+    page: &PageRequest<ConferenceKey>,
+) -> QueryResult<Page<Conference>> {
+    let mut query = filtered(filter, caller)
+        .select(ConferenceRow::as_select())
+        .order((conferences::start_date.desc(), conferences::id.desc()))
+        .limit(page.limit + 1);
     if let Some((date, id)) = page.after {
         query = query.filter(
             conferences::start_date

@@ -8,7 +8,12 @@ pub mod delegations;
 pub mod members;
 pub mod organisations;
 pub mod organisers;
+pub mod participants;
+pub mod presence;
+pub mod protocol;
+pub mod search;
 pub mod sessions;
+pub mod summary;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

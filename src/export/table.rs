@@ -1,0 +1,71 @@
+//! CSV files (RFC 4180) written with the `csv` crate: UTF-8 without byte-order mark, a header
+//! row, CRLF line ends, fields quoted when they contain a comma, quote or line break.
+//!
+//! Every data cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return; OWASP "CSV injection") is made inert by a leading
+//! apostrophe `'`; the rest of the text, Unicode included, is written unchanged.
+
+use std::borrow::Cow;
+
+use crate::error::ApiError;
+
+/// The media type of CSV responses.
+pub const CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+/// A cell made inert for spreadsheets: `'` before a leading `=`, `+`, `-`, `@`, tab or CR.
+pub fn inert(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Writes `header` and `rows` as a CSV document; every row must have as many cells as the
+/// header. Data cells go through [`inert`]. Errors: 500 when a row has the wrong width (a bug).
+pub fn to_csv<I>(header: &[&str], rows: I) -> Result<Vec<u8>, ApiError>
+where
+    I: IntoIterator<Item = Vec<String>>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(header).map_err(ApiError::internal)?;
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|c| inert(c).into_owned()))
+            .map_err(ApiError::internal)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.error()))
+}
+
+/// An optional value as a cell (empty when null).
+pub fn opt<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_inert_and_unicode_is_kept() {
+        assert_eq!(inert("=1+1"), "'=1+1");
+        assert_eq!(inert("-2"), "'-2");
+        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("Türkiye"), "Türkiye");
+        let out = to_csv(
+            &["a", "b"],
+            vec![vec!["x,\"y\"".to_string(), "+z".to_string()]],
+        );
+        let text = out.map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(text.ok().as_deref(), Some("a,b\r\n\"x,\"\"y\"\"\",'+z\r\n"));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_is_an_error() {
+        assert!(to_csv(&["a", "b"], vec![vec!["x".to_string()]]).is_err());
+    }
+}

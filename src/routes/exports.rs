@@ -1,0 +1,218 @@
+//! File exports of a conference, public like its attendance:
+//! - `GET /api/v1/conferences/{id}/attendance.csv` (RFC 4180, one row per delegation, every
+//!   status),
+//! - `GET /api/v1/conferences/{id}/participants.csv` (one row per member; who may read it as
+//!   for `/participants`),
+//! - `GET /api/v1/conferences/{id}/sessions.ics` (RFC 5545, one `VEVENT` per session).
+//!
+//! The paths are registered as their own resources ahead of nothing else: `attendance.csv` is a
+//! literal segment, so it never reaches the `{id}`-only routes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::attendance::{order_param, participants_access};
+use crate::auth::MaybeCaller;
+use crate::domain::input::{Errors, Query};
+use crate::error::ApiError;
+use crate::export::{calendar, table};
+use crate::startup::AppState;
+use crate::store::attendance::{sort_name, Order};
+use crate::store::conferences::{self, Need};
+use crate::store::participants::{self, Audience};
+use crate::store::{presence, protocol};
+
+/// The columns of `attendance.csv`.
+pub const ATTENDANCE_COLUMNS: &[&str] = &[
+    "protocol_position",
+    "party",
+    "country",
+    "organisation_id",
+    "name",
+    "acronym",
+    "authority",
+    "role",
+    "status",
+    "counts",
+    "size",
+    "head_name",
+    "head_title",
+    "sessions_attended",
+];
+
+/// The columns of `participants.csv` (`email` only for the conference's organisers).
+pub const PARTICIPANT_COLUMNS: &[&str] = &[
+    "protocol_position",
+    "delegation",
+    "country",
+    "organisation_id",
+    "role",
+    "status",
+    "authority",
+    "is_head",
+    "full_name",
+    "title",
+    "member_position",
+    "email",
+];
+
+/// A 200 file response with `content_type` and a download name.
+fn file(content_type: &str, filename: String, body: impl Into<Vec<u8>>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body.into())
+}
+
+/// `GET /conferences/{id}/attendance.csv?order=protocol|name` (default `protocol`): one row
+/// per delegation whatever its status (`counts` says whether it counts as attendance), with
+/// its position in protocol order and the number of sessions it was present at.
+/// `Content-Type: text/csv; charset=utf-8`. Errors: 404, 422 (`order`).
+pub async fn attendance_csv(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let order = order_param(&query, Order::Protocol, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let id = access.conference.id;
+    let lines = protocol::lines(&mut conn, id).await?;
+    let attended = presence::sessions_attended(&mut conn, id).await?;
+    let mut numbered: Vec<(usize, protocol::Line)> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    if order == Order::Name {
+        numbered.sort_by_cached_key(|(_, l)| (sort_name(&l.name), l.delegation.id));
+    }
+    let rows = numbered.into_iter().map(|(position, l)| {
+        let counts = l.counts();
+        let d = l.delegation;
+        vec![
+            position.to_string(),
+            if d.country.is_some() {
+                "state"
+            } else {
+                "organisation"
+            }
+            .to_string(),
+            table::opt(&d.country),
+            table::opt(&d.organisation_id),
+            l.name,
+            table::opt(&l.acronym),
+            table::opt(&d.authority),
+            d.role,
+            d.status,
+            counts.to_string(),
+            table::opt(&d.size),
+            table::opt(&d.head_name),
+            table::opt(&d.head_title),
+            attended.get(&d.id).copied().unwrap_or(0).to_string(),
+        ]
+    });
+    let body = table::to_csv(ATTENDANCE_COLUMNS, rows)?;
+    Ok(file(
+        table::CONTENT_TYPE,
+        format!("attendance-{id}.csv"),
+        body,
+    ))
+}
+
+/// `GET /conferences/{id}/participants.csv`: the list of participants, one row per member
+/// (a delegation without members has one row with empty member cells), delegations in
+/// protocol order, members head first. Read rights as `/participants`; the `email` column
+/// only for the conference's organisers. Errors: 404.
+pub async fn participants_csv(
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let (conference, audience) = participants_access(&mut conn, *path, caller).await?;
+    let id = conference.id;
+    let list = participants::of_conference(&mut conn, conference, audience).await?;
+    let with_email = audience == Audience::Organisers;
+    let columns: Vec<&str> = PARTICIPANT_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| with_email || *c != "email")
+        .collect();
+    let mut rows = Vec::new();
+    for d in list.delegations {
+        let delegation = vec![
+            d.position.to_string(),
+            d.name.clone(),
+            table::opt(&d.country),
+            table::opt(&d.organisation_id),
+            d.role.clone(),
+            d.status.clone(),
+            table::opt(&d.authority),
+        ];
+        if d.members.is_empty() {
+            let mut row = delegation.clone();
+            row.extend(std::iter::repeat_n(
+                String::new(),
+                columns.len() - row.len(),
+            ));
+            rows.push(row);
+        }
+        for m in d.members {
+            let mut row = delegation.clone();
+            row.extend([
+                m.is_head.to_string(),
+                m.full_name,
+                table::opt(&m.title),
+                table::opt(&m.position),
+            ]);
+            if with_email {
+                row.push(m.email.flatten().unwrap_or_default());
+            }
+            rows.push(row);
+        }
+    }
+    let body = table::to_csv(&columns, rows)?;
+    Ok(file(
+        table::CONTENT_TYPE,
+        format!("participants-{id}.csv"),
+        body,
+    ))
+}
+
+/// `GET /conferences/{id}/sessions.ics`: the sessions as an RFC 5545 calendar in the
+/// conference's time zone (see [`calendar`]). `Content-Type: text/calendar; charset=utf-8`.
+/// Errors: 404.
+pub async fn sessions_ics(
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let c = &access.conference;
+    let sessions = presence::sessions_in_order(&mut conn, c.id).await?;
+    let country = state
+        .countries
+        .name(&c.venue_country)
+        .unwrap_or(&c.venue_country);
+    let location: Vec<&str> = [c.venue_name.as_deref(), Some(c.venue_city.as_str())]
+        .into_iter()
+        .chain([c.venue_region.as_deref(), Some(country)])
+        .flatten()
+        .collect();
+    let body = calendar::sessions_ics(c, &location.join(", "), &sessions);
+    Ok(file(
+        calendar::CONTENT_TYPE,
+        format!("sessions-{}.ics", c.id),
+        body,
+    ))
+}

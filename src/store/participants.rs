@@ -1,0 +1,155 @@
+//! The list of participants of a conference: every delegation that counts as attending
+//! (registered, confirmed, attended) in protocol order, with its members (head first, then in
+//! the order the organiser added them).
+//!
+//! Who may read it is decided by the route (`routes::attendance::participants`): the
+//! conference's organisers, and everyone once `participants_public` is true. Member emails
+//! are only ever loaded for organisers ([`Audience::Organisers`]).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::conferences::ConferenceRow;
+use super::members::MemberRow;
+use super::protocol::{self, Line};
+use crate::db::schema::delegation_members;
+use crate::domain::conference::Conference;
+use crate::domain::delegation::Head;
+
+/// Who the list is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The conference's organisers (and admins): members' emails included.
+    Organisers,
+    /// Anyone else (only when the list is public): no emails.
+    Public,
+}
+
+/// A member of a delegation in the list of participants.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Participant {
+    /// The member's id.
+    pub id: Uuid,
+    /// Full name.
+    pub full_name: String,
+    /// Title or rank (`"H.E."`, `"Director-General"`), if any.
+    pub title: Option<String>,
+    /// Position or function, if any.
+    pub position: Option<String>,
+    /// Head of delegation.
+    pub is_head: bool,
+    /// Email: present (possibly null) for organisers only; the key is absent publicly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Option<String>>,
+}
+
+/// A delegation in the list of participants.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ParticipantDelegation {
+    /// 1-based position in protocol order among the listed delegations.
+    pub position: usize,
+    /// The delegation.
+    pub delegation_id: Uuid,
+    /// Alpha-2 of a state's delegation, else null.
+    pub country: Option<String>,
+    /// The organisation of an organisation's delegation, else null.
+    pub organisation_id: Option<Uuid>,
+    /// English short name of the state, or the organisation's name.
+    pub name: String,
+    /// The organisation's acronym, if any.
+    pub acronym: Option<String>,
+    /// The sending authority, if stated.
+    pub authority: Option<String>,
+    /// Role at the conference.
+    pub role: String,
+    /// Status (registered, confirmed or attended).
+    pub status: String,
+    /// The head of delegation as stated on the delegation, if any.
+    pub head: Option<Head>,
+    /// Stated size, or null.
+    pub size: Option<i32>,
+    /// Members, head first, then in the order they were added.
+    pub members: Vec<Participant>,
+}
+
+/// `GET /conferences/{id}/participants`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Participants {
+    /// The conference.
+    pub conference: Conference,
+    /// Delegations in protocol order.
+    pub delegations: Vec<ParticipantDelegation>,
+}
+
+/// Builds the list of participants of a conference for `audience`.
+pub async fn of_conference(
+    conn: &mut AsyncPgConnection,
+    conference: ConferenceRow,
+    audience: Audience,
+) -> QueryResult<Participants> {
+    let lines: Vec<Line> = protocol::lines(conn, conference.id)
+        .await?
+        .into_iter()
+        .filter(Line::counts)
+        .collect();
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.delegation.id).collect();
+    let rows: Vec<MemberRow> = delegation_members::table
+        .filter(delegation_members::delegation_id.eq_any(&ids))
+        .order((
+            delegation_members::delegation_id.asc(),
+            delegation_members::is_head.desc(),
+            delegation_members::id.asc(),
+        ))
+        .select(MemberRow::as_select())
+        .load(conn)
+        .await?;
+    let mut members: HashMap<Uuid, Vec<Participant>> = HashMap::new();
+    for m in rows {
+        members
+            .entry(m.delegation_id)
+            .or_default()
+            .push(Participant {
+                id: m.id,
+                full_name: m.full_name,
+                title: m.title,
+                position: m.position,
+                is_head: m.is_head,
+                email: match audience {
+                    Audience::Organisers => Some(m.email),
+                    Audience::Public => None,
+                },
+            });
+    }
+    let delegations = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let d = l.delegation;
+            ParticipantDelegation {
+                position: i + 1,
+                members: members.remove(&d.id).unwrap_or_default(),
+                delegation_id: d.id,
+                country: d.country,
+                organisation_id: d.organisation_id,
+                name: l.name,
+                acronym: l.acronym,
+                authority: d.authority,
+                role: d.role,
+                status: d.status,
+                head: d.head_name.map(|name| Head {
+                    name,
+                    title: d.head_title,
+                }),
+                size: d.size,
+            }
+        })
+        .collect();
+    Ok(Participants {
+        conference: conference.into(),
+        delegations,
+    })
+}

@@ -1,0 +1,277 @@
+//! Per-session attendance: which delegations were present at each session of a conference,
+//! as recorded by its organisers (table `session_presence`), and the presence matrix
+//! (delegations x sessions).
+//!
+//! Presence is separate from a session's `delegation_ids` (the delegations expected to take
+//! part): a delegation may be expected and absent, or present without being listed.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::attendance::{sort_name, Order};
+use super::conferences::ConferenceRow;
+use super::protocol::{self, Line};
+use super::sessions::SessionRow;
+use super::TxError;
+use crate::db::schema::{session_presence, sessions};
+use crate::domain::conference::Conference;
+use crate::domain::session::format_in_zone;
+use crate::error::ApiError;
+
+/// `GET`/`PUT /conferences/{id}/sessions/{sid}/attendance`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionAttendance {
+    /// The session.
+    pub session_id: Uuid,
+    /// Delegations present, in protocol order.
+    pub delegation_ids: Vec<Uuid>,
+    /// When presence at this session was last recorded (RFC 3339), null if never.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// Checks that the session belongs to the conference, locking its row (`FOR NO KEY UPDATE`)
+/// when `lock`. Errors: 404.
+async fn session_of(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    session_id: Uuid,
+    lock: bool,
+) -> Result<(), ApiError> {
+    let query = sessions::table
+        .filter(sessions::conference_id.eq(conference_id))
+        .filter(sessions::id.eq(session_id))
+        .select(sessions::id);
+    let found: Option<Uuid> = if lock {
+        query.for_no_key_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    found
+        .map(|_| ())
+        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))
+}
+
+/// The delegations present at a session, in protocol order. Errors: 404 when the session is
+/// not one of this conference's.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    session_id: Uuid,
+) -> Result<SessionAttendance, ApiError> {
+    session_of(conn, conference_id, session_id, false).await?;
+    let rows: Vec<(Uuid, DateTime<Utc>)> = session_presence::table
+        .filter(session_presence::session_id.eq(session_id))
+        .select((
+            session_presence::delegation_id,
+            session_presence::recorded_at,
+        ))
+        .load(conn)
+        .await?;
+    let present: HashSet<Uuid> = rows.iter().map(|(d, _)| *d).collect();
+    let recorded_at = rows.iter().map(|(_, at)| *at).max();
+    let delegation_ids = protocol::lines(conn, conference_id)
+        .await?
+        .into_iter()
+        .map(|l| l.delegation.id)
+        .filter(|id| present.contains(id))
+        .collect();
+    Ok(SessionAttendance {
+        session_id,
+        delegation_ids,
+        recorded_at,
+    })
+}
+
+/// Replaces the delegations present at a session with `ids`, in one transaction that locks the
+/// session row (concurrent replacements apply one after the other). Delegations already
+/// present keep their `recorded_at`; `recorded_by` is the organiser who made the change.
+///
+/// Errors: 404 when the session is not one of this conference's; 422 (`delegation_ids`) when
+/// an id is not a delegation of this conference.
+pub async fn set(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    session_id: Uuid,
+    ids: Vec<Uuid>,
+    recorded_by: Uuid,
+) -> Result<SessionAttendance, ApiError> {
+    conn.transaction::<_, TxError, _>(async move |conn| {
+        session_of(conn, conference_id, session_id, true).await?;
+        protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
+        diesel::delete(
+            session_presence::table
+                .filter(session_presence::session_id.eq(session_id))
+                .filter(diesel::dsl::not(
+                    session_presence::delegation_id.eq_any(ids.clone()),
+                )),
+        )
+        .execute(conn)
+        .await?;
+        let rows: Vec<_> = ids
+            .iter()
+            .map(|d| {
+                (
+                    session_presence::session_id.eq(session_id),
+                    session_presence::delegation_id.eq(*d),
+                    session_presence::conference_id.eq(conference_id),
+                    session_presence::recorded_by.eq(Some(recorded_by)),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            diesel::insert_into(session_presence::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::from)?;
+    get(conn, conference_id, session_id).await
+}
+
+/// A column of the presence matrix.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MatrixSession {
+    /// The session.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Its kind.
+    pub kind: String,
+    /// RFC 3339 with the conference zone's offset.
+    pub starts_at: String,
+    /// RFC 3339 with the conference zone's offset.
+    pub ends_at: String,
+    /// Number of delegations present.
+    pub present: usize,
+}
+
+/// A row of the presence matrix.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MatrixRow {
+    /// The delegation.
+    pub delegation_id: Uuid,
+    /// Alpha-2 of a state's delegation, else null.
+    pub country: Option<String>,
+    /// The organisation of an organisation's delegation, else null.
+    pub organisation_id: Option<Uuid>,
+    /// English short name of the state, or the organisation's name.
+    pub name: String,
+    /// Role at the conference.
+    pub role: String,
+    /// Delegation status.
+    pub status: String,
+    /// One flag per session, in the order of `sessions`: present or not.
+    pub present: Vec<bool>,
+    /// Number of sessions the delegation was present at.
+    pub sessions_attended: usize,
+}
+
+/// `GET /conferences/{id}/attendance?by=session`: every delegation of the conference (any
+/// status) against every session (in time order).
+#[derive(Debug, Clone, Serialize)]
+pub struct PresenceMatrix {
+    /// The conference.
+    pub conference: Conference,
+    /// Columns: the sessions in time order.
+    pub sessions: Vec<MatrixSession>,
+    /// Rows: the delegations in the requested order.
+    pub delegations: Vec<MatrixRow>,
+}
+
+/// Every session of a conference in time order (start, then id).
+pub async fn sessions_in_order(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::conference_id.eq(conference_id))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// The number of sessions each delegation of a conference was present at (absent: 0).
+pub async fn sessions_attended(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> QueryResult<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = session_presence::table
+        .filter(session_presence::conference_id.eq(conference_id))
+        .group_by(session_presence::delegation_id)
+        .select((session_presence::delegation_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Builds the presence matrix of a conference; rows in protocol order, or by name.
+pub async fn matrix(
+    conn: &mut AsyncPgConnection,
+    conference: ConferenceRow,
+    order: Order,
+) -> QueryResult<PresenceMatrix> {
+    let session_rows = sessions_in_order(conn, conference.id).await?;
+    let pairs: Vec<(Uuid, Uuid)> = session_presence::table
+        .filter(session_presence::conference_id.eq(conference.id))
+        .select((
+            session_presence::session_id,
+            session_presence::delegation_id,
+        ))
+        .load(conn)
+        .await?;
+    let present: HashSet<(Uuid, Uuid)> = pairs.into_iter().collect();
+    let mut lines: Vec<Line> = protocol::lines(conn, conference.id).await?;
+    if order == Order::Name {
+        lines.sort_by_cached_key(|l| (sort_name(&l.name), l.delegation.id));
+    }
+    let mut per_session: HashMap<Uuid, usize> = HashMap::new();
+    let delegations = lines
+        .into_iter()
+        .map(|l| {
+            let flags: Vec<bool> = session_rows
+                .iter()
+                .map(|s| present.contains(&(s.id, l.delegation.id)))
+                .collect();
+            for (s, _) in session_rows.iter().zip(&flags).filter(|(_, f)| **f) {
+                *per_session.entry(s.id).or_default() += 1;
+            }
+            MatrixRow {
+                delegation_id: l.delegation.id,
+                country: l.delegation.country,
+                organisation_id: l.delegation.organisation_id,
+                name: l.name,
+                role: l.delegation.role,
+                status: l.delegation.status,
+                sessions_attended: flags.iter().filter(|f| **f).count(),
+                present: flags,
+            }
+        })
+        .collect();
+    let tz = conference.tz();
+    let sessions = session_rows
+        .into_iter()
+        .map(|s| MatrixSession {
+            present: per_session.get(&s.id).copied().unwrap_or(0),
+            id: s.id,
+            title: s.title,
+            kind: s.kind,
+            starts_at: format_in_zone(s.starts_at, tz),
+            ends_at: format_in_zone(s.ends_at, tz),
+        })
+        .collect();
+    Ok(PresenceMatrix {
+        conference: conference.into(),
+        sessions,
+        delegations,
+    })
+}

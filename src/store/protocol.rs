@@ -1,0 +1,247 @@
+//! Protocol order: the order in which a conference's delegations are listed in official
+//! documents (list of participants, attendance, seating).
+//!
+//! The computed order is: host delegations first (the host state before a host organisation),
+//! then states by English short name, then organisations by name; names compare ignoring
+//! letter case, accents and a leading "the" (see [`sort_name`]). A conference may store its
+//! own explicit order (e.g. drawn by lot) with `PUT /conferences/{id}/protocol-order`: the
+//! delegations it lists come first, in that order, and any other delegation follows in the
+//! computed order.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::delegations::{DelegationFilter, DelegationRow};
+use super::{paginate, Page, PageRequest, TxError};
+use crate::db::schema::{
+    conferences, countries, delegation_protocol_ranks, delegations, organisations,
+};
+use crate::domain::delegation::Delegation;
+use crate::domain::ATTENDING_STATUSES;
+use crate::error::ApiError;
+
+pub use super::attendance::sort_name;
+
+/// One delegation with what ordering and the exports need: its party's display name and its
+/// explicit rank, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The delegation.
+    pub delegation: DelegationRow,
+    /// English short name of the state (ISO 3166-1), or the organisation's name.
+    pub name: String,
+    /// The organisation's acronym (null for states and organisations without one).
+    pub acronym: Option<String>,
+    /// Position in the conference's explicit protocol order (1-based), if it has one.
+    pub rank: Option<i32>,
+}
+
+/// The sort key of a delegation in protocol order: explicit rank (`u32::MAX` when none),
+/// group (0 host state, 1 host organisation, 2 state, 3 organisation), [`sort_name`], id.
+/// Also the keyset of lists in protocol order, so it is serialised into cursors.
+pub type ProtocolKey = (u32, u8, String, Uuid);
+
+impl Line {
+    /// True for a state's delegation, false for an organisation's.
+    pub fn is_state(&self) -> bool {
+        self.delegation.country.is_some()
+    }
+
+    /// True when the delegation's status counts as attendance (registered, confirmed,
+    /// attended).
+    pub fn counts(&self) -> bool {
+        ATTENDING_STATUSES.contains(&self.delegation.status.as_str())
+    }
+
+    /// This delegation's place in protocol order.
+    pub fn protocol_key(&self) -> ProtocolKey {
+        let rank = self
+            .rank
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(u32::MAX);
+        let group = match (self.delegation.role == "host", self.is_state()) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (false, false) => 3,
+        };
+        (rank, group, sort_name(&self.name), self.delegation.id)
+    }
+}
+
+/// Sorts lines into protocol order.
+pub fn sort(lines: &mut [Line]) {
+    lines.sort_by_cached_key(Line::protocol_key);
+}
+
+/// A delegation with its state's name, its organisation's name and acronym, and its rank.
+type LineRow = (
+    DelegationRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+);
+
+/// Every delegation of a conference (any status) with names and ranks, in protocol order.
+pub async fn lines(conn: &mut AsyncPgConnection, conference_id: Uuid) -> QueryResult<Vec<Line>> {
+    let rows: Vec<LineRow> = delegations::table
+        .left_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
+        .left_join(
+            organisations::table.on(organisations::id
+                .nullable()
+                .eq(delegations::organisation_id)),
+        )
+        .left_join(
+            delegation_protocol_ranks::table
+                .on(delegation_protocol_ranks::delegation_id.eq(delegations::id)),
+        )
+        .filter(delegations::conference_id.eq(conference_id))
+        .select((
+            DelegationRow::as_select(),
+            countries::name.nullable(),
+            organisations::name.nullable(),
+            organisations::acronym.nullable(),
+            delegation_protocol_ranks::rank.nullable(),
+        ))
+        .load(conn)
+        .await?;
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(delegation, country, organisation, acronym, rank)| Line {
+            name: country.or(organisation).unwrap_or_default(),
+            acronym,
+            rank,
+            delegation,
+        })
+        .collect();
+    sort(&mut lines);
+    Ok(lines)
+}
+
+/// `GET`/`PUT /conferences/{id}/protocol-order`: the explicit order, first to last.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExplicitOrder {
+    /// Delegations in their explicit order; empty when the conference uses the computed order.
+    pub delegation_ids: Vec<Uuid>,
+}
+
+/// The explicit protocol order of a conference (empty when it has none).
+pub async fn explicit_order(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> QueryResult<ExplicitOrder> {
+    let delegation_ids = delegation_protocol_ranks::table
+        .filter(delegation_protocol_ranks::conference_id.eq(conference_id))
+        .order(delegation_protocol_ranks::rank.asc())
+        .select(delegation_protocol_ranks::delegation_id)
+        .load(conn)
+        .await?;
+    Ok(ExplicitOrder { delegation_ids })
+}
+
+/// Checks that every id is a delegation of `conference_id`. Errors: 422 naming `field` and
+/// the foreign ids.
+pub async fn check_same_conference(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    ids: &[Uuid],
+    field: &str,
+) -> Result<(), ApiError> {
+    let found: Vec<Uuid> = delegations::table
+        .filter(delegations::conference_id.eq(conference_id))
+        .filter(delegations::id.eq_any(ids))
+        .select(delegations::id)
+        .load(conn)
+        .await?;
+    let foreign: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(Uuid::to_string)
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            field,
+            format!("not delegations of this conference: {}", foreign.join(", ")),
+        ))
+    }
+}
+
+/// Replaces the explicit protocol order of a conference with `ids` (first to last); an empty
+/// list returns the conference to the computed order. Runs in one transaction that locks the
+/// conference row, so concurrent replacements apply one after the other.
+///
+/// Errors: 422 (`delegation_ids`) when an id is not a delegation of this conference.
+pub async fn set_explicit_order(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<ExplicitOrder, ApiError> {
+    conn.transaction::<_, TxError, _>(async move |conn| {
+        conferences::table
+            .find(conference_id)
+            .select(conferences::id)
+            .for_no_key_update()
+            .first::<Uuid>(conn)
+            .await?;
+        check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
+        diesel::delete(
+            delegation_protocol_ranks::table
+                .filter(delegation_protocol_ranks::conference_id.eq(conference_id)),
+        )
+        .execute(conn)
+        .await?;
+        let rows: Vec<_> = ids
+            .iter()
+            .zip(1..)
+            .map(|(id, rank): (&Uuid, i32)| {
+                (
+                    delegation_protocol_ranks::delegation_id.eq(*id),
+                    delegation_protocol_ranks::conference_id.eq(conference_id),
+                    delegation_protocol_ranks::rank.eq(rank),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            diesel::insert_into(delegation_protocol_ranks::table)
+                .values(&rows)
+                .execute(conn)
+                .await?;
+        }
+        Ok(ExplicitOrder {
+            delegation_ids: ids,
+        })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// Delegations of a conference (`?status=`/`?role=` as in the default list) in protocol
+/// order, keyset-paginated on [`ProtocolKey`]: a delegation added while paging takes its place
+/// in the order without repeating or skipping one that existed.
+pub async fn list_delegations(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    filter: &DelegationFilter,
+    page: &PageRequest<ProtocolKey>,
+) -> QueryResult<Page<Delegation>> {
+    let rows: Vec<(ProtocolKey, DelegationRow)> = lines(conn, conference_id)
+        .await?
+        .into_iter()
+        .filter(|l| filter.status.is_none_or(|s| l.delegation.status == s))
+        .filter(|l| filter.role.is_none_or(|r| l.delegation.role == r))
+        .map(|l| (l.protocol_key(), l.delegation))
+        .filter(|(key, _)| page.after.as_ref().is_none_or(|after| key > after))
+        .take(usize::try_from(page.limit).unwrap_or(0).saturating_add(1))
+        .collect();
+    Ok(paginate(
+        rows,
+        page.limit,
+        |(key, _)| key.clone(),
+        |(_, row)| Delegation::from(row),
+    ))
+}

@@ -1,0 +1,98 @@
+//! Independent parsers for the exports: Python's `csv` module and the `icalendar` package
+//! (PyPI), run in the virtualenv `.venv-ci` that `.ci/run` sets up. When it is missing (a
+//! plain `cargo test`), the first test that needs it creates it with `python3 -m venv` and
+//! `pip install icalendar`, under a file lock so that parallel tests and test binaries build
+//! it once. `PLENARY_TEST_PYTHON` may name another interpreter that has `icalendar`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn has_icalendar(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import icalendar"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The Python interpreter with `icalendar`, creating `.venv-ci` when needed.
+pub fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        if let Ok(p) = std::env::var("PLENARY_TEST_PYTHON") {
+            let p = PathBuf::from(p);
+            assert!(has_icalendar(&p), "PLENARY_TEST_PYTHON has no icalendar");
+            return p;
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let venv = root.join(".venv-ci");
+        let python = venv.join("bin").join("python");
+        if has_icalendar(&python) {
+            return python;
+        }
+        let lock = std::fs::File::create(root.join("target").join(".venv-ci.lock"))
+            .or_else(|_| std::fs::File::create(std::env::temp_dir().join("plenary-venv-ci.lock")))
+            .expect("venv lock file");
+        lock.lock().expect("venv lock");
+        if !has_icalendar(&python) {
+            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+            run(Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "icalendar>=6,<8",
+            ]));
+        }
+        let _ = lock.unlock();
+        assert!(
+            has_icalendar(&python),
+            "{} has no icalendar",
+            python.display()
+        );
+        python
+    })
+}
+
+/// Runs `tests/api/py/<script>` with `input` on stdin and parses its JSON output.
+pub fn parse_with(script: &str, input: &[u8]) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/py")
+        .join(script);
+    let mut child = Command::new(python())
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("python output");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python printed JSON")
+}
