@@ -50,7 +50,7 @@ async fn check_attendance_csv(app: &TestApp, cid: &str, token: Option<&str>) -> 
     assert_eq!(ct, "text/csv; charset=utf-8");
     assert_rfc4180_lines(&bytes);
     let rows: Vec<Vec<String>> =
-        serde_json::from_value(parse_with("csv_dump.py", &bytes)).expect("rows");
+        serde_json::from_value(parse_with("csv_dump.py", &bytes).await).expect("rows");
     let header = &rows[0];
     assert_eq!(
         header,
@@ -264,7 +264,7 @@ async fn attendance_csv_keeps_unicode_and_makes_formulas_inert() {
     )
     .await;
     let named: Vec<Vec<String>> =
-        serde_json::from_value(parse_with("csv_dump.py", &bytes)).expect("rows");
+        serde_json::from_value(parse_with("csv_dump.py", &bytes).await).expect("rows");
     let position = |name: &str| named.iter().position(|r| r[4] == name);
     assert!(position("Cambodia") < position("China"), "{named:?}");
     assert!(position("China") < position("Thailand"), "{named:?}");
@@ -331,7 +331,7 @@ async fn check_ics(app: &TestApp, cid: &str, token: Option<&str>) -> (Value, Str
     assert_eq!(ct, "text/calendar; charset=utf-8");
     assert_rfc5545_lines(&bytes);
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let parsed = parse_with("ics_dump.py", &bytes);
+    let parsed = parse_with("ics_dump.py", &bytes).await;
     let (_, conf) = app.get(&format!("/api/v1/conferences/{cid}"), token).await;
     let (_, sessions) = app
         .get(

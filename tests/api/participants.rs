@@ -25,7 +25,7 @@ async fn csv_rows(
         return (status, ct, Vec::new());
     }
     let rows: Vec<Vec<String>> =
-        serde_json::from_value(parse_with("csv_dump.py", &bytes)).expect("rows");
+        serde_json::from_value(parse_with("csv_dump.py", &bytes).await).expect("rows");
     (status, ct, rows)
 }
 

@@ -72,9 +72,11 @@ async fn lianyungang_protocol_order_puts_the_host_first_then_states_then_organis
         assert_eq!(s, 200, "{page}");
         seen.extend(page["items"].as_array().cloned().unwrap_or_default());
         match page["next_cursor"].as_str() {
-            Some(c) => path = format!(
+            Some(c) => {
+                path = format!(
                 "/api/v1/conferences/{LIANYUNGANG}/delegations?order=protocol&limit=4&cursor={c}"
-            ),
+            )
+            }
             None => break,
         }
     }

@@ -70,8 +70,17 @@ pub fn python() -> &'static Path {
     })
 }
 
-/// Runs `tests/api/py/<script>` with `input` on stdin and parses its JSON output.
-pub fn parse_with(script: &str, input: &[u8]) -> Value {
+/// Runs `tests/api/py/<script>` with `input` on stdin and parses its JSON output. Runs on the
+/// blocking pool: creating the virtualenv takes a while, and the test's runtime must keep
+/// serving its HTTP connections meanwhile.
+pub async fn parse_with(script: &str, input: &[u8]) -> Value {
+    let (script, input) = (script.to_string(), input.to_vec());
+    tokio::task::spawn_blocking(move || parse_blocking(&script, &input))
+        .await
+        .expect("python task")
+}
+
+fn parse_blocking(script: &str, input: &[u8]) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/api/py")
         .join(script);

@@ -143,6 +143,48 @@ async fn summary_counts_roles_statuses_and_refuses_unknown_regions() {
     }
     assert_eq!(seen, all["items"].as_array().cloned().unwrap_or_default());
 
+    // Every UN M49 region and subregion that the OpenAPI document lists is accepted.
+    for region in ["Africa", "Americas", "Asia", "Europe", "Oceania"] {
+        let (s, _) = app
+            .get(&format!("/api/v1/attendance/summary?region={region}"), None)
+            .await;
+        assert_eq!(s, 200, "{region}");
+    }
+    for sub in [
+        "Eastern Africa",
+        "Middle Africa",
+        "Northern Africa",
+        "Southern Africa",
+        "Western Africa",
+        "Caribbean",
+        "Central America",
+        "Northern America",
+        "South America",
+        "Central Asia",
+        "Eastern Asia",
+        "South-eastern Asia",
+        "Southern Asia",
+        "Western Asia",
+        "Eastern Europe",
+        "Northern Europe",
+        "Southern Europe",
+        "Western Europe",
+        "Australia and New Zealand",
+        "Melanesia",
+        "Micronesia",
+        "Polynesia",
+    ] {
+        let (s, _) = app
+            .get(
+                &format!(
+                    "/api/v1/attendance/summary?subregion={}",
+                    sub.replace(' ', "%20")
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{sub}");
+    }
     for (q, field) in [
         ("region=Atlantis", "region"),
         ("subregion=Middle%20Earth", "subregion"),
