@@ -406,3 +406,48 @@ async fn the_attendance_migration_down_sql_reverts_exactly_it() {
     plenary::db::migrate(&url).await.expect("migrate again");
     assert_eq!(attendance_objects(&url).await, 4);
 }
+
+#[actix_web::test]
+async fn concurrent_replacements_apply_one_after_the_other() {
+    let app = spawn_app().await;
+    let owner = app.organiser("race@example.org", false).await;
+    let f = fixture(&app, &owner.token, "Organisation R").await;
+    let path = format!(
+        "/api/v1/conferences/{}/sessions/{}/attendance",
+        f.cid, f.sessions[0]
+    );
+    let order = format!("/api/v1/conferences/{}/protocol-order", f.cid);
+    // Disjoint-ish pairs, sent at once: no 409 or 500 from racing deletes and inserts, and the
+    // result is exactly one of the pairs (never a mix of two).
+    let d = &f.delegations;
+    let bodies: Vec<Value> = (0..8)
+        .map(|i| json!({"delegation_ids": [d[i % 4], d[(i + 1) % 4]]}))
+        .collect();
+    let presence = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| put(&app, &path, Some(&owner.token), b)),
+    );
+    let orders = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| put(&app, &order, Some(&owner.token), b)),
+    );
+    let (presence, orders) = futures::join!(presence, orders);
+    for (st, body) in presence.iter().chain(&orders) {
+        assert_eq!(*st, 200, "{body}");
+    }
+    let (_, now) = app.get(&path, None).await;
+    let mut got: Vec<String> =
+        serde_json::from_value(now["delegation_ids"].clone()).unwrap_or_default();
+    got.sort();
+    let won = bodies.iter().any(|b| {
+        let mut sent: Vec<String> =
+            serde_json::from_value(b["delegation_ids"].clone()).unwrap_or_default();
+        sent.sort();
+        sent == got
+    });
+    assert!(won, "one of the sets won: {now}");
+    let (_, stored) = app.get(&order, None).await;
+    assert!(bodies.contains(&stored), "one of the orders won: {stored}");
+}
