@@ -97,12 +97,13 @@ async fn check_attendance_csv(app: &TestApp, cid: &str, token: Option<&str>) -> 
             token,
         )
         .await;
-    let mut names: HashMap<String, String> = HashMap::new();
+    // (name, acronym) of every party that counts, from the attendance JSON.
+    let mut names: HashMap<String, (String, String)> = HashMap::new();
     for c in attendance["countries"].as_array().into_iter().flatten() {
-        names.insert(s(&c["country"]), s(&c["name"]));
+        names.insert(s(&c["country"]), (s(&c["name"]), String::new()));
     }
     for o in attendance["organisations"].as_array().into_iter().flatten() {
-        names.insert(s(&o["organisation_id"]), s(&o["name"]));
+        names.insert(s(&o["organisation_id"]), (s(&o["name"]), s(&o["acronym"])));
     }
     for (i, (row, d)) in rows[1..].iter().zip(&delegations).enumerate() {
         let cell: HashMap<&str, &str> = header
@@ -144,7 +145,8 @@ async fn check_attendance_csv(app: &TestApp, cid: &str, token: Option<&str>) -> 
             } else {
                 s(&d["organisation_id"])
             };
-            assert_eq!(cell["name"], inert(&names[&key]), "name of {key}");
+            assert_eq!(cell["name"], inert(&names[&key].0), "name of {key}");
+            assert_eq!(cell["acronym"], inert(&names[&key].1), "acronym of {key}");
         }
         let m = &matrix["delegations"][i];
         assert_eq!(s(&m["delegation_id"]), s(&d["id"]), "matrix row {i}");
@@ -369,18 +371,23 @@ async fn check_ics(app: &TestApp, cid: &str, token: Option<&str>) -> (Value, Str
                 "{ical} as the VTIMEZONE reads it"
             );
         }
-        let stamp = chrono::DateTime::parse_from_rfc3339(&s(&s_["updated_at"]))
-            .map(|t| {
-                t.with_timezone(&chrono::Utc)
-                    .format("%Y-%m-%dT%H:%M:%S+00:00")
-                    .to_string()
-            })
-            .expect("updated_at");
+        let utc = |field: &str| {
+            chrono::DateTime::parse_from_rfc3339(&s(&s_[field]))
+                .map(|t| {
+                    t.with_timezone(&chrono::Utc)
+                        .format("%Y-%m-%dT%H:%M:%S+00:00")
+                        .to_string()
+                })
+                .expect(field)
+        };
         assert_eq!(
             e["dtstamp"],
-            json!(stamp),
-            "DTSTAMP is the session's last change"
+            json!(utc("updated_at")),
+            "DTSTAMP is the last change"
         );
+        assert_eq!(e["last_modified"], json!(utc("updated_at")));
+        assert_eq!(e["created"], json!(utc("created_at")));
+        assert_eq!(e["categories"], json!([s(&s_["kind"]).to_uppercase()]));
         let expected_status = if conf["status"] == "cancelled" {
             "CANCELLED"
         } else {

@@ -66,6 +66,9 @@ for ev in cal.walk("VEVENT"):
         "description": str(ev.get("DESCRIPTION")),
         "status": str(ev.get("STATUS")),
         "dtstamp": ev["DTSTAMP"].dt.astimezone(datetime.timezone.utc).isoformat(),
+        "created": ev["CREATED"].dt.astimezone(datetime.timezone.utc).isoformat(),
+        "last_modified": ev["LAST-MODIFIED"].dt.astimezone(datetime.timezone.utc).isoformat(),
+        "categories": [str(c) for c in ev["CATEGORIES"].cats],
         "start": resolved(ev["DTSTART"]),
         "end": resolved(ev["DTEND"]),
     })
