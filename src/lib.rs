@@ -4,6 +4,7 @@
 
 pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
 pub mod cli; // the `plenary` command line
+pub mod conditional; // ETag, If-Match, If-None-Match (RFC 9110)
 pub mod config; // settings from the environment
 pub mod db; // pool, migrations, ISO 3166-1 sync, embedded PostgreSQL, diesel schema
 pub mod domain; // validated input and API shapes

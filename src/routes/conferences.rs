@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
 use crate::domain::input::{parse_json, Errors, Obj, Query};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
@@ -69,20 +70,21 @@ pub async fn create(
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;
-    let saved = conferences::create(&mut conn, row, Some(caller.0.id)).await?;
+    let saved = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id)).await?;
     let location = format!("/api/v1/conferences/{}", saved.id);
-    Ok(created(location, &Conference::from(saved)))
+    Ok(created_tagged(location, &Conference::from(saved)))
 }
 
 /// `GET /api/v1/conferences/{id}`: drafts are 404 to all but their organisers.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
-    Ok(ok(&Conference::from(access.conference)))
+    Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 
 /// `PATCH /api/v1/conferences/{id}` (owners, editors, admins).
@@ -97,8 +99,9 @@ pub async fn update(
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
     let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
-    let saved = conferences::update(&mut conn, *path, changes).await?;
-    Ok(ok(&Conference::from(saved)))
+    let if_match = IfMatch::from_request(&req);
+    let saved = conferences::update(&mut conn, caller.0, *path, &if_match, changes).await?;
+    Ok(ok_tagged(&req, &Conference::from(saved)))
 }
 
 /// `DELETE /api/v1/conferences/{id}?cascade=true` (owners, editors, admins): 409 when it has
@@ -115,7 +118,8 @@ pub async fn delete(
     errors.check()?;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
-    conferences::delete(&mut conn, *path, cascade).await?;
+    let if_match = IfMatch::from_request(&req);
+    conferences::delete(&mut conn, caller.0, *path, &if_match, cascade).await?;
     Ok(no_content())
 }
 
@@ -159,7 +163,7 @@ pub async fn add_organiser(
     };
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
-    let added = conferences::add_organiser(&mut conn, *path, &email, role).await?;
+    let added = conferences::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
     let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
     Ok(created(location, &added))
 }

@@ -114,6 +114,19 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
         .json(body)
 }
 
+/// 200 with a single resource and its `ETag` (304 when `If-None-Match` matches).
+pub fn ok_tagged<T: Serialize>(req: &actix_web::HttpRequest, body: &T) -> HttpResponse {
+    crate::conditional::json_with_etag(req, actix_web::http::StatusCode::OK, body)
+}
+
+/// 201 with a `Location` header, the created resource and its `ETag`.
+pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, crate::conditional::etag_of(body)))
+        .json(body)
+}
+
 /// 204.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()

@@ -2,6 +2,7 @@
 //! they call these functions with a connection (pooled or inside a transaction).
 
 pub mod attendance;
+pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
@@ -142,6 +143,37 @@ impl From<TxError> for ApiError {
             TxError::Api(e) => e,
         }
     }
+}
+
+/// True for errors a transaction should simply be retried on: serialization failures
+/// (SQLSTATE 40001) and deadlocks (40P01).
+pub fn is_retryable(e: &TxError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        TxError::Db(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        TxError::Db(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Runs a transaction expression again (up to 5 attempts, with a short growing pause) while it
+/// fails with a serialization failure or deadlock, so that those are retried, not surfaced.
+/// The expression must rebuild everything it moves on each attempt.
+#[macro_export]
+macro_rules! retry_tx {
+    ($body:expr) => {{
+        let mut attempt: u64 = 0;
+        loop {
+            let result: Result<_, $crate::store::TxError> = $body;
+            match result {
+                Err(e) if attempt < 4 && $crate::store::is_retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                }
+                other => break other.map_err($crate::error::ApiError::from),
+            }
+        }
+    }};
 }
 
 /// A new UUID v7 (sorts by creation time).
