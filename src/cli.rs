@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::db::embedded::EmbeddedPostgres;
 use crate::db::{self, PoolSettings};
 use crate::import::{self, Outcome};
-use crate::startup::Application;
+use crate::startup::{Application, Options};
 use crate::store::organisers;
 
 /// Command-line arguments.
@@ -311,17 +311,16 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         import_files(&database.url, &files, Some(organiser.id)).await?;
         println!("demo organiser: email {DEMO_EMAIL} password {password}");
     }
-    let app = Application::build(
-        &database.url,
-        &settings.bind_addr,
+    let options = Options {
         tokens,
-        PoolSettings {
+        pool: PoolSettings {
             max_size: settings.pool_size,
             timeout: settings.db_timeout,
         },
-        settings.workers,
-    )
-    .await?;
+        workers: settings.workers,
+        login_limits: settings.login_limits,
+    };
+    let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(
         "plenary listening on http://{}",
         display_addr(&settings.bind_addr, app.port())

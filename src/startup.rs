@@ -15,6 +15,7 @@ use crate::db::{self, DbConn, DbPool, PoolSettings};
 use crate::domain::country::CountryIndex;
 use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, ApiError, PROBLEM_JSON};
+use crate::store::login_limits::LoginLimits;
 
 /// State shared by every request.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub countries: Arc<CountryIndex>,
     /// Token signing and verification.
     pub tokens: TokenKeys,
+    /// Failed-login limits.
+    pub login_limits: LoginLimits,
 }
 
 impl AppState {
@@ -87,6 +90,19 @@ pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceCon
     }
 }
 
+/// Everything [`Application::build`] needs besides the database and the address.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Token keys (from `PLENARY_JWT_SECRET`).
+    pub tokens: TokenKeys,
+    /// Pool size and timeout.
+    pub pool: PoolSettings,
+    /// HTTP workers (`None`: one per CPU).
+    pub workers: Option<usize>,
+    /// Failed-login limits.
+    pub login_limits: LoginLimits,
+}
+
 /// A built server, bound and ready to run.
 pub struct Application {
     server: Server,
@@ -99,10 +115,14 @@ impl Application {
     pub async fn build(
         database_url: &str,
         bind_addr: &str,
-        tokens: TokenKeys,
-        pool: PoolSettings,
-        workers: Option<usize>,
+        options: Options,
     ) -> anyhow::Result<Self> {
+        let Options {
+            tokens,
+            pool,
+            workers,
+            login_limits,
+        } = options;
         db::migrate(database_url).await?;
         let pool = db::build_pool(database_url, &pool)?;
         let countries = {
@@ -116,6 +136,7 @@ impl Application {
             pool,
             countries: Arc::new(countries),
             tokens,
+            login_limits,
         });
         let listener =
             TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;

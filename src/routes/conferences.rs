@@ -191,3 +191,24 @@ pub async fn attendance(
     )
     .await?))
 }
+
+/// `GET /api/v1/conferences/{id}/log`: the audit log of the conference and what hangs under
+/// it, newest first, for its organisers (and admins). Errors: 401 without a token, 403 for
+/// other organisers of a published conference, 404 for a draft of someone else.
+pub async fn log(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    Ok(ok(&crate::store::audit::of_conference(
+        &mut conn, *path, &page,
+    )
+    .await?))
+}

@@ -24,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/api-spec/openapi.yaml").route(web::get().to(health::openapi)))
     .service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(
+                crate::idempotency::middleware,
+            ))
             .service(web::resource("/auth/token").route(web::post().to(auth::token)))
             .service(web::resource("/me").route(web::get().to(auth::me)))
             .service(web::resource("/countries").route(web::get().to(countries::list)))
@@ -67,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/conferences/{id}/attendance")
                     .route(web::get().to(conferences::attendance)),
             )
+            .service(web::resource("/conferences/{id}/log").route(web::get().to(conferences::log)))
             .service(
                 web::resource("/conferences/{id}/delegations")
                     .route(web::get().to(delegations::list))

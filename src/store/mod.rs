@@ -6,6 +6,8 @@ pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod idempotency;
+pub mod login_limits;
 pub mod members;
 pub mod organisations;
 pub mod organisers;

@@ -11,7 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use plenary::auth::token::TokenKeys;
 use plenary::db::embedded::EmbeddedPostgres;
 use plenary::db::PoolSettings;
-use plenary::startup::Application;
+use plenary::startup::{Application, Options};
+use plenary::store::login_limits::LoginLimits;
 use reqwest::{Client, Method, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -244,24 +245,39 @@ fn password_hash() -> &'static str {
     })
 }
 
-/// Starts a server on port 0 over a fresh database.
-pub async fn spawn_app() -> TestApp {
-    let (db_url, db_name) = fresh_database().await;
-    let tokens = TokenKeys::new(SECRET.as_bytes()).expect("keys");
-    let app = Application::build(
-        &db_url,
-        "127.0.0.1:0",
-        tokens.clone(),
-        PoolSettings {
+/// The options of a test server.
+pub fn test_options() -> Options {
+    Options {
+        tokens: TokenKeys::new(SECRET.as_bytes()).expect("keys"),
+        pool: PoolSettings {
             max_size: 8,
             timeout: std::time::Duration::from_secs(2),
         },
-        Some(1),
-    )
-    .await
-    .expect("build app");
+        workers: Some(1),
+        login_limits: LoginLimits::default(),
+    }
+}
+
+/// Starts a server on port 0 over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_options()).await
+}
+
+/// Starts a server on port 0 over `db_url` and returns its address.
+pub async fn start_server(db_url: &str, options: Options) -> String {
+    let app = Application::build(db_url, "127.0.0.1:0", options)
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run());
+    address
+}
+
+/// Starts a server with `options` over a fresh database.
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let (db_url, db_name) = fresh_database().await;
+    let tokens = options.tokens.clone();
+    let address = start_server(&db_url, options).await;
     TestApp {
         address,
         db_url,
