@@ -73,9 +73,13 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
         ),
         _ => ("bad-request", "Bad request", "the request is malformed"),
     };
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response: HttpResponse<BoxBody> =
+    let mut response: HttpResponse<BoxBody> =
         problem_response(status, slug, title, detail.to_string(), None);
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

@@ -146,6 +146,8 @@ pub async fn add_organiser(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -161,8 +163,6 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
     let added = conferences::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
     let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
     Ok(created(location, &added))

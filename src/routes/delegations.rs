@@ -103,6 +103,8 @@ pub async fn update(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    // Existence before validation: a delegation of another conference is 404, whatever the body.
+    delegations::get(&mut conn, conference_id, id).await?;
     let mut errors = Errors::new();
     let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
     errors.check()?;

@@ -108,6 +108,7 @@ pub async fn update(
         true,
     )
     .await?;
+    members::exists(&mut conn, delegation_id, id).await?;
     let changes = parse_member(&value, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let row = members::update(

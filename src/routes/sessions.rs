@@ -81,6 +81,8 @@ pub async fn update(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    // Existence before validation: a session of another conference is 404, whatever the body.
+    sessions::get(&mut conn, &access.conference, id).await?;
     let changes = parse_session(&value, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let session = sessions::update(

@@ -179,6 +179,28 @@ async fn lock(
         .ok_or_else(|| ApiError::NotFound("no such member in this delegation".to_string()).into())
 }
 
+/// Errors with 404 unless the member belongs to the delegation.
+pub async fn exists(
+    conn: &mut AsyncPgConnection,
+    delegation_id: Uuid,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let found: bool = diesel::select(diesel::dsl::exists(
+        delegation_members::table
+            .filter(delegation_members::delegation_id.eq(delegation_id))
+            .filter(delegation_members::id.eq(id)),
+    ))
+    .get_result(conn)
+    .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(
+            "no such member in this delegation".to_string(),
+        ))
+    }
+}
+
 /// Changes a member if `if_match` holds (audited). Errors: 404, 412, 409 (second head).
 pub async fn update(
     conn: &mut AsyncPgConnection,

@@ -158,7 +158,7 @@ pub fn is_retryable(e: &TxError) -> bool {
     }
 }
 
-/// Runs a transaction expression again (up to 5 attempts, with a short growing pause) while it
+/// Runs a transaction expression again (up to 10 attempts, with a growing, jittered pause) while it
 /// fails with a serialization failure or deadlock, so that those are retried, not surfaced.
 /// The expression must rebuild everything it moves on each attempt.
 #[macro_export]
@@ -168,9 +168,11 @@ macro_rules! retry_tx {
         loop {
             let result: Result<_, $crate::store::TxError> = $body;
             match result {
-                Err(e) if attempt < 4 && $crate::store::is_retryable(&e) => {
+                Err(e) if attempt < 9 && $crate::store::is_retryable(&e) => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                    let base = 2u64 << attempt.min(6);
+                    let jitter = rand::random::<u64>() % base;
+                    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
                 }
                 other => break other.map_err($crate::error::ApiError::from),
             }

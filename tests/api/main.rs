@@ -1,15 +1,20 @@
 //! Plenary's API tests: real HTTP against a real PostgreSQL, one database per test.
 
 mod attendance;
+mod audit;
 mod auth;
+mod conditional;
 mod conferences;
 mod countries;
 mod delegations;
 mod errors;
 mod health;
 mod helpers;
+mod idempotency;
 mod import;
 mod members;
 mod migrations;
 mod organisations;
+mod resilience;
+mod security;
 mod sessions;
