@@ -85,6 +85,24 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     Ok(ErrorHandlerResponse::Response(res))
 }
 
+/// Answers `HEAD` wherever `GET` is served (RFC 9110 §9.3.2): the request runs as `GET` and
+/// the body is dropped, headers kept.
+async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let is_head = req.method() == actix_web::http::Method::HEAD;
+    if is_head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let res = next.call(req).await?;
+    if is_head {
+        Ok(res.map_body(|_, _| BoxBody::new(())))
+    } else {
+        Ok(res.map_into_boxed_body())
+    }
+}
+
 /// Registers the state, body limit, error rendering and routes on an actix `ServiceConfig`.
 pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
@@ -149,6 +167,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(configure.clone())
         })
