@@ -116,7 +116,8 @@ fn via_proxy(url: &str, port: u16) -> (Upstream, String) {
 
 #[actix_web::test]
 async fn a_database_outage_is_a_quick_503_and_heals_by_itself() {
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let (upstream, _) = via_proxy(&url, 0);
     let mut proxy = Proxy::start(upstream, 0).await;
     let (_, proxied) = via_proxy(&url, proxy.port);
@@ -276,7 +277,8 @@ async fn two_instances_over_one_database_behave_as_one() {
 #[actix_web::test]
 async fn serialization_failures_are_retried_not_surfaced() {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let mut setup = AsyncPgConnection::establish(&url).await.expect("connect");
     diesel::sql_query("CREATE TABLE counter (n integer NOT NULL)")
         .execute(&mut setup)
@@ -334,7 +336,8 @@ async fn serialization_failures_are_retried_not_surfaced() {
 
 #[actix_web::test]
 async fn serve_refuses_a_short_jwt_secret() {
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_plenary"))
         .arg("serve")
         .env("DATABASE_URL", &url)
@@ -356,7 +359,8 @@ async fn serve_refuses_a_short_jwt_secret() {
 
 #[actix_web::test]
 async fn sigterm_finishes_and_exits_cleanly() {
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
