@@ -180,6 +180,15 @@ macro_rules! retry_tx {
     }};
 }
 
+/// A round trip to the database (`SELECT 1`), for readiness checks.
+pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT 1")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// A new UUID v7 (sorts by creation time).
 pub fn new_id() -> Uuid {
     Uuid::now_v7()
