@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::db::embedded::EmbeddedPostgres;
 use crate::db::{self, PoolSettings};
 use crate::import::{self, Outcome};
-use crate::startup::Application;
+use crate::startup::{Application, Options};
 use crate::store::organisers;
 
 /// Command-line arguments.
@@ -91,9 +91,28 @@ impl Database {
         }
         let dir = settings.data_dir.clone();
         tracing::info!(data_dir = %dir.display(), "DATABASE_URL not set: using the embedded PostgreSQL");
-        let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
+        let pid_file = dir.join("owner.pid");
+        let mut pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
             .await
             .context("starting the embedded PostgreSQL")??;
+        // The process that starts the cluster owns it and stops it on exit. A cluster whose
+        // owner died (SIGKILL, crash) is adopted, so it does not run on forever.
+        let owner_alive = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+            .is_some_and(|pid| {
+                pid != std::process::id() as i32
+                    && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+            });
+        if !pg.started_by_us() && !owner_alive {
+            tracing::info!(
+                "adopting an embedded PostgreSQL left running by a process that is gone"
+            );
+            pg.adopt();
+        }
+        if pg.started_by_us() {
+            let _ = std::fs::write(&pid_file, std::process::id().to_string());
+        }
         Ok(Self {
             url: pg.connection_string("plenary"),
             embedded: Some(pg),
@@ -121,6 +140,17 @@ impl Database {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
+    if let Command::Serve { demo } = &cli.command {
+        // Refuse a missing or short secret before starting any database.
+        match &settings.jwt_secret {
+            Some(secret) => {
+                TokenKeys::new(secret.expose_secret().as_bytes())
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            }
+            None if *demo && settings.database_url.is_none() => {}
+            None => anyhow::bail!(MISSING_SECRET),
+        }
+    }
     let database = Database::open(&settings).await?;
     let result = dispatch(cli.command, &settings, &database).await;
     database.close().await;
@@ -251,10 +281,7 @@ fn jwt_secret(
         return Ok(secret.clone());
     }
     if !(demo && database.is_embedded()) {
-        anyhow::bail!(
-            "PLENARY_JWT_SECRET is not set: set it to a random string of at least 32 bytes \
-             (e.g. `openssl rand -hex 32`); only `serve --demo` on the embedded database generates one"
-        );
+        anyhow::bail!(MISSING_SECRET);
     }
     let path = settings.data_dir.join("jwt-secret");
     if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -288,6 +315,10 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+const MISSING_SECRET: &str = "PLENARY_JWT_SECRET is not set: set it to a random string of at \
+     least 32 bytes (e.g. `openssl rand -hex 32`); only `serve --demo` on the embedded database \
+     generates one";
+
 /// The demo organiser's email.
 pub const DEMO_EMAIL: &str = "demo@plenary.example";
 
@@ -311,17 +342,16 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         import_files(&database.url, &files, Some(organiser.id)).await?;
         println!("demo organiser: email {DEMO_EMAIL} password {password}");
     }
-    let app = Application::build(
-        &database.url,
-        &settings.bind_addr,
+    let options = Options {
         tokens,
-        PoolSettings {
+        pool: PoolSettings {
             max_size: settings.pool_size,
             timeout: settings.db_timeout,
         },
-        settings.workers,
-    )
-    .await?;
+        workers: settings.workers,
+        login_limits: settings.login_limits,
+    };
+    let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(
         "plenary listening on http://{}",
         display_addr(&settings.bind_addr, app.port())

@@ -26,6 +26,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// `PLENARY_DATA_FILES`: folder of conference documents for `--demo`, default `data`.
     pub demo_data: PathBuf,
+    /// `PLENARY_LOGIN_MAX_PER_EMAIL` (5), `PLENARY_LOGIN_MAX_PER_ADDRESS` (30),
+    /// `PLENARY_LOGIN_WINDOW_SECS` (900).
+    pub login_limits: crate::store::login_limits::LoginLimits,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -61,6 +64,11 @@ impl Settings {
             demo_data: var("PLENARY_DATA_FILES")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data")),
+            login_limits: crate::store::login_limits::LoginLimits {
+                per_email: parse_var("PLENARY_LOGIN_MAX_PER_EMAIL", 5)?,
+                per_address: parse_var("PLENARY_LOGIN_MAX_PER_ADDRESS", 30)?,
+                window_secs: parse_var("PLENARY_LOGIN_WINDOW_SECS", 900)?,
+            },
         })
     }
 }

@@ -59,6 +59,12 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (duplicates, dependants).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 412: `If-Match` does not match the current representation.
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// 429: too many failed logins; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// 503: the database cannot be reached right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -88,6 +94,8 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
@@ -107,7 +115,11 @@ impl ApiError {
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
-            | ApiError::Conflict(m) => m.clone(),
+            | ApiError::Conflict(m)
+            | ApiError::PreconditionFailed(m) => m.clone(),
+            ApiError::TooManyRequests(secs) => {
+                format!("too many failed attempts; retry in {secs} seconds")
+            }
             ApiError::Unavailable(_) => {
                 "the database is unavailable; try again shortly".to_string()
             }
@@ -169,6 +181,8 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -185,7 +199,13 @@ impl ResponseError for ApiError {
             ApiError::Validation(errors) => Some(errors.clone()),
             _ => None,
         };
-        problem_response(self.status_code(), slug, title, self.detail(), errors)
+        let mut response = problem_response(self.status_code(), slug, title, self.detail(), errors);
+        if let ApiError::TooManyRequests(secs) = self {
+            if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }
 
@@ -203,7 +223,15 @@ impl From<diesel::result::Error> for ApiError {
                     info.constraint_name().unwrap_or("foreign key")
                 ))
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::Unavailable(err.to_string())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("terminating connection")
+                    || info.message().contains("connection")
+                        && info.message().contains("closed") =>
+            {
                 ApiError::Unavailable(err.to_string())
             }
             _ => ApiError::Internal(err.to_string()),

@@ -319,7 +319,7 @@ pub async fn import_document(
                     .execute(conn)
                     .await?;
             } else {
-                store::conferences::create(conn, row.clone(), owner).await?;
+                store::conferences::create(conn, None, row.clone(), owner).await?;
             }
             // Delegations and their members.
             let mut party_ids: HashMap<String, Uuid> = HashMap::new();
@@ -350,7 +350,7 @@ pub async fn import_document(
                 rows.push(d);
             }
             let count = rows.len();
-            let saved = store::delegations::insert_all(conn, rows, true).await?;
+            let saved = store::delegations::insert_all(conn, None, rows, true).await?;
             for d in &saved {
                 if let Some(c) = &d.country {
                     party_ids.insert(c.to_lowercase(), d.id);
@@ -365,7 +365,7 @@ pub async fn import_document(
             }
             for (delegation_id, list) in members {
                 for m in list {
-                    store::members::create(conn, delegation_id, m).await?;
+                    store::members::create(conn, None, id, delegation_id, m).await?;
                 }
             }
             // Sessions, with delegations named by country or organisation.
@@ -388,7 +388,7 @@ pub async fn import_document(
                     }
                 }
                 changes.delegation_ids = Some(ids);
-                store::sessions::create(conn, &row, changes).await?;
+                store::sessions::create(conn, None, &row, changes).await?;
             }
             diesel::insert_into(conference_imports::table)
                 .values((

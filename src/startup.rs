@@ -15,6 +15,7 @@ use crate::db::{self, DbConn, DbPool, PoolSettings};
 use crate::domain::country::CountryIndex;
 use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, ApiError, PROBLEM_JSON};
+use crate::store::login_limits::LoginLimits;
 
 /// State shared by every request.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub countries: Arc<CountryIndex>,
     /// Token signing and verification.
     pub tokens: TokenKeys,
+    /// Failed-login limits.
+    pub login_limits: LoginLimits,
 }
 
 impl AppState {
@@ -70,12 +73,34 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
         ),
         _ => ("bad-request", "Bad request", "the request is malformed"),
     };
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response: HttpResponse<BoxBody> =
+    let mut response: HttpResponse<BoxBody> =
         problem_response(status, slug, title, detail.to_string(), None);
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// Answers `HEAD` wherever `GET` is served (RFC 9110 §9.3.2): the request runs as `GET` and
+/// the body is dropped, headers kept.
+async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let is_head = req.method() == actix_web::http::Method::HEAD;
+    if is_head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let res = next.call(req).await?;
+    if is_head {
+        Ok(res.map_body(|_, _| BoxBody::new(())))
+    } else {
+        Ok(res.map_into_boxed_body())
+    }
 }
 
 /// Registers the state, body limit, error rendering and routes on an actix `ServiceConfig`.
@@ -85,6 +110,19 @@ pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceCon
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(crate::routes::configure);
     }
+}
+
+/// Everything [`Application::build`] needs besides the database and the address.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Token keys (from `PLENARY_JWT_SECRET`).
+    pub tokens: TokenKeys,
+    /// Pool size and timeout.
+    pub pool: PoolSettings,
+    /// HTTP workers (`None`: one per CPU).
+    pub workers: Option<usize>,
+    /// Failed-login limits.
+    pub login_limits: LoginLimits,
 }
 
 /// A built server, bound and ready to run.
@@ -99,10 +137,14 @@ impl Application {
     pub async fn build(
         database_url: &str,
         bind_addr: &str,
-        tokens: TokenKeys,
-        pool: PoolSettings,
-        workers: Option<usize>,
+        options: Options,
     ) -> anyhow::Result<Self> {
+        let Options {
+            tokens,
+            pool,
+            workers,
+            login_limits,
+        } = options;
         db::migrate(database_url).await?;
         let pool = db::build_pool(database_url, &pool)?;
         let countries = {
@@ -116,6 +158,7 @@ impl Application {
             pool,
             countries: Arc::new(countries),
             tokens,
+            login_limits,
         });
         let listener =
             TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
@@ -124,6 +167,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(configure.clone())
         })

@@ -522,6 +522,12 @@ impl EmbeddedPostgres {
         self.started_by_us
     }
 
+    /// Takes over a running server that its starter left behind (e.g. after the starter was
+    /// killed), so that [`stop`](Self::stop) stops it.
+    pub fn adopt(&mut self) {
+        self.started_by_us = true;
+    }
+
     /// Stops the server (`pg_ctl stop -m fast`) if this handle started it;
     /// does nothing otherwise. Idempotent: after a successful call the handle
     /// no longer counts as having started the server, and a server that is

@@ -171,6 +171,39 @@ diesel::joinable!(delegation_members -> delegations (delegation_id));
 diesel::joinable!(sessions -> conferences (conference_id));
 diesel::joinable!(session_delegations -> sessions (session_id));
 
+diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        window_start -> Timestamptz,
+        failures -> Int4,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organiser_id, key) {
+        organiser_id -> Uuid,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Int4>,
+        response_headers -> Nullable<Jsonb>,
+        response_body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Uuid,
+        conference_id -> Nullable<Uuid>,
+        organiser_id -> Nullable<Uuid>,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        changes -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisers,
     countries,
@@ -183,6 +216,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     session_delegations,
     conference_imports,
+    login_failures,
+    idempotency_keys,
+    audit_log,
     delegation_protocol_ranks,
     session_presence,
 );

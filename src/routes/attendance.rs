@@ -12,8 +12,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::ok;
+use super::{ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::error::ApiError;
@@ -36,6 +37,7 @@ pub fn order_param(query: &Query, default: Order, errors: &mut Errors) -> Order 
 /// `GET .../sessions/{session_id}/attendance`: the delegations present (public for published
 /// and cancelled conferences). Errors: 404 (conference, or session not in it).
 pub async fn get_session(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -43,14 +45,16 @@ pub async fn get_session(
     let (conference_id, session_id) = *path;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
-    Ok(ok(
-        &presence::get(&mut conn, conference_id, session_id).await?
+    Ok(ok_tagged(
+        &req,
+        &presence::get(&mut conn, conference_id, session_id).await?,
     ))
 }
 
 /// `PUT .../sessions/{session_id}/attendance` `{"delegation_ids": [...]}`: replaces the
-/// delegations present (owners, editors, admins); 200 with the new state. Errors: 401, 403,
-/// 404, 422 (body, or a delegation of another conference).
+/// delegations present (owners, editors, admins); 200 with the new state and its `ETag`;
+/// honours `If-Match`. Errors: 401, 403, 404, 412, 422 (body, or a delegation of another
+/// conference).
 pub async fn put_session(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
@@ -62,15 +66,20 @@ pub async fn put_session(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    // Existence before validation: a session of another conference is 404, whatever the body.
+    presence::get(&mut conn, conference_id, session_id).await?;
     let ids = parse_delegation_ids(&value)?;
-    Ok(ok(&presence::set(
+    let if_match = IfMatch::from_request(&req);
+    let saved = presence::set(
         &mut conn,
+        caller.0,
         conference_id,
         session_id,
+        &if_match,
         ids,
-        caller.0.id,
     )
-    .await?))
+    .await?;
+    Ok(ok_tagged(&req, &saved))
 }
 
 /// `GET /conferences/{id}/attendance?by=session&order=name|protocol`: the presence matrix.
@@ -125,19 +134,23 @@ pub async fn participants(
 /// `GET /conferences/{id}/protocol-order`: the explicit order (empty when the computed
 /// order applies). Public like the conference.
 pub async fn get_protocol_order(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
-    Ok(ok(&protocol::explicit_order(&mut conn, *path).await?))
+    Ok(ok_tagged(
+        &req,
+        &protocol::explicit_order(&mut conn, *path).await?,
+    ))
 }
 
 /// `PUT /conferences/{id}/protocol-order` `{"delegation_ids": [...]}` (owners, editors,
 /// admins): the listed delegations come first in that order, the others follow in the computed
-/// order; `[]` returns to the computed order. 200 with the stored order. Errors: 401, 403, 404,
-/// 422.
+/// order; `[]` returns to the computed order. 200 with the stored order and its `ETag`;
+/// honours `If-Match`. Errors: 401, 403, 404, 412, 422.
 pub async fn put_protocol_order(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -149,9 +162,9 @@ pub async fn put_protocol_order(
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
     let ids = parse_delegation_ids(&value)?;
-    Ok(ok(
-        &protocol::set_explicit_order(&mut conn, *path, ids).await?
-    ))
+    let if_match = IfMatch::from_request(&req);
+    let saved = protocol::set_explicit_order(&mut conn, caller.0, *path, &if_match, ids).await?;
+    Ok(ok_tagged(&req, &saved))
 }
 
 /// `GET /api/v1/attendance/summary?from=&to=&region=&subregion=&limit=&cursor=`: per country,

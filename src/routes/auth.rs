@@ -8,7 +8,7 @@ use crate::auth::{password, token::TOKEN_TTL_SECONDS, Authenticated};
 use crate::domain::input::{parse_json, Errors, Obj};
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::organisers;
+use crate::store::{login_limits, organisers};
 
 /// The token response (RFC 6749 §5.1 shape).
 #[derive(Debug, Serialize)]
@@ -57,8 +57,32 @@ pub async fn token(
     let (Some(email), Some(pass)) = (email, pass) else {
         return Err(ApiError::internal("validated fields missing"));
     };
+    // Count the attempt first, atomically, per email and per client address: parallel guesses
+    // cannot slip past the limit. A success takes the attempts back.
+    let email_key = format!("email:{}", email.to_lowercase());
+    let address_key = format!(
+        "address:{}",
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    );
+    let limits = state.login_limits;
     let found = {
         let mut conn = state.conn().await?;
+        let (by_email, wait_email) =
+            login_limits::count_attempt(&mut conn, &email_key, limits.window_secs).await?;
+        let (by_address, wait_address) =
+            login_limits::count_attempt(&mut conn, &address_key, limits.window_secs).await?;
+        if by_email > limits.per_email {
+            return Err(ApiError::TooManyRequests(
+                u64::try_from(wait_email).unwrap_or(1),
+            ));
+        }
+        if by_address > limits.per_address {
+            return Err(ApiError::TooManyRequests(
+                u64::try_from(wait_address).unwrap_or(1),
+            ));
+        }
         organisers::find_by_email(&mut conn, &email).await?
     };
     let (stored, id) = match found {
@@ -68,6 +92,9 @@ pub async fn token(
     let ok = password::verify_blocking(stored, SecretString::from(pass)).await;
     match (ok, id) {
         (true, Some(id)) => {
+            let mut conn = state.conn().await?;
+            login_limits::reset(&mut conn, &email_key).await?;
+            login_limits::forgive(&mut conn, &address_key).await?;
             let access_token = state.tokens.issue(id).map_err(ApiError::internal)?;
             Ok(HttpResponse::Ok()
                 .insert_header(("Cache-Control", "no-store"))

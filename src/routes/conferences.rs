@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
 use crate::domain::input::{parse_json, Errors, Obj, Query};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
@@ -78,20 +79,21 @@ pub async fn create(
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;
-    let saved = conferences::create(&mut conn, row, Some(caller.0.id)).await?;
+    let saved = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id)).await?;
     let location = format!("/api/v1/conferences/{}", saved.id);
-    Ok(created(location, &Conference::from(saved)))
+    Ok(created_tagged(location, &Conference::from(saved)))
 }
 
 /// `GET /api/v1/conferences/{id}`: drafts are 404 to all but their organisers.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
-    Ok(ok(&Conference::from(access.conference)))
+    Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 
 /// `PATCH /api/v1/conferences/{id}` (owners, editors, admins).
@@ -106,8 +108,9 @@ pub async fn update(
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
     let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
-    let saved = conferences::update(&mut conn, *path, changes).await?;
-    Ok(ok(&Conference::from(saved)))
+    let if_match = IfMatch::from_request(&req);
+    let saved = conferences::update(&mut conn, caller.0, *path, &if_match, changes).await?;
+    Ok(ok_tagged(&req, &Conference::from(saved)))
 }
 
 /// `DELETE /api/v1/conferences/{id}?cascade=true` (owners, editors, admins): 409 when it has
@@ -124,7 +127,8 @@ pub async fn delete(
     errors.check()?;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
-    conferences::delete(&mut conn, *path, cascade).await?;
+    let if_match = IfMatch::from_request(&req);
+    conferences::delete(&mut conn, caller.0, *path, &if_match, cascade).await?;
     Ok(no_content())
 }
 
@@ -151,6 +155,8 @@ pub async fn add_organiser(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -166,9 +172,7 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
-    let added = conferences::add_organiser(&mut conn, *path, &email, role).await?;
+    let added = conferences::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
     let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
     Ok(created(location, &added))
 }
@@ -196,6 +200,27 @@ pub async fn attendance(
         &mut conn,
         access.conference,
         order,
+    )
+    .await?))
+}
+
+/// `GET /api/v1/conferences/{id}/log`: the audit log of the conference and what hangs under
+/// it, newest first, for its organisers (and admins). Errors: 401 without a token, 403 for
+/// other organisers of a published conference, 404 for a draft of someone else.
+pub async fn log(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    Ok(ok(&crate::store::audit::of_conference(
+        &mut conn, *path, &page,
     )
     .await?))
 }

@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::delegation::{
     parse_delegation, parse_delegation_post, Delegation, DelegationPost,
 };
@@ -66,20 +67,21 @@ pub async fn create(
     match parse_delegation_post(&value, &state.countries)? {
         DelegationPost::Single(changes) => {
             let row = DelegationRow::new(conference_id, changes);
-            let saved = delegations::insert_all(&mut conn, vec![row], false).await?;
+            let saved =
+                delegations::insert_all(&mut conn, Some(caller.0), vec![row], false).await?;
             let one = saved
                 .into_iter()
                 .next()
                 .ok_or_else(|| ApiError::internal("insert returned no row"))?;
             let location = format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
-            Ok(created(location, &Delegation::from(one)))
+            Ok(created_tagged(location, &Delegation::from(one)))
         }
         DelegationPost::Batch(items) => {
             let rows = items
                 .into_iter()
                 .map(|c| DelegationRow::new(conference_id, c))
                 .collect();
-            let saved = delegations::insert_all(&mut conn, rows, true).await?;
+            let saved = delegations::insert_all(&mut conn, Some(caller.0), rows, true).await?;
             let items: Vec<Delegation> = saved.into_iter().map(Delegation::from).collect();
             let location = format!("/api/v1/conferences/{conference_id}/delegations");
             Ok(created(location, &serde_json::json!({ "items": items })))
@@ -89,6 +91,7 @@ pub async fn create(
 
 /// `GET /api/v1/conferences/{id}/delegations/{delegation_id}`.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -97,7 +100,7 @@ pub async fn get(
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
-    Ok(ok(&Delegation::from(row)))
+    Ok(ok_tagged(&req, &Delegation::from(row)))
 }
 
 /// `PATCH /api/v1/conferences/{id}/delegations/{delegation_id}`.
@@ -112,15 +115,20 @@ pub async fn update(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    // Existence before validation: a delegation of another conference is 404, whatever the body.
+    delegations::get(&mut conn, conference_id, id).await?;
     let mut errors = Errors::new();
     let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
     errors.check()?;
-    let saved = delegations::update(&mut conn, conference_id, id, changes).await?;
-    Ok(ok(&Delegation::from(saved)))
+    let if_match = IfMatch::from_request(&req);
+    let saved =
+        delegations::update(&mut conn, caller.0, conference_id, id, &if_match, changes).await?;
+    Ok(ok_tagged(&req, &Delegation::from(saved)))
 }
 
 /// `DELETE /api/v1/conferences/{id}/delegations/{delegation_id}`.
 pub async fn delete(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: Authenticated,
     state: web::Data<AppState>,
@@ -128,6 +136,13 @@ pub async fn delete(
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
-    delegations::delete(&mut conn, conference_id, id).await?;
+    delegations::delete(
+        &mut conn,
+        caller.0,
+        conference_id,
+        id,
+        &IfMatch::from_request(&req),
+    )
+    .await?;
     Ok(no_content())
 }

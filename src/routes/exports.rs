@@ -10,6 +10,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::attendance::{order_param, participants_access};
@@ -57,15 +58,37 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "email",
 ];
 
-/// A 200 file response with `content_type` and a download name.
-fn file(content_type: &str, filename: String, body: impl Into<Vec<u8>>) -> HttpResponse {
+/// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
+/// the bytes, as `crate::conditional` tags JSON); 304 when `If-None-Match` already holds that
+/// tag, so that calendar and spreadsheet clients can poll cheaply.
+fn file(
+    req: &HttpRequest,
+    content_type: &str,
+    filename: String,
+    body: impl Into<Vec<u8>>,
+) -> HttpResponse {
+    let body = body.into();
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let not_modified = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    if not_modified {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
         ))
-        .body(body.into())
+        .insert_header((header::ETAG, etag))
+        .body(body)
 }
 
 /// `GET /conferences/{id}/attendance.csv?order=protocol|name` (default `protocol`): one row
@@ -122,6 +145,7 @@ pub async fn attendance_csv(
     });
     let body = table::to_csv(ATTENDANCE_COLUMNS, rows)?;
     Ok(file(
+        &req,
         table::CONTENT_TYPE,
         format!("attendance-{id}.csv"),
         body,
@@ -133,6 +157,7 @@ pub async fn attendance_csv(
 /// protocol order, members head first. Read rights as `/participants`; the `email` column
 /// only for the conference's organisers. Errors: 404.
 pub async fn participants_csv(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -182,6 +207,7 @@ pub async fn participants_csv(
     }
     let body = table::to_csv(&columns, rows)?;
     Ok(file(
+        &req,
         table::CONTENT_TYPE,
         format!("participants-{id}.csv"),
         body,
@@ -192,6 +218,7 @@ pub async fn participants_csv(
 /// conference's time zone (see [`calendar`]). `Content-Type: text/calendar; charset=utf-8`.
 /// Errors: 404.
 pub async fn sessions_ics(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -211,6 +238,7 @@ pub async fn sessions_ics(
         .collect();
     let body = calendar::sessions_ics(c, &location.join(", "), &sessions);
     Ok(file(
+        &req,
         calendar::CONTENT_TYPE,
         format!("sessions-{}.ics", c.id),
         body,

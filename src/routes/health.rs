@@ -1,7 +1,6 @@
 //! `/health/live`, `/health/ready` and the OpenAPI document.
 
 use actix_web::{web, HttpResponse};
-use diesel_async::RunQueryDsl;
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -17,8 +16,7 @@ pub async fn live() -> HttpResponse {
 /// `GET /health/ready`: 200 `{"status": "ready"}` when the database answers; 503 otherwise.
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    diesel::sql_query("SELECT 1")
-        .execute(&mut conn)
+    crate::store::ping(&mut conn)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))

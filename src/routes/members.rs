@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
@@ -73,12 +74,19 @@ pub async fn create(
     )
     .await?;
     let changes = parse_member(&value, Mode::Create)?;
-    let row = members::create(&mut conn, delegation_id, changes).await?;
+    let row = members::create(
+        &mut conn,
+        Some(caller.0),
+        conference_id,
+        delegation_id,
+        changes,
+    )
+    .await?;
     let location = format!(
         "/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members/{}",
         row.id
     );
-    Ok(created(location, &Member::from(row)))
+    Ok(created_tagged(location, &Member::from(row)))
 }
 
 /// `PATCH .../members/{member_id}`.
@@ -100,13 +108,25 @@ pub async fn update(
         true,
     )
     .await?;
+    members::exists(&mut conn, delegation_id, id).await?;
     let changes = parse_member(&value, Mode::Patch)?;
-    let row = members::update(&mut conn, delegation_id, id, changes).await?;
-    Ok(ok(&Member::from(row)))
+    let if_match = IfMatch::from_request(&req);
+    let row = members::update(
+        &mut conn,
+        caller.0,
+        conference_id,
+        delegation_id,
+        id,
+        &if_match,
+        changes,
+    )
+    .await?;
+    Ok(ok_tagged(&req, &Member::from(row)))
 }
 
 /// `DELETE .../members/{member_id}`.
 pub async fn delete(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid, Uuid)>,
     caller: Authenticated,
     state: web::Data<AppState>,
@@ -121,6 +141,15 @@ pub async fn delete(
         true,
     )
     .await?;
-    members::delete(&mut conn, delegation_id, id).await?;
+    let if_match = IfMatch::from_request(&req);
+    members::delete(
+        &mut conn,
+        caller.0,
+        conference_id,
+        delegation_id,
+        id,
+        &if_match,
+    )
+    .await?;
     Ok(no_content())
 }

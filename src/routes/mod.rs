@@ -26,6 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/api-spec/openapi.yaml").route(web::get().to(health::openapi)))
     .service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(
+                crate::idempotency::middleware,
+            ))
             .service(web::resource("/auth/token").route(web::post().to(auth::token)))
             .service(web::resource("/me").route(web::get().to(auth::me)))
             .service(web::resource("/countries").route(web::get().to(countries::list)))
@@ -69,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/conferences/{id}/attendance")
                     .route(web::get().to(conferences::attendance)),
             )
+            .service(web::resource("/conferences/{id}/log").route(web::get().to(conferences::log)))
             // Issue 5: attendance that organisers publish (routes/attendance.rs, exports.rs).
             // The file names are literal segments, registered as resources of their own.
             .service(
@@ -142,6 +146,19 @@ pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// 200 with a single resource and its `ETag` (304 when `If-None-Match` matches).
+pub fn ok_tagged<T: Serialize>(req: &actix_web::HttpRequest, body: &T) -> HttpResponse {
+    crate::conditional::json_with_etag(req, actix_web::http::StatusCode::OK, body)
+}
+
+/// 201 with a `Location` header, the created resource and its `ETag`.
+pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, crate::conditional::etag_of(body)))
         .json(body)
 }
 

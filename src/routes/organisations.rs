@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
@@ -57,15 +58,15 @@ pub async fn get(
 pub async fn create(
     req: HttpRequest,
     body: web::Bytes,
-    _caller: Authenticated,
+    caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Create)?;
     let mut conn = state.conn().await?;
-    let row = organisations::insert(&mut conn, &OrganisationRow::new(changes)).await?;
+    let row = organisations::create(&mut conn, caller.0, OrganisationRow::new(changes)).await?;
     let location = format!("/api/v1/organisations/{}", row.id);
-    Ok(created(location, &Organisation::from(row)))
+    Ok(created_tagged(location, &Organisation::from(row)))
 }
 
 /// `PATCH /api/v1/organisations/{id}` (any organiser).
@@ -73,26 +74,26 @@ pub async fn update(
     req: HttpRequest,
     path: web::Path<Uuid>,
     body: web::Bytes,
-    _caller: Authenticated,
+    caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Patch)?;
-    let mut row = find(&state, *path).await?;
-    row.apply(changes);
     let mut conn = state.conn().await?;
-    let saved = organisations::update(&mut conn, &row).await?;
-    Ok(ok(&Organisation::from(saved)))
+    let if_match = IfMatch::from_request(&req);
+    let saved = organisations::update(&mut conn, caller.0, *path, &if_match, changes).await?;
+    Ok(ok_tagged(&req, &Organisation::from(saved)))
 }
 
 /// `DELETE /api/v1/organisations/{id}` (any organiser): 204; 409 while referred to.
 pub async fn delete(
+    req: HttpRequest,
     path: web::Path<Uuid>,
-    _caller: Authenticated,
+    caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    organisations::delete(&mut conn, *path).await?;
+    organisations::delete(&mut conn, caller.0, *path, &IfMatch::from_request(&req)).await?;
     Ok(no_content())
 }
 

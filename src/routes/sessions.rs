@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, no_content, ok};
+use super::{created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::session::parse_session;
 use crate::domain::Mode;
@@ -43,17 +44,18 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
     let changes = parse_session(&value, Mode::Create)?;
-    let session = sessions::create(&mut conn, &access.conference, changes).await?;
+    let session = sessions::create(&mut conn, Some(caller.0), &access.conference, changes).await?;
     let location = format!(
         "/api/v1/conferences/{}/sessions/{}",
         path.into_inner(),
         session.id
     );
-    Ok(created(location, &session))
+    Ok(created_tagged(location, &session))
 }
 
 /// `GET .../sessions/{session_id}`.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -61,7 +63,10 @@ pub async fn get(
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
-    Ok(ok(&sessions::get(&mut conn, &access.conference, id).await?))
+    Ok(ok_tagged(
+        &req,
+        &sessions::get(&mut conn, &access.conference, id).await?,
+    ))
 }
 
 /// `PATCH .../sessions/{session_id}`.
@@ -76,25 +81,33 @@ pub async fn update(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    // Existence before validation: a session of another conference is 404, whatever the body.
+    sessions::get(&mut conn, &access.conference, id).await?;
     let changes = parse_session(&value, Mode::Patch)?;
-    Ok(ok(&sessions::update(
+    let if_match = IfMatch::from_request(&req);
+    let session = sessions::update(
         &mut conn,
+        caller.0,
         &access.conference,
         id,
+        &if_match,
         changes,
     )
-    .await?))
+    .await?;
+    Ok(ok_tagged(&req, &session))
 }
 
 /// `DELETE .../sessions/{session_id}`.
 pub async fn delete(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
-    sessions::delete(&mut conn, conference_id, id).await?;
+    let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    let if_match = IfMatch::from_request(&req);
+    sessions::delete(&mut conn, caller.0, &access.conference, id, &if_match).await?;
     Ok(no_content())
 }

@@ -6,7 +6,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{new_id, paginate, Caller, Page, PageRequest};
+use diesel_async::AsyncConnection;
+
+use super::audit::{self, Action};
+use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::{conference_organisers, conferences, delegations, organisers, sessions};
 use crate::domain::conference::{Conference, ConferenceChanges, Venue};
 use crate::domain::input::Errors;
@@ -383,91 +387,152 @@ async fn check_references(
     errors.check()
 }
 
-/// Creates a conference and makes `owner` (if any) its owner, in one transaction.
+/// Creates a conference and makes `owner` (if any) its owner, in one transaction, recorded in
+/// the audit log when an organiser (`caller`) writes it.
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
     row: ConferenceRow,
     owner: Option<Uuid>,
 ) -> Result<ConferenceRow, ApiError> {
-    use diesel_async::AsyncConnection;
-    conn.transaction::<_, super::TxError, _>(async move |conn| {
-        check_references(conn, &row, false).await?;
-        let saved: ConferenceRow = diesel::insert_into(conferences::table)
-            .values(&row)
-            .returning(ConferenceRow::as_returning())
-            .get_result(conn)
-            .await?;
-        if let Some(owner) = owner {
-            diesel::insert_into(conference_organisers::table)
-                .values((
-                    conference_organisers::conference_id.eq(saved.id),
-                    conference_organisers::organiser_id.eq(owner),
-                    conference_organisers::role.eq("owner"),
-                ))
-                .execute(conn)
+    crate::retry_tx!({
+        let row = row.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            check_references(conn, &row, false).await?;
+            let saved: ConferenceRow = diesel::insert_into(conferences::table)
+                .values(&row)
+                .returning(ConferenceRow::as_returning())
+                .get_result(conn)
                 .await?;
-        }
-        Ok(saved)
+            if let Some(owner) = owner {
+                diesel::insert_into(conference_organisers::table)
+                    .values((
+                        conference_organisers::conference_id.eq(saved.id),
+                        conference_organisers::organiser_id.eq(owner),
+                        conference_organisers::role.eq("owner"),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            if let Some(caller) = caller {
+                let after = Conference::from(saved.clone());
+                audit::record(
+                    conn,
+                    caller,
+                    Some(saved.id),
+                    Action::Create,
+                    "conference",
+                    saved.id,
+                    None::<&()>,
+                    Some(&after),
+                )
+                .await?;
+            }
+            Ok(saved)
+        })
+        .await
     })
-    .await
-    .map_err(Into::into)
 }
 
-/// Applies a validated `PATCH` to a conference, re-checking references and sessions.
+/// Applies a validated `PATCH` to a conference if `if_match` holds, re-checking references and
+/// sessions. Errors: 404, 412, 422.
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     id: Uuid,
+    if_match: &IfMatch,
     changes: ConferenceChanges,
 ) -> Result<ConferenceRow, ApiError> {
-    use diesel_async::AsyncConnection;
-    conn.transaction::<_, super::TxError, _>(async move |conn| {
-        let mut row: ConferenceRow = conferences::table
-            .find(id)
-            .for_update()
-            .select(ConferenceRow::as_select())
-            .first(conn)
+    crate::retry_tx!({
+        let changes = changes.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let mut row: ConferenceRow = conferences::table
+                .find(id)
+                .for_update()
+                .select(ConferenceRow::as_select())
+                .first(conn)
+                .await?;
+            let before = Conference::from(row.clone());
+            if_match.check(&before)?;
+            let timing_changed = changes.start_date.is_some()
+                || changes.end_date.is_some()
+                || changes.time_zone.is_some();
+            row.apply(changes);
+            if row.end_date < row.start_date {
+                return Err(ApiError::field("end_date", "must not be before start_date").into());
+            }
+            check_references(conn, &row, timing_changed).await?;
+            let saved: ConferenceRow = diesel::update(conferences::table.find(id))
+                .set(&row)
+                .returning(ConferenceRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = Conference::from(saved.clone());
+            audit::record(
+                conn,
+                caller,
+                Some(id),
+                Action::Update,
+                "conference",
+                id,
+                Some(&before),
+                Some(&after),
+            )
             .await?;
-        let timing_changed = changes.start_date.is_some()
-            || changes.end_date.is_some()
-            || changes.time_zone.is_some();
-        row.apply(changes);
-        if row.end_date < row.start_date {
-            return Err(ApiError::field("end_date", "must not be before start_date").into());
-        }
-        check_references(conn, &row, timing_changed).await?;
-        let saved = diesel::update(conferences::table.find(id))
-            .set(&row)
-            .returning(ConferenceRow::as_returning())
-            .get_result(conn)
-            .await?;
-        Ok(saved)
+            Ok(saved)
+        })
+        .await
     })
-    .await
-    .map_err(Into::into)
 }
 
-/// Deletes a conference. Errors: 409 when it has delegations and `cascade` is false.
-pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid, cascade: bool) -> Result<(), ApiError> {
-    use diesel_async::AsyncConnection;
-    conn.transaction::<_, super::TxError, _>(async move |conn| {
-        let has_delegations: bool = diesel::select(diesel::dsl::exists(
-            delegations::table.filter(delegations::conference_id.eq(id)),
-        ))
-        .get_result(conn)
-        .await?;
-        if has_delegations && !cascade {
-            return Err(ApiError::Conflict(
-                "the conference has delegations; delete with ?cascade=true".to_string(),
-            )
-            .into());
-        }
-        diesel::delete(conferences::table.find(id))
-            .execute(conn)
+/// Deletes a conference if `if_match` holds. Errors: 412; 409 when it has delegations and
+/// `cascade` is false.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    cascade: bool,
+) -> Result<(), ApiError> {
+    crate::retry_tx!(
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let row: ConferenceRow = conferences::table
+                .find(id)
+                .for_update()
+                .select(ConferenceRow::as_select())
+                .first(conn)
+                .await?;
+            let before = Conference::from(row);
+            if_match.check(&before)?;
+            let has_delegations: bool = diesel::select(diesel::dsl::exists(
+                delegations::table.filter(delegations::conference_id.eq(id)),
+            ))
+            .get_result(conn)
             .await?;
-        Ok(())
-    })
-    .await
-    .map_err(Into::into)
+            if has_delegations && !cascade {
+                return Err(ApiError::Conflict(
+                    "the conference has delegations; delete with ?cascade=true".to_string(),
+                )
+                .into());
+            }
+            diesel::delete(conferences::table.find(id))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                Some(id),
+                Action::Delete,
+                "conference",
+                id,
+                Some(&before),
+                None::<&()>,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    )
 }
 
 /// An organiser of a conference as returned by `POST .../organisers`.
@@ -483,10 +548,11 @@ pub struct ConferenceOrganiser {
     pub role: String,
 }
 
-/// Adds the organiser with `email` to a conference. Errors: 422 when no organiser has that
-/// email, 409 when they already organise it.
+/// Adds the organiser with `email` to a conference (audited). Errors: 422 when no organiser
+/// has that email, 409 when they already organise it.
 pub async fn add_organiser(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     conference_id: Uuid,
     email: &str,
     role: &str,
@@ -494,19 +560,37 @@ pub async fn add_organiser(
     let organiser = super::organisers::find_by_email(conn, email)
         .await?
         .ok_or_else(|| ApiError::field("email", "no organiser has this email"))?;
-    diesel::insert_into(conference_organisers::table)
-        .values((
-            conference_organisers::conference_id.eq(conference_id),
-            conference_organisers::organiser_id.eq(organiser.id),
-            conference_organisers::role.eq(role),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(ConferenceOrganiser {
+    let added = ConferenceOrganiser {
         organiser_id: organiser.id,
         email: organiser.email,
         name: organiser.name,
         role: role.to_string(),
+    };
+    crate::retry_tx!({
+        let added = added.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            diesel::insert_into(conference_organisers::table)
+                .values((
+                    conference_organisers::conference_id.eq(conference_id),
+                    conference_organisers::organiser_id.eq(added.organiser_id),
+                    conference_organisers::role.eq(&added.role),
+                ))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Create,
+                "conference_organiser",
+                added.organiser_id,
+                None::<&()>,
+                Some(&added),
+            )
+            .await?;
+            Ok(added)
+        })
+        .await
     })
 }
 

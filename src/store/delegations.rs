@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{new_id, paginate, Page, PageRequest, TxError};
+use super::audit::{self, Action};
+use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::delegations;
 use crate::domain::delegation::{Delegation, DelegationChanges, Head};
 use crate::domain::input::Errors;
@@ -180,96 +182,165 @@ async fn check_organisations(
     errors.check()
 }
 
-/// Inserts delegations all or nothing, in one transaction.
+/// Inserts delegations all or nothing, in one transaction, each recorded in the audit log
+/// when an organiser (`caller`) writes them.
 ///
 /// Errors: 422 when an organisation does not exist (naming `items[i].organisation_id` for a
 /// batch); 409 when a country or organisation already has a delegation at this conference,
 /// also when two requests race (the unique constraints decide).
 pub async fn insert_all(
     conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
     rows: Vec<DelegationRow>,
     batch: bool,
 ) -> Result<Vec<DelegationRow>, ApiError> {
-    conn.transaction::<_, TxError, _>(async move |conn| {
-        let prefix = |i: usize| {
-            if batch {
-                format!("items[{i}].organisation_id")
-            } else {
-                "organisation_id".to_string()
+    crate::retry_tx!({
+        let rows = rows.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let prefix = |i: usize| {
+                if batch {
+                    format!("items[{i}].organisation_id")
+                } else {
+                    "organisation_id".to_string()
+                }
+            };
+            check_organisations(conn, &rows, prefix).await?;
+            let saved: Vec<DelegationRow> = diesel::insert_into(delegations::table)
+                .values(&rows)
+                .returning(DelegationRow::as_returning())
+                .get_results(conn)
+                .await?;
+            if let Some(caller) = caller {
+                for d in &saved {
+                    let after = Delegation::from(d.clone());
+                    audit::record(
+                        conn,
+                        caller,
+                        Some(d.conference_id),
+                        Action::Create,
+                        "delegation",
+                        d.id,
+                        None::<&()>,
+                        Some(&after),
+                    )
+                    .await?;
+                }
             }
-        };
-        check_organisations(conn, &rows, prefix).await?;
-        let saved = diesel::insert_into(delegations::table)
-            .values(&rows)
-            .returning(DelegationRow::as_returning())
-            .get_results(conn)
-            .await?;
-        Ok(saved)
+            Ok(saved)
+        })
+        .await
     })
-    .await
-    .map_err(Into::into)
 }
 
-/// Applies a validated `PATCH`. Errors: 404, 422 (both or neither of country and organisation,
-/// unknown organisation), 409 (duplicate).
+async fn lock(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    id: Uuid,
+) -> Result<DelegationRow, TxError> {
+    delegations::table
+        .filter(delegations::conference_id.eq(conference_id))
+        .filter(delegations::id.eq(id))
+        .for_update()
+        .select(DelegationRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::NotFound("no such delegation in this conference".to_string()).into()
+        })
+}
+
+/// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 422 (both or neither of
+/// country and organisation, unknown organisation), 409 (duplicate).
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     conference_id: Uuid,
     id: Uuid,
+    if_match: &IfMatch,
     changes: DelegationChanges,
 ) -> Result<DelegationRow, ApiError> {
-    conn.transaction::<_, TxError, _>(async move |conn| {
-        let mut row = get(conn, conference_id, id).await?;
-        row.apply(changes);
-        match (&row.country, &row.organisation_id) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::field(
-                    "organisation_id",
-                    "give either country or organisation_id, not both",
-                )
-                .into())
+    crate::retry_tx!({
+        let changes = changes.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let mut row = lock(conn, conference_id, id).await?;
+            let before = Delegation::from(row.clone());
+            if_match.check(&before)?;
+            row.apply(changes);
+            match (&row.country, &row.organisation_id) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::field(
+                        "organisation_id",
+                        "give either country or organisation_id, not both",
+                    )
+                    .into())
+                }
+                (None, None) => {
+                    return Err(ApiError::field(
+                        "country",
+                        "one of country and organisation_id is required",
+                    )
+                    .into())
+                }
+                _ => {}
             }
-            (None, None) => {
-                return Err(ApiError::field(
-                    "country",
-                    "one of country and organisation_id is required",
-                )
-                .into())
-            }
-            _ => {}
-        }
-        check_organisations(conn, std::slice::from_ref(&row), |_| {
-            "organisation_id".to_string()
-        })
-        .await?;
-        let saved = diesel::update(delegations::table.find(id))
-            .set(&row)
-            .returning(DelegationRow::as_returning())
-            .get_result(conn)
+            check_organisations(conn, std::slice::from_ref(&row), |_| {
+                "organisation_id".to_string()
+            })
             .await?;
-        Ok(saved)
+            let saved: DelegationRow = diesel::update(delegations::table.find(id))
+                .set(&row)
+                .returning(DelegationRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = Delegation::from(saved.clone());
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Update,
+                "delegation",
+                id,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await
     })
-    .await
-    .map_err(Into::into)
 }
 
-/// Deletes a delegation (its members and session links go with it). Errors: 404.
+/// Deletes a delegation (its members and session links go with it) if `if_match` holds.
+/// Errors: 404, 412.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     conference_id: Uuid,
     id: Uuid,
+    if_match: &IfMatch,
 ) -> Result<(), ApiError> {
-    let n = diesel::delete(
-        delegations::table
-            .filter(delegations::conference_id.eq(conference_id))
-            .filter(delegations::id.eq(id)),
+    crate::retry_tx!(
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let row = lock(conn, conference_id, id).await?;
+            let before = Delegation::from(row);
+            if_match.check(&before)?;
+            diesel::delete(delegations::table.find(id))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Delete,
+                "delegation",
+                id,
+                Some(&before),
+                None::<&()>,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     )
-    .execute(conn)
-    .await?;
-    if n == 0 {
-        return Err(ApiError::NotFound(
-            "no such delegation in this conference".to_string(),
-        ));
-    }
-    Ok(())
 }

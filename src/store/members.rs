@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{new_id, paginate, Page, PageRequest};
+use super::audit::{self, Action};
+use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::delegation_members;
 use crate::domain::delegation::{Member, MemberChanges};
 use crate::error::ApiError;
@@ -112,9 +114,11 @@ pub async fn list(
     ))
 }
 
-/// Adds a member. Errors: 409 when `is_head` and the delegation already has a head.
+/// Adds a member (audited). Errors: 409 when `is_head` and the delegation already has a head.
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
+    conference_id: Uuid,
     delegation_id: Uuid,
     c: MemberChanges,
 ) -> Result<MemberRow, ApiError> {
@@ -131,53 +135,142 @@ pub async fn create(
         updated_at: now,
     };
     row.apply(c);
-    Ok(diesel::insert_into(delegation_members::table)
-        .values(&row)
-        .returning(MemberRow::as_returning())
-        .get_result(conn)
-        .await?)
+    crate::retry_tx!({
+        let row = row.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let saved: MemberRow = diesel::insert_into(delegation_members::table)
+                .values(&row)
+                .returning(MemberRow::as_returning())
+                .get_result(conn)
+                .await?;
+            if let Some(caller) = caller {
+                let after = Member::from(saved.clone());
+                audit::record(
+                    conn,
+                    caller,
+                    Some(conference_id),
+                    Action::Create,
+                    "member",
+                    saved.id,
+                    None::<&()>,
+                    Some(&after),
+                )
+                .await?;
+            }
+            Ok(saved)
+        })
+        .await
+    })
 }
 
-/// Changes a member. Errors: 404, 409 (second head).
-pub async fn update(
+async fn lock(
     conn: &mut AsyncPgConnection,
     delegation_id: Uuid,
     id: Uuid,
-    c: MemberChanges,
-) -> Result<MemberRow, ApiError> {
-    let mut row: MemberRow = delegation_members::table
+) -> Result<MemberRow, TxError> {
+    delegation_members::table
         .filter(delegation_members::delegation_id.eq(delegation_id))
         .filter(delegation_members::id.eq(id))
+        .for_update()
         .select(MemberRow::as_select())
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such member in this delegation".to_string()))?;
-    row.apply(c);
-    Ok(diesel::update(delegation_members::table.find(id))
-        .set(&row)
-        .returning(MemberRow::as_returning())
-        .get_result(conn)
-        .await?)
+        .ok_or_else(|| ApiError::NotFound("no such member in this delegation".to_string()).into())
 }
 
-/// Removes a member. Errors: 404.
-pub async fn delete(
+/// Errors with 404 unless the member belongs to the delegation.
+pub async fn exists(
     conn: &mut AsyncPgConnection,
     delegation_id: Uuid,
     id: Uuid,
 ) -> Result<(), ApiError> {
-    let n = diesel::delete(
+    let found: bool = diesel::select(diesel::dsl::exists(
         delegation_members::table
             .filter(delegation_members::delegation_id.eq(delegation_id))
             .filter(delegation_members::id.eq(id)),
-    )
-    .execute(conn)
+    ))
+    .get_result(conn)
     .await?;
-    if n == 0 {
-        return Err(ApiError::NotFound(
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(
             "no such member in this delegation".to_string(),
-        ));
+        ))
     }
-    Ok(())
+}
+
+/// Changes a member if `if_match` holds (audited). Errors: 404, 412, 409 (second head).
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    id: Uuid,
+    if_match: &IfMatch,
+    c: MemberChanges,
+) -> Result<MemberRow, ApiError> {
+    crate::retry_tx!({
+        let c = c.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let mut row = lock(conn, delegation_id, id).await?;
+            let before = Member::from(row.clone());
+            if_match.check(&before)?;
+            row.apply(c);
+            let saved: MemberRow = diesel::update(delegation_members::table.find(id))
+                .set(&row)
+                .returning(MemberRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = Member::from(saved.clone());
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Update,
+                "member",
+                id,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await
+    })
+}
+
+/// Removes a member if `if_match` holds (audited). Errors: 404, 412.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    crate::retry_tx!(
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let row = lock(conn, delegation_id, id).await?;
+            let before = Member::from(row);
+            if_match.check(&before)?;
+            diesel::delete(delegation_members::table.find(id))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Delete,
+                "member",
+                id,
+                Some(&before),
+                None::<&()>,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    )
 }

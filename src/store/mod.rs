@@ -2,9 +2,12 @@
 //! they call these functions with a connection (pooled or inside a transaction).
 
 pub mod attendance;
+pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod idempotency;
+pub mod login_limits;
 pub mod members;
 pub mod organisations;
 pub mod organisers;
@@ -147,6 +150,48 @@ impl From<TxError> for ApiError {
             TxError::Api(e) => e,
         }
     }
+}
+
+/// True for errors a transaction should simply be retried on: serialization failures
+/// (SQLSTATE 40001) and deadlocks (40P01).
+pub fn is_retryable(e: &TxError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        TxError::Db(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        TxError::Db(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Runs a transaction expression again (up to 10 attempts, with a growing, jittered pause) while it
+/// fails with a serialization failure or deadlock, so that those are retried, not surfaced.
+/// The expression must rebuild everything it moves on each attempt.
+#[macro_export]
+macro_rules! retry_tx {
+    ($body:expr) => {{
+        let mut attempt: u64 = 0;
+        loop {
+            let result: Result<_, $crate::store::TxError> = $body;
+            match result {
+                Err(e) if attempt < 9 && $crate::store::is_retryable(&e) => {
+                    attempt += 1;
+                    let base = 2u64 << attempt.min(6);
+                    let jitter = rand::random::<u64>() % base;
+                    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+                }
+                other => break other.map_err($crate::error::ApiError::from),
+            }
+        }
+    }};
+}
+
+/// A round trip to the database (`SELECT 1`), for readiness checks.
+pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT 1")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// A new UUID v7 (sorts by creation time).

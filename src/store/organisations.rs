@@ -5,7 +5,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{like_pattern, lower, new_id, paginate, Page, PageRequest};
+use diesel_async::AsyncConnection;
+
+use super::audit::{self, Action};
+use super::{like_pattern, lower, new_id, paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::{conferences, delegations, organisations};
 use crate::domain::organisation::{Organisation, OrganisationChanges};
 use crate::error::ApiError;
@@ -150,55 +154,143 @@ pub async fn find_by_name(
         .optional()
 }
 
-/// Inserts an organisation. Errors: 409 when the name exists in any letter case.
+/// Inserts an organisation and records it in the audit log. Errors: 409 when the name exists
+/// in any letter case.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    row: OrganisationRow,
+) -> Result<OrganisationRow, ApiError> {
+    crate::retry_tx!({
+        let row = row.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let saved = insert(conn, &row).await?;
+            let after = Organisation::from(saved.clone());
+            audit::record(
+                conn,
+                caller,
+                None,
+                Action::Create,
+                "organisation",
+                saved.id,
+                None::<&()>,
+                Some(&after),
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await
+    })
+}
+
+/// Inserts an organisation row as it is (no audit; used by imports inside their transaction).
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     row: &OrganisationRow,
-) -> Result<OrganisationRow, ApiError> {
-    Ok(diesel::insert_into(organisations::table)
+) -> QueryResult<OrganisationRow> {
+    diesel::insert_into(organisations::table)
         .values(row)
         .returning(OrganisationRow::as_returning())
         .get_result(conn)
-        .await?)
+        .await
 }
 
-/// Writes every column of `row`. Errors: 409 on a duplicate name.
+async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationRow, TxError> {
+    organisations::table
+        .find(id)
+        .for_update()
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such organisation".to_string()).into())
+}
+
+/// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 409 (duplicate name).
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    row: &OrganisationRow,
+    caller: Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    changes: OrganisationChanges,
 ) -> Result<OrganisationRow, ApiError> {
-    Ok(diesel::update(organisations::table.find(row.id))
-        .set(row)
-        .returning(OrganisationRow::as_returning())
-        .get_result(conn)
-        .await?)
+    crate::retry_tx!({
+        let changes = changes.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let mut row = lock(conn, id).await?;
+            let before = Organisation::from(row.clone());
+            if_match.check(&before)?;
+            row.apply(changes);
+            let saved: OrganisationRow = diesel::update(organisations::table.find(id))
+                .set(&row)
+                .returning(OrganisationRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = Organisation::from(saved.clone());
+            audit::record(
+                conn,
+                caller,
+                None,
+                Action::Update,
+                "organisation",
+                id,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await
+    })
 }
 
-/// Deletes an organisation. Errors: 404 when absent, 409 while a delegation or a conference
-/// refers to it.
-pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), ApiError> {
-    let used_by_delegation: bool = diesel::select(diesel::dsl::exists(
-        delegations::table.filter(delegations::organisation_id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?;
-    let used_by_conference: bool = diesel::select(diesel::dsl::exists(
-        conferences::table.filter(conferences::host_organisation_id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?;
-    if used_by_delegation || used_by_conference {
-        return Err(ApiError::Conflict(
-            "the organisation still has delegations or hosts a conference".to_string(),
-        ));
-    }
-    let n = diesel::delete(organisations::table.find(id))
-        .execute(conn)
-        .await?;
-    if n == 0 {
-        return Err(ApiError::NotFound("no such organisation".to_string()));
-    }
-    Ok(())
+/// Deletes an organisation if `if_match` holds. Errors: 404, 412, and 409 while a delegation or
+/// a conference refers to it.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    crate::retry_tx!(
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let row = lock(conn, id).await?;
+            let before = Organisation::from(row);
+            if_match.check(&before)?;
+            let used_by_delegation: bool = diesel::select(diesel::dsl::exists(
+                delegations::table.filter(delegations::organisation_id.eq(id)),
+            ))
+            .get_result(conn)
+            .await?;
+            let used_by_conference: bool = diesel::select(diesel::dsl::exists(
+                conferences::table.filter(conferences::host_organisation_id.eq(id)),
+            ))
+            .get_result(conn)
+            .await?;
+            if used_by_delegation || used_by_conference {
+                return Err(ApiError::Conflict(
+                    "the organisation still has delegations or hosts a conference".to_string(),
+                )
+                .into());
+            }
+            diesel::delete(organisations::table.find(id))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                None,
+                Action::Delete,
+                "organisation",
+                id,
+                Some(&before),
+                None::<&()>,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    )
 }
 
 /// The ids among `ids` that name no organisation.

@@ -14,10 +14,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::attendance::{sort_name, Order};
+use super::audit::{self, Action};
 use super::conferences::ConferenceRow;
 use super::protocol::{self, Line};
 use super::sessions::SessionRow;
-use super::TxError;
+use super::{Caller, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::{session_presence, sessions};
 use crate::domain::conference::Conference;
 use crate::domain::session::format_in_zone;
@@ -88,53 +90,73 @@ pub async fn get(
 }
 
 /// Replaces the delegations present at a session with `ids`, in one transaction that locks the
-/// session row (concurrent replacements apply one after the other). Delegations already
-/// present keep their `recorded_at`; `recorded_by` is the organiser who made the change.
+/// session row (`FOR NO KEY UPDATE`; concurrent replacements apply one after the other), checks
+/// `If-Match` against the current state, and records the change in the audit log (`update` of
+/// resource type `session_attendance`, id the session's). Delegations already present keep
+/// their `recorded_at`; `recorded_by` is the caller.
 ///
-/// Errors: 404 when the session is not one of this conference's; 422 (`delegation_ids`) when
-/// an id is not a delegation of this conference.
+/// Errors: 404 when the session is not one of this conference's; 412 (stale `If-Match`); 422
+/// (`delegation_ids`) when an id is not a delegation of this conference.
 pub async fn set(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     conference_id: Uuid,
     session_id: Uuid,
+    if_match: &IfMatch,
     ids: Vec<Uuid>,
-    recorded_by: Uuid,
 ) -> Result<SessionAttendance, ApiError> {
-    conn.transaction::<_, TxError, _>(async move |conn| {
-        session_of(conn, conference_id, session_id, true).await?;
-        protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
-        diesel::delete(
-            session_presence::table
-                .filter(session_presence::session_id.eq(session_id))
-                .filter(diesel::dsl::not(
-                    session_presence::delegation_id.eq_any(ids.clone()),
-                )),
-        )
-        .execute(conn)
-        .await?;
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|d| {
-                (
-                    session_presence::session_id.eq(session_id),
-                    session_presence::delegation_id.eq(*d),
-                    session_presence::conference_id.eq(conference_id),
-                    session_presence::recorded_by.eq(Some(recorded_by)),
+    crate::retry_tx!({
+        let ids = ids.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            session_of(conn, conference_id, session_id, true).await?;
+            let before = get(conn, conference_id, session_id).await?;
+            if_match.check(&before)?;
+            protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
+            diesel::delete(
+                session_presence::table
+                    .filter(session_presence::session_id.eq(session_id))
+                    .filter(diesel::dsl::not(
+                        session_presence::delegation_id.eq_any(ids.clone()),
+                    )),
+            )
+            .execute(conn)
+            .await?;
+            let rows: Vec<_> = ids
+                .iter()
+                .map(|d| {
+                    (
+                        session_presence::session_id.eq(session_id),
+                        session_presence::delegation_id.eq(*d),
+                        session_presence::conference_id.eq(conference_id),
+                        session_presence::recorded_by.eq(Some(caller.id)),
+                    )
+                })
+                .collect();
+            if !rows.is_empty() {
+                diesel::insert_into(session_presence::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+            }
+            let after = get(conn, conference_id, session_id).await?;
+            if after.delegation_ids != before.delegation_ids {
+                audit::record(
+                    conn,
+                    caller,
+                    Some(conference_id),
+                    Action::Update,
+                    "session_attendance",
+                    session_id,
+                    Some(&before),
+                    Some(&after),
                 )
-            })
-            .collect();
-        if !rows.is_empty() {
-            diesel::insert_into(session_presence::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .execute(conn)
                 .await?;
-        }
-        Ok(())
+            }
+            Ok(after)
+        })
+        .await
     })
-    .await
-    .map_err(ApiError::from)?;
-    get(conn, conference_id, session_id).await
 }
 
 /// A column of the presence matrix.

@@ -13,8 +13,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::audit::{self, Action};
 use super::delegations::{DelegationFilter, DelegationRow};
-use super::{paginate, Page, PageRequest, TxError};
+use super::{paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::{
     conferences, countries, delegation_protocol_ranks, delegations, organisations,
 };
@@ -173,51 +175,74 @@ pub async fn check_same_conference(
 
 /// Replaces the explicit protocol order of a conference with `ids` (first to last); an empty
 /// list returns the conference to the computed order. Runs in one transaction that locks the
-/// conference row, so concurrent replacements apply one after the other.
+/// conference row (`FOR NO KEY UPDATE`), so concurrent replacements apply one after the other,
+/// checks `If-Match` against the current order, and records the change in the audit log
+/// (`update` of resource type `protocol_order`, id the conference's).
 ///
-/// Errors: 422 (`delegation_ids`) when an id is not a delegation of this conference.
+/// Errors: 412 (stale `If-Match`); 422 (`delegation_ids`) when an id is not a delegation of
+/// this conference.
 pub async fn set_explicit_order(
     conn: &mut AsyncPgConnection,
+    caller: Caller,
     conference_id: Uuid,
+    if_match: &IfMatch,
     ids: Vec<Uuid>,
 ) -> Result<ExplicitOrder, ApiError> {
-    conn.transaction::<_, TxError, _>(async move |conn| {
-        conferences::table
-            .find(conference_id)
-            .select(conferences::id)
-            .for_no_key_update()
-            .first::<Uuid>(conn)
-            .await?;
-        check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
-        diesel::delete(
-            delegation_protocol_ranks::table
-                .filter(delegation_protocol_ranks::conference_id.eq(conference_id)),
-        )
-        .execute(conn)
-        .await?;
-        let rows: Vec<_> = ids
-            .iter()
-            .zip(1..)
-            .map(|(id, rank): (&Uuid, i32)| {
-                (
-                    delegation_protocol_ranks::delegation_id.eq(*id),
-                    delegation_protocol_ranks::conference_id.eq(conference_id),
-                    delegation_protocol_ranks::rank.eq(rank),
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            diesel::insert_into(delegation_protocol_ranks::table)
-                .values(&rows)
-                .execute(conn)
+    crate::retry_tx!({
+        let ids = ids.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            conferences::table
+                .find(conference_id)
+                .select(conferences::id)
+                .for_no_key_update()
+                .first::<Uuid>(conn)
                 .await?;
-        }
-        Ok(ExplicitOrder {
-            delegation_ids: ids,
+            let before = explicit_order(conn, conference_id).await?;
+            if_match.check(&before)?;
+            check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
+            diesel::delete(
+                delegation_protocol_ranks::table
+                    .filter(delegation_protocol_ranks::conference_id.eq(conference_id)),
+            )
+            .execute(conn)
+            .await?;
+            let rows: Vec<_> = ids
+                .iter()
+                .zip(1..)
+                .map(|(id, rank): (&Uuid, i32)| {
+                    (
+                        delegation_protocol_ranks::delegation_id.eq(*id),
+                        delegation_protocol_ranks::conference_id.eq(conference_id),
+                        delegation_protocol_ranks::rank.eq(rank),
+                    )
+                })
+                .collect();
+            if !rows.is_empty() {
+                diesel::insert_into(delegation_protocol_ranks::table)
+                    .values(&rows)
+                    .execute(conn)
+                    .await?;
+            }
+            let after = ExplicitOrder {
+                delegation_ids: ids,
+            };
+            if after != before {
+                audit::record(
+                    conn,
+                    caller,
+                    Some(conference_id),
+                    Action::Update,
+                    "protocol_order",
+                    conference_id,
+                    Some(&before),
+                    Some(&after),
+                )
+                .await?;
+            }
+            Ok(after)
         })
+        .await
     })
-    .await
-    .map_err(Into::into)
 }
 
 /// Delegations of a conference (`?status=`/`?role=` as in the default list) in protocol

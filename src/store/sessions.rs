@@ -7,8 +7,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::audit::{self, Action};
 use super::conferences::ConferenceRow;
-use super::{new_id, paginate, Page, PageRequest, TxError};
+use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
+use crate::conditional::IfMatch;
 use crate::db::schema::{delegations, session_delegations, sessions};
 use crate::domain::input::Errors;
 use crate::domain::session::{check_times, format_in_zone, parse_instant, Session, SessionChanges};
@@ -232,9 +234,11 @@ pub async fn get(
     Ok(row.render(conference, links.remove(&id).unwrap_or_default()))
 }
 
-/// Creates a session. Errors: 422 (times, delegations of another conference).
+/// Creates a session (audited when `caller` is an organiser). Errors: 422 (times, delegations
+/// of another conference).
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
     conference: &ConferenceRow,
     c: SessionChanges,
 ) -> Result<Session, ApiError> {
@@ -254,73 +258,128 @@ pub async fn create(
     apply(&mut row, conference, &c)?;
     let ids = c.delegation_ids.unwrap_or_default();
     let conference_id = conference.id;
-    let saved = conn
-        .transaction::<_, TxError, _>(async move |conn| {
+    crate::retry_tx!({
+        let (row, ids, conf) = (row.clone(), ids.clone(), conference.clone());
+        conn.transaction::<_, TxError, _>(async move |conn| {
             let saved: SessionRow = diesel::insert_into(sessions::table)
                 .values(&row)
                 .returning(SessionRow::as_returning())
                 .get_result(conn)
                 .await?;
             set_delegations(conn, conference_id, saved.id, &ids).await?;
-            Ok((saved, ids))
+            let session = saved.render(&conf, ids);
+            if let Some(caller) = caller {
+                audit::record(
+                    conn,
+                    caller,
+                    Some(conference_id),
+                    Action::Create,
+                    "session",
+                    session.id,
+                    None::<&()>,
+                    Some(&session),
+                )
+                .await?;
+            }
+            Ok(session)
         })
         .await
-        .map_err(ApiError::from)?;
-    Ok(saved.0.render(conference, saved.1))
+    })
 }
 
-/// Changes a session. Errors: 404, 422.
-pub async fn update(
+/// Loads a session for update with its delegations, rendered. Errors: 404.
+async fn lock(
     conn: &mut AsyncPgConnection,
     conference: &ConferenceRow,
     id: Uuid,
+) -> Result<(SessionRow, Session), TxError> {
+    let row: SessionRow = sessions::table
+        .filter(sessions::conference_id.eq(conference.id))
+        .filter(sessions::id.eq(id))
+        .for_update()
+        .select(SessionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
+    let mut links = delegations_of(conn, &[id]).await?;
+    let rendered = row
+        .clone()
+        .render(conference, links.remove(&id).unwrap_or_default());
+    Ok((row, rendered))
+}
+
+/// Changes a session if `if_match` holds (audited). Errors: 404, 412, 422.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference: &ConferenceRow,
+    id: Uuid,
+    if_match: &IfMatch,
     c: SessionChanges,
 ) -> Result<Session, ApiError> {
     let conference_id = conference.id;
-    let conf = conference.clone();
-    conn.transaction::<_, TxError, _>(async move |conn| {
-        let mut row: SessionRow = sessions::table
-            .filter(sessions::conference_id.eq(conference_id))
-            .filter(sessions::id.eq(id))
-            .for_update()
-            .select(SessionRow::as_select())
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
-        apply(&mut row, &conf, &c)?;
-        let saved: SessionRow = diesel::update(sessions::table.find(id))
-            .set(&row)
-            .returning(SessionRow::as_returning())
-            .get_result(conn)
+    crate::retry_tx!({
+        let (c, conf) = (c.clone(), conference.clone());
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let (mut row, before) = lock(conn, &conf, id).await?;
+            if_match.check(&before)?;
+            apply(&mut row, &conf, &c)?;
+            diesel::update(sessions::table.find(id))
+                .set(&row)
+                .execute(conn)
+                .await?;
+            if let Some(ids) = &c.delegation_ids {
+                set_delegations(conn, conference_id, id, ids).await?;
+            }
+            let (_, after) = lock(conn, &conf, id).await?;
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Update,
+                "session",
+                id,
+                Some(&before),
+                Some(&after),
+            )
             .await?;
-        if let Some(ids) = &c.delegation_ids {
-            set_delegations(conn, conference_id, id, ids).await?;
-        }
-        Ok(saved)
+            Ok(after)
+        })
+        .await
     })
-    .await
-    .map_err(ApiError::from)?;
-    get(conn, conference, id).await
 }
 
-/// Deletes a session. Errors: 404.
+/// Deletes a session if `if_match` holds (audited). Errors: 404, 412.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
-    conference_id: Uuid,
+    caller: Caller,
+    conference: &ConferenceRow,
     id: Uuid,
+    if_match: &IfMatch,
 ) -> Result<(), ApiError> {
-    let n = diesel::delete(
-        sessions::table
-            .filter(sessions::conference_id.eq(conference_id))
-            .filter(sessions::id.eq(id)),
-    )
-    .execute(conn)
-    .await?;
-    if n == 0 {
-        return Err(ApiError::NotFound(
-            "no such session in this conference".to_string(),
-        ));
-    }
-    Ok(())
+    let conference_id = conference.id;
+    crate::retry_tx!({
+        let conf = conference.clone();
+        conn.transaction::<_, TxError, _>(async move |conn| {
+            let (_, before) = lock(conn, &conf, id).await?;
+            if_match.check(&before)?;
+            diesel::delete(sessions::table.find(id))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                caller,
+                Some(conference_id),
+                Action::Delete,
+                "session",
+                id,
+                Some(&before),
+                None::<&()>,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    })
 }

@@ -514,9 +514,27 @@ async fn sessions_ics_parses_back_to_the_json_api_across_a_dst_change() {
         "Saal 1; Erdgeschoss, Weltsaal, Berlin, Germany"
     );
 
-    // Stable: the same sessions give the same document; a cancelled conference cancels them.
+    // Stable: the same sessions give the same document (and ETag, so polling clients get 304);
+    // a cancelled conference cancels them.
     let (_, again) = check_ics(&app, &cid, None).await;
     assert_eq!(again, text);
+    let path = format!("{}/api/v1/conferences/{cid}/sessions.ics", app.address);
+    let r = app.client.get(&path).send().await.expect("get");
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(etag.starts_with('"'), "{etag}");
+    let r = app
+        .client
+        .get(&path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 304);
     let (st, _) = app
         .patch(
             &format!("/api/v1/conferences/{cid}"),

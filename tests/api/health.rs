@@ -27,3 +27,17 @@ async fn openapi_document_is_served() {
     );
     assert!(text.contains("/api/v1/conferences/{id}/attendance"));
 }
+
+#[actix_web::test]
+async fn head_is_answered_wherever_get_is() {
+    let app = spawn_app().await;
+    for path in [
+        "/health/live",
+        "/api/v1/countries/KH",
+        "/api-spec/openapi.yaml",
+    ] {
+        let r = app.request(reqwest::Method::HEAD, path, None, None).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert!(r.text().await.unwrap_or_default().is_empty());
+    }
+}

@@ -11,7 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use plenary::auth::token::TokenKeys;
 use plenary::db::embedded::EmbeddedPostgres;
 use plenary::db::PoolSettings;
-use plenary::startup::Application;
+use plenary::startup::{Application, Options};
+use plenary::store::login_limits::LoginLimits;
 use reqwest::{Client, Method, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -131,16 +132,72 @@ async fn exists(conn: &mut AsyncPgConnection, db: &str) -> bool {
     <[_]>::first(&rows).map(|r| r.n).unwrap_or(0) > 0
 }
 
-/// Creates a fresh database cloned from the migrated template; returns its connection string.
-pub async fn fresh_database() -> (String, String) {
+/// A test database, dropped when this guard goes out of scope.
+pub struct TestDb {
+    /// Connection string.
+    pub url: String,
+    name: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        drop_database(self.name.clone());
+    }
+}
+
+/// Drops test databases older than an hour (left by a test process that was killed), once per
+/// process.
+async fn sweep_stale(conn: &mut AsyncPgConnection, now: u64) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'plenary\\_test\\_%'",
+    )
+    .load(conn)
+    .await
+    .unwrap_or_default();
+    for n in names {
+        let created = n
+            .datname
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse::<u64>().ok());
+        if created.is_some_and(|c| c + 3600 < now) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                n.datname
+            ))
+            .execute(conn)
+            .await;
+        }
+    }
+}
+
+/// Creates a fresh database cloned from the migrated template (dropped with the guard).
+pub async fn fresh_database() -> TestDb {
     let s = server();
     let template = template_name();
-    let name = format!("plenary_test_{}", Uuid::new_v4().simple());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let name = format!(
+        "plenary_test_{now}_{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
     let mut conn = admin_conn().await;
     diesel::sql_query("SELECT pg_advisory_lock(7346)")
         .execute(&mut conn)
         .await
         .expect("lock");
+    sweep_stale(&mut conn, now).await;
     if !exists(&mut conn, &template).await {
         let building = format!("{template}_build");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
@@ -184,7 +241,10 @@ pub async fn fresh_database() -> (String, String) {
         .execute(&mut conn)
         .await
         .expect("unlock");
-    (s.url_for(&name), name)
+    TestDb {
+        url: s.url_for(&name),
+        name,
+    }
 }
 
 /// Drops a test database from a separate thread (used from `Drop`).
@@ -214,17 +274,11 @@ pub struct TestApp {
     pub address: String,
     /// The test database's connection string.
     pub db_url: String,
-    db_name: String,
+    _db: TestDb,
     /// HTTP client.
     pub client: Client,
     /// Token keys of the server.
     pub tokens: TokenKeys,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        drop_database(self.db_name.clone());
-    }
 }
 
 /// An organiser created for a test.
@@ -244,28 +298,44 @@ fn password_hash() -> &'static str {
     })
 }
 
-/// Starts a server on port 0 over a fresh database.
-pub async fn spawn_app() -> TestApp {
-    let (db_url, db_name) = fresh_database().await;
-    let tokens = TokenKeys::new(SECRET.as_bytes()).expect("keys");
-    let app = Application::build(
-        &db_url,
-        "127.0.0.1:0",
-        tokens.clone(),
-        PoolSettings {
+/// The options of a test server.
+pub fn test_options() -> Options {
+    Options {
+        tokens: TokenKeys::new(SECRET.as_bytes()).expect("keys"),
+        pool: PoolSettings {
             max_size: 8,
             timeout: std::time::Duration::from_secs(2),
         },
-        Some(1),
-    )
-    .await
-    .expect("build app");
+        workers: Some(1),
+        login_limits: LoginLimits::default(),
+    }
+}
+
+/// Starts a server on port 0 over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_options()).await
+}
+
+/// Starts a server on port 0 over `db_url` and returns its address.
+pub async fn start_server(db_url: &str, options: Options) -> String {
+    let app = Application::build(db_url, "127.0.0.1:0", options)
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run());
+    address
+}
+
+/// Starts a server with `options` over a fresh database.
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let db = fresh_database().await;
+    let db_url = db.url.clone();
+    let tokens = options.tokens.clone();
+    let address = start_server(&db_url, options).await;
     TestApp {
         address,
         db_url,
-        db_name,
+        _db: db,
         client: Client::new(),
         tokens,
     }

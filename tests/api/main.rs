@@ -1,7 +1,9 @@
 //! Plenary's API tests: real HTTP against a real PostgreSQL, one database per test.
 
 mod attendance;
+mod audit;
 mod auth;
+mod conditional;
 mod conferences;
 mod countries;
 mod delegations;
@@ -9,6 +11,7 @@ mod errors;
 mod exports;
 mod health;
 mod helpers;
+mod idempotency;
 mod import;
 mod members;
 mod migrations;
@@ -17,6 +20,8 @@ mod participants;
 mod presence;
 mod protocol;
 mod python;
+mod resilience;
 mod search;
+mod security;
 mod sessions;
 mod summary;

@@ -24,7 +24,8 @@ async fn tables(url: &str) -> i64 {
 
 #[actix_web::test]
 async fn every_down_sql_reverts_its_migration() {
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     assert!(tables(&url).await >= 11);
     plenary::db::revert_all(&url).await.expect("revert");
     assert_eq!(tables(&url).await, 0);

@@ -369,7 +369,8 @@ async fn attendance_objects(url: &str) -> i64 {
 async fn the_attendance_migration_down_sql_reverts_exactly_it() {
     use diesel_migrations::MigrationHarness;
     const VERSION: &str = "20251130000005";
-    let (url, _) = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     assert_eq!(attendance_objects(&url).await, 4);
     let before = count(
         &url,
@@ -450,4 +451,105 @@ async fn concurrent_replacements_apply_one_after_the_other() {
     assert!(won, "one of the sets won: {now}");
     let (_, stored) = app.get(&order, None).await;
     assert!(bodies.contains(&stored), "one of the orders won: {stored}");
+}
+
+#[actix_web::test]
+async fn presence_and_protocol_order_carry_etags_honour_if_match_and_are_audited() {
+    let app = spawn_app().await;
+    let owner = app.organiser("tags@example.org", false).await;
+    let f = fixture(&app, &owner.token, "Organisation T").await;
+    let d = &f.delegations;
+    for (path, first, second) in [
+        (
+            format!(
+                "/api/v1/conferences/{}/sessions/{}/attendance",
+                f.cid, f.sessions[0]
+            ),
+            json!({"delegation_ids": [d[0]]}),
+            json!({"delegation_ids": [d[1]]}),
+        ),
+        (
+            format!("/api/v1/conferences/{}/protocol-order", f.cid),
+            json!({"delegation_ids": [d[2], d[0]]}),
+            json!({"delegation_ids": [d[1]]}),
+        ),
+    ] {
+        let r = app.request(Method::GET, &path, None, None).await;
+        let etag = r
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let etag = etag.unwrap_or_else(|| panic!("{path}: no ETag"));
+        // A current tag lets the write through and gives a new tag.
+        let r = app
+            .client
+            .put(format!("{}{path}", app.address))
+            .bearer_auth(&owner.token)
+            .header("if-match", &etag)
+            .json(&first)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let new_etag = r
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        assert!(new_etag.as_ref().is_some_and(|t| *t != etag), "{path}");
+        // The old tag is stale now: 412, and nothing changes.
+        let r = app
+            .client
+            .put(format!("{}{path}", app.address))
+            .bearer_auth(&owner.token)
+            .header("if-match", &etag)
+            .json(&second)
+            .send()
+            .await
+            .expect("put");
+        let (s, body) = status_json(r).await;
+        assert_eq!(
+            problem_fields(&body, 412),
+            Vec::<String>::new(),
+            "{path}: {s}"
+        );
+        let (_, now) = app.get(&path, None).await;
+        assert_eq!(now["delegation_ids"], first["delegation_ids"], "{path}");
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("if-none-match", new_etag.unwrap_or_default())
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status().as_u16(), 304, "{path}");
+    }
+    // Both writes are in the conference's audit log, with what changed.
+    let (s, log) = app
+        .get(
+            &format!("/api/v1/conferences/{}/log", f.cid),
+            Some(&owner.token),
+        )
+        .await;
+    assert_eq!(s, 200, "{log}");
+    let entries = log["items"].as_array().cloned().unwrap_or_default();
+    let find = |kind: &str| entries.iter().find(|e| e["resource_type"] == kind).cloned();
+    let presence = find("session_attendance").unwrap_or_default();
+    assert_eq!(presence["action"], "update");
+    assert_eq!(presence["resource_id"], json!(f.sessions[0]));
+    assert_eq!(
+        presence["changes"]["changed"]["delegation_ids"]["to"],
+        json!([d[0]])
+    );
+    let order = find("protocol_order").unwrap_or_default();
+    assert_eq!(order["resource_id"], json!(f.cid));
+    assert_eq!(
+        order["changes"]["changed"]["delegation_ids"]["from"],
+        json!([])
+    );
+    assert_eq!(
+        order["changes"]["changed"]["delegation_ids"]["to"],
+        json!([d[2], d[0]])
+    );
 }

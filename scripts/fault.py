@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Fault script: concurrent writers against two Plenary instances over one PostgreSQL,
+PostgreSQL restarted in the middle, one instance killed with SIGKILL; then every acknowledged
+write must be in the database exactly once, and nothing else.
+
+Writers create organisations named fault-<writer>-<n>, each with an Idempotency-Key, and retry
+(same key, either instance) until the write is acknowledged: 201, or a replay, or a 409 saying
+the name exists (an earlier attempt committed before its answer was lost).
+
+Usage: scripts/fault.py [--writers 8] [--writes 40] [--binary target/debug/plenary]
+Needs the PostgreSQL server binaries (as for `plenary serve`); runs as root or not.
+Standard library only.
+"""
+import argparse, glob, json, os, pwd, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import urllib.request, urllib.error
+
+SECRET = "fault-script-secret-fault-script-secret-0123"
+PASSWORD = "fault script password"
+EMAIL = "fault@example.org"
+
+
+def pg_bindir():
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+        if os.path.exists(os.path.join(out, "initdb")):
+            return out
+    except Exception:
+        pass
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
+    if not dirs:
+        sys.exit("PostgreSQL server binaries not found")
+    return dirs[-1]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, root):
+        self.bindir = pg_bindir()
+        self.root = root
+        self.pgdata = os.path.join(root, "pg")
+        self.sock = os.path.join(root, "sock")
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        os.makedirs(self.sock, exist_ok=True)
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chmod(root, 0o755)
+            os.chown(self.sock, pw.pw_uid, pw.pw_gid)
+
+    def run(self, *args):
+        cmd = [os.path.join(self.bindir, args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    def init(self):
+        if self.as_root:
+            os.makedirs(self.pgdata, exist_ok=True)
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.pgdata, pw.pw_uid, pw.pw_gid)
+        r = self.run("initdb", "-D", self.pgdata, "-U", "plenary", "--auth=trust", "-E", "UTF8", "--locale=C")
+        if r.returncode != 0:
+            sys.exit("initdb failed: " + r.stderr)
+
+    def start(self):
+        opts = f"-p {self.port} -k {self.sock} -c listen_addresses='' -c max_connections=100"
+        r = self.run("pg_ctl", "start", "-w", "-D", self.pgdata, "-l", os.path.join(self.pgdata, "log"), "-o", opts)
+        if r.returncode != 0:
+            sys.exit("pg_ctl start failed: " + r.stderr + r.stdout)
+
+    def stop(self, mode="fast"):
+        self.run("pg_ctl", "stop", "-w", "-m", mode, "-D", self.pgdata)
+
+    def psql(self, sql, db="plenary"):
+        r = self.run("psql", "-h", self.sock, "-p", str(self.port), "-U", "plenary", "-d", db, "-At", "-c", sql)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr)
+        return r.stdout
+
+    def url(self, db="plenary"):
+        return f"host={self.sock} port={self.port} user=plenary dbname={db}"
+
+
+def request(method, url, body=None, token=None, key=None, timeout=5):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    if key:
+        req.add_header("idempotency-key", key)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read() or b"null")
+        except Exception:
+            return e.code, None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--writers", type=int, default=8)
+    ap.add_argument("--writes", type=int, default=40, help="writes per writer")
+    ap.add_argument("--binary", default="target/debug/plenary")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.binary)
+    if not os.path.exists(binary):
+        sys.exit(f"{binary} not found: run `cargo build` first")
+
+    root = tempfile.mkdtemp(prefix="plenary-fault-", dir="/tmp")
+    cluster = Cluster(root)
+    procs = []
+    try:
+        cluster.init()
+        cluster.start()
+        cluster.psql("CREATE DATABASE fault", db="postgres")
+        env = dict(os.environ, DATABASE_URL=cluster.url("fault"), PLENARY_JWT_SECRET=SECRET,
+                   RUST_LOG="warn", PLENARY_DB_TIMEOUT_MS="1000")
+        subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True)
+        subprocess.run([binary, "organiser", "add", "--email", EMAIL, "--name", "Fault"], env=env,
+                       input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        ports = [free_port(), free_port()]
+        for p in ports:
+            procs.append(subprocess.Popen([binary, "serve"], env=dict(env, BIND_ADDR=f"127.0.0.1:{p}"),
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        for b in bases:
+            for _ in range(100):
+                try:
+                    if request("GET", b + "/health/ready")[0] == 200:
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.1)
+        status, tok = request("POST", bases[0] + "/api/v1/auth/token", {"email": EMAIL, "password": PASSWORD})
+        if status != 200:
+            sys.exit(f"login failed: {status} {tok}")
+        token = tok["access_token"]
+
+        lock = threading.Lock()
+        stats = {"sent": 0, "attempts": 0, "acknowledged": 0, "gave_up": 0}
+        acked = []
+
+        def writer(w):
+            for n in range(args.writes):
+                name = f"fault-{w}-{n}"
+                with lock:
+                    stats["sent"] += 1
+                deadline = time.time() + 90
+                attempt = 0
+                while True:
+                    base = bases[(w + n + attempt) % 2]
+                    attempt += 1
+                    with lock:
+                        stats["attempts"] += 1
+                    try:
+                        status, body = request("POST", base + "/api/v1/organisations",
+                                               {"name": name, "kind": "other"}, token, key=name)
+                    except Exception:
+                        status, body = 0, None
+                    detail = (body or {}).get("detail", "") if isinstance(body, dict) else ""
+                    if status == 201 or (status == 409 and "already exists" in detail):
+                        with lock:
+                            stats["acknowledged"] += 1
+                            acked.append(name)
+                        break
+                    if time.time() > deadline:
+                        with lock:
+                            stats["gave_up"] += 1
+                        break
+                    time.sleep(min(0.05 * attempt, 1.0) + random.random() * 0.05)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(args.writers)]
+        started = time.time()
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        print("fault: restarting PostgreSQL", flush=True)
+        cluster.stop("immediate")
+        time.sleep(1.0)
+        cluster.start()
+        time.sleep(1.5)
+        print("fault: SIGKILL instance 2", flush=True)
+        procs[1].send_signal(signal.SIGKILL)
+        for t in threads:
+            t.join()
+        elapsed = time.time() - started
+
+        rows = cluster.psql("SELECT name FROM organisations WHERE name LIKE 'fault-%'", db="fault").split()
+        found = len(rows)
+        distinct = set(rows)
+        acked_set = set(acked)
+        lost = len(acked_set - distinct)
+        duplicated = found - len(distinct)
+        unexpected = len(distinct - acked_set)
+        report = {
+            "writers": args.writers,
+            "requests_sent": stats["sent"],
+            "http_attempts": stats["attempts"],
+            "acknowledged": stats["acknowledged"],
+            "found_in_database": found,
+            "lost": lost,
+            "duplicated": duplicated,
+            "unexpected": unexpected,
+            "gave_up": stats["gave_up"],
+            "seconds": round(elapsed, 1),
+        }
+        print("fault report: " + json.dumps(report))
+        ok = lost == 0 and duplicated == 0 and unexpected == 0 and stats["gave_up"] == 0 \
+            and stats["acknowledged"] == stats["sent"] == found
+        if not ok:
+            sys.exit("fault script FAILED")
+        print("fault script passed")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except Exception:
+                    p.kill()
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

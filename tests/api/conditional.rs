@@ -1,0 +1,134 @@
+//! ETag, If-Match (strong comparison, 412 changes nothing) and If-None-Match.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, status_json};
+
+#[actix_web::test]
+async fn every_single_resource_carries_an_etag_and_stale_if_match_is_412() {
+    let app = spawn_app().await;
+    let o = app.organiser("etag@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let path = format!(
+        "/api/v1/conferences/{}",
+        conf["id"].as_str().unwrap_or_default()
+    );
+    let r = app.request(Method::GET, &path, None, None).await;
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+    // A matching tag: the change goes through and the tag changes.
+    let r = app
+        .client
+        .patch(format!("{}{path}", app.address))
+        .bearer_auth(&o.token)
+        .header("if-match", &etag)
+        .json(&json!({"title": "Renamed"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    let new_etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_ne!(new_etag, etag);
+    // The old tag is stale: 412, nothing changes.
+    for (method, body) in [
+        (Method::PATCH, Some(json!({"title": "Lost update"}))),
+        (Method::DELETE, None),
+    ] {
+        let mut rb = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.address))
+            .bearer_auth(&o.token)
+            .header("if-match", &etag);
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let (s, problem) = status_json(rb.send().await.expect("send")).await;
+        assert_eq!(s, 412, "{method}: {problem}");
+        assert_eq!(problem["type"], "/problems/precondition-failed");
+    }
+    let (_, now) = app.get(&path, None).await;
+    assert_eq!(now["title"], "Renamed");
+    // Weak tags never match (strong comparison).
+    let r = app
+        .client
+        .patch(format!("{}{path}", app.address))
+        .bearer_auth(&o.token)
+        .header("if-match", format!("W/{new_etag}"))
+        .json(&json!({"title": "Weak"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 412);
+    // If-None-Match with the current tag: 304.
+    let r = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("if-none-match", &new_etag)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 304);
+}
+
+#[actix_web::test]
+async fn nested_resources_honour_if_match_too() {
+    let app = spawn_app().await;
+    let o = app.organiser("nested-etag@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let r = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            Some(&o.token),
+            Some(&json!({"country": "KH"})),
+        )
+        .await;
+    let created_tag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (_, d) = status_json(r).await;
+    let path = format!(
+        "/api/v1/conferences/{cid}/delegations/{}",
+        d["id"].as_str().unwrap_or_default()
+    );
+    let r = app.request(Method::GET, &path, None, None).await;
+    assert_eq!(
+        r.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(created_tag.as_str())
+    );
+    let stale = "\"00000000000000000000000000000000\"";
+    let r = app
+        .client
+        .delete(format!("{}{path}", app.address))
+        .bearer_auth(&o.token)
+        .header("if-match", stale)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 412);
+    assert_eq!(app.get(&path, None).await.0, 200);
+    let r = app
+        .client
+        .delete(format!("{}{path}", app.address))
+        .bearer_auth(&o.token)
+        .header("if-match", &created_tag)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+}

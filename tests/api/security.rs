@@ -1,0 +1,393 @@
+//! Login rate limiting, input limits and the OWASP API Security Top 10 (2023) checks that
+//! apply to Plenary, run over every write route.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    spawn_app, spawn_app_with, status_json, test_options, TestApp, PASSWORD, SECRET,
+};
+
+#[actix_web::test]
+async fn failed_logins_are_limited_per_email_with_retry_after() {
+    let mut options = test_options();
+    options.login_limits.per_email = 3;
+    let app = spawn_app_with(options).await;
+    app.organiser("limited@example.org", false).await;
+    let wrong = json!({"email": "limited@example.org", "password": "wrong password!!"});
+    for _ in 0..3 {
+        assert_eq!(app.post("/api/v1/auth/token", None, &wrong).await.0, 401);
+    }
+    let r = app
+        .request(Method::POST, "/api/v1/auth/token", None, Some(&wrong))
+        .await;
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    let (_, body) = status_json(r).await;
+    assert_eq!(body["type"], "/problems/too-many-requests");
+    // Even the right password is refused while limited.
+    let right = json!({"email": "limited@example.org", "password": PASSWORD});
+    assert_eq!(app.post("/api/v1/auth/token", None, &right).await.0, 429);
+}
+
+#[actix_web::test]
+async fn failed_logins_are_limited_per_client_address() {
+    let mut options = test_options();
+    options.login_limits.per_address = 4;
+    let app = spawn_app_with(options).await;
+    for i in 0..4 {
+        let body =
+            json!({"email": format!("nobody{i}@example.org"), "password": "wrong password!!"});
+        assert_eq!(app.post("/api/v1/auth/token", None, &body).await.0, 401);
+    }
+    let body = json!({"email": "someone-else@example.org", "password": "wrong password!!"});
+    assert_eq!(app.post("/api/v1/auth/token", None, &body).await.0, 429);
+}
+
+#[actix_web::test]
+async fn a_successful_login_does_not_count() {
+    let mut options = test_options();
+    options.login_limits.per_address = 3;
+    let app = spawn_app_with(options).await;
+    app.organiser("ok@example.org", false).await;
+    let right = json!({"email": "ok@example.org", "password": PASSWORD});
+    for _ in 0..6 {
+        assert_eq!(app.post("/api/v1/auth/token", None, &right).await.0, 200);
+    }
+}
+
+#[actix_web::test]
+async fn strings_lists_and_batches_are_bounded() {
+    let app = spawn_app().await;
+    let o = app.organiser("bounds@example.org", false).await;
+    let t = Some(o.token.as_str());
+    let (s, _) = app
+        .post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "x".repeat(301), "kind": "other"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let items: Vec<Value> = (0..201).map(|_| json!({"country": "KH"})).collect();
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            t,
+            &json!({"items": items}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    let ids: Vec<String> = (0..501).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/sessions"),
+            t,
+            &json!({"title": "S", "starts_at": "2025-09-17T09:00", "ends_at": "2025-09-17T10:00", "delegation_ids": ids}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(
+        app.get("/api/v1/organisations?limit=1000", None).await.0,
+        422
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/countries?q={}", "a".repeat(300)), None)
+            .await
+            .0,
+        422
+    );
+}
+
+/// Every write route of the API, with `{c}`, `{d}`, `{m}`, `{s}`, `{o}` placeholders.
+const WRITE_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/organisations"),
+    ("PATCH", "/api/v1/organisations/{o}"),
+    ("DELETE", "/api/v1/organisations/{o}"),
+    ("POST", "/api/v1/conferences"),
+    ("PATCH", "/api/v1/conferences/{c}"),
+    ("DELETE", "/api/v1/conferences/{c}"),
+    ("POST", "/api/v1/conferences/{c}/organisers"),
+    ("POST", "/api/v1/conferences/{c}/delegations"),
+    ("PATCH", "/api/v1/conferences/{c}/delegations/{d}"),
+    ("DELETE", "/api/v1/conferences/{c}/delegations/{d}"),
+    ("POST", "/api/v1/conferences/{c}/delegations/{d}/members"),
+    (
+        "PATCH",
+        "/api/v1/conferences/{c}/delegations/{d}/members/{m}",
+    ),
+    (
+        "DELETE",
+        "/api/v1/conferences/{c}/delegations/{d}/members/{m}",
+    ),
+    ("POST", "/api/v1/conferences/{c}/sessions"),
+    ("PATCH", "/api/v1/conferences/{c}/sessions/{s}"),
+    ("DELETE", "/api/v1/conferences/{c}/sessions/{s}"),
+];
+
+/// A conference with a delegation, a member and a session; returns the placeholder values.
+async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
+    let t = Some(token);
+    let (_, org) = app
+        .post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": format!("Org {}", uuid::Uuid::now_v7()), "kind": "other"}),
+        )
+        .await;
+    let (_, c) = app
+        .post(
+            "/api/v1/conferences",
+            t,
+            &json!({"title": "World", "status": "published", "start_date": "2025-09-17", "end_date": "2025-09-17",
+                    "time_zone": "Asia/Shanghai", "venue": {"city": "Lianyungang", "country": "CN"}}),
+        )
+        .await;
+    let cid = c["id"].as_str().unwrap_or_default().to_string();
+    let (_, d) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            t,
+            &json!({"country": "KH"}),
+        )
+        .await;
+    let did = d["id"].as_str().unwrap_or_default().to_string();
+    let (_, m) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations/{did}/members"),
+            t,
+            &json!({"full_name": "A Member", "email": "member@example.org"}),
+        )
+        .await;
+    let (_, s) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/sessions"),
+            t,
+            &json!({"title": "S", "starts_at": "2025-09-17T09:00", "ends_at": "2025-09-17T10:00"}),
+        )
+        .await;
+    vec![
+        ("{o}", org["id"].as_str().unwrap_or_default().to_string()),
+        ("{c}", cid),
+        ("{d}", did),
+        ("{m}", m["id"].as_str().unwrap_or_default().to_string()),
+        ("{s}", s["id"].as_str().unwrap_or_default().to_string()),
+    ]
+}
+
+fn fill(route: &str, values: &[(&str, String)]) -> String {
+    values
+        .iter()
+        .fold(route.to_string(), |acc, (k, v)| acc.replace(k, v))
+}
+
+#[actix_web::test]
+async fn every_write_route_refuses_missing_garbage_and_expired_tokens() {
+    let app = spawn_app().await;
+    let o = app.organiser("owasp-auth@example.org", false).await;
+    let values = world(&app, &o.token).await;
+    let now = chrono::Utc::now().timestamp();
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"iss": "plenary", "aud": "plenary-api", "sub": o.id.to_string(), "iat": now - 7200, "exp": now - 3600}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("encode");
+    for (method, route) in WRITE_ROUTES {
+        let path = fill(route, &values);
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        for token in [None, Some("garbage"), Some(expired.as_str())] {
+            let r = app
+                .request(method.clone(), &path, token, Some(&json!({})))
+                .await;
+            assert_eq!(r.status().as_u16(), 401, "{method} {path} with {token:?}");
+            assert!(r.headers().get("www-authenticate").is_some());
+        }
+    }
+}
+
+#[actix_web::test]
+async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
+    let app = spawn_app().await;
+    let a = app.organiser("owasp-a@example.org", false).await;
+    let b = app.organiser("owasp-b@example.org", false).await;
+    let mine = world(&app, &a.token).await;
+    let theirs = world(&app, &b.token).await;
+    for (method, route) in WRITE_ROUTES.iter().filter(|(_, r)| r.contains("{c}/")) {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        // My conference, their nested resource: 404 (it is not in my conference).
+        let mixed: Vec<(&str, String)> = mine
+            .iter()
+            .map(|(k, v)| {
+                if *k == "{c}" {
+                    (*k, v.clone())
+                } else {
+                    (
+                        *k,
+                        theirs
+                            .iter()
+                            .find(|(tk, _)| tk == k)
+                            .map(|(_, tv)| tv.clone())
+                            .unwrap_or_default(),
+                    )
+                }
+            })
+            .collect();
+        let path = fill(route, &mixed);
+        if route.contains("{d}") || route.contains("{s}") {
+            let (s, _) = status_json(
+                app.request(
+                    method.clone(),
+                    &path,
+                    Some(&a.token),
+                    Some(&json!({"size": 1})),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(s, 404, "{method} {path}");
+        }
+        // Their conference: 403 (published, readable, not mine to change).
+        let path = fill(route, &theirs);
+        let (s, _) = status_json(
+            app.request(
+                method.clone(),
+                &path,
+                Some(&a.token),
+                Some(&json!({"size": 1})),
+            )
+            .await,
+        )
+        .await;
+        assert!(s == 403 || s == 404, "{method} {path}: {s}");
+    }
+}
+
+#[actix_web::test]
+async fn unknown_fields_are_refused_on_every_body() {
+    let app = spawn_app().await;
+    let o = app.organiser("owasp-fields@example.org", false).await;
+    let values = world(&app, &o.token).await;
+    for (method, route) in WRITE_ROUTES.iter().filter(|(m, _)| *m != "DELETE") {
+        let path = fill(route, &values);
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let (s, body) = status_json(
+            app.request(
+                method.clone(),
+                &path,
+                Some(&o.token),
+                Some(&json!({"owner": "me", "id": "x"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 422, "{method} {path}: {body}");
+        assert!(
+            body.to_string().contains("unknown field"),
+            "{method} {path}: {body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn public_responses_never_contain_member_emails() {
+    let app = spawn_app().await;
+    let o = app.organiser("owasp-email@example.org", false).await;
+    let values = world(&app, &o.token).await;
+    let cid = &values[1].1;
+    for path in [
+        format!("/api/v1/conferences/{cid}"),
+        format!("/api/v1/conferences/{cid}/attendance"),
+        format!("/api/v1/conferences/{cid}/delegations"),
+        format!("/api/v1/conferences/{cid}/sessions"),
+        "/api/v1/conferences".to_string(),
+        "/api/v1/countries/KH/attendance".to_string(),
+    ] {
+        let (s, body) = app.get(&path, None).await;
+        assert_eq!(s, 200, "{path}");
+        assert!(!body.to_string().contains("member@example.org"), "{path}");
+    }
+}
+
+fn leaks(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "diesel",
+        "sql",
+        "panicked",
+        "constraint",
+        "violates",
+        "postgres",
+        "stack backtrace",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+#[actix_web::test]
+async fn error_bodies_never_show_sql_diesel_or_panic_text() {
+    let app = spawn_app().await;
+    let o = app.organiser("owasp-leak@example.org", false).await;
+    let values = world(&app, &o.token).await;
+    let cid = &values[1].1;
+    let t = Some(o.token.as_str());
+    let cases: Vec<(u16, Value)> = vec![
+        app.post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            t,
+            &json!({"country": "KH"}),
+        )
+        .await,
+        app.post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "x", "kind": "other"}),
+        )
+        .await,
+        app.post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "X", "kind": "other"}),
+        )
+        .await,
+        app.delete(&format!("/api/v1/conferences/{cid}"), t).await,
+        app.post(
+            &format!(
+                "/api/v1/conferences/{cid}/delegations/{}/members",
+                values[2].1
+            ),
+            t,
+            &json!({"full_name": "H1", "is_head": true}),
+        )
+        .await,
+        app.post(
+            &format!(
+                "/api/v1/conferences/{cid}/delegations/{}/members",
+                values[2].1
+            ),
+            t,
+            &json!({"full_name": "H2", "is_head": true}),
+        )
+        .await,
+        app.get("/api/v1/conferences?cursor=%%%", None).await,
+    ];
+    let mut conflicts = 0;
+    for (s, body) in cases {
+        if s == 409 {
+            conflicts += 1;
+        }
+        assert!(!leaks(&body.to_string()), "{s}: {body}");
+    }
+    assert!(
+        conflicts >= 3,
+        "the cases above must include real database conflicts"
+    );
+}
