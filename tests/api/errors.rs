@@ -3,9 +3,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{problem_fields, spawn_app, status_json};
+use crate::helpers::{problem_fields, spawn_app, status_json, Response};
 
-async fn assert_problem(r: reqwest::Response, status: u16) -> serde_json::Value {
+async fn assert_problem(r: Response, status: u16) -> serde_json::Value {
     let ct = r
         .headers()
         .get("content-type")

@@ -3,6 +3,7 @@
 mod attendance;
 mod auth;
 mod conferences;
+mod contract;
 mod countries;
 mod delegations;
 mod errors;
@@ -11,5 +12,6 @@ mod helpers;
 mod import;
 mod members;
 mod migrations;
+mod openapi;
 mod organisations;
 mod sessions;
