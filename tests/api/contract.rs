@@ -162,21 +162,28 @@ impl Spec {
     /// Validates `instance` against the schema at `pointer` (formats asserted).
     pub fn validate(&self, pointer: &str, instance: &Value) -> Result<(), String> {
         let validator = self.validator(pointer)?;
-        let errors: Vec<String> = validator
-            .iter_errors(instance)
+        if validator.is_valid(instance) {
+            return Ok(());
+        }
+        // Every failing keyword, also inside the branches of a `oneOf`/`anyOf`.
+        let evaluation = validator.evaluate(instance);
+        let mut errors: Vec<String> = evaluation
+            .iter_errors()
             .map(|e| {
-                let at = e.instance_path().to_string();
-                format!("at '{}': {e}", if at.is_empty() { "/" } else { &at })
+                let at = e.instance_location.to_string();
+                format!(
+                    "at '{}': {} (schema {})",
+                    if at.is_empty() { "/" } else { &at },
+                    e.error,
+                    e.schema_location
+                )
             })
             .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "does not match the schema #{pointer}:\n  {}",
-                errors.join("\n  ")
-            ))
-        }
+        errors.dedup();
+        Err(format!(
+            "does not match the schema #{pointer}:\n  {}",
+            errors.join("\n  ")
+        ))
     }
 
     fn validator(&self, pointer: &str) -> Result<Arc<Validator>, String> {
