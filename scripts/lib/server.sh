@@ -23,7 +23,7 @@ start_server() {
   local port="$1"
   BASE="http://127.0.0.1:${port}"
   cargo build --quiet --bin plenary
-  local bin=target/debug/plenary
+  local bin="${CARGO_TARGET_DIR:-target}/debug/plenary"
   DATA_DIR="$(mktemp -d /tmp/plenary-live.XXXXXX)"
   trap stop_server EXIT
   export PLENARY_DATA_DIR="$DATA_DIR"
