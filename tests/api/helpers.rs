@@ -385,7 +385,7 @@ pub async fn status_json(r: Response) -> (u16, Value) {
     let status = r.status().as_u16();
     (
         status,
-        serde_json::from_slice(r.bytes()).unwrap_or(Value::Null),
+        serde_json::from_slice(r.body()).unwrap_or(Value::Null),
     )
 }
 
@@ -459,6 +459,14 @@ impl RequestBuilder {
     pub fn header(self, name: &str, value: impl AsRef<str>) -> Self {
         Self {
             inner: self.inner.header(name, value.as_ref()),
+            ..self
+        }
+    }
+
+    /// Adds query parameters.
+    pub fn query<T: serde::Serialize + ?Sized>(self, query: &T) -> Self {
+        Self {
+            inner: self.inner.query(query),
             ..self
         }
     }
@@ -549,8 +557,13 @@ impl Response {
     }
 
     /// The raw body.
-    pub fn bytes(&self) -> &[u8] {
+    pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// The raw body (as `reqwest::Response::bytes`).
+    pub async fn bytes(self) -> Result<Vec<u8>, std::convert::Infallible> {
+        Ok(self.body)
     }
 
     /// The body as JSON.

@@ -36,6 +36,11 @@ fn registered_routes_are_exactly_the_spec_operations() {
         .iter()
         .map(|e| (e.method.to_string(), e.path.to_string()))
         .collect();
+    assert_eq!(
+        served.len(),
+        plenary::routes::endpoints().len(),
+        "a method and path registered twice"
+    );
     let specified: BTreeSet<(String, String)> = spec().operations().into_iter().collect();
     let not_in_spec: Vec<_> = served.difference(&specified).collect();
     let not_served: Vec<_> = specified.difference(&served).collect();
@@ -262,6 +267,14 @@ async fn every_operation_answers_as_the_spec_says() {
     }
     let (s, _) = get("/docs/nope.js".to_string()).await;
     assert_eq!(s, 404);
+    let icon = app
+        .client
+        .get(format!("{}/docs/favicon-16x16.png", app.address))
+        .send()
+        .await
+        .expect("send");
+    let png = icon.bytes().await.unwrap_or_default();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
 
     // Auth.
     let (s, token) = app
@@ -440,8 +453,14 @@ async fn every_operation_answers_as_the_spec_says() {
         (201, Some("2026-03-10T09:00:00+07:00")),
         "{session}"
     );
-    let (s, _) = get(format!("{c}/sessions?limit=5")).await;
-    assert_eq!(s, 200);
+    let sessions = app
+        .client
+        .get(format!("{}{c}/sessions", app.address))
+        .query(&[("limit", "5")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sessions.status().as_u16(), 200);
     let sid = format!("{c}/sessions/{}", id(&session));
     let (s, _) = get(sid.clone()).await;
     assert_eq!(s, 200);
