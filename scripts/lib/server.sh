@@ -2,8 +2,11 @@
 # own embedded PostgreSQL (a fresh folder under /tmp), imports data/ and adds one organiser
 # through the command line, and stops it (and removes the folder) when the calling script exits.
 #
-# start_server PORT   sets BASE (http://127.0.0.1:PORT), EMAIL, PASSWORD and TOKEN (a valid
-#                     access token of that organiser).
+# start_server PORT   sets BASE (http://127.0.0.1:PORT), BIN (the plenary binary), EMAIL,
+#                     PASSWORD and TOKEN (a valid access token of that organiser).
+# add_organiser EMAIL NAME [--admin]   creates an organiser and prints its password.
+# token_for EMAIL PASSWORD             prints an access token.
+# api_post PATH TOKEN JSON             POSTs a JSON body; fails unless the answer is 2xx.
 
 SERVER_PID=""
 DATA_DIR=""
@@ -23,7 +26,7 @@ start_server() {
   local port="$1"
   BASE="http://127.0.0.1:${port}"
   cargo build --quiet --bin plenary
-  local bin="${CARGO_TARGET_DIR:-target}/debug/plenary"
+  BIN="${CARGO_TARGET_DIR:-target}/debug/plenary"
   DATA_DIR="$(mktemp -d /tmp/plenary-live.XXXXXX)"
   trap stop_server EXIT
   export PLENARY_DATA_DIR="$DATA_DIR"
@@ -31,10 +34,8 @@ start_server() {
   export PLENARY_JWT_SECRET
   PLENARY_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
   export RUST_LOG="${RUST_LOG:-error}"
-  EMAIL=live-checks@plenary.example
-  PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 
-  "$bin" serve >"$DATA_DIR/serve.log" 2>&1 &
+  "$BIN" serve >"$DATA_DIR/serve.log" 2>&1 &
   SERVER_PID=$!
   local ready=""
   for _ in $(seq 1 120); do
@@ -54,10 +55,21 @@ start_server() {
   fi
 
   # Through the running server's embedded PostgreSQL.
-  "$bin" import data/*.json
-  printf '%s\n' "$PASSWORD" | "$bin" organiser add --email "$EMAIL" --name "Live checks"
+  "$BIN" import data/*.json
+  EMAIL=live-checks@plenary.example
+  PASSWORD="$(add_organiser "$EMAIL" "Live checks")"
+  TOKEN="$(token_for "$EMAIL" "$PASSWORD")"
+}
 
-  TOKEN="$(python3 - "$BASE" "$EMAIL" "$PASSWORD" <<'EOF'
+add_organiser() {
+  local password
+  password="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  printf '%s\n' "$password" | "$BIN" organiser add --email "$1" --name "$2" ${3:-} >&2
+  printf '%s' "$password"
+}
+
+token_for() {
+  python3 - "$BASE" "$1" "$2" <<'PY'
 import json, sys, urllib.request
 base, email, password = sys.argv[1:4]
 req = urllib.request.Request(
@@ -66,8 +78,17 @@ req = urllib.request.Request(
     headers={"content-type": "application/json"},
 )
 print(json.load(urllib.request.urlopen(req))["access_token"])
-EOF
-)"
+PY
+}
+
+api_post() {
+  python3 - "$BASE$1" "$2" "$3" <<'PY'
+import sys, urllib.request
+url, token, body = sys.argv[1:4]
+req = urllib.request.Request(url, data=body.encode(), headers={
+    "content-type": "application/json", "authorization": "Bearer " + token})
+urllib.request.urlopen(req).read()
+PY
 }
 
 server_log_tail() {
