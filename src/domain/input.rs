@@ -446,11 +446,19 @@ pub struct Query {
 }
 
 impl Query {
-    /// Parses the query string; a malformed one is a 400.
+    /// Parses the query string; a malformed one is a 400. A value with a control character
+    /// (`%00` ...) is a 422 naming the parameter: no parameter may hold one, and PostgreSQL
+    /// text cannot hold NUL at all.
     pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
             .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
-        Ok(Self { pairs })
+        let mut errors = Errors::new();
+        for (name, value) in &pairs {
+            if value.chars().any(char::is_control) {
+                errors.push(name.clone(), "must not contain control characters");
+            }
+        }
+        errors.finish(Self { pairs })
     }
 
     /// The trimmed value of parameter `name`, if given and non-empty.

@@ -11,7 +11,12 @@ use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};
 
 /// `GET /api/v1/countries?q=`: countries by alpha-2; `q` matches codes, names and aliases.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// The caller is not needed, but an invalid token is still a 401, as on every read.
+pub async fn list(
+    req: HttpRequest,
+    _caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::<String>::from_query(&query, &mut errors);
@@ -35,6 +40,7 @@ fn resolve(state: &AppState, code: &str) -> Result<String, ApiError> {
 /// `GET /api/v1/countries/{code_or_name}`.
 pub async fn get(
     path: web::Path<String>,
+    _caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let code = resolve(&state, &path)?;

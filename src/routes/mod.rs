@@ -6,135 +6,139 @@ pub mod auth;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod docs;
 pub mod exports;
 pub mod health;
 pub mod members;
 pub mod organisations;
 pub mod sessions;
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, Method};
+use actix_web::{web, HttpResponse, Route};
 use serde::Serialize;
 
-/// Registers every route of the API.
+use crate::error::problem_response;
+
+/// One operation of the API: a method on a path, and the handler that serves it.
+///
+/// [`endpoints`] lists them all; [`configure`] registers exactly that list, and the contract
+/// tests compare it with the operations of `api-spec/openapi.yaml` in both directions, so a
+/// route that is not in the spec (or a spec operation that is not served) fails the build.
+pub struct Endpoint {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, with `{name}` for one segment, written as in `api-spec/openapi.yaml`.
+    pub path: &'static str,
+    route: fn() -> Route,
+}
+
+/// `endpoint!(GET "/path/{id}" => handler)`: one [`Endpoint`].
+macro_rules! endpoint {
+    ($method:ident $path:literal => $handler:path) => {
+        Endpoint {
+            method: Method::$method,
+            path: $path,
+            route: || web::route().method(Method::$method).to($handler),
+        }
+    };
+}
+
+/// Every operation the server serves, in registration order. A new endpoint is one line here
+/// and one operation in `api-spec/openapi.yaml`.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint!(GET "/health/live" => health::live),
+        endpoint!(GET "/health/ready" => health::ready),
+        endpoint!(GET "/api-spec/openapi.yaml" => health::openapi),
+        endpoint!(GET "/docs" => docs::redirect),
+        endpoint!(GET "/docs/" => docs::index),
+        endpoint!(GET "/docs/{file}" => docs::asset),
+        endpoint!(POST "/api/v1/auth/token" => auth::token),
+        endpoint!(GET "/api/v1/me" => auth::me),
+        endpoint!(GET "/api/v1/countries" => countries::list),
+        endpoint!(GET "/api/v1/countries/{code}" => countries::get),
+        endpoint!(GET "/api/v1/countries/{code}/attendance" => countries::attendance),
+        endpoint!(GET "/api/v1/organisations" => organisations::list),
+        endpoint!(POST "/api/v1/organisations" => organisations::create),
+        endpoint!(GET "/api/v1/organisations/{id}" => organisations::get),
+        endpoint!(PATCH "/api/v1/organisations/{id}" => organisations::update),
+        endpoint!(DELETE "/api/v1/organisations/{id}" => organisations::delete),
+        endpoint!(GET "/api/v1/organisations/{id}/attendance" => organisations::attendance),
+        endpoint!(GET "/api/v1/conferences" => conferences::list),
+        endpoint!(POST "/api/v1/conferences" => conferences::create),
+        endpoint!(GET "/api/v1/conferences/{id}" => conferences::get),
+        endpoint!(PATCH "/api/v1/conferences/{id}" => conferences::update),
+        endpoint!(DELETE "/api/v1/conferences/{id}" => conferences::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/organisers" => conferences::list_organisers),
+        endpoint!(POST "/api/v1/conferences/{id}/organisers" => conferences::add_organiser),
+        endpoint!(GET "/api/v1/conferences/{id}/attendance" => conferences::attendance),
+        endpoint!(GET "/api/v1/conferences/{id}/log" => conferences::log),
+        endpoint!(GET "/api/v1/conferences/{id}/attendance.csv" => exports::attendance_csv),
+        endpoint!(GET "/api/v1/conferences/{id}/participants" => attendance::participants),
+        endpoint!(GET "/api/v1/conferences/{id}/participants.csv" => exports::participants_csv),
+        endpoint!(GET "/api/v1/conferences/{id}/sessions.ics" => exports::sessions_ics),
+        endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => attendance::get_protocol_order),
+        endpoint!(PUT "/api/v1/conferences/{id}/protocol-order" => attendance::put_protocol_order),
+        endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => attendance::get_session),
+        endpoint!(PUT "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => attendance::put_session),
+        endpoint!(GET "/api/v1/attendance/summary" => attendance::summary),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations" => delegations::list),
+        endpoint!(POST "/api/v1/conferences/{id}/delegations" => delegations::create),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::get),
+        endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::update),
+        endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::list),
+        endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::create),
+        endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::update),
+        endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/sessions" => sessions::list),
+        endpoint!(POST "/api/v1/conferences/{id}/sessions" => sessions::create),
+        endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::get),
+        endpoint!(PATCH "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::update),
+        endpoint!(DELETE "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::delete),
+    ]
+}
+
+/// Registers every route of [`endpoints`]: one resource per path, whose other methods are 405
+/// with an `Allow` header listing the methods it has (RFC 9110 §15.5.6).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/health")
-            .service(web::resource("/live").route(web::get().to(health::live)))
-            .service(web::resource("/ready").route(web::get().to(health::ready))),
-    )
-    .service(web::resource("/api-spec/openapi.yaml").route(web::get().to(health::openapi)))
-    .service(
-        web::scope("/api/v1")
-            .wrap(actix_web::middleware::from_fn(
-                crate::idempotency::middleware,
-            ))
-            .service(web::resource("/auth/token").route(web::post().to(auth::token)))
-            .service(web::resource("/me").route(web::get().to(auth::me)))
-            .service(web::resource("/countries").route(web::get().to(countries::list)))
-            .service(web::resource("/countries/{code}").route(web::get().to(countries::get)))
-            .service(
-                web::resource("/countries/{code}/attendance")
-                    .route(web::get().to(countries::attendance)),
-            )
-            .service(
-                web::resource("/organisations")
-                    .route(web::get().to(organisations::list))
-                    .route(web::post().to(organisations::create)),
-            )
-            .service(
-                web::resource("/organisations/{id}")
-                    .route(web::get().to(organisations::get))
-                    .route(web::patch().to(organisations::update))
-                    .route(web::delete().to(organisations::delete)),
-            )
-            .service(
-                web::resource("/organisations/{id}/attendance")
-                    .route(web::get().to(organisations::attendance)),
-            )
-            .service(
-                web::resource("/conferences")
-                    .route(web::get().to(conferences::list))
-                    .route(web::post().to(conferences::create)),
-            )
-            .service(
-                web::resource("/conferences/{id}")
-                    .route(web::get().to(conferences::get))
-                    .route(web::patch().to(conferences::update))
-                    .route(web::delete().to(conferences::delete)),
-            )
-            .service(
-                web::resource("/conferences/{id}/organisers")
-                    .route(web::get().to(conferences::list_organisers))
-                    .route(web::post().to(conferences::add_organiser)),
-            )
-            .service(
-                web::resource("/conferences/{id}/attendance")
-                    .route(web::get().to(conferences::attendance)),
-            )
-            .service(web::resource("/conferences/{id}/log").route(web::get().to(conferences::log)))
-            // Issue 5: attendance that organisers publish (routes/attendance.rs, exports.rs).
-            // The file names are literal segments, registered as resources of their own.
-            .service(
-                web::resource("/conferences/{id}/attendance.csv")
-                    .route(web::get().to(exports::attendance_csv)),
-            )
-            .service(
-                web::resource("/conferences/{id}/participants")
-                    .route(web::get().to(attendance::participants)),
-            )
-            .service(
-                web::resource("/conferences/{id}/participants.csv")
-                    .route(web::get().to(exports::participants_csv)),
-            )
-            .service(
-                web::resource("/conferences/{id}/sessions.ics")
-                    .route(web::get().to(exports::sessions_ics)),
-            )
-            .service(
-                web::resource("/conferences/{id}/protocol-order")
-                    .route(web::get().to(attendance::get_protocol_order))
-                    .route(web::put().to(attendance::put_protocol_order)),
-            )
-            .service(
-                web::resource("/conferences/{id}/sessions/{session_id}/attendance")
-                    .route(web::get().to(attendance::get_session))
-                    .route(web::put().to(attendance::put_session)),
-            )
-            .service(web::resource("/attendance/summary").route(web::get().to(attendance::summary)))
-            .service(
-                web::resource("/conferences/{id}/delegations")
-                    .route(web::get().to(delegations::list))
-                    .route(web::post().to(delegations::create)),
-            )
-            .service(
-                web::resource("/conferences/{id}/delegations/{delegation_id}")
-                    .route(web::get().to(delegations::get))
-                    .route(web::patch().to(delegations::update))
-                    .route(web::delete().to(delegations::delete)),
-            )
-            .service(
-                web::resource("/conferences/{id}/delegations/{delegation_id}/members")
-                    .route(web::get().to(members::list))
-                    .route(web::post().to(members::create)),
-            )
-            .service(
-                web::resource("/conferences/{id}/delegations/{delegation_id}/members/{member_id}")
-                    .route(web::patch().to(members::update))
-                    .route(web::delete().to(members::delete)),
-            )
-            .service(
-                web::resource("/conferences/{id}/sessions")
-                    .route(web::get().to(sessions::list))
-                    .route(web::post().to(sessions::create)),
-            )
-            .service(
-                web::resource("/conferences/{id}/sessions/{session_id}")
-                    .route(web::get().to(sessions::get))
-                    .route(web::patch().to(sessions::update))
-                    .route(web::delete().to(sessions::delete)),
-            ),
+    let mut paths: Vec<(&'static str, Vec<Endpoint>)> = Vec::new();
+    for e in endpoints() {
+        match paths.iter_mut().find(|(p, _)| *p == e.path) {
+            Some((_, list)) => list.push(e),
+            None => paths.push((e.path, vec![e])),
+        }
+    }
+    for (path, list) in paths {
+        let allow = list
+            .iter()
+            .map(|e| e.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = web::resource(path).default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { method_not_allowed(&allow) }
+        }));
+        for e in &list {
+            resource = resource.route((e.route)());
+        }
+        cfg.service(resource);
+    }
+}
+
+/// 405 problem+json with `Allow`.
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut res = problem_response(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("this route accepts {allow}"),
+        None,
     );
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
 }
 
 /// 200 with a JSON body.

@@ -15,8 +15,12 @@ use crate::store::attendance::{self, Party};
 use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
 use crate::store::PageRequest;
 
-/// `GET /api/v1/organisations?q=&kind=&country=`.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// `GET /api/v1/organisations?q=&kind=&country=`. An invalid token is a 401, as on every read.
+pub async fn list(
+    req: HttpRequest,
+    _caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
     let kind = query.one_of("kind", ORGANISATION_KINDS, &mut errors);
@@ -47,11 +51,13 @@ async fn find(state: &AppState, id: Uuid) -> Result<OrganisationRow, ApiError> {
 
 /// `GET /api/v1/organisations/{id}`.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<Uuid>,
+    _caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let row = find(&state, *path).await?;
-    Ok(ok(&Organisation::from(row)))
+    Ok(ok_tagged(&req, &Organisation::from(row)))
 }
 
 /// `POST /api/v1/organisations` (any organiser): 201; 409 on a duplicate name.

@@ -64,7 +64,69 @@ pub struct PageRequest<K> {
     pub after: Option<K>,
 }
 
-impl<K: DeserializeOwned> PageRequest<K> {
+/// A keyset position decoded from a cursor. A cursor is opaque but not secret: a client can
+/// forge one, so its key is checked before it reaches the database (a date out of
+/// PostgreSQL's range, or a NUL in text, would otherwise be a 500).
+pub trait CursorKey: DeserializeOwned {
+    /// Whether this key could have come from a row of the list.
+    fn is_plausible(&self) -> bool;
+}
+
+/// Years a cursor's date may have: every date the API accepts is written `YYYY-MM-DD`.
+const CURSOR_YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
+impl CursorKey for String {
+    fn is_plausible(&self) -> bool {
+        !self.contains('\0')
+    }
+}
+
+impl CursorKey for Uuid {
+    fn is_plausible(&self) -> bool {
+        true
+    }
+}
+
+impl CursorKey for (bool, Uuid) {
+    fn is_plausible(&self) -> bool {
+        true
+    }
+}
+
+impl CursorKey for (chrono::NaiveDate, Uuid) {
+    fn is_plausible(&self) -> bool {
+        CURSOR_YEARS.contains(&chrono::Datelike::year(&self.0))
+    }
+}
+
+impl CursorKey for (chrono::DateTime<chrono::Utc>, Uuid) {
+    fn is_plausible(&self) -> bool {
+        // An instant on a date of year 0 or 9999 in its zone may fall in the year before or
+        // after in UTC.
+        let year = chrono::Datelike::year(&self.0);
+        (CURSOR_YEARS.start() - 1..=CURSOR_YEARS.end() + 1).contains(&year)
+    }
+}
+
+impl CursorKey for (i64, String, String) {
+    fn is_plausible(&self) -> bool {
+        !self.1.contains('\0') && !self.2.contains('\0')
+    }
+}
+
+impl CursorKey for (u32, chrono::NaiveDate, Uuid) {
+    fn is_plausible(&self) -> bool {
+        CURSOR_YEARS.contains(&chrono::Datelike::year(&self.1))
+    }
+}
+
+impl CursorKey for (u32, u8, String, Uuid) {
+    fn is_plausible(&self) -> bool {
+        !self.2.contains('\0')
+    }
+}
+
+impl<K: CursorKey> PageRequest<K> {
     /// Reads `?limit=` (default 50, 1..200) and `?cursor=`; bad values are recorded as 422s.
     pub fn from_query(query: &Query, errors: &mut Errors) -> Self {
         let limit = match query.get("limit") {
@@ -95,9 +157,11 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
-fn decode_cursor<K: DeserializeOwned>(raw: &str) -> Option<K> {
+fn decode_cursor<K: CursorKey>(raw: &str) -> Option<K> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    serde_json::from_slice::<K>(&bytes)
+        .ok()
+        .filter(CursorKey::is_plausible)
 }
 
 /// Cuts a page out of `limit + 1` fetched rows: when there is one more row than asked for,

@@ -72,7 +72,7 @@ struct RegionRow {
     subregion: Option<String>,
 }
 
-/// Resolves `?region=` and `?subregion=` (any letter case) to the UN M49 names of the
+/// Checks `?region=` and `?subregion=` (exact UN M49 names, as the spec enumerates) against the
 /// countries table, recording 422s: an unknown region or subregion, or a subregion outside
 /// the given region.
 pub async fn resolve_region(
@@ -92,7 +92,7 @@ pub async fn resolve_region(
     let mut regions: Vec<&str> = pairs.iter().filter_map(|p| p.region.as_deref()).collect();
     regions.dedup();
     let region = region.and_then(|r| {
-        let found = regions.iter().find(|c| c.eq_ignore_ascii_case(r.trim()));
+        let found = regions.iter().find(|c| **c == r.trim());
         if found.is_none() {
             errors.push(
                 "region",
@@ -102,11 +102,9 @@ pub async fn resolve_region(
         found.map(|s| s.to_string())
     });
     let subregion = subregion.and_then(|s| {
-        let found = pairs.iter().find(|p| {
-            p.subregion
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case(s.trim()))
-        });
+        let found = pairs
+            .iter()
+            .find(|p| p.subregion.as_deref().is_some_and(|c| c == s.trim()));
         match found {
             None => {
                 errors.push("subregion", "unknown UN M49 subregion");

@@ -200,3 +200,31 @@ async fn organiser_add_command_creates_a_working_login() {
         .await;
     assert_eq!(s, 200);
 }
+
+/// Regression (schema review for issue 3): countries and organisations ignored an invalid
+/// token instead of answering 401 like every other read.
+#[actix_web::test]
+async fn an_invalid_token_is_401_on_every_public_read() {
+    let app = spawn_app().await;
+    app.import_data().await;
+    let (_, orgs) = app.get("/api/v1/organisations", None).await;
+    let org = orgs["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for path in [
+        "/api/v1/countries".to_string(),
+        "/api/v1/countries/KH".to_string(),
+        "/api/v1/countries/KH/attendance".to_string(),
+        "/api/v1/organisations".to_string(),
+        format!("/api/v1/organisations/{org}"),
+        format!("/api/v1/organisations/{org}/attendance"),
+        format!("/api/v1/conferences/{}", crate::helpers::LIANYUNGANG),
+    ] {
+        let (s, body) = app.get(&path, None).await;
+        assert_eq!(s, 200, "{path}: {body}");
+        let (s, body) = app.get(&path, Some("not-a-token")).await;
+        assert_eq!(s, 401, "{path}: {body}");
+        problem_fields(&body, 401);
+    }
+}

@@ -3,9 +3,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{problem_fields, spawn_app, status_json};
+use crate::helpers::{problem_fields, spawn_app, status_json, Response};
 
-async fn assert_problem(r: reqwest::Response, status: u16) -> serde_json::Value {
+async fn assert_problem(r: Response, status: u16) -> serde_json::Value {
     let ct = r
         .headers()
         .get("content-type")
@@ -129,4 +129,66 @@ async fn bad_query_parameters_are_422() {
             "{path}: {body}"
         );
     }
+}
+
+/// Regression (issue 3): a NUL in a search parameter reached PostgreSQL, which refuses NUL in
+/// text, and the answer was a 500.
+#[actix_web::test]
+async fn control_characters_in_query_parameters_are_422_not_500() {
+    let app = spawn_app().await;
+    for (path, field) in [
+        ("/api/v1/countries?q=%00", "q"),
+        ("/api/v1/organisations?q=a%00b", "q"),
+        ("/api/v1/conferences?q=%00", "q"),
+        ("/api/v1/conferences?q=x&participant=K%00H", "participant"),
+        ("/api/v1/countries/KH/attendance?from=%01", "from"),
+    ] {
+        let (s, body) = app.get(path, None).await;
+        assert_eq!(s, 422, "{path}: {body}");
+        assert_eq!(
+            problem_fields(&body, 422),
+            vec![field.to_string()],
+            "{path}"
+        );
+    }
+}
+
+/// Regression (issue 3): a forged cursor whose date lies outside PostgreSQL's range, or whose
+/// text holds a NUL, reached the database and the answer was a 500.
+#[actix_web::test]
+async fn forged_cursors_are_422_not_500() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    app.import_data().await;
+    let cursor = |key: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_string())
+    };
+    let id = "019954f8-9000-7a00-8000-17a9f0c0e000";
+    for path in [
+        format!(
+            "/api/v1/conferences?cursor={}",
+            cursor(json!(["-200000-01-01", id]))
+        ),
+        format!(
+            "/api/v1/countries/KH/attendance?cursor={}",
+            cursor(json!(["+200000-01-01", id]))
+        ),
+        format!(
+            "/api/v1/conferences/{id}/sessions?cursor={}",
+            cursor(json!(["-200000-01-01T00:00:00Z", id]))
+        ),
+        format!("/api/v1/countries?cursor={}", cursor(json!("K\u{0}"))),
+    ] {
+        let (s, body) = app.get(&path, None).await;
+        assert_eq!(s, 422, "{path}: {body}");
+        assert_eq!(problem_fields(&body, 422), vec!["cursor".to_string()]);
+    }
+    // A genuine cursor still pages.
+    let (s, page) = app.get("/api/v1/countries?limit=2", None).await;
+    assert_eq!(s, 200);
+    let next = page["next_cursor"].as_str().unwrap_or_default().to_string();
+    let (s, page2) = app
+        .get(&format!("/api/v1/countries?limit=2&cursor={next}"), None)
+        .await;
+    assert_eq!((s, page2["items"][0]["code"].as_str()), (200, Some("AF")));
 }

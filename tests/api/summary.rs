@@ -64,7 +64,7 @@ async fn summary_for_asia_in_2025_after_importing_data() {
     assert_eq!(items[12]["name"], "Viet Nam");
     let (_, sea) = app
         .get(
-            "/api/v1/attendance/summary?region=asia&subregion=south-eastern%20asia",
+            "/api/v1/attendance/summary?region=Asia&subregion=South-eastern%20Asia",
             None,
         )
         .await;

@@ -1,0 +1,117 @@
+// Opens /docs in headless Debian Chromium (driven by playwright-core) and checks that the
+// interactive API page works with no network: every request it makes goes to the server and
+// succeeds, and it lists exactly the operations of the spec. Saves a screenshot.
+//
+// usage: node check.mjs BASE_URL SCREENSHOT.png
+// env:   CHROMIUM (default /usr/bin/chromium)
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base, screenshot] = process.argv.slice(2);
+if (!base || !screenshot) {
+  console.error("usage: node check.mjs BASE_URL SCREENSHOT.png");
+  process.exit(2);
+}
+const origin = new URL(base).origin;
+const problems = [];
+
+// The operations of the spec, read from the document the server serves.
+const yaml = await (await fetch(`${base}/api-spec/openapi.yaml`)).text();
+const expected = new Set();
+let path = null;
+let inPaths = false;
+for (const line of yaml.split("\n")) {
+  if (/^\S/.test(line)) inPaths = line.startsWith("paths:");
+  if (!inPaths) continue;
+  const p = line.match(/^  (\/\S*):\s*$/);
+  if (p) path = p[1];
+  const m = line.match(/^    (get|put|post|delete|patch|options|head|trace):\s*$/);
+  if (m && path) expected.add(`${m[1].toUpperCase()} ${path}`);
+}
+if (expected.size === 0) problems.push("no operations found in /api-spec/openapi.yaml");
+
+const profile = mkdtempSync(join(tmpdir(), "plenary-docs-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+  viewport: { width: 1280, height: 900 },
+});
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const requests = [];
+  page.on("request", (r) => {
+    requests.push(r.url());
+    const url = new URL(r.url());
+    if (url.protocol !== "data:" && url.origin !== origin) {
+      problems.push(`request outside the server: ${r.url()}`);
+    }
+  });
+  page.on("requestfailed", (r) =>
+    problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`),
+  );
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+
+  const response = await page.goto(`${base}/docs`, { waitUntil: "networkidle", timeout: 30000 });
+  if (!response || !response.ok()) problems.push(`/docs answered ${response?.status()}`);
+  if (new URL(page.url()).pathname !== "/docs/") problems.push(`ended on ${page.url()}`);
+  await page.waitForSelector(".opblock", { timeout: 30000 });
+
+  const title = (await page.textContent(".information-container .title"))?.trim() ?? "";
+  if (!title.startsWith("Plenary")) problems.push(`page title is ${JSON.stringify(title)}`);
+
+  const listed = new Set(
+    await page.$$eval(".opblock", (blocks) =>
+      blocks.map((b) => {
+        const method = b.querySelector(".opblock-summary-method")?.textContent?.trim() ?? "";
+        const p = b.querySelector(".opblock-summary-path")?.getAttribute("data-path") ?? "";
+        return `${method.toUpperCase()} ${p}`;
+      }),
+    ),
+  );
+  const missing = [...expected].filter((op) => !listed.has(op));
+  const extra = [...listed].filter((op) => !expected.has(op));
+  if (missing.length) problems.push(`operations not listed: ${missing.join(", ")}`);
+  if (extra.length) problems.push(`operations listed but not in the spec: ${extra.join(", ")}`);
+
+  await page.screenshot({ path: screenshot, fullPage: false });
+
+  // An operation opens and shows its example request body.
+  await page.click("#operations-Auth-createToken .opblock-summary");
+  await page.waitForSelector("#operations-Auth-createToken .opblock-body", { timeout: 10000 });
+  const body = (await page.textContent("#operations-Auth-createToken .opblock-body")) ?? "";
+  if (!body.includes("correct horse battery staple")) {
+    problems.push("the token operation does not show its example body");
+  }
+  await page.click("#operations-Auth-createToken .opblock-summary");
+
+  console.log(
+    `/docs: ${listed.size} operations listed (spec: ${expected.size}), ` +
+      `${requests.length} requests, all to ${origin}; screenshot ${screenshot}`,
+  );
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+if (problems.length) {
+  console.error(`/docs check failed:\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
+console.log("/docs check passed");
