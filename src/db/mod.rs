@@ -12,7 +12,9 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -50,8 +52,15 @@ impl Default for PoolSettings {
 
 /// Builds the pool for `url` (a `postgres://` URL or a libpq `key=value` string). Connections
 /// are made lazily.
+///
+/// A connection handed back to the pool is reused without a test query (`Fast` recycling):
+/// the default (`Verified`) sent `SELECT 1` before every checkout, one more round trip for
+/// each request (benches/RESULTS.md). A connection that broke (database restarted) is
+/// dropped by the pool once a query on it fails.
 pub fn build_pool(url: &str, settings: &PoolSettings) -> anyhow::Result<DbPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(settings.max_size)
         .wait_timeout(Some(settings.timeout))

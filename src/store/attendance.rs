@@ -92,21 +92,21 @@ pub async fn of_conference(
     conference: ConferenceRow,
     order: Order,
 ) -> QueryResult<ConferenceAttendance> {
-    let mut countries: Vec<CountryAttendance> = delegations::table
-        .inner_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
-        .filter(delegations::conference_id.eq(conference.id))
-        .filter(delegations::status.eq_any(ATTENDING_STATUSES))
-        .select((
-            countries::code,
-            countries::name,
-            delegations::role,
-            delegations::status,
-            delegations::size,
-        ))
-        .load(conn)
-        .await?;
-    let mut organisations: Vec<OrganisationAttendance> = delegations::table
-        .inner_join(
+    // Countries and organisations in one round trip: every delegation has exactly one of
+    // them (a CHECK constraint), so each row joins exactly one side.
+    type Line = (
+        Option<String>,
+        Option<String>,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<i32>,
+    );
+    let lines: Vec<Line> = delegations::table
+        .left_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
+        .left_join(
             organisations::table.on(organisations::id
                 .nullable()
                 .eq(delegations::organisation_id)),
@@ -114,18 +114,45 @@ pub async fn of_conference(
         .filter(delegations::conference_id.eq(conference.id))
         .filter(delegations::status.eq_any(ATTENDING_STATUSES))
         .select((
-            organisations::id,
-            organisations::name,
-            organisations::acronym,
+            countries::code.nullable(),
+            countries::name.nullable(),
+            organisations::id.nullable(),
+            organisations::name.nullable(),
+            organisations::acronym.nullable(),
             delegations::role,
             delegations::status,
             delegations::size,
         ))
         .load(conn)
         .await?;
+    let mut countries = Vec::new();
+    let mut organisations = Vec::new();
+    for (code, country_name, org_id, org_name, acronym, role, status, size) in lines {
+        match (code, country_name, org_id, org_name) {
+            (Some(country), Some(name), _, _) => countries.push(CountryAttendance {
+                country,
+                name,
+                role,
+                status,
+                size,
+            }),
+            (_, _, Some(organisation_id), Some(name)) => {
+                organisations.push(OrganisationAttendance {
+                    organisation_id,
+                    name,
+                    acronym,
+                    role,
+                    status,
+                    size,
+                })
+            }
+            _ => {}
+        }
+    }
     let host_first = |role: &str| u8::from(order == Order::Protocol && role != "host");
-    countries.sort_by_key(|c| (host_first(&c.role), sort_name(&c.name)));
-    organisations.sort_by_key(|o| (host_first(&o.role), sort_name(&o.name)));
+    // Cached keys: `sort_name` allocates, once per row rather than once per comparison.
+    countries.sort_by_cached_key(|c| (host_first(&c.role), sort_name(&c.name)));
+    organisations.sort_by_cached_key(|o| (host_first(&o.role), sort_name(&o.name)));
     let delegates = countries
         .iter()
         .filter_map(|c| c.size)
@@ -166,6 +193,10 @@ pub enum Party {
 
 /// The conferences a country or organisation took part in (any delegation status), newest
 /// first, among those `caller` may see; `from`/`to` select overlapping dates.
+///
+/// Ordered and paged on the delegation's copy of the conference's start date
+/// (`delegations.conference_start_date`, equal to `conferences.start_date`), so that the
+/// party's history index returns a page in order without reading the whole history.
 pub async fn history(
     conn: &mut AsyncPgConnection,
     party: &Party,
@@ -181,7 +212,10 @@ pub async fn history(
             delegations::role,
             delegations::status,
         ))
-        .order((conferences::start_date.desc(), conferences::id.desc()))
+        .order((
+            delegations::conference_start_date.desc(),
+            delegations::conference_id.desc(),
+        ))
         .limit(page.limit + 1)
         .into_boxed();
     query = match party {
@@ -206,13 +240,15 @@ pub async fn history(
         query = query.filter(conferences::end_date.ge(from));
     }
     if let Some(to) = to {
-        query = query.filter(conferences::start_date.le(to));
+        query = query.filter(delegations::conference_start_date.le(to));
     }
     if let Some((date, id)) = page.after {
         query = query.filter(
-            conferences::start_date
+            delegations::conference_start_date
                 .lt(date)
-                .or(conferences::start_date.eq(date).and(conferences::id.lt(id))),
+                .or(delegations::conference_start_date
+                    .eq(date)
+                    .and(delegations::conference_id.lt(id))),
         );
     }
     let rows: Vec<(ConferenceRow, String, String)> = query.load(conn).await?;

@@ -190,6 +190,15 @@ pub async fn insert_all(
     rows: Vec<DelegationRow>,
     batch: bool,
 ) -> Result<Vec<DelegationRow>, ApiError> {
+    if rows.iter().all(|r| r.organisation_id.is_none()) {
+        // Nothing to check first, and one INSERT statement is atomic on its own: skip the
+        // BEGIN and COMMIT round trips (benches/RESULTS.md, scenario D).
+        return Ok(diesel::insert_into(delegations::table)
+            .values(&rows)
+            .returning(DelegationRow::as_returning())
+            .get_results(conn)
+            .await?);
+    }
     conn.transaction::<_, TxError, _>(async move |conn| {
         let prefix = |i: usize| {
             if batch {
