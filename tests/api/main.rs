@@ -8,6 +8,7 @@ mod delegations;
 mod errors;
 mod health;
 mod helpers;
+mod history_order;
 mod import;
 mod members;
 mod migrations;
