@@ -85,18 +85,24 @@ def pgbench_script(stmts, sample):
 
 
 def explain_sql(captured, conference_id):
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement as Plenary runs it: prepared with its
+    parameters and executed with a generic plan (Plenary's connections set
+    plan_cache_mode = force_generic_plan), the sample conference id swapped for another."""
     stmts = json.loads(Path(captured).read_text())
     sample = None
     for s in stmts:  # the sample id is the value of the first uuid-looking parameter
         for v in s["params"].values():
             if re.fullmatch(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'", v):
                 sample = sample or v.strip("'")
-    out = []
-    for s in stmts:
+    out = ["SET plan_cache_mode = force_generic_plan;"]
+    for i, s in enumerate(stmts):
         if s["sql"].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
             continue
-        out.append("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
-                   + inline(s, sample or "-", f"'{conference_id}'") + ";")
+        params = [s["params"].get(str(k), "NULL") for k in range(1, len(s["params"]) + 1)]
+        params = [f"'{conference_id}'" if p == f"'{sample}'" else p for p in params]
+        out.append(f"PREPARE bench_{i} AS {s['sql']};")
+        args = f"({', '.join(params)})" if params else ""
+        out.append(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_{i}{args};")
     print("\n".join(out))
 
 
@@ -147,6 +153,51 @@ SCENARIOS = {
 }
 
 
+def rate(d, status=None):
+    n = d["requests"] if status is None else (d.get("statuses") or {}).get(status, 0)
+    return n / (d["duration_us"] / 1e6)
+
+
+def targets(wrk, pgb, rows, main_size):
+    """The issue's targets (64 connections) against this run's figures."""
+    def get(scenario, size=main_size, c=64):
+        return next((r for r in wrk if r["scenario"] == scenario and r["size"] == size
+                     and r["connections"] == c), None)
+    out = ["## Targets (64 connections)", "", "| target | measured | met |", "|---|---|---|"]
+    a, p = get("A"), pgb.get(("A", main_size, 64))
+    if a and p and p["tps"]:
+        ratio = rate(a["data"]) / p["tps"]
+        out.append(f"| A >= 60 % of pgbench's rate for the same SQL | {ratio * 100:.0f} % "
+                   f"({rate(a['data']):.0f} / {p['tps']:.0f}) | {'yes' if ratio >= 0.6 else 'no'} |")
+    for sc in ("A", "B", "C"):
+        r = get(sc)
+        if r:
+            p99 = r["data"]["p99_us"] / 1000
+            out.append(f"| p99 <= 25 ms for {sc} | {p99:.1f} ms | {'yes' if p99 <= 25 else 'no'} |")
+    d = get("D")
+    if d:
+        created = rate(d["data"], "201")
+        out.append(f"| D >= 1 500 writes/s | {created:.0f} created/s ({rate(d['data']):.0f} "
+                   f"requests/s with the 409s) | {'yes' if created >= 1500 else 'no'} |")
+    final = next((r for r in rows if r["kind"] == "rss_final"), None)
+    if final:
+        m = final["rss_hwm_kib"] / 1024
+        out.append(f"| peak RSS <= 150 MiB | {m:.0f} MiB (whole load run, logins included) "
+                   f"| {'yes' if m <= 150 else 'no'} |")
+    sizes = sorted({r["size"] for r in wrk if r["scenario"].startswith("scale-")})
+    if len(sizes) >= 2:
+        for sc in ("A", "B", "C"):
+            lo, hi = get(f"scale-{sc}", sizes[0]), get(f"scale-{sc}", sizes[-1])
+            lo1, hi1 = get(f"scale-{sc}", sizes[0], 1), get(f"scale-{sc}", sizes[-1], 1)
+            if lo and hi and lo["data"]["p50_us"]:
+                x = hi["data"]["p50_us"] / lo["data"]["p50_us"]
+                x1 = (f"; 1 connection: {hi1['data']['p50_us'] / lo1['data']['p50_us']:.2f}x"
+                      if lo1 and hi1 and lo1["data"]["p50_us"] else "")
+                out.append(f"| {sc}: p50 latency at {sizes[-1]} conferences within 1.5x of "
+                           f"{sizes[0]} | {x:.2f}x{x1} | {'yes' if x <= 1.5 else 'no'} |")
+    return out + [""]
+
+
 def render(results_path, out_path):
     rows = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
     meta = next(r for r in rows if r["kind"] == "meta")
@@ -176,6 +227,7 @@ def render(results_path, out_path):
          f"whole run {end.get('seconds', '?')} s. The machine is shared: other builds may "
          "have run at the same time, so compare ratios rather than absolute figures.", ""]
 
+    o += targets(wrk, pgb, rows, main_size)
     o += ["## Data sets", "",
           "| conferences | published | drafts | organisations | countries | delegations "
           "| members | sessions | KH delegations | size | generated in |",
@@ -189,7 +241,8 @@ def render(results_path, out_path):
 
     o += [f"## Throughput and latency ({main_size} conferences)", "",
           "Plenary: wrk, 2 threads (1 for 1 connection). pgbench: the SQL Plenary sends for the "
-          "same request (captured below), `-M prepared`, same connection count. "
+          "same request (captured below) with its parameters as literals, `-M prepared`, same "
+          "connection count. "
           "Ratio = Plenary req/s / pgbench transactions/s. RSS = Plenary's peak resident "
           "set during that measurement (VmHWM, reset before each).", "",
           "| scenario | conns | req/s | p50 ms | p99 ms | max ms | errors | pgbench tx/s "

@@ -13,7 +13,9 @@
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
 # BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
-# BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards).
+# BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
+# (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
+# build for a before/after comparison).
 #
 # Database: a private PostgreSQL cluster (Plenary's embedded one: `plenary migrate` with
 # PLENARY_DATA_DIR initialises it; this script then keeps it running with pg_ctl), one fresh
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,7 +54,8 @@ OWNER_EMAIL=bench@plenary.example
 OWNER_PASSWORD=benchmark-password-$RANDOM$RANDOM
 WORK=$(mktemp -d /tmp/plenary-bench-work.XXXXXX)
 RESULTS=$WORK/results.jsonl
-BIN=$ROOT/target/release/plenary
+BIN=${BENCH_BIN:-$ROOT/target/release/plenary}
+[ -z "${BENCH_BIN:-}" ] || BUILD=0
 BASE=http://127.0.0.1:$PORT
 SERVER_PID=""
 export BENCH_LUA_DIR=$BENCH/wrk
