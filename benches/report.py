@@ -3,7 +3,8 @@
 
   report.py capture LOG WORKDIR SAMPLE_ID   SQL of each scenario from a log_statement=all log:
                                             WORKDIR/captured_X.json and pgbench_X.sql
-  report.py explain-sql CAPTURED.json ID    EXPLAIN (ANALYZE, BUFFERS) of those statements
+  report.py explain-sql CAPTURED.json SAMPLE ID
+                                            EXPLAIN (ANALYZE, BUFFERS) of those statements
   report.py pgbench-log PREFIX STDOUT       latency percentiles of pgbench --log files (JSON)
   report.py render RESULTS.jsonl OUT.md     the report; OUT.md's section "Profile and
                                             changes" (hand-written) is kept
@@ -84,16 +85,12 @@ def pgbench_script(stmts, sample):
     return "\n".join(lines) + "\n"
 
 
-def explain_sql(captured, conference_id):
+def explain_sql(captured, sample, conference_id):
     """EXPLAIN (ANALYZE, BUFFERS) of each statement as Plenary runs it: prepared with its
     parameters and executed with a generic plan (Plenary's connections set
-    plan_cache_mode = force_generic_plan), the sample conference id swapped for another."""
+    plan_cache_mode = force_generic_plan), the captured conference id `sample` swapped for
+    `conference_id` (a published conference of the database explained)."""
     stmts = json.loads(Path(captured).read_text())
-    sample = None
-    for s in stmts:  # the sample id is the value of the first uuid-looking parameter
-        for v in s["params"].values():
-            if re.fullmatch(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'", v):
-                sample = sample or v.strip("'")
     out = ["SET plan_cache_mode = force_generic_plan;"]
     for i, s in enumerate(stmts):
         if s["sql"].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):

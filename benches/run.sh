@@ -207,6 +207,7 @@ run_pgbench() {
 capture_sql() {
   local db=$1 size=$2 sample log_start tok
   sample=$(head -1 "$WORK/ids_$size.txt")
+  CAPTURED_SAMPLE=$sample
   psql_db postgres -c "ALTER DATABASE $db SET log_statement = 'all'"
   log_start=$(stat -c %s "$DATA_DIR/postgresql.log")
   start_server "$db"
@@ -229,7 +230,8 @@ explain_all() {
   local db=$1 size=$2 sample
   sample=$(psql_db "$db" -At -c "SELECT id FROM bench_ids ORDER BY n LIMIT 1")
   for s in A B C; do
-    python3 "$BENCH/report.py" explain-sql "$WORK/captured_$s.json" "$sample" > "$WORK/explain.sql"
+    python3 "$BENCH/report.py" explain-sql "$WORK/captured_$s.json" "$CAPTURED_SAMPLE" "$sample" \
+      > "$WORK/explain.sql"
     printf '{"kind": "explain", "scenario": "%s", "size": %s, "plan": %s}\n' "$s" "$size" \
       "$(psql_db "$db" -At -f "$WORK/explain.sql" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read()))')" >> "$RESULTS"
   done
