@@ -931,7 +931,11 @@ impl EmbeddedPostgres {
              unix_socket_directories = {}\n\
              port = {}\n\
              max_connections = 200\n\
-             shared_buffers = 128MB\n",
+             shared_buffers = 128MB\n\
+             # A private cluster on local storage, its data mostly cached: index probes cost\n\
+             # little more than sequential reads (the default 4.0 made the planner hash whole\n\
+             # tables to join a few dozen rows; benches/RESULTS.md).\n\
+             random_page_cost = 1.1\n",
             conf_string(&socket_dir),
             self.port
         );

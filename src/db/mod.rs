@@ -12,7 +12,9 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -50,8 +52,31 @@ impl Default for PoolSettings {
 
 /// Builds the pool for `url` (a `postgres://` URL or a libpq `key=value` string). Connections
 /// are made lazily.
+///
+/// A connection handed back to the pool is reused without a test query (`Fast` recycling):
+/// the default (`Verified`) sent `SELECT 1` before every checkout, one more round trip for
+/// each request (benches/RESULTS.md). A connection that broke (database restarted) is
+/// dropped by the pool once a query on it fails.
+///
+/// Each connection runs its prepared statements with generic plans
+/// (`plan_cache_mode = force_generic_plan`): Plenary's statements are key lookups and keyset
+/// pages whose best plan does not depend on the values bound, but with a bound `LIMIT`
+/// PostgreSQL's default kept re-planning the paged lists on every execution, a third of
+/// their database time (benches/RESULTS.md, scenarios B and C).
 pub fn build_pool(url: &str, settings: &PoolSettings) -> anyhow::Result<DbPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|url| {
+        Box::pin(async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut conn)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(settings.max_size)
         .wait_timeout(Some(settings.timeout))

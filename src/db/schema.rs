@@ -94,6 +94,9 @@ diesel::table! {
         size -> Nullable<Int4>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// The conference's start_date, kept by triggers (migration
+        /// 2026-11-30-000001_delegation_history_order); never written by Plenary.
+        conference_start_date -> Date,
     }
 }
 

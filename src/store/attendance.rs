@@ -175,6 +175,10 @@ pub enum Party {
 
 /// The conferences a country or organisation took part in (any delegation status), newest
 /// first, among those `caller` may see; `from`/`to` select overlapping dates.
+///
+/// Ordered and paged on the delegation's copy of the conference's start date
+/// (`delegations.conference_start_date`, equal to `conferences.start_date`), so that the
+/// party's history index returns a page in order without reading the whole history.
 pub async fn history(
     conn: &mut AsyncPgConnection,
     party: &Party,
@@ -190,7 +194,10 @@ pub async fn history(
             delegations::role,
             delegations::status,
         ))
-        .order((conferences::start_date.desc(), conferences::id.desc()))
+        .order((
+            delegations::conference_start_date.desc(),
+            delegations::conference_id.desc(),
+        ))
         .limit(page.limit + 1)
         .into_boxed();
     query = match party {
@@ -215,13 +222,15 @@ pub async fn history(
         query = query.filter(conferences::end_date.ge(from));
     }
     if let Some(to) = to {
-        query = query.filter(conferences::start_date.le(to));
+        query = query.filter(delegations::conference_start_date.le(to));
     }
     if let Some((date, id)) = page.after {
         query = query.filter(
-            conferences::start_date
+            delegations::conference_start_date
                 .lt(date)
-                .or(conferences::start_date.eq(date).and(conferences::id.lt(id))),
+                .or(delegations::conference_start_date
+                    .eq(date)
+                    .and(delegations::conference_id.lt(id))),
         );
     }
     let rows: Vec<(ConferenceRow, String, String)> = query.load(conn).await?;

@@ -200,23 +200,24 @@ pub async fn access(
     need: Need,
 ) -> Result<Access, ApiError> {
     let not_found = || ApiError::NotFound("no such conference".to_string());
-    let conference: ConferenceRow = conferences::table
-        .find(id)
-        .select(ConferenceRow::as_select())
+    // One round trip for the conference and the caller's role on it (a nil id for anonymous
+    // callers matches no organiser): this runs before every read and write under a conference.
+    let caller_id = caller.map_or(Uuid::nil(), |c| c.id);
+    let (conference, role): (ConferenceRow, Option<String>) = conferences::table
+        .left_join(
+            conference_organisers::table.on(conference_organisers::conference_id
+                .eq(conferences::id)
+                .and(conference_organisers::organiser_id.eq(caller_id))),
+        )
+        .filter(conferences::id.eq(id))
+        .select((
+            ConferenceRow::as_select(),
+            conference_organisers::role.nullable(),
+        ))
         .first(conn)
         .await
         .optional()?
         .ok_or_else(not_found)?;
-    let role: Option<String> = match caller {
-        Some(c) => conference_organisers::table
-            .filter(conference_organisers::conference_id.eq(id))
-            .filter(conference_organisers::organiser_id.eq(c.id))
-            .select(conference_organisers::role)
-            .first(conn)
-            .await
-            .optional()?,
-        None => None,
-    };
     let is_admin = caller.is_some_and(|c| c.is_admin);
     if conference.status == "draft" && role.is_none() && !is_admin {
         return Err(not_found());
@@ -323,25 +324,113 @@ pub(crate) fn filtered(
     query
 }
 
-/// Conferences visible to `caller` matching `filter`, newest first (see [`filtered`]).
+/// Adds the filters shared by both shapes of the conference list (visibility, `q`, venue
+/// country, organisation participant, dates, status, keyset) to the boxed query `$query`,
+/// whose FROM clause holds `conferences`; `$start` and `$id` are the columns it is ordered by.
+macro_rules! filter_conferences {
+    ($query:ident, $filter:expr, $caller:expr, $page:expr, $start:expr, $id:expr) => {{
+        let filter: &ConferenceFilter = $filter;
+        match $caller {
+            Some(c) if c.is_admin => {}
+            Some(c) => {
+                let mine = conference_organisers::table
+                    .filter(conference_organisers::organiser_id.eq(c.id))
+                    .select(conference_organisers::conference_id);
+                $query = $query.filter(
+                    conferences::status
+                        .ne("draft")
+                        .or(conferences::id.eq_any(mine)),
+                );
+            }
+            None => $query = $query.filter(conferences::status.ne("draft")),
+        }
+        if let Some(q) = &filter.q {
+            $query = $query.filter(super::search::matches(q));
+        }
+        if let Some(country) = &filter.country {
+            $query = $query.filter(conferences::venue_country.eq(country.clone()));
+        }
+        if let Some(from) = filter.from {
+            $query = $query.filter(conferences::end_date.ge(from));
+        }
+        if let Some(to) = filter.to {
+            $query = $query.filter($start.le(to));
+        }
+        if let Some(status) = filter.status {
+            $query = $query.filter(conferences::status.eq(status));
+        }
+        if let Some((date, id)) = $page.after {
+            $query = $query.filter($start.lt(date).or($start.eq(date).and($id.lt(id))));
+        }
+    }};
+}
+
+/// Conferences visible to `caller`, newest first. Anonymous callers see published and
+/// cancelled ones; organisers also see drafts they organise; admins see everything.
+///
+/// With `participant=<country>` the query starts from that country's delegations, ordered by
+/// their copy of the conference's start date (`delegations.conference_start_date`): the
+/// country's history index then yields the page in order, whatever the number of
+/// conferences (benches/RESULTS.md, scenario B). At most one delegation per conference and
+/// country, so each conference appears once.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &ConferenceFilter,
     caller: Option<Caller>,
     page: &PageRequest<ConferenceKey>,
 ) -> QueryResult<Page<Conference>> {
-    let mut query = filtered(filter, caller)
-        .select(ConferenceRow::as_select())
-        .order((conferences::start_date.desc(), conferences::id.desc()))
-        .limit(page.limit + 1);
-    if let Some((date, id)) = page.after {
-        query = query.filter(
-            conferences::start_date
-                .lt(date)
-                .or(conferences::start_date.eq(date).and(conferences::id.lt(id))),
+    let organisation_filter = |org: Uuid| {
+        delegations::table
+            .filter(delegations::organisation_id.eq(org))
+            .select(delegations::conference_id)
+    };
+    let rows: Vec<ConferenceRow> = if let Some(country) = &filter.participant_country {
+        let mut query = delegations::table
+            .inner_join(conferences::table)
+            .filter(delegations::country.eq(country.clone()))
+            .select(ConferenceRow::as_select())
+            .order((
+                delegations::conference_start_date.desc(),
+                delegations::conference_id.desc(),
+            ))
+            .limit(page.limit + 1)
+            .into_boxed();
+        if let Some(org) = filter.participant_organisation {
+            // `delegations` is already in the FROM clause: the subquery needs an alias.
+            let other = diesel::alias!(delegations as organisation_delegations);
+            let ids = other
+                .filter(other.field(delegations::organisation_id).eq(org))
+                .select(other.field(delegations::conference_id));
+            query = query.filter(conferences::id.eq_any(ids));
+        }
+        filter_conferences!(
+            query,
+            filter,
+            caller,
+            page,
+            delegations::conference_start_date,
+            delegations::conference_id
         );
-    }
-    let rows = query.load(conn).await?;
+        query.load(conn).await?
+    } else {
+        let mut query = conferences::table
+            .select(ConferenceRow::as_select())
+            .order((conferences::start_date.desc(), conferences::id.desc()))
+            .limit(page.limit + 1)
+            .into_boxed();
+        if let Some(org) = filter.participant_organisation {
+            query = query.filter(conferences::id.eq_any(organisation_filter(org)));
+        }
+        filter_conferences!(
+            query,
+            filter,
+            caller,
+            page,
+            conferences::start_date,
+            conferences::id
+        );
+        query.load(conn).await?
+    };
     Ok(paginate(
         rows,
         page.limit,

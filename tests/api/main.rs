@@ -12,6 +12,7 @@ mod errors;
 mod exports;
 mod health;
 mod helpers;
+mod history_order;
 mod idempotency;
 mod import;
 mod members;

@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# Plenary benchmarks: throughput and latency of the release binary under wrk, side by side with
+# pgbench running the same SQL on the same database, at 1 / 16 / 64 connections; scaling over
+# 1 000 / 10 000 / 100 000 conferences; results in benches/RESULTS.md. See README "Benchmarks".
+#
+#   benches/run.sh [--quick] [--no-build] [--sizes "1000 10000 100000"] [--out FILE]
+#
+# --quick     5 s per scenario after a 1 s warm-up, scaling over 1 000 and 10 000 only
+# --no-build  use target/release/plenary as it is
+# --sizes     conference counts of the scaling part (the main data set is always 10 000)
+# --out       where to write the report (default benches/RESULTS.md)
+#
+# Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
+# PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
+# BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
+# BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
+# (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
+# build for a before/after comparison).
+#
+# Database: a private PostgreSQL cluster (Plenary's embedded one: `plenary migrate` with
+# PLENARY_DATA_DIR initialises it; this script then keeps it running with pg_ctl), one fresh
+# database per data set, reached over its Unix socket by Plenary, psql and pgbench alike.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/benches
+QUICK=0
+BUILD=1
+OUT=$BENCH/RESULTS.md
+SIZES=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --no-build) BUILD=0 ;;
+    --sizes) SIZES=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$QUICK" = 1 ]; then
+  DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}; SCALE_DURATION=${BENCH_SCALE_DURATION:-5}
+  SIZES=${SIZES:-"1000 10000"}
+else
+  DURATION=${BENCH_DURATION:-20}; WARMUP=${BENCH_WARMUP:-5}; SCALE_DURATION=${BENCH_SCALE_DURATION:-10}
+  SIZES=${SIZES:-"1000 10000 100000"}
+fi
+CONNECTIONS=${BENCH_CONNECTIONS:-"1 16 64"}
+MAIN_SIZE=10000
+PORT=${BENCH_PORT:-18600}
+DATA_DIR=${BENCH_DATA_DIR:-/tmp/plenary-bench}
+OWNER_EMAIL=bench@plenary.example
+OWNER_PASSWORD=benchmark-password-$RANDOM$RANDOM
+WORK=$(mktemp -d /tmp/plenary-bench-work.XXXXXX)
+RESULTS=$WORK/results.jsonl
+BIN=${BENCH_BIN:-$ROOT/target/release/plenary}
+[ -z "${BENCH_BIN:-}" ] || BUILD=0
+BASE=http://127.0.0.1:$PORT
+SERVER_PID=""
+export BENCH_LUA_DIR=$BENCH/wrk
+
+log() { printf '\n== %s  %s\n' "$(date +%T)" "$*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# --- tools --------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else
+    die "wrk is missing: apt-get install wrk"
+  fi
+fi
+PG_BIN=$(pg_config --bindir 2>/dev/null || true)
+[ -x "$PG_BIN/pg_ctl" ] || PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server binaries not found"
+command -v python3 >/dev/null || die "python3 is needed for the report"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# --- build --------------------------------------------------------------------------------
+if [ "$BUILD" = 1 ]; then
+  log "building the release binary"
+  (cd "$ROOT" && cargo build --release --locked --bin plenary)
+fi
+[ -x "$BIN" ] || die "$BIN missing (run without --no-build)"
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+
+# --- database cluster ---------------------------------------------------------------------
+SOCKET=$DATA_DIR/run
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+stop_cluster() {
+  if [ -f "$DATA_DIR/pg/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+cleanup() { stop_server; stop_cluster; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "fresh PostgreSQL cluster in $DATA_DIR"
+# Only ever delete a folder that is empty or holds a cluster made by this script.
+if [ -e "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ] && [ ! -f "$DATA_DIR/pg/PG_VERSION" ]; then
+  die "$DATA_DIR exists and is not a benchmark cluster; set BENCH_DATA_DIR"
+fi
+stop_cluster
+rm -rf "$DATA_DIR"
+# `plenary migrate` on the embedded database initialises the cluster (as the postgres user
+# when run as root), migrates its `plenary` database and stops it again.
+(cd "$WORK" && env -u DATABASE_URL PLENARY_DATA_DIR="$DATA_DIR" RUST_LOG=warn "$BIN" migrate >/dev/null)
+as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR/pg" -l "$DATA_DIR/postgresql.log" -w start >/dev/null
+PG_VERSION=$("$PG_BIN/postgres" --version)
+
+psql_db() { local db=$1; shift; "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCKET" -p 5432 -U plenary -d "$db" "$@"; }
+db_url() { echo "host=$SOCKET port=5432 user=plenary dbname=$1"; }
+
+# Creates and fills bench_<n>: migrations, the benchmark organiser, benches/seed.sql.
+make_dataset() {
+  local n=$1 people=$2 db=bench_$1 t0
+  t0=$(date +%s)
+  log "data set: $n conferences ($db)"
+  psql_db postgres -c "CREATE DATABASE $db"
+  DATABASE_URL=$(db_url "$db") RUST_LOG=warn "$BIN" migrate >/dev/null
+  printf '%s\n' "$OWNER_PASSWORD" | DATABASE_URL=$(db_url "$db") RUST_LOG=warn \
+    "$BIN" organiser add --email "$OWNER_EMAIL" --name "Benchmark organiser" >/dev/null
+  psql_db "$db" -v conferences="$n" -v people="$people" -v owner="$OWNER_EMAIL" -f "$BENCH/seed.sql" >/dev/null
+  # Ids of published conferences, for wrk (file) and pgbench (table).
+  psql_db "$db" -c "CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY random())::int AS n, id
+                    FROM conferences WHERE status = 'published';
+                    ALTER TABLE bench_ids ADD PRIMARY KEY (n); ANALYZE bench_ids;"
+  psql_db "$db" -At -c "SELECT id FROM bench_ids ORDER BY n" > "$WORK/ids_$n.txt"
+  psql_db "$db" -At -c "SELECT json_build_object('size', $n, 'seconds', $(date +%s) - $t0,
+      'conferences', (SELECT count(*) FROM conferences),
+      'published', (SELECT count(*) FROM conferences WHERE status = 'published'),
+      'drafts', (SELECT count(*) FROM conferences WHERE status = 'draft'),
+      'organisations', (SELECT count(*) FROM organisations),
+      'countries', (SELECT count(*) FROM countries),
+      'delegations', (SELECT count(*) FROM delegations),
+      'members', (SELECT count(*) FROM delegation_members),
+      'sessions', (SELECT count(*) FROM sessions),
+      'kh_delegations', (SELECT count(*) FROM delegations WHERE country = 'KH'),
+      'db_size', pg_size_pretty(pg_database_size(current_database())))" \
+    | sed 's/^/{"kind": "dataset", "data": /; s/$/}/' >> "$RESULTS"
+}
+
+# --- the server ---------------------------------------------------------------------------
+start_server() {
+  local db=$1
+  stop_server
+  (cd "$WORK" && DATABASE_URL=$(db_url "$db") BIND_ADDR=127.0.0.1:$PORT \
+     PLENARY_JWT_SECRET=bench-secret-0123456789abcdef0123456789abcdef RUST_LOG=warn \
+     exec "$BIN" serve) > "$WORK/server_$db.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fs "$BASE/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  cat "$WORK/server_$db.log" >&2
+  die "the server did not become ready"
+}
+rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+reset_hwm() { echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+token() {
+  curl -fs "$BASE/api/v1/auth/token" -H 'content-type: application/json' \
+    -d "{\"email\": \"$OWNER_EMAIL\", \"password\": \"$OWNER_PASSWORD\"}" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# run_wrk LABEL SIZE CONNS SECONDS SCRIPT URL: one wrk run, one JSON line in $RESULTS.
+run_wrk() {
+  local label=$1 size=$2 c=$3 secs=$4 script=$5 url=$6 threads out
+  threads=$(( c < 2 ? 1 : 2 ))
+  reset_hwm
+  out=$(wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 10s -s "$BENCH/wrk/$script" "$url" | tail -1)
+  printf '{"kind": "wrk", "scenario": "%s", "size": %s, "connections": %s, "rss_hwm_kib": %s, "rss_kib": %s, "data": %s}\n' \
+    "$label" "$size" "$c" "$(rss_kib "$SERVER_PID" VmHWM)" "$(rss_kib "$SERVER_PID" VmRSS)" "$out" >> "$RESULTS"
+  echo "  $label c=$c: $out" >&2
+}
+warm() { wrk -t1 -c"$2" -d"${WARMUP}s" --timeout 10s -s "$BENCH/wrk/$1" "$3" >/dev/null; }
+
+# run_pgbench LABEL SIZE CONNS SECONDS SCRIPT DB
+run_pgbench() {
+  local label=$1 size=$2 c=$3 secs=$4 script=$5 db=$6 threads prefix out
+  threads=$(( c < 2 ? 1 : 2 ))
+  prefix=$WORK/pgbench_${label}_${size}_$c
+  out=$(cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -h "$SOCKET" -p 5432 -U plenary \
+          -c "$c" -j "$threads" -T "$secs" -f "$script" -D nids="$(wc -l < "$WORK/ids_$size.txt")" \
+          --log --log-prefix="$prefix" "$db" 2>&1) || { echo "$out" >&2; die "pgbench failed"; }
+  printf '{"kind": "pgbench", "scenario": "%s", "size": %s, "connections": %s, "data": %s}\n' \
+    "$label" "$size" "$c" "$(python3 "$BENCH/report.py" pgbench-log "$prefix" "$out")" >> "$RESULTS"
+  rm -f "$prefix".*
+  echo "  pgbench $label c=$c: $(tail -1 "$RESULTS" | cut -c1-200)" >&2
+}
+
+# --- capture the SQL of each request ------------------------------------------------------
+# With log_statement = all on the database, one request of each scenario, separated by marker
+# statements; report.py turns the statements into pgbench scripts (the same SQL, the same
+# parameters, the conference id drawn at random) and shows them in the report.
+capture_sql() {
+  local db=$1 size=$2 sample log_start tok
+  sample=$(head -1 "$WORK/ids_$size.txt")
+  CAPTURED_SAMPLE=$sample
+  psql_db postgres -c "ALTER DATABASE $db SET log_statement = 'all'"
+  log_start=$(stat -c %s "$DATA_DIR/postgresql.log")
+  start_server "$db"
+  tok=$(token)
+  mark() { psql_db "$db" -c "SELECT 'bench-marker $1'" >/dev/null; }
+  mark A; curl -fs "$BASE/api/v1/conferences/$sample/attendance" >/dev/null
+  mark B; curl -fs "$BASE/api/v1/conferences?participant=KH&from=2015-01-01" >/dev/null
+  mark C; curl -fs "$BASE/api/v1/countries/KH/attendance" >/dev/null
+  mark D; curl -s -o /dev/null "$BASE/api/v1/conferences/$sample/delegations" \
+            -H "authorization: Bearer $tok" -H 'content-type: application/json' \
+            -d '{"country": "AQ", "role": "observer"}'
+  mark END
+  stop_server
+  psql_db postgres -c "ALTER DATABASE $db RESET log_statement"
+  tail -c +"$((log_start + 1))" "$DATA_DIR/postgresql.log" > "$WORK/captured.log"
+  python3 "$BENCH/report.py" capture "$WORK/captured.log" "$WORK" "$sample" >> "$RESULTS"
+}
+
+explain_all() {
+  local db=$1 size=$2 sample
+  sample=$(psql_db "$db" -At -c "SELECT id FROM bench_ids ORDER BY n LIMIT 1")
+  for s in A B C; do
+    python3 "$BENCH/report.py" explain-sql "$WORK/captured_$s.json" "$CAPTURED_SAMPLE" "$sample" \
+      > "$WORK/explain.sql"
+    printf '{"kind": "explain", "scenario": "%s", "size": %s, "plan": %s}\n' "$s" "$size" \
+      "$(psql_db "$db" -At -f "$WORK/explain.sql" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read()))')" >> "$RESULTS"
+  done
+}
+
+# --- main run -----------------------------------------------------------------------------
+T0=$(date +%s)
+: > "$RESULTS"
+printf '{"kind": "meta", "commit": "%s%s", "date": "%s", "cpu": "%s", "cores": %s, "mem": "%s", "kernel": "%s", "postgres": "%s", "wrk": "%s", "rustc": "%s", "duration": %s, "warmup": %s, "scale_duration": %s, "load_before": "%s"}\n' \
+  "$COMMIT" "$DIRTY" "$(date -u +%FT%TZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+  "$(nproc)" "$(free -h | awk '/Mem:/ {print $2}')" "$(uname -r)" "$PG_VERSION" \
+  "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" "$(rustc --version 2>/dev/null || echo unknown)" \
+  "$DURATION" "$WARMUP" "$SCALE_DURATION" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
+
+make_dataset "$MAIN_SIZE" 1
+MAIN_DB=bench_$MAIN_SIZE
+psql_db "$MAIN_DB" -At -c "SELECT code FROM countries ORDER BY code" > "$WORK/countries.txt"
+capture_sql "$MAIN_DB" "$MAIN_SIZE"
+explain_all "$MAIN_DB" "$MAIN_SIZE"
+
+log "load: $MAIN_SIZE conferences, ${DURATION}s per run after ${WARMUP}s of warm-up"
+start_server "$MAIN_DB"
+export BENCH_IDS=$WORK/ids_$MAIN_SIZE.txt BENCH_COUNTRIES=$WORK/countries.txt
+export BENCH_PATH="/api/v1/conferences/%s/attendance"
+URL_B="$BASE/api/v1/conferences?participant=KH&from=2015-01-01"
+URL_C="$BASE/api/v1/countries/KH/attendance"
+for c in $CONNECTIONS; do
+  warm ids.lua "$c" "$BASE/"; run_wrk A "$MAIN_SIZE" "$c" "$DURATION" ids.lua "$BASE/"
+  run_pgbench A "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_A.sql" "$MAIN_DB"
+  warm get.lua "$c" "$URL_B"; run_wrk B "$MAIN_SIZE" "$c" "$DURATION" get.lua "$URL_B"
+  run_pgbench B "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_B.sql" "$MAIN_DB"
+  warm get.lua "$c" "$URL_C"; run_wrk C "$MAIN_SIZE" "$c" "$DURATION" get.lua "$URL_C"
+  run_pgbench C "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_C.sql" "$MAIN_DB"
+done
+export BENCH_TOKEN
+BENCH_TOKEN=$(token)
+for c in $CONNECTIONS; do
+  warm delegations.lua "$c" "$BASE/"; run_wrk D "$MAIN_SIZE" "$c" "$DURATION" delegations.lua "$BASE/"
+done
+export BENCH_BODY="{\"email\": \"$OWNER_EMAIL\", \"password\": \"$OWNER_PASSWORD\"}"
+for c in $CONNECTIONS; do
+  run_wrk token "$MAIN_SIZE" "$c" "$DURATION" post.lua "$BASE/api/v1/auth/token"
+done
+printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
+stop_server
+
+# --- scaling ------------------------------------------------------------------------------
+for n in $SIZES; do
+  db=bench_$n
+  if [ "$n" != "$MAIN_SIZE" ]; then
+    make_dataset "$n" 0
+    explain_all "$db" "$n"
+  fi
+  log "scaling: $n conferences, ${SCALE_DURATION}s per run"
+  start_server "$db"
+  export BENCH_IDS=$WORK/ids_$n.txt
+  for c in 1 64; do
+    warm ids.lua "$c" "$BASE/"; run_wrk scale-A "$n" "$c" "$SCALE_DURATION" ids.lua "$BASE/"
+    warm get.lua "$c" "$URL_B"; run_wrk scale-B "$n" "$c" "$SCALE_DURATION" get.lua "$URL_B"
+    warm get.lua "$c" "$URL_C"; run_wrk scale-C "$n" "$c" "$SCALE_DURATION" get.lua "$URL_C"
+  done
+  stop_server
+  [ "$n" = "$MAIN_SIZE" ] || psql_db postgres -c "DROP DATABASE $db"
+done
+
+printf '{"kind": "end", "seconds": %s, "load_after": "%s"}\n' "$(( $(date +%s) - T0 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
+python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
+cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
+log "done in $(( $(date +%s) - T0 )) s: $OUT"
+rm -rf "$WORK"
+if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi

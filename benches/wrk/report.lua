@@ -1,0 +1,40 @@
+-- Shared by the wrk scripts of benches/run.sh: counts response statuses per thread and, at the
+-- end, prints one JSON line with the figures run.sh puts into RESULTS.md.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+-- Scripts that need per-status counts (the writes) set `count_statuses = true`: defining
+-- response() makes wrk parse every response, which costs the client some CPU.
+function install_status_counter()
+  statuses = {}
+  response = function(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, t in ipairs(threads) do
+    local s = t:get("statuses")
+    if s then
+      for code, n in pairs(s) do
+        counts[tostring(code)] = (counts[tostring(code)] or 0) + n
+      end
+    end
+  end
+  local parts = {}
+  for code, n in pairs(counts) do
+    table.insert(parts, string.format('"%s": %d', code, n))
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "mean_us": %.1f, "errors": {"connect": %d, "read": %d, "write": %d, ' ..
+    '"status": %d, "timeout": %d}, "statuses": {%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
+    e.timeout, table.concat(parts, ", ")))
+end
