@@ -50,7 +50,7 @@ set +e
   --max-examples "$MAX_EXAMPLES" \
   --workers 1 \
   --generation-database none \
-  --request-timeout 10 \
+  --request-timeout 60 \
   --no-color
 STATUS=$?
 set -e

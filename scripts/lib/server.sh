@@ -34,6 +34,10 @@ start_server() {
   export PLENARY_JWT_SECRET
   PLENARY_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
   export RUST_LOG="${RUST_LOG:-error}"
+  # The fuzzers hit one server hard on a small CI machine that may be busy with other work:
+  # allow longer waits for a database connection than the 2 s default (a 503 would count as a
+  # server error). Outage behaviour with the default is covered by the test suite.
+  export PLENARY_DB_TIMEOUT_MS="${PLENARY_DB_TIMEOUT_MS:-15000}"
 
   "$BIN" serve >"$DATA_DIR/serve.log" 2>&1 &
   SERVER_PID=$!
