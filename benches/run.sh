@@ -86,6 +86,7 @@ fi
 [ -x "$BIN" ] || die "$BIN missing (run without --no-build)"
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+[ -z "${BENCH_BIN:-}" ] || DIRTY="$DIRTY; binary $BENCH_BIN"
 
 # --- database cluster ---------------------------------------------------------------------
 SOCKET=$DATA_DIR/run
