@@ -57,8 +57,8 @@ pub async fn token(
     let (Some(email), Some(pass)) = (email, pass) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    // Count the attempt first, atomically, per email and per client address: parallel guesses
-    // cannot slip past the limit. A success takes the attempts back.
+    // Failed attempts are counted per email and per client address (in PostgreSQL, shared by
+    // every instance); at the limit, 429 before any password work. Successes do not count.
     let email_key = format!("email:{}", email.to_lowercase());
     let address_key = format!(
         "address:{}",
@@ -70,15 +70,15 @@ pub async fn token(
     let found = {
         let mut conn = state.conn().await?;
         let (by_email, wait_email) =
-            login_limits::count_attempt(&mut conn, &email_key, limits.window_secs).await?;
+            login_limits::failures(&mut conn, &email_key, limits.window_secs).await?;
         let (by_address, wait_address) =
-            login_limits::count_attempt(&mut conn, &address_key, limits.window_secs).await?;
-        if by_email > limits.per_email {
+            login_limits::failures(&mut conn, &address_key, limits.window_secs).await?;
+        if by_email >= limits.per_email {
             return Err(ApiError::TooManyRequests(
                 u64::try_from(wait_email).unwrap_or(1),
             ));
         }
-        if by_address > limits.per_address {
+        if by_address >= limits.per_address {
             return Err(ApiError::TooManyRequests(
                 u64::try_from(wait_address).unwrap_or(1),
             ));
@@ -94,7 +94,6 @@ pub async fn token(
         (true, Some(id)) => {
             let mut conn = state.conn().await?;
             login_limits::reset(&mut conn, &email_key).await?;
-            login_limits::forgive(&mut conn, &address_key).await?;
             let access_token = state.tokens.issue(id).map_err(ApiError::internal)?;
             Ok(HttpResponse::Ok()
                 .insert_header(("Cache-Control", "no-store"))
@@ -104,9 +103,14 @@ pub async fn token(
                     expires_in: TOKEN_TTL_SECONDS,
                 }))
         }
-        _ => Err(ApiError::Unauthorized(
-            "wrong email or password".to_string(),
-        )),
+        _ => {
+            let mut conn = state.conn().await?;
+            login_limits::count_attempt(&mut conn, &email_key, limits.window_secs).await?;
+            login_limits::count_attempt(&mut conn, &address_key, limits.window_secs).await?;
+            Err(ApiError::Unauthorized(
+                "wrong email or password".to_string(),
+            ))
+        }
     }
 }
 

@@ -34,8 +34,8 @@ struct Counted {
     window_start: chrono::DateTime<chrono::Utc>,
 }
 
-/// Counts one attempt against `key` atomically and returns (attempts in the window, seconds
-/// until the window ends).
+/// Counts one failed attempt against `key` atomically and returns (failures in the window,
+/// seconds until the window ends).
 pub async fn count_attempt(
     conn: &mut AsyncPgConnection,
     key: &str,
@@ -60,15 +60,29 @@ pub async fn count_attempt(
     Ok((row.failures, left))
 }
 
-/// Takes back one attempt (a successful login does not count against the address).
-pub async fn forgive(conn: &mut AsyncPgConnection, key: &str) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = $1",
+/// The failures of `key` in its current window and the seconds until that window ends
+/// (`(0, 0)` when there are none).
+pub async fn failures(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    window_secs: i64,
+) -> diesel::QueryResult<(i32, i64)> {
+    let rows: Vec<Counted> = diesel::sql_query(
+        "SELECT failures, window_start FROM login_failures \
+         WHERE key = $1 AND window_start >= now() - make_interval(secs => $2)",
     )
     .bind::<Text, _>(key)
-    .execute(conn)
+    .bind::<BigInt, _>(window_secs)
+    .load(conn)
     .await?;
-    Ok(())
+    let Some(row) = rows.into_iter().next() else {
+        return Ok((0, 0));
+    };
+    let ends = row.window_start + chrono::Duration::seconds(window_secs);
+    Ok((
+        row.failures,
+        (ends - chrono::Utc::now()).num_seconds().max(1),
+    ))
 }
 
 /// Forgets every attempt of `key` (a successful login resets its email's counter).

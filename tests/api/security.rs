@@ -391,3 +391,21 @@ async fn error_bodies_never_show_sql_diesel_or_panic_text() {
         "the cases above must include real database conflicts"
     );
 }
+
+/// Found by the benchmark: counting every attempt up front made 64 concurrent successful
+/// logins from one address trip the per-address limit, and the 429s were never taken back.
+#[actix_web::test]
+async fn concurrent_successful_logins_are_never_limited() {
+    let mut options = test_options();
+    options.login_limits.per_address = 4;
+    let app = spawn_app_with(options).await;
+    app.organiser("busy@example.org", false).await;
+    let right = json!({"email": "busy@example.org", "password": PASSWORD});
+    let logins = (0..12).map(|_| app.post("/api/v1/auth/token", None, &right));
+    let statuses: Vec<u16> = futures::future::join_all(logins)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
