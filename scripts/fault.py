@@ -181,13 +181,24 @@ def main():
         started = time.time()
         for t in threads:
             t.start()
-        time.sleep(1.5)
-        print("fault: restarting PostgreSQL", flush=True)
+        total = args.writers * args.writes
+
+        def wait_for(fraction):
+            # Faults strike at a point of progress, not of time, so that they always land
+            # in the middle of the writes however fast the machine is.
+            while True:
+                with lock:
+                    if stats["acknowledged"] >= total * fraction:
+                        return
+                time.sleep(0.01)
+
+        wait_for(1 / 3)
+        print(f"fault: restarting PostgreSQL after {stats['acknowledged']} acknowledged writes", flush=True)
         cluster.stop("immediate")
         time.sleep(1.0)
         cluster.start()
-        time.sleep(1.5)
-        print("fault: SIGKILL instance 2", flush=True)
+        wait_for(2 / 3)
+        print(f"fault: SIGKILL instance 2 after {stats['acknowledged']} acknowledged writes", flush=True)
         procs[1].send_signal(signal.SIGKILL)
         for t in threads:
             t.join()
