@@ -190,8 +190,11 @@ def targets(wrk, pgb, rows, main_size):
                 x = hi["data"]["p50_us"] / lo["data"]["p50_us"]
                 x1 = (f"; 1 connection: {hi1['data']['p50_us'] / lo1['data']['p50_us']:.2f}x"
                       if lo1 and hi1 and lo1["data"]["p50_us"] else "")
+                plo, phi = pgb.get((f"scale-{sc}", sizes[0], 64)), pgb.get((f"scale-{sc}", sizes[-1], 64))
+                xp = (f"; pgbench, same SQL: {phi['p50_us'] / plo['p50_us']:.2f}x"
+                      if plo and phi and plo["p50_us"] else "")
                 out.append(f"| {sc}: p50 latency at {sizes[-1]} conferences within 1.5x of "
-                           f"{sizes[0]} | {x:.2f}x{x1} | {'yes' if x <= 1.5 else 'no'} |")
+                           f"{sizes[0]} | {x:.2f}x{x1}{xp} | {'yes' if x <= 1.5 else 'no'} |")
     return out + [""]
 
 
@@ -282,13 +285,15 @@ def render(results_path, out_path):
     if sizes:
         o += ["", "## Scaling", "",
               f"The same requests on data sets of {', '.join(str(s) for s in sizes)} conferences, "
-              f"{meta['scale_duration']} s each. p50 / p99 ms, req/s.", "",
+              f"{meta['scale_duration']} s each, Plenary and, below it, pgbench running the same "
+              "SQL on the same data set (the database's own scaling). p50 / p99 ms, req/s.", "",
               "| scenario | conns | " + " | ".join(f"{s} conf." for s in sizes)
               + f" | p50 {sizes[-1]} / {sizes[0]} |",
               "|---|---:|" + "---:|" * len(sizes) + "---:|"]
         for sc in ("A", "B", "C"):
             for c in (1, 64):
                 cells, p50 = [], {}
+                pcells, pp50 = [], {}
                 for s in sizes:
                     r = next((x for x in wrk if x["scenario"] == f"scale-{sc}" and x["size"] == s
                               and x["connections"] == c), None)
@@ -299,9 +304,21 @@ def render(results_path, out_path):
                                      f"{d['requests'] / (d['duration_us'] / 1e6):.0f}/s")
                     else:
                         cells.append("-")
+                    p = pgb.get((f"scale-{sc}", s, c))
+                    if p and p["tps"]:
+                        pp50[s] = p["p50_us"]
+                        pcells.append(f"{ms(p['p50_us'])} / {ms(p['p99_us'])}, {p['tps']:.0f}/s")
+                    else:
+                        pcells.append("-")
                 ratio = (f"{p50[sizes[-1]] / p50[sizes[0]]:.2f}x"
                          if sizes[-1] in p50 and sizes[0] in p50 and p50[sizes[0]] else "-")
-                o.append(f"| {sc} | {c} | " + " | ".join(cells) + f" | {ratio} |")
+                o.append(f"| {sc} Plenary | {c} | " + " | ".join(cells) + f" | {ratio} |")
+                if pp50:
+                    pratio = (f"{pp50[sizes[-1]] / pp50[sizes[0]]:.2f}x"
+                              if sizes[-1] in pp50 and sizes[0] in pp50 and pp50[sizes[0]]
+                              else "-")
+                    o.append(f"| {sc} pgbench, same SQL | {c} | " + " | ".join(pcells)
+                             + f" | {pratio} |")
 
     if capture:
         o += ["", "## The SQL of each request", "",

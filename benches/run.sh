@@ -291,8 +291,11 @@ for n in $SIZES; do
   export BENCH_IDS=$WORK/ids_$n.txt
   for c in 1 64; do
     warm ids.lua "$c" "$BASE/"; run_wrk scale-A "$n" "$c" "$SCALE_DURATION" ids.lua "$BASE/"
+    run_pgbench scale-A "$n" "$c" "$SCALE_DURATION" "$WORK/pgbench_A.sql" "$db"
     warm get.lua "$c" "$URL_B"; run_wrk scale-B "$n" "$c" "$SCALE_DURATION" get.lua "$URL_B"
+    run_pgbench scale-B "$n" "$c" "$SCALE_DURATION" "$WORK/pgbench_B.sql" "$db"
     warm get.lua "$c" "$URL_C"; run_wrk scale-C "$n" "$c" "$SCALE_DURATION" get.lua "$URL_C"
+    run_pgbench scale-C "$n" "$c" "$SCALE_DURATION" "$WORK/pgbench_C.sql" "$db"
   done
   stop_server
   [ "$n" = "$MAIN_SIZE" ] || psql_db postgres -c "DROP DATABASE $db"

@@ -1,6 +1,7 @@
 //! Builds the actix application: shared state, error rendering, routes; binds and runs it.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use actix_web::body::{BoxBody, EitherBody};
@@ -9,6 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::auth::token::TokenKeys;
 use crate::db::{self, DbConn, DbPool, PoolSettings};
@@ -17,10 +19,13 @@ use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, ApiError, PROBLEM_JSON};
 use crate::store::login_limits::LoginLimits;
 
-/// State shared by every request.
+/// The state of one HTTP worker: every request that worker serves sees it.
+///
+/// Each worker has its own database pool (see [`Application::build`]); the other fields are
+/// shared by all workers.
 #[derive(Clone)]
 pub struct AppState {
-    /// Database pool (bounded waits).
+    /// This worker's database pool (bounded waits).
     pub pool: DbPool,
     /// Country input forms to alpha-2.
     pub countries: Arc<CountryIndex>,
@@ -146,25 +151,44 @@ impl Application {
             login_limits,
         } = options;
         db::migrate(database_url).await?;
-        let pool = db::build_pool(database_url, &pool)?;
+        // Read on a connection of its own: a pooled one would stay tied to this runtime.
         let countries = {
-            let mut conn = pool
-                .get()
+            let mut conn = AsyncPgConnection::establish(database_url)
                 .await
-                .map_err(|e| anyhow::anyhow!("connecting to the database: {e}"))?;
-            db::load_country_index(&mut conn).await?
+                .context("connecting to the database")?;
+            Arc::new(db::load_country_index(&mut conn).await?)
         };
-        let state = web::Data::new(AppState {
-            pool,
-            countries: Arc::new(countries),
-            tokens,
-            login_limits,
-        });
+        // One pool per HTTP worker. A diesel-async connection is driven by a task on the
+        // runtime that opened it, and every actix worker is a single-threaded runtime: with
+        // one shared pool, a request on worker 1 using a connection opened by worker 2 waits
+        // for worker 2 to be free to move its bytes, which showed as a long latency tail
+        // under load (benches/RESULTS.md). A worker's own pool opens its connections lazily,
+        // on first use, so on that worker's runtime.
+        let workers = workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let per_worker = PoolSettings {
+            max_size: pool.max_size.div_ceil(workers).max(1),
+            ..pool
+        };
+        let states = (0..workers)
+            .map(|_| {
+                Ok(web::Data::new(AppState {
+                    pool: db::build_pool(database_url, &per_worker)?,
+                    countries: countries.clone(),
+                    tokens: tokens.clone(),
+                    login_limits,
+                }))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let next_state = Arc::new(AtomicUsize::new(0));
         let listener =
             TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
         let port = listener.local_addr()?.port();
-        let configure = configure_app(state);
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
+            // Called once per worker, on that worker's thread (again if a worker restarts,
+            // which then shares a pool: correct, only slower).
+            let state = states[next_state.fetch_add(1, Ordering::Relaxed) % states.len()].clone();
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::from_fn(
@@ -172,12 +196,10 @@ impl Application {
                 ))
                 .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(tracing_actix_web::TracingLogger::default())
-                .configure(configure.clone())
+                .configure(configure_app(state))
         })
+        .workers(workers)
         .shutdown_timeout(30);
-        if let Some(w) = workers {
-            server = server.workers(w.max(1));
-        }
         let server = server.listen(listener)?.run();
         Ok(Self { server, port })
     }

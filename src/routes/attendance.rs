@@ -47,7 +47,7 @@ pub async fn get_session(
     conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
     Ok(ok_tagged(
         &req,
-        &presence::get(&mut conn, conference_id, session_id).await?,
+        &presence::get(&mut conn, &state.countries, conference_id, session_id).await?,
     ))
 }
 
@@ -67,11 +67,12 @@ pub async fn put_session(
     let mut conn = state.conn().await?;
     conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
     // Existence before validation: a session of another conference is 404, whatever the body.
-    presence::get(&mut conn, conference_id, session_id).await?;
+    presence::get(&mut conn, &state.countries, conference_id, session_id).await?;
     let ids = parse_delegation_ids(&value)?;
     let if_match = IfMatch::from_request(&req);
     let saved = presence::set(
         &mut conn,
+        &state.countries,
         caller.0,
         conference_id,
         session_id,
@@ -89,7 +90,13 @@ pub async fn matrix(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    Ok(ok(&presence::matrix(&mut conn, conference, order).await?))
+    Ok(ok(&presence::matrix(
+        &mut conn,
+        &state.countries,
+        conference,
+        order,
+    )
+    .await?))
 }
 
 /// Loads a conference whose list of participants the caller may read, and for whom.
@@ -126,7 +133,10 @@ pub async fn participants(
     let mut conn = state.conn().await?;
     let (conference, audience) = participants_access(&mut conn, *path, caller).await?;
     Ok(ok(&participants::of_conference(
-        &mut conn, conference, audience,
+        &mut conn,
+        &state.countries,
+        conference,
+        audience,
     )
     .await?))
 }

@@ -198,6 +198,7 @@ pub async fn attendance(
     }
     Ok(ok(&attendance::of_conference(
         &mut conn,
+        &state.countries,
         access.conference,
         order,
     )

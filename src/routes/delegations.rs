@@ -38,7 +38,11 @@ pub async fn list(
         let mut conn = state.conn().await?;
         conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
         return Ok(ok(&protocol::list_delegations(
-            &mut conn, *path, &filter, &page,
+            &mut conn,
+            &state.countries,
+            *path,
+            &filter,
+            &page,
         )
         .await?));
     }

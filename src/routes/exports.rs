@@ -108,7 +108,7 @@ pub async fn attendance_csv(
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
     let id = access.conference.id;
-    let lines = protocol::lines(&mut conn, id).await?;
+    let lines = protocol::lines(&mut conn, &state.countries, id).await?;
     let attended = presence::sessions_attended(&mut conn, id).await?;
     let mut numbered: Vec<(usize, protocol::Line)> = lines
         .into_iter()
@@ -165,7 +165,8 @@ pub async fn participants_csv(
     let mut conn = state.conn().await?;
     let (conference, audience) = participants_access(&mut conn, *path, caller).await?;
     let id = conference.id;
-    let list = participants::of_conference(&mut conn, conference, audience).await?;
+    let list =
+        participants::of_conference(&mut conn, &state.countries, conference, audience).await?;
     let with_email = audience == Audience::Organisers;
     let columns: Vec<&str> = PARTICIPANT_COLUMNS
         .iter()

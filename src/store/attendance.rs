@@ -5,6 +5,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::country::CountryIndex;
+
 use super::conferences::{ConferenceKey, ConferenceRow};
 use super::protocol::{self, Line};
 use super::{paginate, Caller, Page, PageRequest};
@@ -101,10 +103,11 @@ pub fn sort_name(name: &str) -> String {
 /// `Order::Name` sorts each list by [`sort_name`].
 pub async fn of_conference(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     conference: ConferenceRow,
     order: Order,
 ) -> QueryResult<ConferenceAttendance> {
-    let mut lines: Vec<Line> = protocol::lines(conn, conference.id)
+    let mut lines: Vec<Line> = protocol::lines(conn, countries, conference.id)
         .await?
         .into_iter()
         .filter(Line::counts)

@@ -13,6 +13,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::country::CountryIndex;
+
 use super::conferences::ConferenceRow;
 use super::members::MemberRow;
 use super::protocol::{self, Line};
@@ -88,10 +90,11 @@ pub struct Participants {
 /// Builds the list of participants of a conference for `audience`.
 pub async fn of_conference(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     conference: ConferenceRow,
     audience: Audience,
 ) -> QueryResult<Participants> {
-    let lines: Vec<Line> = protocol::lines(conn, conference.id)
+    let lines: Vec<Line> = protocol::lines(conn, countries, conference.id)
         .await?
         .into_iter()
         .filter(Line::counts)

@@ -13,6 +13,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::country::CountryIndex;
+
 use super::attendance::{sort_name, Order};
 use super::audit::{self, Action};
 use super::conferences::ConferenceRow;
@@ -62,6 +64,7 @@ async fn session_of(
 /// not one of this conference's.
 pub async fn get(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     conference_id: Uuid,
     session_id: Uuid,
 ) -> Result<SessionAttendance, ApiError> {
@@ -76,7 +79,7 @@ pub async fn get(
         .await?;
     let present: HashSet<Uuid> = rows.iter().map(|(d, _)| *d).collect();
     let recorded_at = rows.iter().map(|(_, at)| *at).max();
-    let delegation_ids = protocol::lines(conn, conference_id)
+    let delegation_ids = protocol::lines(conn, countries, conference_id)
         .await?
         .into_iter()
         .map(|l| l.delegation.id)
@@ -99,6 +102,7 @@ pub async fn get(
 /// (`delegation_ids`) when an id is not a delegation of this conference.
 pub async fn set(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     caller: Caller,
     conference_id: Uuid,
     session_id: Uuid,
@@ -109,7 +113,7 @@ pub async fn set(
         let ids = ids.clone();
         conn.transaction::<_, TxError, _>(async move |conn| {
             session_of(conn, conference_id, session_id, true).await?;
-            let before = get(conn, conference_id, session_id).await?;
+            let before = get(conn, countries, conference_id, session_id).await?;
             if_match.check(&before)?;
             protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
             diesel::delete(
@@ -139,7 +143,7 @@ pub async fn set(
                     .execute(conn)
                     .await?;
             }
-            let after = get(conn, conference_id, session_id).await?;
+            let after = get(conn, countries, conference_id, session_id).await?;
             if after.delegation_ids != before.delegation_ids {
                 audit::record(
                     conn,
@@ -239,6 +243,7 @@ pub async fn sessions_attended(
 /// Builds the presence matrix of a conference; rows in protocol order, or by name.
 pub async fn matrix(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     conference: ConferenceRow,
     order: Order,
 ) -> QueryResult<PresenceMatrix> {
@@ -252,7 +257,7 @@ pub async fn matrix(
         .load(conn)
         .await?;
     let present: HashSet<(Uuid, Uuid)> = pairs.into_iter().collect();
-    let mut lines: Vec<Line> = protocol::lines(conn, conference.id).await?;
+    let mut lines: Vec<Line> = protocol::lines(conn, countries, conference.id).await?;
     if order == Order::Name {
         lines.sort_by_cached_key(|l| (sort_name(&l.name), l.delegation.id));
     }

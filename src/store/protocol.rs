@@ -8,7 +8,13 @@
 //! delegations it lists come first, in that order, and any other delegation follows in the
 //! computed order.
 
+use diesel::expression::{
+    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
+};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,9 +23,8 @@ use super::audit::{self, Action};
 use super::delegations::{DelegationFilter, DelegationRow};
 use super::{paginate, Caller, Page, PageRequest, TxError};
 use crate::conditional::IfMatch;
-use crate::db::schema::{
-    conferences, countries, delegation_protocol_ranks, delegations, organisations,
-};
+use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
+use crate::domain::country::CountryIndex;
 use crate::domain::delegation::Delegation;
 use crate::domain::ATTENDING_STATUSES;
 use crate::error::ApiError;
@@ -78,45 +83,105 @@ pub fn sort(lines: &mut [Line]) {
     lines.sort_by_cached_key(Line::protocol_key);
 }
 
-/// A delegation with its state's name, its organisation's name and acronym, and its rank.
-type LineRow = (
-    DelegationRow,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i32>,
+/// Defines a scalar subquery selecting one column of a delegation's organisation:
+/// `(SELECT organisations.<column> FROM organisations WHERE organisations.id =
+/// delegations.organisation_id)`, NULL for a state's delegation. Unlike `diesel::dsl::sql`,
+/// whose statements diesel never caches, this has a static query id, so the statement is
+/// prepared once per connection and keeps its generic plan.
+macro_rules! organisation_column {
+    ($(#[$doc:meta])* $name:ident, $column:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, QueryId)]
+        pub struct $name;
+
+        impl Expression for $name {
+            type SqlType = Nullable<Text>;
+        }
+
+        impl<QS> AppearsOnTable<QS> for $name where delegations::organisation_id: AppearsOnTable<QS> {}
+
+        impl<QS> SelectableExpression<QS> for $name where
+            delegations::organisation_id: SelectableExpression<QS>
+        {
+        }
+
+        impl<GB> ValidGrouping<GB> for $name {
+            type IsAggregate = is_aggregate::Never;
+        }
+
+        impl QueryFragment<Pg> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                out.push_sql(concat!(
+                    "(SELECT \"organisations\".\"",
+                    $column,
+                    "\" FROM \"organisations\" WHERE \"organisations\".\"id\" = ",
+                    "\"delegations\".\"organisation_id\")"
+                ));
+                Ok(())
+            }
+        }
+    };
+}
+
+organisation_column!(
+    /// The name of a delegation's organisation (NULL for a state's delegation).
+    OrganisationName,
+    "name"
+);
+organisation_column!(
+    /// The acronym of a delegation's organisation (NULL for a state's delegation or an
+    /// organisation without one).
+    OrganisationAcronym,
+    "acronym"
 );
 
+/// A delegation with its organisation's name and acronym, and its rank.
+type LineRow = (DelegationRow, Option<String>, Option<String>, Option<i32>);
+
 /// Every delegation of a conference (any status) with names and ranks, in protocol order.
-pub async fn lines(conn: &mut AsyncPgConnection, conference_id: Uuid) -> QueryResult<Vec<Line>> {
+///
+/// One statement whose cost follows the conference's delegations only, whatever the size of
+/// the other tables: state names come from `countries` (the ISO 3166-1 index loaded at
+/// start; the `countries` table changes only when a migration syncs it), organisation names
+/// from a primary-key lookup per delegation (scalar subqueries: with a join, PostgreSQL's
+/// generic plan hashed the whole `organisations` table on every request once it had 100 000
+/// conferences, benches/RESULTS.md), and ranks from the conference's own ranks.
+pub async fn lines(
+    conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
+    conference_id: Uuid,
+) -> QueryResult<Vec<Line>> {
     let rows: Vec<LineRow> = delegations::table
-        .left_join(countries::table.on(countries::code.nullable().eq(delegations::country)))
         .left_join(
-            organisations::table.on(organisations::id
-                .nullable()
-                .eq(delegations::organisation_id)),
-        )
-        .left_join(
-            delegation_protocol_ranks::table
-                .on(delegation_protocol_ranks::delegation_id.eq(delegations::id)),
+            delegation_protocol_ranks::table.on(delegation_protocol_ranks::delegation_id
+                .eq(delegations::id)
+                .and(delegation_protocol_ranks::conference_id.eq(conference_id))),
         )
         .filter(delegations::conference_id.eq(conference_id))
         .select((
             DelegationRow::as_select(),
-            countries::name.nullable(),
-            organisations::name.nullable(),
-            organisations::acronym.nullable(),
+            OrganisationName,
+            OrganisationAcronym,
             delegation_protocol_ranks::rank.nullable(),
         ))
         .load(conn)
         .await?;
     let mut lines: Vec<Line> = rows
         .into_iter()
-        .map(|(delegation, country, organisation, acronym, rank)| Line {
-            name: country.or(organisation).unwrap_or_default(),
-            acronym,
-            rank,
-            delegation,
+        .map(|(delegation, organisation, acronym, rank)| {
+            let country = delegation
+                .country
+                .as_deref()
+                .and_then(|code| countries.name(code));
+            Line {
+                name: country
+                    .map(str::to_string)
+                    .or(organisation)
+                    .unwrap_or_default(),
+                acronym,
+                rank,
+                delegation,
+            }
         })
         .collect();
     sort(&mut lines);
@@ -250,11 +315,12 @@ pub async fn set_explicit_order(
 /// in the order without repeating or skipping one that existed.
 pub async fn list_delegations(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
     conference_id: Uuid,
     filter: &DelegationFilter,
     page: &PageRequest<ProtocolKey>,
 ) -> QueryResult<Page<Delegation>> {
-    let rows: Vec<(ProtocolKey, DelegationRow)> = lines(conn, conference_id)
+    let rows: Vec<(ProtocolKey, DelegationRow)> = lines(conn, countries, conference_id)
         .await?
         .into_iter()
         .filter(|l| filter.status.is_none_or(|s| l.delegation.status == s))
@@ -269,4 +335,38 @@ pub async fn list_delegations(
         |(key, _)| key.clone(),
         |(_, row)| Delegation::from(row),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lines` runs on every attendance, participants and export request: its statement must
+    /// stay in diesel's per-connection cache. A `diesel::dsl::sql` fragment made it uncached,
+    /// so each request prepared and planned it again (7 ms of planning, the throughput of
+    /// scenario A fell by 40 %, benches/RESULTS.md).
+    #[test]
+    fn the_organisation_subqueries_can_be_cached_as_prepared_statements() {
+        fn check<T: QueryFragment<Pg> + QueryId>(fragment: T) {
+            assert!(T::HAS_STATIC_QUERY_ID);
+            assert_eq!(fragment.is_safe_to_cache_prepared(&Pg).ok(), Some(true));
+        }
+        check(OrganisationName);
+        check(OrganisationAcronym);
+        let query = delegations::table
+            .left_join(
+                delegation_protocol_ranks::table
+                    .on(delegation_protocol_ranks::delegation_id.eq(delegations::id)),
+            )
+            .select((
+                DelegationRow::as_select(),
+                OrganisationName,
+                OrganisationAcronym,
+            ));
+        let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(
+            sql.contains(r#"(SELECT "organisations"."acronym" FROM "organisations" WHERE "organisations"."id" = "delegations"."organisation_id")"#),
+            "{sql}"
+        );
+    }
 }

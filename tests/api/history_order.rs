@@ -104,3 +104,53 @@ async fn participant_lists_and_histories_follow_start_dates() {
     assert_eq!(bounded.len(), 3, "{bounded:?}");
     assert_eq!(bounded[0], "Second");
 }
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// A history page reads only the history index (migration
+/// 2026-11-30-000002_history_index_covering): role and status are stored in its leaves, so
+/// the delegations' heap is not visited, one page per row, as it was before.
+#[actix_web::test]
+async fn a_country_history_page_is_an_index_only_scan() {
+    use diesel_async::RunQueryDsl;
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    for sql in [
+        "INSERT INTO conferences (id, title, status, start_date, end_date, time_zone,
+                                  venue_city, venue_country, host_country)
+         SELECT gen_random_uuid(), 'Meeting ' || i, 'published', DATE '2000-01-01' + i,
+                DATE '2000-01-01' + i, 'UTC', 'Phnom Penh', 'KH', 'KH'
+           FROM generate_series(1, 3000) AS i",
+        "INSERT INTO delegations (id, conference_id, country, role, status)
+         SELECT gen_random_uuid(), c.id, k.code, 'member', 'attended'
+           FROM conferences c CROSS JOIN (VALUES ('KH'), ('TH'), ('VN'), ('LA')) AS k(code)",
+        "VACUUM ANALYZE delegations",
+        "VACUUM ANALYZE conferences",
+    ] {
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("fill");
+    }
+    // The delegation columns store::attendance::history reads, in its order.
+    let plan: Vec<PlanLine> = diesel::sql_query(
+        "EXPLAIN SELECT c.id, d.role, d.status FROM delegations d
+           JOIN conferences c ON d.conference_id = c.id
+          WHERE d.country = 'KH' AND c.status <> 'draft'
+          ORDER BY d.conference_start_date DESC, d.conference_id DESC LIMIT 51",
+    )
+    .load(&mut conn)
+    .await
+    .expect("explain");
+    let text: Vec<String> = plan.into_iter().map(|p| p.line).collect();
+    assert!(
+        text.iter()
+            .any(|l| l.contains("Index Only Scan using delegations_country_history_idx")),
+        "plan without an index-only scan of the history index:\n{}",
+        text.join("\n")
+    );
+}
