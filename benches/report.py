@@ -170,7 +170,11 @@ def targets(wrk, pgb, rows, main_size):
         r = get(sc)
         if r:
             p99 = r["data"]["p99_us"] / 1000
-            out.append(f"| p99 <= 25 ms for {sc} | {p99:.1f} ms | {'yes' if p99 <= 25 else 'no'} |")
+            alt = next((x for x in wrk if x["scenario"].startswith("pool")
+                        and x["scenario"].endswith(f"-{sc}")), None)
+            note = (f" (pool {alt['scenario'].split('-')[0][4:]}: "
+                    f"{alt['data']['p99_us'] / 1000:.1f} ms)" if alt else "")
+            out.append(f"| p99 <= 25 ms for {sc} | {p99:.1f} ms{note} | {'yes' if p99 <= 25 else 'no'} |")
     d = get("D")
     if d:
         created = rate(d["data"], "201")
@@ -249,7 +253,7 @@ def render(results_path, out_path):
           "| pgbench p50 / p99 ms | ratio | peak RSS MiB |",
           "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in wrk:
-        if r["size"] != main_size or r["scenario"].startswith("scale-"):
+        if r["size"] != main_size or r["scenario"].startswith(("scale-", "pool")):
             continue
         d = r["data"]
         rps = d["requests"] / (d["duration_us"] / 1e6)
@@ -280,6 +284,26 @@ def render(results_path, out_path):
             f"{r['connections']} conns: "
             f"{r['data']['statuses'].get('201', 0) / (r['data']['duration_us'] / 1e6):.0f} created/s "
             f"({r['data']['statuses'].get('409', 0)} 409s)" for r in d_rows) + "."]
+
+    pools = [r for r in wrk if r["scenario"].startswith("pool")]
+    if pools:
+        alt = pools[0]["scenario"].split("-")[0][4:]
+        o += ["", "## Pool size", "",
+              f"The 64-connection runs again with `PLENARY_DB_POOL_SIZE={alt}` instead of the "
+              "default 16 (same data, same run).", "",
+              "| scenario | pool 16: req/s, p50 / p99 ms | "
+              f"pool {alt}: req/s, p50 / p99 ms |", "|---|---:|---:|"]
+        for sc in ("A", "B", "C", "D"):
+            base = next((x for x in wrk if x["scenario"] == sc and x["size"] == main_size
+                         and x["connections"] == 64), None)
+            other = next((x for x in pools if x["scenario"].endswith(f"-{sc}")), None)
+            if not base or not other:
+                continue
+            def cell(r):
+                d = r["data"]
+                created = (f" ({rate(d, '201'):.0f} created/s)" if d.get("statuses") else "")
+                return f"{rate(d):.0f}{created}, {ms(d['p50_us'])} / {ms(d['p99_us'])}"
+            o.append(f"| {sc} | {cell(base)} | {cell(other)} |")
 
     sizes = sorted({r["size"] for r in wrk if r["scenario"].startswith("scale-")})
     if sizes:

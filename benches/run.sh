@@ -157,7 +157,7 @@ start_server() {
   stop_server
   (cd "$WORK" && DATABASE_URL=$(db_url "$db") BIND_ADDR=127.0.0.1:$PORT \
      PLENARY_JWT_SECRET=bench-secret-0123456789abcdef0123456789abcdef RUST_LOG=warn \
-     exec "$BIN" serve) > "$WORK/server_$db.log" 2>&1 &
+     exec env ${SERVER_ENV:-} "$BIN" serve) > "$WORK/server_$db.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -fs "$BASE/health/ready" >/dev/null 2>&1 && return 0
@@ -277,6 +277,21 @@ for c in $CONNECTIONS; do
   run_wrk token "$MAIN_SIZE" "$c" "$DURATION" post.lua "$BASE/api/v1/auth/token"
 done
 printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
+stop_server
+
+# --- pool size ----------------------------------------------------------------------------
+# The same 64-connection runs with a pool of POOL_ALT connections instead of the default 16:
+# on a 2-core machine that also runs PostgreSQL and the load generator, 16 busy backends
+# crowd out Plenary's workers (a latency tail), while writes wait on WAL flushes and gain
+# from more connections.
+POOL_ALT=${BENCH_POOL_ALT:-4}
+log "pool size $POOL_ALT: 64 connections"
+SERVER_ENV="PLENARY_DB_POOL_SIZE=$POOL_ALT" start_server "$MAIN_DB"
+BENCH_TOKEN=$(token)
+warm ids.lua 64 "$BASE/"; run_wrk "pool$POOL_ALT-A" "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+warm get.lua 64 "$URL_B"; run_wrk "pool$POOL_ALT-B" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_B"
+warm get.lua 64 "$URL_C"; run_wrk "pool$POOL_ALT-C" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_C"
+warm delegations.lua 64 "$BASE/"; run_wrk "pool$POOL_ALT-D" "$MAIN_SIZE" 64 "$DURATION" delegations.lua "$BASE/"
 stop_server
 
 # --- scaling ------------------------------------------------------------------------------
