@@ -684,3 +684,21 @@ pub fn problem_fields(body: &Value, status: u16) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan of `EXPLAIN <query>` on `conn`, one line per plan node, joined by newlines.
+pub async fn explain(conn: &mut AsyncPgConnection, query: &str) -> String {
+    let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {query}"))
+        .load(conn)
+        .await
+        .expect("explain");
+    plan.into_iter()
+        .map(|p| p.line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

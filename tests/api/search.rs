@@ -3,7 +3,7 @@
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{problem_fields, spawn_app, LIANYUNGANG};
+use crate::helpers::{explain, problem_fields, spawn_app, LIANYUNGANG};
 
 fn titles(page: &Value) -> Vec<String> {
     page["items"]
@@ -152,12 +152,6 @@ async fn search_is_stemmed_ranked_and_pages_without_repeats() {
     assert_eq!(problem_fields(&body, 422), vec!["cursor"], "{s}");
 }
 
-#[derive(diesel::QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
 #[actix_web::test]
 async fn the_search_predicate_is_served_by_the_gin_index() {
     let app = spawn_app().await;
@@ -186,24 +180,17 @@ async fn the_search_predicate_is_served_by_the_gin_index() {
         .await
         .expect("set");
     // The WHERE clause exactly as store::search builds it (matches + visibility).
-    let explain = |extra: &str| {
-        format!(
-            "EXPLAIN SELECT id FROM conferences WHERE status <> 'draft' AND \
-             conferences.search @@ websearch_to_tsquery('english', 'lianyungang') {extra}"
-        )
-    };
-    let plan: Vec<PlanLine> = diesel::sql_query(explain(
-        "ORDER BY ts_rank(conferences.search, websearch_to_tsquery('english', 'lianyungang')) DESC, start_date DESC, id DESC LIMIT 51",
-    ))
-    .load(&mut conn)
-    .await
-    .expect("explain");
-    let text: Vec<String> = plan.into_iter().map(|p| p.line).collect();
+    let plan = explain(
+        &mut conn,
+        "SELECT id FROM conferences WHERE status <> 'draft' AND \
+         conferences.search @@ websearch_to_tsquery('english', 'lianyungang') \
+         ORDER BY ts_rank(conferences.search, websearch_to_tsquery('english', 'lianyungang')) DESC, \
+         start_date DESC, id DESC LIMIT 51",
+    )
+    .await;
     assert!(
-        text.iter()
-            .any(|l| l.contains(plenary::store::search::SEARCH_INDEX)),
-        "plan without the GIN index:\n{}",
-        text.join("\n")
+        plan.contains(plenary::store::search::SEARCH_INDEX),
+        "plan without the GIN index:\n{plan}"
     );
     // And the API answers from that table.
     let (s, page) = app.get("/api/v1/conferences?q=lianyungang", None).await;
