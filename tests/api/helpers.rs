@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use plenary::auth::token::TokenKeys;
-use plenary::db::embedded::EmbeddedPostgres;
+use plenary::db::embedded::{EmbeddedError, EmbeddedPostgres};
 use plenary::db::PoolSettings;
 use plenary::startup::{Application, Options};
 use plenary::store::login_limits::LoginLimits;
@@ -75,6 +75,19 @@ fn with_dbname(url: &str, db: &str) -> String {
     }
 }
 
+/// Where the test cluster goes when the temporary folder is closed to the `postgres` user.
+const TEST_CLUSTER_FALLBACK: &str = "/var/tmp/plenary-test-cluster";
+
+fn start_test_cluster(dir: &std::path::Path) -> EmbeddedPostgres {
+    EmbeddedPostgres::start(dir).unwrap_or_else(|e| {
+        panic!(
+            "starting the test PostgreSQL in {}: {e} (the tests read PLENARY_TEST_DATA_DIR, \
+             or DATABASE_URL)",
+            dir.display()
+        )
+    })
+}
+
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
@@ -84,12 +97,33 @@ fn server() -> &'static Server {
             url: Some(url),
         },
         _ => {
-            let dir = std::env::var("PLENARY_TEST_DATA_DIR")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|_| std::env::temp_dir().join("plenary-test-cluster"));
-            let pg = EmbeddedPostgres::start(&dir).unwrap_or_else(|e| {
-                panic!("starting the test PostgreSQL in {}: {e}", dir.display())
-            });
+            let pg = match std::env::var("PLENARY_TEST_DATA_DIR") {
+                Ok(dir) => start_test_cluster(std::path::Path::new(&dir)),
+                Err(_) => {
+                    let dir = std::env::temp_dir().join("plenary-test-cluster");
+                    match EmbeddedPostgres::start(&dir) {
+                        Ok(pg) => pg,
+                        // As root, the server runs as `postgres`, which may not enter a
+                        // private TMPDIR (mode 0700, as `mktemp -d` makes): use /var/tmp
+                        // (world-traversable) rather than fail.
+                        Err(EmbeddedError::DataDirNotAccessible { blocked, .. }) => {
+                            let fallback = std::path::Path::new(TEST_CLUSTER_FALLBACK);
+                            eprintln!(
+                                "note: the postgres user cannot enter {}; the test cluster \
+                                 is in {} instead (set PLENARY_TEST_DATA_DIR to choose)",
+                                blocked.display(),
+                                fallback.display()
+                            );
+                            start_test_cluster(fallback)
+                        }
+                        Err(e) => panic!(
+                            "starting the test PostgreSQL in {}: {e} (the tests read \
+                             PLENARY_TEST_DATA_DIR, or DATABASE_URL)",
+                            dir.display()
+                        ),
+                    }
+                }
+            };
             Server {
                 admin: pg.connection_string("plenary"),
                 embedded: Some(pg),
