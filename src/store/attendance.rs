@@ -10,7 +10,7 @@ use crate::domain::country::CountryIndex;
 use super::conferences::{ConferenceKey, ConferenceRow};
 use super::protocol::{self, Line};
 use super::{paginate, Caller, Page, PageRequest};
-use crate::db::schema::{conference_organisers, conferences, delegations};
+use crate::db::schema::{conferences, delegations};
 use crate::domain::conference::Conference;
 
 /// A country's line in a conference's attendance.
@@ -207,19 +207,8 @@ pub async fn history(
         Party::Country(code) => query.filter(delegations::country.eq(code.clone())),
         Party::Organisation(id) => query.filter(delegations::organisation_id.eq(*id)),
     };
-    match caller {
-        Some(c) if c.is_admin => {}
-        Some(c) => {
-            let mine = conference_organisers::table
-                .filter(conference_organisers::organiser_id.eq(c.id))
-                .select(conference_organisers::conference_id);
-            query = query.filter(
-                conferences::status
-                    .ne("draft")
-                    .or(conferences::id.eq_any(mine)),
-            );
-        }
-        None => query = query.filter(conferences::status.ne("draft")),
+    if let Some(visible) = super::conferences::visible_to(caller) {
+        query = query.filter(visible);
     }
     if let Some(from) = from {
         query = query.filter(conferences::end_date.ge(from));

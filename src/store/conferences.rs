@@ -1,8 +1,10 @@
 //! Conferences, their organisers, and who may read or change them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -271,6 +273,43 @@ pub struct ConferenceFilter {
 /// The keyset of the conference list: newest `start_date` first, then id.
 pub type ConferenceKey = (NaiveDate, Uuid);
 
+/// The condition [`visible_to`] returns, for a query whose FROM clause is `QS`.
+pub(crate) type Visibility<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
+/// `conferences.status <> 'draft'`.
+type PublicConference = dsl::NotEq<conferences::status, &'static str>;
+/// The ids of the conferences one organiser organises.
+type Organised = dsl::Select<
+    dsl::Filter<conference_organisers::table, dsl::Eq<conference_organisers::organiser_id, Uuid>>,
+    conference_organisers::conference_id,
+>;
+/// Public, or organised by the caller.
+type PublicOrOrganised = dsl::Or<PublicConference, dsl::EqAny<conferences::id, Organised>>;
+
+/// A condition on `conferences` (in any FROM clause that holds it) for the conferences
+/// `caller` may see: anonymous callers see published and cancelled ones, organisers also the
+/// drafts they organise; `None` for an admin, who sees everything. The one statement of that
+/// rule for every list and history.
+pub(crate) fn visible_to<QS>(caller: Option<Caller>) -> Option<Visibility<QS>>
+where
+    PublicConference: BoxableExpression<QS, Pg, SqlType = Bool>,
+    PublicOrOrganised: BoxableExpression<QS, Pg, SqlType = Bool>,
+{
+    match caller {
+        Some(c) if c.is_admin => None,
+        Some(c) => {
+            let mine = conference_organisers::table
+                .filter(conference_organisers::organiser_id.eq(c.id))
+                .select(conference_organisers::conference_id);
+            Some(Box::new(
+                conferences::status
+                    .ne("draft")
+                    .or(conferences::id.eq_any(mine)),
+            ))
+        }
+        None => Some(Box::new(conferences::status.ne("draft"))),
+    }
+}
+
 /// The conferences visible to `caller` that match `filter`, in no particular order (shared by
 /// the date-ordered [`list`] and the ranked [`super::search::ranked`]). Anonymous callers see
 /// published and cancelled ones; organisers also see drafts they organise; admins see
@@ -280,19 +319,8 @@ pub(crate) fn filtered(
     caller: Option<Caller>,
 ) -> conferences::BoxedQuery<'static, Pg> {
     let mut query = conferences::table.into_boxed();
-    match caller {
-        Some(c) if c.is_admin => {}
-        Some(c) => {
-            let mine = conference_organisers::table
-                .filter(conference_organisers::organiser_id.eq(c.id))
-                .select(conference_organisers::conference_id);
-            query = query.filter(
-                conferences::status
-                    .ne("draft")
-                    .or(conferences::id.eq_any(mine)),
-            );
-        }
-        None => query = query.filter(conferences::status.ne("draft")),
+    if let Some(visible) = visible_to(caller) {
+        query = query.filter(visible);
     }
     if let Some(q) = &filter.q {
         query = query.filter(super::search::matches(q));
@@ -330,19 +358,8 @@ pub(crate) fn filtered(
 macro_rules! filter_conferences {
     ($query:ident, $filter:expr, $caller:expr, $page:expr, $start:expr, $id:expr) => {{
         let filter: &ConferenceFilter = $filter;
-        match $caller {
-            Some(c) if c.is_admin => {}
-            Some(c) => {
-                let mine = conference_organisers::table
-                    .filter(conference_organisers::organiser_id.eq(c.id))
-                    .select(conference_organisers::conference_id);
-                $query = $query.filter(
-                    conferences::status
-                        .ne("draft")
-                        .or(conferences::id.eq_any(mine)),
-                );
-            }
-            None => $query = $query.filter(conferences::status.ne("draft")),
+        if let Some(visible) = visible_to($caller) {
+            $query = $query.filter(visible);
         }
         if let Some(q) = &filter.q {
             $query = $query.filter(super::search::matches(q));
