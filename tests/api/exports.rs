@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp, LIANYUNGANG};
-use crate::presence::{fixture, put};
+use crate::presence::fixture;
 use crate::python::parse_with;
 
 /// GET a file: status, content type, body.
@@ -230,16 +230,16 @@ async fn attendance_csv_keeps_unicode_and_makes_formulas_inert() {
         )
         .await;
     assert_eq!(st, 201, "{d}");
-    let (st, _) = put(
-        &app,
-        &format!(
-            "/api/v1/conferences/{cid}/sessions/{}/attendance",
-            f.sessions[2]
-        ),
-        Some(&owner.token),
-        &json!({"delegation_ids": [d["id"], f.delegations[0]]}),
-    )
-    .await;
+    let (st, _) = app
+        .put(
+            &format!(
+                "/api/v1/conferences/{cid}/sessions/{}/attendance",
+                f.sessions[2]
+            ),
+            Some(&owner.token),
+            &json!({"delegation_ids": [d["id"], f.delegations[0]]}),
+        )
+        .await;
     assert_eq!(st, 200);
     let rows = check_attendance_csv(&app, cid, None).await;
     let by_name: HashMap<&str, &Vec<String>> = rows.iter().map(|r| (r[4].as_str(), r)).collect();

@@ -437,6 +437,12 @@ impl TestApp {
         status_json(r).await
     }
 
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let r = self.request(Method::PUT, path, token, Some(body)).await;
+        status_json(r).await
+    }
+
     /// PATCH JSON.
     pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         let r = self.request(Method::PATCH, path, token, Some(body)).await;

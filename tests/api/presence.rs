@@ -5,11 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{fresh_database, problem_fields, spawn_app, status_json, TestApp};
 
-/// PUT JSON, returning status and body.
-pub async fn put(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    status_json(app.request(Method::PUT, path, token, Some(body)).await).await
-}
-
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()
 }
@@ -116,13 +111,13 @@ async fn presence_is_recorded_per_session_and_read_back_as_a_matrix() {
     assert_eq!(empty["recorded_at"], Value::Null);
 
     // Given KH then CN, answered in protocol order (host first).
-    let (st, body) = put(
-        &app,
-        &opening,
-        Some(&owner.token),
-        &json!({"delegation_ids": [d[1], d[0]]}),
-    )
-    .await;
+    let (st, body) = app
+        .put(
+            &opening,
+            Some(&owner.token),
+            &json!({"delegation_ids": [d[1], d[0]]}),
+        )
+        .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["session_id"], json!(s[0]));
     assert_eq!(body["delegation_ids"], json!([d[0], d[1]]));
@@ -133,13 +128,13 @@ async fn presence_is_recorded_per_session_and_read_back_as_a_matrix() {
         body,
         "GET (anonymous) reads what PUT stored"
     );
-    let (st, _) = put(
-        &app,
-        &plenary,
-        Some(&owner.token),
-        &json!({"delegation_ids": [d[3]]}),
-    )
-    .await;
+    let (st, _) = app
+        .put(
+            &plenary,
+            Some(&owner.token),
+            &json!({"delegation_ids": [d[3]]}),
+        )
+        .await;
     assert_eq!(st, 200);
 
     // Presence is not the session's expected delegations.
@@ -219,13 +214,13 @@ async fn presence_is_recorded_per_session_and_read_back_as_a_matrix() {
     );
 
     // Replacing keeps those still present (with their first recording time), drops the rest.
-    let (st, body) = put(
-        &app,
-        &opening,
-        Some(&owner.token),
-        &json!({"delegation_ids": [d[1]]}),
-    )
-    .await;
+    let (st, body) = app
+        .put(
+            &opening,
+            Some(&owner.token),
+            &json!({"delegation_ids": [d[1]]}),
+        )
+        .await;
     assert_eq!(st, 200);
     assert_eq!(body["delegation_ids"], json!([d[1]]));
     assert_eq!(body["recorded_at"], first_recorded);
@@ -269,13 +264,13 @@ async fn presence_refuses_foreign_delegations_sessions_and_callers() {
     let ok_body = json!({"delegation_ids": [a.delegations[0]]});
 
     // A delegation of another conference: 422 naming the field, and nothing stored.
-    let (st, body) = put(
-        &app,
-        &path,
-        Some(&owner.token),
-        &json!({"delegation_ids": [a.delegations[1], b.delegations[1]]}),
-    )
-    .await;
+    let (st, body) = app
+        .put(
+            &path,
+            Some(&owner.token),
+            &json!({"delegation_ids": [a.delegations[1], b.delegations[1]]}),
+        )
+        .await;
     assert_eq!(problem_fields(&body, 422), vec!["delegation_ids"], "{st}");
     assert!(body["errors"][0]["message"]
         .as_str()
@@ -287,31 +282,25 @@ async fn presence_refuses_foreign_delegations_sessions_and_callers() {
         "/api/v1/conferences/{}/sessions/{}/attendance",
         a.cid, b.sessions[0]
     );
-    assert_eq!(put(&app, &cross, Some(&owner.token), &ok_body).await.0, 404);
+    assert_eq!(app.put(&cross, Some(&owner.token), &ok_body).await.0, 404);
     assert_eq!(app.get(&cross, None).await.0, 404);
 
     // Strict bodies, and only the conference's organisers may write.
-    let (st, body) = put(
-        &app,
-        &path,
-        Some(&owner.token),
-        &json!({"delegation_ids": ["nope"], "at": 1}),
-    )
-    .await;
+    let (st, body) = app
+        .put(
+            &path,
+            Some(&owner.token),
+            &json!({"delegation_ids": ["nope"], "at": 1}),
+        )
+        .await;
     assert_eq!(
         problem_fields(&body, 422),
         vec!["delegation_ids", "at"],
         "{st}"
     );
-    assert_eq!(
-        put(&app, &path, Some(&owner.token), &json!({})).await.0,
-        422
-    );
-    assert_eq!(put(&app, &path, None, &ok_body).await.0, 401);
-    assert_eq!(
-        put(&app, &path, Some(&stranger.token), &ok_body).await.0,
-        403
-    );
+    assert_eq!(app.put(&path, Some(&owner.token), &json!({})).await.0, 422);
+    assert_eq!(app.put(&path, None, &ok_body).await.0, 401);
+    assert_eq!(app.put(&path, Some(&stranger.token), &ok_body).await.0, 403);
     let r = app
         .client
         .put(format!("{}{path}", app.address))
@@ -321,7 +310,7 @@ async fn presence_refuses_foreign_delegations_sessions_and_callers() {
         .await
         .expect("put");
     assert_eq!(r.status().as_u16(), 415);
-    assert_eq!(put(&app, &path, Some(&owner.token), &ok_body).await.0, 200);
+    assert_eq!(app.put(&path, Some(&owner.token), &ok_body).await.0, 200);
 
     // A draft's presence does not exist for others.
     let (s, draft) = app
@@ -424,15 +413,12 @@ async fn concurrent_replacements_apply_one_after_the_other() {
     let bodies: Vec<Value> = (0..8)
         .map(|i| json!({"delegation_ids": [d[i % 4], d[(i + 1) % 4]]}))
         .collect();
-    let presence = futures::future::join_all(
-        bodies
-            .iter()
-            .map(|b| put(&app, &path, Some(&owner.token), b)),
-    );
+    let presence =
+        futures::future::join_all(bodies.iter().map(|b| app.put(&path, Some(&owner.token), b)));
     let orders = futures::future::join_all(
         bodies
             .iter()
-            .map(|b| put(&app, &order, Some(&owner.token), b)),
+            .map(|b| app.put(&order, Some(&owner.token), b)),
     );
     let (presence, orders) = futures::join!(presence, orders);
     for (st, body) in presence.iter().chain(&orders) {

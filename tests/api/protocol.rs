@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{problem_fields, spawn_app, status_json, TestApp, LIANYUNGANG};
+use crate::helpers::{problem_fields, spawn_app, TestApp, LIANYUNGANG};
 
 /// The Lianyungang states in protocol order: the host, then by ISO English short name.
 pub const LIANYUNGANG_PROTOCOL: &[&str] = &[
@@ -174,15 +174,7 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
 
     // Drawn by lot: Viet Nam, The Colombo Process, then the rest in computed order.
     let lot = json!({"delegation_ids": [ids[0], ids[4]]});
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &order_path,
-            Some(&owner.token),
-            Some(&lot),
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(app.put(&order_path, Some(&owner.token), &lot).await.0, 200);
     assert_eq!(app.get(&order_path, None).await.1, lot);
     assert_eq!(
         protocol_codes(&app, &cid).await,
@@ -209,40 +201,13 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
     );
 
     // Only its organisers may set it; foreign delegations and unknown fields are 422.
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &order_path,
-            Some(&other.token),
-            Some(&lot),
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 403);
-    let r = app
-        .request(reqwest::Method::PUT, &order_path, None, Some(&lot))
-        .await;
-    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(app.put(&order_path, Some(&other.token), &lot).await.0, 403);
+    assert_eq!(app.put(&order_path, None, &lot).await.0, 401);
     let foreign = json!({"delegation_ids": [uuid::Uuid::now_v7().to_string()]});
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &order_path,
-            Some(&owner.token),
-            Some(&foreign),
-        )
-        .await;
-    let (s, body) = status_json(r).await;
+    let (s, body) = app.put(&order_path, Some(&owner.token), &foreign).await;
     assert_eq!(problem_fields(&body, 422), vec!["delegation_ids"], "{s}");
     let bad = json!({"delegation_ids": "x", "rank": 1});
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &order_path,
-            Some(&owner.token),
-            Some(&bad),
-        )
-        .await;
-    let (_, body) = status_json(r).await;
+    let (_, body) = app.put(&order_path, Some(&owner.token), &bad).await;
     assert_eq!(problem_fields(&body, 422), vec!["delegation_ids", "rank"]);
     assert_eq!(
         app.get(&order_path, None).await.1,
@@ -262,15 +227,16 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
         app.get(&order_path, None).await.1,
         json!({"delegation_ids": [ids[4]]})
     );
-    let r = app
-        .request(
-            reqwest::Method::PUT,
+    assert_eq!(
+        app.put(
             &order_path,
             Some(&owner.token),
-            Some(&json!({"delegation_ids": []})),
+            &json!({"delegation_ids": []})
         )
-        .await;
-    assert_eq!(r.status().as_u16(), 200);
+        .await
+        .0,
+        200
+    );
     assert_eq!(
         protocol_codes(&app, &cid).await,
         vec![
