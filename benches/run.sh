@@ -13,6 +13,7 @@
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
 # BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
+# BENCH_POOL_ALT (the second pool size measured at 64 connections, default 4),
 # BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
 # (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
 # build for a before/after comparison).
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
