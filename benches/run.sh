@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
