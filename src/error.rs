@@ -13,24 +13,7 @@ use serde::Serialize;
 /// The media type of every error body (RFC 9457 §3).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One invalid input field: `field` is a dotted path with 0-based indexes (`items[3].country`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    /// Path of the field in the request (body field, query parameter or header name).
-    pub field: String,
-    /// Human-readable reason, e.g. `"must be 1 to 300 characters"`.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error for `field` with `message`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::input::FieldError;
 
 /// Everything a request can fail with. Each variant maps to one HTTP status and problem type.
 #[derive(Debug, thiserror::Error)]
@@ -266,5 +249,36 @@ fn conflict_message(constraint: Option<&str>) -> String {
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         ApiError::Unavailable(err.to_string())
+    }
+}
+
+impl From<crate::access::Refusal> for ApiError {
+    fn from(refusal: crate::access::Refusal) -> Self {
+        use crate::access::RefusalKind;
+        let message = refusal.message().to_string();
+        match refusal.kind() {
+            RefusalKind::Unauthenticated => ApiError::Unauthorized(message),
+            RefusalKind::Forbidden => ApiError::Forbidden(message),
+            RefusalKind::Hidden => ApiError::NotFound(message),
+        }
+    }
+}
+
+/// The store's errors in HTTP terms: 422, 404, 409, 412, 401/403/404 (refusals), 503, and the
+/// database errors as [`From<diesel::result::Error>`] maps them.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match err {
+            StoreError::Invalid(errors) => ApiError::Validation(errors),
+            StoreError::NotFound(m) => ApiError::NotFound(m),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Stale => ApiError::PreconditionFailed(
+                "the resource has changed since the If-Match tag was issued".to_string(),
+            ),
+            StoreError::Refused(r) => r.into(),
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::Database(e) => e.into(),
+        }
     }
 }

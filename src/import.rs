@@ -21,7 +21,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -38,7 +38,7 @@ use crate::error::ApiError;
 use crate::store::conferences::ConferenceRow;
 use crate::store::delegations::DelegationRow;
 use crate::store::organisations::{self, OrganisationRow};
-use crate::store::{self, TxError};
+use crate::store::{self, StoreError, TxError};
 
 /// The format tag of a conference document.
 pub const FORMAT: &str = "plenary-conference/1";
@@ -268,157 +268,160 @@ pub async fn import_document(
     let source = source.to_string();
     let countries = countries.clone();
 
-    let outcome = conn
-        .transaction::<_, TxError, _>(async move |conn| {
-            let previous: Option<String> = conference_imports::table
+    let scope = store::write::Scope::outside(None, store::write::UNCONDITIONAL);
+    let outcome = store::write::run(conn, scope, async |tx| {
+        let conn = &mut *tx.conn;
+        let (source, countries) = (&source, &countries);
+        let (orgs, conference) = (orgs.clone(), conference.clone());
+        let (delegation_inputs, session_inputs) =
+            (delegation_inputs.clone(), session_inputs.clone());
+        let previous: Option<String> = conference_imports::table
+            .find(id)
+            .select(conference_imports::digest)
+            .first(conn)
+            .await
+            .optional()?;
+        if previous.as_deref() == Some(digest.as_str()) {
+            return Ok(Outcome::Unchanged { id });
+        }
+        // Organisations: found by name regardless of case, else created.
+        let mut org_ids: HashMap<String, Uuid> = HashMap::new();
+        for row in orgs {
+            let saved = match organisations::find_by_name(conn, &row.name).await? {
+                Some(existing) => existing,
+                None => organisations::insert(conn, &row).await?,
+            };
+            org_ids.insert(row.name.to_lowercase(), saved.id);
+            if let Some(acronym) = &saved.acronym {
+                org_ids.insert(acronym.to_lowercase(), saved.id);
+            }
+        }
+        let mut row = ConferenceRow::new(conference, owner);
+        row.id = id;
+        if let Some(name) = &host_org_name {
+            row.host_organisation_id = Some(
+                lookup_org(conn, &org_ids, name, "conference.host_organisation".into()).await?,
+            );
+        }
+        let existed = diesel::select(diesel::dsl::exists(conferences::table.find(id)))
+            .get_result::<bool>(conn)
+            .await?;
+        if existed {
+            let created_at: chrono::DateTime<chrono::Utc> = conferences::table
                 .find(id)
-                .select(conference_imports::digest)
+                .select(conferences::created_at)
                 .first(conn)
-                .await
-                .optional()?;
-            if previous.as_deref() == Some(digest.as_str()) {
-                return Ok(Outcome::Unchanged { id });
-            }
-            // Organisations: found by name regardless of case, else created.
-            let mut org_ids: HashMap<String, Uuid> = HashMap::new();
-            for row in orgs {
-                let saved = match organisations::find_by_name(conn, &row.name).await? {
-                    Some(existing) => existing,
-                    None => organisations::insert(conn, &row).await?,
-                };
-                org_ids.insert(row.name.to_lowercase(), saved.id);
-                if let Some(acronym) = &saved.acronym {
-                    org_ids.insert(acronym.to_lowercase(), saved.id);
-                }
-            }
-            let mut row = ConferenceRow::new(conference, owner);
-            row.id = id;
-            if let Some(name) = &host_org_name {
-                row.host_organisation_id = Some(
-                    lookup_org(conn, &org_ids, name, "conference.host_organisation".into()).await?,
-                );
-            }
-            let existed = diesel::select(diesel::dsl::exists(conferences::table.find(id)))
-                .get_result::<bool>(conn)
                 .await?;
-            if existed {
-                let created_at: chrono::DateTime<chrono::Utc> = conferences::table
-                    .find(id)
-                    .select(conferences::created_at)
-                    .first(conn)
-                    .await?;
-                row.created_at = created_at;
-                diesel::update(conferences::table.find(id))
-                    .set(&row)
-                    .execute(conn)
-                    .await?;
-                diesel::delete(sessions::table.filter(sessions::conference_id.eq(id)))
-                    .execute(conn)
-                    .await?;
-                diesel::delete(delegations::table.filter(delegations::conference_id.eq(id)))
-                    .execute(conn)
-                    .await?;
-            } else {
-                store::conferences::create(conn, None, row.clone(), owner).await?;
-            }
-            // Delegations and their members.
-            let mut party_ids: HashMap<String, Uuid> = HashMap::new();
-            let mut rows = Vec::new();
-            let mut members = Vec::new();
-            for (i, (mut changes, org_name, member_changes)) in
-                delegation_inputs.into_iter().enumerate()
-            {
-                if let Some(name) = org_name {
-                    if changes.country.clone().flatten().is_some() {
-                        return Err(ApiError::field(
-                            format!("delegations[{i}].organisation"),
-                            "give either country or organisation, not both",
-                        )
-                        .into());
-                    }
-                    let org = lookup_org(
-                        conn,
-                        &org_ids,
-                        &name,
-                        format!("delegations[{i}].organisation"),
-                    )
-                    .await?;
-                    changes.organisation_id = Some(Some(org));
-                }
-                let d = DelegationRow::new(id, changes);
-                members.push((d.id, member_changes));
-                rows.push(d);
-            }
-            let count = rows.len();
-            let saved = store::delegations::insert_all(conn, None, rows, true).await?;
-            for d in &saved {
-                if let Some(c) = &d.country {
-                    party_ids.insert(c.to_lowercase(), d.id);
-                }
-                if let Some(o) = d.organisation_id {
-                    for (name, oid) in &org_ids {
-                        if *oid == o {
-                            party_ids.insert(name.clone(), d.id);
-                        }
-                    }
-                }
-            }
-            for (delegation_id, list) in members {
-                for m in list {
-                    store::members::create(conn, None, id, delegation_id, m).await?;
-                }
-            }
-            // Sessions, with delegations named by country or organisation.
-            for (i, (mut changes, refs)) in session_inputs.into_iter().enumerate() {
-                let mut ids = Vec::new();
-                for r in refs {
-                    let key = countries
-                        .resolve(&r)
-                        .map(str::to_lowercase)
-                        .unwrap_or_else(|| r.to_lowercase());
-                    match party_ids.get(&key) {
-                        Some(d) => ids.push(*d),
-                        _ => {
-                            return Err(ApiError::field(
-                                format!("sessions[{i}].delegations"),
-                                format!("no delegation of {r:?}"),
-                            )
-                            .into())
-                        }
-                    }
-                }
-                changes.delegation_ids = Some(ids);
-                store::sessions::create(conn, None, &row, changes).await?;
-            }
-            diesel::insert_into(conference_imports::table)
-                .values((
-                    conference_imports::conference_id.eq(id),
-                    conference_imports::digest.eq(&digest),
-                    conference_imports::source.eq(&source),
-                ))
-                .on_conflict(conference_imports::conference_id)
-                .do_update()
-                .set((
-                    conference_imports::digest.eq(&digest),
-                    conference_imports::source.eq(&source),
-                    conference_imports::imported_at.eq(diesel::dsl::now),
-                ))
+            row.created_at = created_at;
+            diesel::update(conferences::table.find(id))
+                .set(&row)
                 .execute(conn)
                 .await?;
-            Ok(if existed {
-                Outcome::Updated {
-                    id,
-                    delegations: count,
+            diesel::delete(sessions::table.filter(sessions::conference_id.eq(id)))
+                .execute(conn)
+                .await?;
+            diesel::delete(delegations::table.filter(delegations::conference_id.eq(id)))
+                .execute(conn)
+                .await?;
+        } else {
+            store::conferences::create(conn, None, row.clone(), owner).await?;
+        }
+        // Delegations and their members.
+        let mut party_ids: HashMap<String, Uuid> = HashMap::new();
+        let mut rows = Vec::new();
+        let mut members = Vec::new();
+        for (i, (mut changes, org_name, member_changes)) in
+            delegation_inputs.into_iter().enumerate()
+        {
+            if let Some(name) = org_name {
+                if changes.country.clone().flatten().is_some() {
+                    return Err(StoreError::field(
+                        format!("delegations[{i}].organisation"),
+                        "give either country or organisation, not both",
+                    ));
                 }
-            } else {
-                Outcome::Created {
-                    id,
-                    delegations: count,
+                let org = lookup_org(
+                    conn,
+                    &org_ids,
+                    &name,
+                    format!("delegations[{i}].organisation"),
+                )
+                .await?;
+                changes.organisation_id = Some(Some(org));
+            }
+            let d = DelegationRow::new(id, changes);
+            members.push((d.id, member_changes));
+            rows.push(d);
+        }
+        let count = rows.len();
+        let saved = store::delegations::insert_all(conn, None, rows, true).await?;
+        for d in &saved {
+            if let Some(c) = &d.country {
+                party_ids.insert(c.to_lowercase(), d.id);
+            }
+            if let Some(o) = d.organisation_id {
+                for (name, oid) in &org_ids {
+                    if *oid == o {
+                        party_ids.insert(name.clone(), d.id);
+                    }
                 }
-            })
+            }
+        }
+        for (delegation_id, list) in members {
+            for m in list {
+                store::members::create(conn, None, id, delegation_id, m).await?;
+            }
+        }
+        // Sessions, with delegations named by country or organisation.
+        for (i, (mut changes, refs)) in session_inputs.into_iter().enumerate() {
+            let mut ids = Vec::new();
+            for r in refs {
+                let key = countries
+                    .resolve(&r)
+                    .map(str::to_lowercase)
+                    .unwrap_or_else(|| r.to_lowercase());
+                match party_ids.get(&key) {
+                    Some(d) => ids.push(*d),
+                    _ => {
+                        return Err(StoreError::field(
+                            format!("sessions[{i}].delegations"),
+                            format!("no delegation of {r:?}"),
+                        ))
+                    }
+                }
+            }
+            changes.delegation_ids = Some(ids);
+            store::sessions::create(conn, None, &row, changes).await?;
+        }
+        diesel::insert_into(conference_imports::table)
+            .values((
+                conference_imports::conference_id.eq(id),
+                conference_imports::digest.eq(&digest),
+                conference_imports::source.eq(&source),
+            ))
+            .on_conflict(conference_imports::conference_id)
+            .do_update()
+            .set((
+                conference_imports::digest.eq(&digest),
+                conference_imports::source.eq(&source),
+                conference_imports::imported_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(if existed {
+            Outcome::Updated {
+                id,
+                delegations: count,
+            }
+        } else {
+            Outcome::Created {
+                id,
+                delegations: count,
+            }
         })
-        .await
-        .map_err(|e| errors_to_anyhow(e.into()))?;
+    })
+    .await
+    .map_err(|e| errors_to_anyhow(e.into()))?;
     Ok(outcome)
 }
 
@@ -434,7 +437,10 @@ async fn lookup_org(
     }
     match organisations::find_by_name(conn, name).await? {
         Some(o) => Ok(o.id),
-        None => Err(ApiError::field(field, format!("no organisation named {name:?}")).into()),
+        None => Err(StoreError::field(
+            field,
+            format!("no organisation named {name:?}"),
+        )),
     }
 }
 

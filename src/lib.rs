@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: route -> domain (parse) -> store (query) -> domain -> route.
 
+pub mod access; // who may: every access rule, each refusal worded once
 pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
 pub mod cli; // the `plenary` command line
 pub mod conditional; // ETag, If-Match, If-None-Match (RFC 9110)

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{Errors, Field, Obj};
-use super::{Mode, CONFERENCE_STATUSES};
+use super::vocab::ConferenceStatus;
+use super::Mode;
 use crate::error::ApiError;
 
 /// Where a conference takes place.
@@ -33,7 +34,7 @@ pub struct Conference {
     /// Theme or motto, if any.
     pub theme: Option<String>,
     /// `draft`, `published` or `cancelled`.
-    pub status: String,
+    pub status: ConferenceStatus,
     /// First day, in the conference's time zone.
     pub start_date: NaiveDate,
     /// Last day (>= `start_date`).
@@ -64,7 +65,7 @@ pub struct ConferenceChanges {
     /// Theme or null.
     pub theme: Option<Option<String>>,
     /// Status.
-    pub status: Option<&'static str>,
+    pub status: Option<ConferenceStatus>,
     /// First day.
     pub start_date: Option<NaiveDate>,
     /// Last day.
@@ -125,7 +126,9 @@ pub fn parse_conference(
     };
     let title = o.string("title", 1, 300, &mut errors);
     let theme = o.text("theme", 2000, &mut errors);
-    let status = o.one_of("status", CONFERENCE_STATUSES, &mut errors);
+    let status = o
+        .one_of("status", ConferenceStatus::ALL, &mut errors)
+        .filter_map(ConferenceStatus::parse);
     let start_date = o.date("start_date", &mut errors);
     let end_date = o.date("end_date", &mut errors);
     let time_zone = o.time_zone("time_zone", &mut errors);
@@ -139,7 +142,10 @@ pub fn parse_conference(
         Mode::Create => ConferenceChanges {
             title: o.required("title", title, &mut errors),
             theme: Some(theme.value()),
-            status: Some(o.not_null("status", status, &mut errors).unwrap_or("draft")),
+            status: Some(
+                o.not_null("status", status, &mut errors)
+                    .unwrap_or(ConferenceStatus::Draft),
+            ),
             start_date: o.required("start_date", start_date, &mut errors),
             end_date: o.required("end_date", end_date, &mut errors),
             time_zone: o.required("time_zone", time_zone, &mut errors),

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{join, Errors, Field, Obj};
-use super::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
+use super::vocab::{DelegationRole, DelegationStatus};
+use super::Mode;
 use crate::error::ApiError;
 
 /// The most items a batch `POST` may carry.
@@ -39,9 +40,9 @@ pub struct Delegation {
     /// The sending authority (e.g. a ministry), if stated.
     pub authority: Option<String>,
     /// `host`, `member`, `observer` or `guest`.
-    pub role: String,
+    pub role: DelegationRole,
     /// `invited` .. `withdrawn`.
-    pub status: String,
+    pub status: DelegationStatus,
     /// Head of delegation.
     pub head: Option<Head>,
     /// Number of delegates as stated, or null when unknown.
@@ -62,9 +63,9 @@ pub struct DelegationChanges {
     /// Authority or null.
     pub authority: Option<Option<String>>,
     /// Role.
-    pub role: Option<&'static str>,
+    pub role: Option<DelegationRole>,
     /// Status.
-    pub status: Option<&'static str>,
+    pub status: Option<DelegationStatus>,
     /// Head or null.
     pub head: Option<Option<Head>>,
     /// Size or null.
@@ -108,8 +109,12 @@ pub fn parse_delegation(
     let country = o.country("country", countries, errors);
     let organisation_id = o.uuid("organisation_id", errors);
     let authority = o.text("authority", 300, errors);
-    let role = o.one_of("role", DELEGATION_ROLES, errors);
-    let status = o.one_of("status", DELEGATION_STATUSES, errors);
+    let role = o
+        .one_of("role", DelegationRole::ALL, errors)
+        .filter_map(DelegationRole::parse);
+    let status = o
+        .one_of("status", DelegationStatus::ALL, errors)
+        .filter_map(DelegationStatus::parse);
     let head = parse_head(&mut o, errors);
     let size = o.integer("size", 0, MAX_SIZE, errors);
     let changes = match mode {
@@ -131,8 +136,14 @@ pub fn parse_delegation(
                 country: Some(country.value()),
                 organisation_id: Some(organisation_id.value()),
                 authority: Some(authority.value()),
-                role: Some(o.not_null("role", role, errors).unwrap_or("member")),
-                status: Some(o.not_null("status", status, errors).unwrap_or("registered")),
+                role: Some(
+                    o.not_null("role", role, errors)
+                        .unwrap_or(DelegationRole::Member),
+                ),
+                status: Some(
+                    o.not_null("status", status, errors)
+                        .unwrap_or(DelegationStatus::Registered),
+                ),
                 head: Some(head.value()),
                 size: Some(size.value()),
             }

@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::domain::country::CountryIndex;
-use crate::error::{ApiError, FieldError};
+use serde::Serialize;
+
+use crate::error::ApiError;
 
 /// The largest request body accepted, in bytes (1 MiB; larger is 413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -41,6 +43,25 @@ pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
 }
 
+/// One invalid input field: `field` is a dotted path with 0-based indexes (`items[3].country`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the request (body field, query parameter or header name).
+    pub field: String,
+    /// Human-readable reason, e.g. `"must be 1 to 300 characters"`.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error for `field` with `message`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// A list of field errors being collected while a request is read.
 #[derive(Debug, Default)]
 pub struct Errors(Vec<FieldError>);
@@ -66,6 +87,15 @@ impl Errors {
             Err(ApiError::Validation(self.0))
         }
     }
+    /// The recorded errors, or `Ok(())` when there are none (for the store, which knows no
+    /// HTTP: its `StoreError::Invalid` is the same 422).
+    pub fn into_fields(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
     /// Moves the recorded errors into a 422, or `Ok(())` when there are none.
     pub fn check(self) -> Result<(), ApiError> {
         self.finish(())
@@ -87,6 +117,16 @@ pub enum Field<T> {
 }
 
 impl<T> Field<T> {
+    /// Converts a value with `f`; a value `f` refuses becomes [`Field::Invalid`] (used to turn
+    /// a name checked by `one_of` into its vocabulary enum, which never refuses it).
+    pub fn filter_map<U>(self, f: impl FnOnce(T) -> Option<U>) -> Field<U> {
+        match self {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(v) => f(v).map_or(Field::Invalid, Field::Value),
+            Field::Invalid => Field::Invalid,
+        }
+    }
     /// For nullable fields: `None` when absent, `Some(None)` when null, `Some(Some(v))`.
     /// `Invalid` is `None` (the error is already recorded).
     pub fn patch(self) -> Option<Option<T>> {

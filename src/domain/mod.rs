@@ -7,7 +7,9 @@ pub mod country;
 pub mod delegation;
 pub mod input;
 pub mod organisation;
+pub mod precondition;
 pub mod session;
+pub mod vocab;
 
 /// Organisation kinds (API.md, "Organisations").
 pub const ORGANISATION_KINDS: &[&str] = &[
@@ -17,20 +19,11 @@ pub const ORGANISATION_KINDS: &[&str] = &[
     "other",
 ];
 /// Conference statuses; drafts are visible to their organisers only.
-pub const CONFERENCE_STATUSES: &[&str] = &["draft", "published", "cancelled"];
+pub const CONFERENCE_STATUSES: &[&str] = vocab::ConferenceStatus::ALL;
 /// Roles of a delegation at a conference.
-pub const DELEGATION_ROLES: &[&str] = &["host", "member", "observer", "guest"];
+pub const DELEGATION_ROLES: &[&str] = vocab::DelegationRole::ALL;
 /// Statuses of a delegation; `registered`, `confirmed` and `attended` count as attendance.
-pub const DELEGATION_STATUSES: &[&str] = &[
-    "invited",
-    "registered",
-    "confirmed",
-    "attended",
-    "declined",
-    "withdrawn",
-];
-/// Delegation statuses that count in attendance.
-pub const ATTENDING_STATUSES: &[&str] = &["registered", "confirmed", "attended"];
+pub const DELEGATION_STATUSES: &[&str] = vocab::DelegationStatus::ALL;
 /// Kinds of session.
 pub const SESSION_KINDS: &[&str] = &[
     "opening",
@@ -42,7 +35,7 @@ pub const SESSION_KINDS: &[&str] = &[
     "other",
 ];
 /// Roles of an organiser on a conference.
-pub const ORGANISER_ROLES: &[&str] = &["owner", "editor"];
+pub const ORGANISER_ROLES: &[&str] = vocab::OrganiserRole::ALL;
 
 /// Whether a parser reads a body for creation (required fields enforced) or for `PATCH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

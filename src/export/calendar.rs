@@ -16,6 +16,7 @@
 //! Lines end in CRLF and are folded at 75 octets (never inside a UTF-8 character); text values
 //! are escaped (`\\`, `\;`, `\,`, `\n`).
 
+use crate::domain::vocab::ConferenceStatus;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
@@ -187,7 +188,7 @@ pub fn sessions_ics(conference: &ConferenceRow, location: &str, sessions: &[Sess
             .location(&place)
             .description(&description)
             .add_property("CATEGORIES", s.kind.to_uppercase())
-            .status(if conference.status == "cancelled" {
+            .status(if conference.status == ConferenceStatus::Cancelled {
                 EventStatus::Cancelled
             } else {
                 EventStatus::Confirmed

@@ -8,6 +8,7 @@ use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
 use crate::domain::input::{parse_json, Errors, Obj, Query};
+use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -26,7 +27,9 @@ pub async fn list(
     let mut errors = Errors::new();
     let mut filter = ConferenceFilter {
         q: query.get("q").map(str::to_string),
-        status: query.one_of("status", CONFERENCE_STATUSES, &mut errors),
+        status: query
+            .one_of("status", CONFERENCE_STATUSES, &mut errors)
+            .and_then(ConferenceStatus::parse),
         ..ConferenceFilter::default()
     };
     if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
@@ -161,7 +164,9 @@ pub async fn add_organiser(
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
         let email = o.email("email", &mut errors);
-        let role = o.one_of("role", ORGANISER_ROLES, &mut errors);
+        let role = o
+            .one_of("role", ORGANISER_ROLES, &mut errors)
+            .filter_map(OrganiserRole::parse);
         parsed = (
             o.required("email", email, &mut errors),
             o.required("role", role, &mut errors),

@@ -10,6 +10,7 @@ use crate::domain::delegation::{
     parse_delegation, parse_delegation_post, Delegation, DelegationPost,
 };
 use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -28,8 +29,12 @@ pub async fn list(
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
     let filter = DelegationFilter {
-        status: query.one_of("status", DELEGATION_STATUSES, &mut errors),
-        role: query.one_of("role", DELEGATION_ROLES, &mut errors),
+        status: query
+            .one_of("status", DELEGATION_STATUSES, &mut errors)
+            .and_then(DelegationStatus::parse),
+        role: query
+            .one_of("role", DELEGATION_ROLES, &mut errors)
+            .and_then(DelegationRole::parse),
     };
     if query.one_of("order", &["created", "protocol"], &mut errors) == Some("protocol") {
         // Protocol order (store::protocol), with a cursor of its own.

@@ -134,8 +134,8 @@ pub async fn attendance_csv(
             l.name,
             table::opt(&l.acronym),
             table::opt(&d.authority),
-            d.role,
-            d.status,
+            d.role.to_string(),
+            d.status.to_string(),
             counts.to_string(),
             table::opt(&d.size),
             table::opt(&d.head_name),
@@ -180,8 +180,8 @@ pub async fn participants_csv(
             d.name.clone(),
             table::opt(&d.country),
             table::opt(&d.organisation_id),
-            d.role.clone(),
-            d.status.clone(),
+            d.role.to_string(),
+            d.status.to_string(),
             table::opt(&d.authority),
         ];
         if d.members.is_empty() {

@@ -5,6 +5,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::vocab::{DelegationRole, DelegationStatus};
+
 use crate::domain::country::CountryIndex;
 
 use super::conferences::{ConferenceKey, ConferenceRow};
@@ -21,9 +23,9 @@ pub struct CountryAttendance {
     /// English short name.
     pub name: String,
     /// Role at the conference.
-    pub role: String,
+    pub role: DelegationRole,
     /// Delegation status.
-    pub status: String,
+    pub status: DelegationStatus,
     /// Stated size, or null.
     pub size: Option<i32>,
 }
@@ -38,9 +40,9 @@ pub struct OrganisationAttendance {
     /// Its acronym.
     pub acronym: Option<String>,
     /// Role at the conference.
-    pub role: String,
+    pub role: DelegationRole,
     /// Delegation status.
-    pub status: String,
+    pub status: DelegationStatus,
     /// Stated size, or null.
     pub size: Option<i32>,
 }
@@ -162,9 +164,9 @@ pub struct Participation {
     /// The conference.
     pub conference: Conference,
     /// Role there.
-    pub role: String,
+    pub role: DelegationRole,
     /// Delegation status there.
-    pub status: String,
+    pub status: DelegationStatus,
 }
 
 /// Whose history to list.
@@ -225,7 +227,7 @@ pub async fn history(
                     .and(delegations::conference_id.lt(id))),
         );
     }
-    let rows: Vec<(ConferenceRow, String, String)> = query.load(conn).await?;
+    let rows: Vec<(ConferenceRow, DelegationRole, DelegationStatus)> = query.load(conn).await?;
     Ok(paginate(
         rows,
         page.limit,

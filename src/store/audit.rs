@@ -52,37 +52,124 @@ pub fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
-/// Records one write. `before`/`after` are the resource's API representations (`None` for a
-/// creation's before and a deletion's after).
-#[allow(clippy::too_many_arguments)]
-pub async fn record<B: Serialize, A: Serialize>(
+/// What kind of resource an audit entry is about; stored as `resource_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A conference (`conference`).
+    Conference,
+    /// An organiser's grant on a conference (`conference_organiser`).
+    ConferenceOrganiser,
+    /// An organisation (`organisation`; logged outside any conference).
+    Organisation,
+    /// A delegation (`delegation`).
+    Delegation,
+    /// A member of a delegation (`member`).
+    Member,
+    /// A session (`session`).
+    Session,
+    /// The delegations present at a session (`session_attendance`; id the session's).
+    SessionAttendance,
+    /// A conference's explicit protocol order (`protocol_order`; id the conference's).
+    ProtocolOrder,
+}
+
+impl ResourceKind {
+    /// The `resource_type` of the log (API.md, "Audit log").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Conference => "conference",
+            ResourceKind::ConferenceOrganiser => "conference_organiser",
+            ResourceKind::Organisation => "organisation",
+            ResourceKind::Delegation => "delegation",
+            ResourceKind::Member => "member",
+            ResourceKind::Session => "session",
+            ResourceKind::SessionAttendance => "session_attendance",
+            ResourceKind::ProtocolOrder => "protocol_order",
+        }
+    }
+}
+
+/// What an entry is about: the resource, and the conference whose log holds it (`None` for
+/// organisations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject {
+    /// The kind of resource.
+    pub kind: ResourceKind,
+    /// Its id.
+    pub id: Uuid,
+    /// The conference whose log the entry joins.
+    pub conference_id: Option<Uuid>,
+}
+
+/// One write to log: who is added when it is inserted ([`insert`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// What was written.
+    pub subject: Subject,
+    /// Create, update or delete.
+    pub action: Action,
+    /// `{"created": repr}`, `{"deleted": repr}` or `{"changed": {"field": {"from", "to"}}}`.
+    pub changes: Value,
+}
+
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl Entry {
+    /// The creation of `subject`, whose representation is now `after`.
+    pub fn created<T: Serialize>(subject: Subject, after: &T) -> Self {
+        Entry {
+            subject,
+            action: Action::Create,
+            changes: serde_json::json!({ "created": json(after) }),
+        }
+    }
+
+    /// A change of `subject` from `before` to `after` (fields that differ, [`diff`]).
+    pub fn updated<T: Serialize>(subject: Subject, before: &T, after: &T) -> Self {
+        Entry {
+            subject,
+            action: Action::Update,
+            changes: serde_json::json!({ "changed": diff(&json(before), &json(after)) }),
+        }
+    }
+
+    /// The deletion of `subject`, whose last representation was `before`.
+    pub fn deleted<T: Serialize>(subject: Subject, before: &T) -> Self {
+        Entry {
+            subject,
+            action: Action::Delete,
+            changes: serde_json::json!({ "deleted": json(before) }),
+        }
+    }
+}
+
+/// Inserts `entries` as written by `actor`, in one statement (inside the write's transaction).
+pub async fn insert(
     conn: &mut AsyncPgConnection,
-    caller: Caller,
-    conference_id: Option<Uuid>,
-    action: Action,
-    resource_type: &str,
-    resource_id: Uuid,
-    before: Option<&B>,
-    after: Option<&A>,
+    actor: Caller,
+    entries: &[Entry],
 ) -> QueryResult<()> {
-    let before = before.and_then(|b| serde_json::to_value(b).ok());
-    let after = after.and_then(|a| serde_json::to_value(a).ok());
-    let changes = match (action, &before, &after) {
-        (Action::Update, Some(b), Some(a)) => serde_json::json!({ "changed": diff(b, a) }),
-        (Action::Create, _, Some(a)) => serde_json::json!({ "created": a }),
-        (Action::Delete, Some(b), _) => serde_json::json!({ "deleted": b }),
-        _ => serde_json::json!({}),
-    };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                audit_log::id.eq(new_id()),
+                audit_log::conference_id.eq(e.subject.conference_id),
+                audit_log::organiser_id.eq(actor.id),
+                audit_log::action.eq(e.action.as_str()),
+                audit_log::resource_type.eq(e.subject.kind.as_str()),
+                audit_log::resource_id.eq(e.subject.id),
+                audit_log::changes.eq(e.changes.clone()),
+            )
+        })
+        .collect();
     diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(new_id()),
-            audit_log::conference_id.eq(conference_id),
-            audit_log::organiser_id.eq(caller.id),
-            audit_log::action.eq(action.as_str()),
-            audit_log::resource_type.eq(resource_type),
-            audit_log::resource_id.eq(resource_id),
-            audit_log::changes.eq(changes),
-        ))
+        .values(rows)
         .execute(conn)
         .await?;
     Ok(())
@@ -101,7 +188,8 @@ pub struct LogEntry {
     pub organiser_name: Option<String>,
     /// `create`, `update` or `delete`.
     pub action: String,
-    /// `conference`, `delegation`, `member`, `session`, `conference_organiser`.
+    /// One of [`ResourceKind`]'s names: `conference`, `conference_organiser`, `organisation`,
+    /// `delegation`, `member`, `session`, `session_attendance`, `protocol_order`.
     pub resource_type: String,
     /// The resource's id.
     pub resource_id: Uuid,

@@ -2,16 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::audit::{self, Action};
-use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
-use crate::conditional::IfMatch;
+use super::audit::ResourceKind;
+use super::write::{self, Audited, Scope};
+use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
+use crate::access::Need;
 use crate::db::schema::delegations;
 use crate::domain::delegation::{Delegation, DelegationChanges, Head};
 use crate::domain::input::Errors;
-use crate::error::ApiError;
+use crate::domain::precondition::IfMatch;
+use crate::domain::vocab::{DelegationRole, DelegationStatus};
 
 /// A delegation row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
@@ -28,9 +30,9 @@ pub struct DelegationRow {
     /// Sending authority.
     pub authority: Option<String>,
     /// Role.
-    pub role: String,
+    pub role: DelegationRole,
     /// Status.
-    pub status: String,
+    pub status: DelegationStatus,
     /// Head's name.
     pub head_name: Option<String>,
     /// Head's title.
@@ -74,8 +76,8 @@ impl DelegationRow {
             country: None,
             organisation_id: None,
             authority: None,
-            role: "member".to_string(),
-            status: "registered".to_string(),
+            role: DelegationRole::Member,
+            status: DelegationStatus::Registered,
             head_name: None,
             head_title: None,
             size: None,
@@ -98,10 +100,10 @@ impl DelegationRow {
             self.authority = v;
         }
         if let Some(v) = c.role {
-            self.role = v.to_string();
+            self.role = v;
         }
         if let Some(v) = c.status {
-            self.status = v.to_string();
+            self.status = v;
         }
         if let Some(v) = c.head {
             self.head_name = v.as_ref().map(|h| h.name.clone());
@@ -118,9 +120,9 @@ impl DelegationRow {
 #[derive(Debug, Default)]
 pub struct DelegationFilter {
     /// Exact status.
-    pub status: Option<&'static str>,
+    pub status: Option<DelegationStatus>,
     /// Exact role.
-    pub role: Option<&'static str>,
+    pub role: Option<DelegationRole>,
 }
 
 /// Delegations of a conference in creation order.
@@ -149,12 +151,28 @@ pub async fn list(
     Ok(paginate(rows, page.limit, |r| r.id, Delegation::from))
 }
 
+impl Audited for DelegationRow {
+    const KIND: ResourceKind = ResourceKind::Delegation;
+    type Repr = Delegation;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn repr(&self) -> Delegation {
+        Delegation::from(self.clone())
+    }
+    fn conference_id(&self) -> Option<Uuid> {
+        Some(self.conference_id)
+    }
+}
+
+const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";
+
 /// One delegation of a conference. Errors: 404.
 pub async fn get(
     conn: &mut AsyncPgConnection,
     conference_id: Uuid,
     id: Uuid,
-) -> Result<DelegationRow, ApiError> {
+) -> Result<DelegationRow, StoreError> {
     delegations::table
         .filter(delegations::conference_id.eq(conference_id))
         .filter(delegations::id.eq(id))
@@ -162,7 +180,7 @@ pub async fn get(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such delegation in this conference".to_string()))
+        .ok_or_else(|| StoreError::not_found(NO_SUCH_DELEGATION))
 }
 
 /// Checks that each row's organisation exists; `field(i)` names the row's field prefix.
@@ -170,7 +188,7 @@ async fn check_organisations(
     conn: &mut AsyncPgConnection,
     rows: &[DelegationRow],
     field: impl Fn(usize) -> String,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.organisation_id).collect();
     let missing = super::organisations::missing(conn, &ids).await?;
     let mut errors = Errors::new();
@@ -179,11 +197,11 @@ async fn check_organisations(
             errors.push(field(i), "no organisation has this id");
         }
     }
-    errors.check()
+    Ok(errors.into_fields()?)
 }
 
 /// Inserts delegations all or nothing, in one transaction, each recorded in the audit log
-/// when an organiser (`caller`) writes them.
+/// when an organiser (`caller`) writes them (who must be allowed to change the conference).
 ///
 /// Errors: 422 when an organisation does not exist (naming `items[i].organisation_id` for a
 /// batch); 409 when a country or organisation already has a delegation at this conference,
@@ -193,50 +211,42 @@ pub async fn insert_all(
     caller: Option<Caller>,
     rows: Vec<DelegationRow>,
     batch: bool,
-) -> Result<Vec<DelegationRow>, ApiError> {
-    crate::retry_tx!({
-        let rows = rows.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let prefix = |i: usize| {
-                if batch {
-                    format!("items[{i}].organisation_id")
-                } else {
-                    "organisation_id".to_string()
-                }
-            };
-            check_organisations(conn, &rows, prefix).await?;
-            let saved: Vec<DelegationRow> = diesel::insert_into(delegations::table)
-                .values(&rows)
-                .returning(DelegationRow::as_returning())
-                .get_results(conn)
-                .await?;
-            if let Some(caller) = caller {
-                for d in &saved {
-                    let after = Delegation::from(d.clone());
-                    audit::record(
-                        conn,
-                        caller,
-                        Some(d.conference_id),
-                        Action::Create,
-                        "delegation",
-                        d.id,
-                        None::<&()>,
-                        Some(&after),
-                    )
-                    .await?;
-                }
-            }
-            Ok(saved)
-        })
-        .await
+) -> Result<Vec<DelegationRow>, StoreError> {
+    let conference = <[DelegationRow]>::first(&rows).map(|r| r.conference_id);
+    let scope = Scope {
+        actor: caller,
+        conference: conference
+            .filter(|_| caller.is_some())
+            .map(|id| (id, Need::Write)),
+        if_match: write::UNCONDITIONAL,
+    };
+    let prefix = |i: usize| {
+        if batch {
+            format!("items[{i}].organisation_id")
+        } else {
+            "organisation_id".to_string()
+        }
+    };
+    write::run(conn, scope, async |tx| {
+        check_organisations(tx.conn, &rows, prefix).await?;
+        let saved: Vec<DelegationRow> = diesel::insert_into(delegations::table)
+            .values(&rows)
+            .returning(DelegationRow::as_returning())
+            .get_results(tx.conn)
+            .await?;
+        for d in &saved {
+            tx.created(d);
+        }
+        Ok(saved)
     })
+    .await
 }
 
 async fn lock(
     conn: &mut AsyncPgConnection,
     conference_id: Uuid,
     id: Uuid,
-) -> Result<DelegationRow, TxError> {
+) -> Result<DelegationRow, StoreError> {
     delegations::table
         .filter(delegations::conference_id.eq(conference_id))
         .filter(delegations::id.eq(id))
@@ -245,9 +255,7 @@ async fn lock(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| {
-            ApiError::NotFound("no such delegation in this conference".to_string()).into()
-        })
+        .ok_or_else(|| StoreError::not_found(NO_SUCH_DELEGATION))
 }
 
 /// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 422 (both or neither of
@@ -259,28 +267,26 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     changes: DelegationChanges,
-) -> Result<DelegationRow, ApiError> {
-    crate::retry_tx!({
-        let changes = changes.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let mut row = lock(conn, conference_id, id).await?;
-            let before = Delegation::from(row.clone());
-            if_match.check(&before)?;
-            row.apply(changes);
+) -> Result<DelegationRow, StoreError> {
+    write::update(
+        conn,
+        Scope::conference(caller, conference_id, Need::Write, if_match),
+        async |conn| lock(conn, conference_id, id).await,
+        async |conn, before| {
+            let mut row = before.clone();
+            row.apply(changes.clone());
             match (&row.country, &row.organisation_id) {
                 (Some(_), Some(_)) => {
-                    return Err(ApiError::field(
+                    return Err(StoreError::field(
                         "organisation_id",
                         "give either country or organisation_id, not both",
-                    )
-                    .into())
+                    ))
                 }
                 (None, None) => {
-                    return Err(ApiError::field(
+                    return Err(StoreError::field(
                         "country",
                         "one of country and organisation_id is required",
-                    )
-                    .into())
+                    ))
                 }
                 _ => {}
             }
@@ -288,27 +294,14 @@ pub async fn update(
                 "organisation_id".to_string()
             })
             .await?;
-            let saved: DelegationRow = diesel::update(delegations::table.find(id))
+            Ok(diesel::update(delegations::table.find(id))
                 .set(&row)
                 .returning(DelegationRow::as_returning())
                 .get_result(conn)
-                .await?;
-            let after = Delegation::from(saved.clone());
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Update,
-                "delegation",
-                id,
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok(saved)
-        })
-        .await
-    })
+                .await?)
+        },
+    )
+    .await
 }
 
 /// Deletes a delegation (its members and session links go with it) if `if_match` holds.
@@ -319,28 +312,17 @@ pub async fn delete(
     conference_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
-    crate::retry_tx!(
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let row = lock(conn, conference_id, id).await?;
-            let before = Delegation::from(row);
-            if_match.check(&before)?;
+) -> Result<(), StoreError> {
+    write::delete(
+        conn,
+        Scope::conference(caller, conference_id, Need::Write, if_match),
+        async |conn| lock(conn, conference_id, id).await,
+        async |conn, _| {
             diesel::delete(delegations::table.find(id))
                 .execute(conn)
                 .await?;
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Delete,
-                "delegation",
-                id,
-                Some(&before),
-                None::<&()>,
-            )
-            .await?;
             Ok(())
-        })
-        .await
+        },
     )
+    .await
 }

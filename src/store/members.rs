@@ -2,15 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::audit::{self, Action};
-use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
-use crate::conditional::IfMatch;
+use super::audit::ResourceKind;
+use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
+use crate::access::Need;
 use crate::db::schema::delegation_members;
 use crate::domain::delegation::{Member, MemberChanges};
-use crate::error::ApiError;
+use crate::domain::precondition::IfMatch;
 
 /// A member row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -114,14 +115,26 @@ pub async fn list(
     ))
 }
 
-/// Adds a member (audited). Errors: 409 when `is_head` and the delegation already has a head.
+impl Audited for MemberRow {
+    const KIND: ResourceKind = ResourceKind::Member;
+    type Repr = Member;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn repr(&self) -> Member {
+        Member::from(self.clone())
+    }
+}
+
+/// Adds a member (audited when `caller` is set). Errors: 409 when `is_head` and the delegation
+/// already has a head.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
     conference_id: Uuid,
     delegation_id: Uuid,
     c: MemberChanges,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, StoreError> {
     let now = Utc::now();
     let mut row = MemberRow {
         id: new_id(),
@@ -135,39 +148,36 @@ pub async fn create(
         updated_at: now,
     };
     row.apply(c);
-    crate::retry_tx!({
-        let row = row.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let saved: MemberRow = diesel::insert_into(delegation_members::table)
+    write::create(
+        conn,
+        scope(caller, conference_id, UNCONDITIONAL),
+        async |conn| {
+            Ok(diesel::insert_into(delegation_members::table)
                 .values(&row)
                 .returning(MemberRow::as_returning())
                 .get_result(conn)
-                .await?;
-            if let Some(caller) = caller {
-                let after = Member::from(saved.clone());
-                audit::record(
-                    conn,
-                    caller,
-                    Some(conference_id),
-                    Action::Create,
-                    "member",
-                    saved.id,
-                    None::<&()>,
-                    Some(&after),
-                )
-                .await?;
-            }
-            Ok(saved)
-        })
-        .await
-    })
+                .await?)
+        },
+    )
+    .await
 }
+
+/// The scope of a write under a delegation of `conference_id`: organisers only.
+fn scope(caller: Option<Caller>, conference_id: Uuid, if_match: &IfMatch) -> Scope<'_> {
+    Scope {
+        actor: caller,
+        conference: caller.map(|_| (conference_id, Need::Write)),
+        if_match,
+    }
+}
+
+const NO_SUCH_MEMBER: &str = "no such member in this delegation";
 
 async fn lock(
     conn: &mut AsyncPgConnection,
     delegation_id: Uuid,
     id: Uuid,
-) -> Result<MemberRow, TxError> {
+) -> Result<MemberRow, StoreError> {
     delegation_members::table
         .filter(delegation_members::delegation_id.eq(delegation_id))
         .filter(delegation_members::id.eq(id))
@@ -176,7 +186,7 @@ async fn lock(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such member in this delegation".to_string()).into())
+        .ok_or_else(|| StoreError::not_found(NO_SUCH_MEMBER))
 }
 
 /// Errors with 404 unless the member belongs to the delegation.
@@ -184,7 +194,7 @@ pub async fn exists(
     conn: &mut AsyncPgConnection,
     delegation_id: Uuid,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let found: bool = diesel::select(diesel::dsl::exists(
         delegation_members::table
             .filter(delegation_members::delegation_id.eq(delegation_id))
@@ -195,9 +205,7 @@ pub async fn exists(
     if found {
         Ok(())
     } else {
-        Err(ApiError::NotFound(
-            "no such member in this delegation".to_string(),
-        ))
+        Err(StoreError::not_found(NO_SUCH_MEMBER))
     }
 }
 
@@ -210,35 +218,22 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     c: MemberChanges,
-) -> Result<MemberRow, ApiError> {
-    crate::retry_tx!({
-        let c = c.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let mut row = lock(conn, delegation_id, id).await?;
-            let before = Member::from(row.clone());
-            if_match.check(&before)?;
-            row.apply(c);
-            let saved: MemberRow = diesel::update(delegation_members::table.find(id))
+) -> Result<MemberRow, StoreError> {
+    write::update(
+        conn,
+        scope(Some(caller), conference_id, if_match),
+        async |conn| lock(conn, delegation_id, id).await,
+        async |conn, before| {
+            let mut row = before.clone();
+            row.apply(c.clone());
+            Ok(diesel::update(delegation_members::table.find(id))
                 .set(&row)
                 .returning(MemberRow::as_returning())
                 .get_result(conn)
-                .await?;
-            let after = Member::from(saved.clone());
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Update,
-                "member",
-                id,
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok(saved)
-        })
-        .await
-    })
+                .await?)
+        },
+    )
+    .await
 }
 
 /// Removes a member if `if_match` holds (audited). Errors: 404, 412.
@@ -249,28 +244,17 @@ pub async fn delete(
     delegation_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
-    crate::retry_tx!(
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let row = lock(conn, delegation_id, id).await?;
-            let before = Member::from(row);
-            if_match.check(&before)?;
+) -> Result<(), StoreError> {
+    write::delete(
+        conn,
+        scope(Some(caller), conference_id, if_match),
+        async |conn| lock(conn, delegation_id, id).await,
+        async |conn, _| {
             diesel::delete(delegation_members::table.find(id))
                 .execute(conn)
                 .await?;
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Delete,
-                "member",
-                id,
-                Some(&before),
-                None::<&()>,
-            )
-            .await?;
             Ok(())
-        })
-        .await
+        },
     )
+    .await
 }

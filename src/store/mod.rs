@@ -6,6 +6,8 @@ pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod error;
+pub mod grants;
 pub mod idempotency;
 pub mod login_limits;
 pub mod members;
@@ -17,6 +19,9 @@ pub mod protocol;
 pub mod search;
 pub mod sessions;
 pub mod summary;
+pub mod write;
+
+pub use error::StoreError;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -25,7 +30,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::input::{Errors, Query};
-use crate::error::ApiError;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`, for comparisons regardless of letter case.
@@ -185,67 +189,20 @@ pub fn paginate<R, K: Serialize, T>(
     }
 }
 
-/// Maps a transaction's error type: either an API error or a diesel one.
-impl From<ApiError> for TxError {
-    fn from(e: ApiError) -> Self {
-        TxError::Api(e)
-    }
-}
+/// The error of a transaction closure run by [`retry_tx!`]: the store's error (which diesel
+/// errors convert into, so diesel can roll back).
+pub type TxError = StoreError;
 
-/// The error of a transaction closure: diesel's (so diesel can roll back) or an API error.
-#[derive(Debug)]
-pub enum TxError {
-    /// A database error.
-    Db(diesel::result::Error),
-    /// A validation, permission or conflict error found inside the transaction.
-    Api(ApiError),
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError::Db(e)
-    }
-}
-
-impl From<TxError> for ApiError {
-    fn from(e: TxError) -> Self {
-        match e {
-            TxError::Db(e) => e.into(),
-            TxError::Api(e) => e,
-        }
-    }
-}
-
-/// True for errors a transaction should simply be retried on: serialization failures
-/// (SQLSTATE 40001) and deadlocks (40P01).
-pub fn is_retryable(e: &TxError) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match e {
-        TxError::Db(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
-        TxError::Db(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
-        _ => false,
-    }
-}
-
-/// Runs a transaction expression again (up to 10 attempts, with a growing, jittered pause) while it
-/// fails with a serialization failure or deadlock, so that those are retried, not surfaced.
-/// The expression must rebuild everything it moves on each attempt.
+/// Runs a transaction expression again (up to 10 attempts, with a growing, jittered pause)
+/// while it fails with a serialization failure or deadlock, mapping the final error to the
+/// API's. For callers that run their own transaction (the command line, tests); the store's
+/// writes go through [`write::run`], which retries the same way ([`write::retrying`]).
 #[macro_export]
 macro_rules! retry_tx {
     ($body:expr) => {{
-        let mut attempt: u64 = 0;
-        loop {
-            let result: Result<_, $crate::store::TxError> = $body;
-            match result {
-                Err(e) if attempt < 9 && $crate::store::is_retryable(&e) => {
-                    attempt += 1;
-                    let base = 2u64 << attempt.min(6);
-                    let jitter = rand::random::<u64>() % base;
-                    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
-                }
-                other => break other.map_err($crate::error::ApiError::from),
-            }
-        }
+        $crate::store::write::retrying(async || -> Result<_, $crate::store::StoreError> { $body })
+            .await
+            .map_err($crate::error::ApiError::from)
     }};
 }
 

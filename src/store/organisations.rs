@@ -5,14 +5,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use diesel_async::AsyncConnection;
-
-use super::audit::{self, Action};
-use super::{like_pattern, lower, new_id, paginate, Caller, Page, PageRequest, TxError};
-use crate::conditional::IfMatch;
+use super::audit::ResourceKind;
+use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::{like_pattern, lower, new_id, paginate, Caller, Page, PageRequest, StoreError};
 use crate::db::schema::{conferences, delegations, organisations};
 use crate::domain::organisation::{Organisation, OrganisationChanges};
-use crate::error::ApiError;
+use crate::domain::precondition::IfMatch;
 
 /// An organisation row (the same shape as the API's).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -154,33 +152,26 @@ pub async fn find_by_name(
         .optional()
 }
 
+impl Audited for OrganisationRow {
+    const KIND: ResourceKind = ResourceKind::Organisation;
+    type Repr = Organisation;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn repr(&self) -> Organisation {
+        Organisation::from(self.clone())
+    }
+}
+
 /// Inserts an organisation and records it in the audit log. Errors: 409 when the name exists
 /// in any letter case.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     row: OrganisationRow,
-) -> Result<OrganisationRow, ApiError> {
-    crate::retry_tx!({
-        let row = row.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let saved = insert(conn, &row).await?;
-            let after = Organisation::from(saved.clone());
-            audit::record(
-                conn,
-                caller,
-                None,
-                Action::Create,
-                "organisation",
-                saved.id,
-                None::<&()>,
-                Some(&after),
-            )
-            .await?;
-            Ok(saved)
-        })
-        .await
-    })
+) -> Result<OrganisationRow, StoreError> {
+    let scope = Scope::outside(Some(caller), UNCONDITIONAL);
+    write::create(conn, scope, async |conn| Ok(insert(conn, &row).await?)).await
 }
 
 /// Inserts an organisation row as it is (no audit; used by imports inside their transaction).
@@ -195,7 +186,7 @@ pub async fn insert(
         .await
 }
 
-async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationRow, TxError> {
+async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationRow, StoreError> {
     organisations::table
         .find(id)
         .for_update()
@@ -203,7 +194,7 @@ async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationRow,
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such organisation".to_string()).into())
+        .ok_or_else(|| StoreError::not_found("no such organisation"))
 }
 
 /// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 409 (duplicate name).
@@ -213,35 +204,22 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     changes: OrganisationChanges,
-) -> Result<OrganisationRow, ApiError> {
-    crate::retry_tx!({
-        let changes = changes.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let mut row = lock(conn, id).await?;
-            let before = Organisation::from(row.clone());
-            if_match.check(&before)?;
-            row.apply(changes);
-            let saved: OrganisationRow = diesel::update(organisations::table.find(id))
+) -> Result<OrganisationRow, StoreError> {
+    write::update(
+        conn,
+        Scope::outside(Some(caller), if_match),
+        async |conn| lock(conn, id).await,
+        async |conn, before| {
+            let mut row = before.clone();
+            row.apply(changes.clone());
+            Ok(diesel::update(organisations::table.find(id))
                 .set(&row)
                 .returning(OrganisationRow::as_returning())
                 .get_result(conn)
-                .await?;
-            let after = Organisation::from(saved.clone());
-            audit::record(
-                conn,
-                caller,
-                None,
-                Action::Update,
-                "organisation",
-                id,
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok(saved)
-        })
-        .await
-    })
+                .await?)
+        },
+    )
+    .await
 }
 
 /// Deletes an organisation if `if_match` holds. Errors: 404, 412, and 409 while a delegation or
@@ -251,12 +229,12 @@ pub async fn delete(
     caller: Caller,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
-    crate::retry_tx!(
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let row = lock(conn, id).await?;
-            let before = Organisation::from(row);
-            if_match.check(&before)?;
+) -> Result<(), StoreError> {
+    write::delete(
+        conn,
+        Scope::outside(Some(caller), if_match),
+        async |conn| lock(conn, id).await,
+        async |conn, _| {
             let used_by_delegation: bool = diesel::select(diesel::dsl::exists(
                 delegations::table.filter(delegations::organisation_id.eq(id)),
             ))
@@ -268,29 +246,17 @@ pub async fn delete(
             .get_result(conn)
             .await?;
             if used_by_delegation || used_by_conference {
-                return Err(ApiError::Conflict(
+                return Err(StoreError::Conflict(
                     "the organisation still has delegations or hosts a conference".to_string(),
-                )
-                .into());
+                ));
             }
             diesel::delete(organisations::table.find(id))
                 .execute(conn)
                 .await?;
-            audit::record(
-                conn,
-                caller,
-                None,
-                Action::Delete,
-                "organisation",
-                id,
-                Some(&before),
-                None::<&()>,
-            )
-            .await?;
             Ok(())
-        })
-        .await
+        },
     )
+    .await
 }
 
 /// The ids among `ids` that name no organisation.

@@ -67,9 +67,9 @@ pub struct ParticipantDelegation {
     /// The sending authority, if stated.
     pub authority: Option<String>,
     /// Role at the conference.
-    pub role: String,
+    pub role: crate::domain::vocab::DelegationRole,
     /// Status (registered, confirmed or attended).
-    pub status: String,
+    pub status: crate::domain::vocab::DelegationStatus,
     /// The head of delegation as stated on the delegation, if any.
     pub head: Option<Head>,
     /// Stated size, or null.

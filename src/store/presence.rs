@@ -9,23 +9,24 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::country::CountryIndex;
 
 use super::attendance::{sort_name, Order};
-use super::audit::{self, Action};
+use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
 use super::protocol::{self, Line};
 use super::sessions::SessionRow;
-use super::{Caller, TxError};
-use crate::conditional::IfMatch;
+use super::write::{self, Audited, Scope};
+use super::{Caller, StoreError};
+use crate::access::Need;
 use crate::db::schema::{session_presence, sessions};
 use crate::domain::conference::Conference;
+use crate::domain::precondition::IfMatch;
 use crate::domain::session::format_in_zone;
-use crate::error::ApiError;
 
 /// `GET`/`PUT /conferences/{id}/sessions/{sid}/attendance`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -45,7 +46,7 @@ async fn session_of(
     conference_id: Uuid,
     session_id: Uuid,
     lock: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let query = sessions::table
         .filter(sessions::conference_id.eq(conference_id))
         .filter(sessions::id.eq(session_id))
@@ -57,7 +58,7 @@ async fn session_of(
     };
     found
         .map(|_| ())
-        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))
+        .ok_or_else(|| StoreError::not_found("no such session in this conference"))
 }
 
 /// The delegations present at a session, in protocol order. Errors: 404 when the session is
@@ -67,7 +68,7 @@ pub async fn get(
     countries: &CountryIndex,
     conference_id: Uuid,
     session_id: Uuid,
-) -> Result<SessionAttendance, ApiError> {
+) -> Result<SessionAttendance, StoreError> {
     session_of(conn, conference_id, session_id, false).await?;
     let rows: Vec<(Uuid, DateTime<Utc>)> = session_presence::table
         .filter(session_presence::session_id.eq(session_id))
@@ -108,13 +109,15 @@ pub async fn set(
     session_id: Uuid,
     if_match: &IfMatch,
     ids: Vec<Uuid>,
-) -> Result<SessionAttendance, ApiError> {
-    crate::retry_tx!({
-        let ids = ids.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
+) -> Result<SessionAttendance, StoreError> {
+    write::update(
+        conn,
+        Scope::conference(caller, conference_id, Need::Write, if_match),
+        async |conn| {
             session_of(conn, conference_id, session_id, true).await?;
-            let before = get(conn, countries, conference_id, session_id).await?;
-            if_match.check(&before)?;
+            get(conn, countries, conference_id, session_id).await
+        },
+        async |conn, _| {
             protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
             diesel::delete(
                 session_presence::table
@@ -143,24 +146,21 @@ pub async fn set(
                     .execute(conn)
                     .await?;
             }
-            let after = get(conn, countries, conference_id, session_id).await?;
-            if after.delegation_ids != before.delegation_ids {
-                audit::record(
-                    conn,
-                    caller,
-                    Some(conference_id),
-                    Action::Update,
-                    "session_attendance",
-                    session_id,
-                    Some(&before),
-                    Some(&after),
-                )
-                .await?;
-            }
-            Ok(after)
-        })
-        .await
-    })
+            get(conn, countries, conference_id, session_id).await
+        },
+    )
+    .await
+}
+
+impl Audited for SessionAttendance {
+    const KIND: ResourceKind = ResourceKind::SessionAttendance;
+    type Repr = SessionAttendance;
+    fn id(&self) -> Uuid {
+        self.session_id
+    }
+    fn repr(&self) -> SessionAttendance {
+        self.clone()
+    }
 }
 
 /// A column of the presence matrix.
@@ -192,9 +192,9 @@ pub struct MatrixRow {
     /// English short name of the state, or the organisation's name.
     pub name: String,
     /// Role at the conference.
-    pub role: String,
+    pub role: crate::domain::vocab::DelegationRole,
     /// Delegation status.
-    pub status: String,
+    pub status: crate::domain::vocab::DelegationStatus,
     /// One flag per session, in the order of `sessions`: present or not.
     pub present: Vec<bool>,
     /// Number of sessions the delegation was present at.

@@ -15,19 +15,20 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::audit::{self, Action};
+use super::audit::ResourceKind;
 use super::delegations::{DelegationFilter, DelegationRow};
-use super::{paginate, Caller, Page, PageRequest, TxError};
-use crate::conditional::IfMatch;
+use super::write::{self, Audited, Scope};
+use super::{paginate, Caller, Page, PageRequest, StoreError};
+use crate::access::Need;
 use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
 use crate::domain::country::CountryIndex;
 use crate::domain::delegation::Delegation;
-use crate::domain::ATTENDING_STATUSES;
-use crate::error::ApiError;
+use crate::domain::precondition::IfMatch;
+use crate::domain::vocab::DelegationRole;
 
 pub use super::attendance::sort_name;
 
@@ -59,7 +60,7 @@ impl Line {
     /// True when the delegation's status counts as attendance (registered, confirmed,
     /// attended).
     pub fn counts(&self) -> bool {
-        ATTENDING_STATUSES.contains(&self.delegation.status.as_str())
+        self.delegation.status.counts()
     }
 
     /// This delegation's place in protocol order.
@@ -68,7 +69,10 @@ impl Line {
             .rank
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(u32::MAX);
-        let group = match (self.delegation.role == "host", self.is_state()) {
+        let group = match (
+            self.delegation.role == DelegationRole::Host,
+            self.is_state(),
+        ) {
             (true, true) => 0,
             (true, false) => 1,
             (false, true) => 2,
@@ -216,7 +220,7 @@ pub async fn check_same_conference(
     conference_id: Uuid,
     ids: &[Uuid],
     field: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let found: Vec<Uuid> = delegations::table
         .filter(delegations::conference_id.eq(conference_id))
         .filter(delegations::id.eq_any(ids))
@@ -231,7 +235,7 @@ pub async fn check_same_conference(
     if foreign.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::field(
+        Err(StoreError::field(
             field,
             format!("not delegations of this conference: {}", foreign.join(", ")),
         ))
@@ -252,18 +256,24 @@ pub async fn set_explicit_order(
     conference_id: Uuid,
     if_match: &IfMatch,
     ids: Vec<Uuid>,
-) -> Result<ExplicitOrder, ApiError> {
-    crate::retry_tx!({
-        let ids = ids.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
+) -> Result<ExplicitOrder, StoreError> {
+    let saved = write::update(
+        conn,
+        Scope::conference(caller, conference_id, Need::Write, if_match),
+        async |conn| {
             conferences::table
                 .find(conference_id)
                 .select(conferences::id)
                 .for_no_key_update()
                 .first::<Uuid>(conn)
                 .await?;
-            let before = explicit_order(conn, conference_id).await?;
-            if_match.check(&before)?;
+            let order = explicit_order(conn, conference_id).await?;
+            Ok(OrderOf {
+                conference_id,
+                order,
+            })
+        },
+        async |conn, _| {
             check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
             diesel::delete(
                 delegation_protocol_ranks::table
@@ -288,26 +298,34 @@ pub async fn set_explicit_order(
                     .execute(conn)
                     .await?;
             }
-            let after = ExplicitOrder {
-                delegation_ids: ids,
-            };
-            if after != before {
-                audit::record(
-                    conn,
-                    caller,
-                    Some(conference_id),
-                    Action::Update,
-                    "protocol_order",
-                    conference_id,
-                    Some(&before),
-                    Some(&after),
-                )
-                .await?;
-            }
-            Ok(after)
-        })
-        .await
-    })
+            Ok(OrderOf {
+                conference_id,
+                order: ExplicitOrder {
+                    delegation_ids: ids.clone(),
+                },
+            })
+        },
+    )
+    .await?;
+    Ok(saved.order)
+}
+
+/// The explicit order of one conference, as the audit log sees it (`protocol_order`, id the
+/// conference's).
+struct OrderOf {
+    conference_id: Uuid,
+    order: ExplicitOrder,
+}
+
+impl Audited for OrderOf {
+    const KIND: ResourceKind = ResourceKind::ProtocolOrder;
+    type Repr = ExplicitOrder;
+    fn id(&self) -> Uuid {
+        self.conference_id
+    }
+    fn repr(&self) -> ExplicitOrder {
+        self.order.clone()
+    }
 }
 
 /// Delegations of a conference (`?status=`/`?role=` as in the default list) in protocol

@@ -4,17 +4,18 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::audit::{self, Action};
+use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
-use super::{new_id, paginate, Caller, Page, PageRequest, TxError};
-use crate::conditional::IfMatch;
-use crate::db::schema::{delegations, session_delegations, sessions};
+use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
+use crate::access::Need;
+use crate::db::schema::{session_delegations, sessions};
 use crate::domain::input::Errors;
+use crate::domain::precondition::IfMatch;
 use crate::domain::session::{check_times, format_in_zone, parse_instant, Session, SessionChanges};
-use crate::error::ApiError;
 
 /// A session row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -68,7 +69,7 @@ fn apply(
     row: &mut SessionRow,
     conference: &ConferenceRow,
     c: &SessionChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let tz = conference.tz();
     let mut errors = Errors::new();
     if let Some(v) = &c.title {
@@ -105,7 +106,7 @@ fn apply(
         );
     }
     row.updated_at = Utc::now();
-    errors.check()
+    Ok(errors.into_fields()?)
 }
 
 /// Replaces the delegations of a session after checking they belong to its conference.
@@ -115,25 +116,8 @@ async fn set_delegations(
     conference_id: Uuid,
     session_id: Uuid,
     ids: &[Uuid],
-) -> Result<(), TxError> {
-    let found: Vec<Uuid> = delegations::table
-        .filter(delegations::conference_id.eq(conference_id))
-        .filter(delegations::id.eq_any(ids))
-        .select(delegations::id)
-        .load(conn)
-        .await?;
-    let foreign: Vec<String> = ids
-        .iter()
-        .filter(|id| !found.contains(id))
-        .map(Uuid::to_string)
-        .collect();
-    if !foreign.is_empty() {
-        return Err(ApiError::field(
-            "delegation_ids",
-            format!("not delegations of this conference: {}", foreign.join(", ")),
-        )
-        .into());
-    }
+) -> Result<(), StoreError> {
+    super::protocol::check_same_conference(conn, conference_id, ids, "delegation_ids").await?;
     diesel::delete(
         session_delegations::table.filter(session_delegations::session_id.eq(session_id)),
     )
@@ -216,12 +200,25 @@ pub async fn list(
     ))
 }
 
+impl Audited for Session {
+    const KIND: ResourceKind = ResourceKind::Session;
+    type Repr = Session;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn repr(&self) -> Session {
+        self.clone()
+    }
+}
+
+const NO_SUCH_SESSION: &str = "no such session in this conference";
+
 /// One session with its delegations. Errors: 404.
 pub async fn get(
     conn: &mut AsyncPgConnection,
     conference: &ConferenceRow,
     id: Uuid,
-) -> Result<Session, ApiError> {
+) -> Result<Session, StoreError> {
     let row: SessionRow = sessions::table
         .filter(sessions::conference_id.eq(conference.id))
         .filter(sessions::id.eq(id))
@@ -229,7 +226,7 @@ pub async fn get(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
+        .ok_or_else(|| StoreError::not_found(NO_SUCH_SESSION))?;
     let mut links = delegations_of(conn, &[id]).await?;
     Ok(row.render(conference, links.remove(&id).unwrap_or_default()))
 }
@@ -241,7 +238,7 @@ pub async fn create(
     caller: Option<Caller>,
     conference: &ConferenceRow,
     c: SessionChanges,
-) -> Result<Session, ApiError> {
+) -> Result<Session, StoreError> {
     let now = Utc::now();
     let mut row = SessionRow {
         id: new_id(),
@@ -257,34 +254,21 @@ pub async fn create(
     };
     apply(&mut row, conference, &c)?;
     let ids = c.delegation_ids.unwrap_or_default();
-    let conference_id = conference.id;
-    crate::retry_tx!({
-        let (row, ids, conf) = (row.clone(), ids.clone(), conference.clone());
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let saved: SessionRow = diesel::insert_into(sessions::table)
-                .values(&row)
-                .returning(SessionRow::as_returning())
-                .get_result(conn)
-                .await?;
-            set_delegations(conn, conference_id, saved.id, &ids).await?;
-            let session = saved.render(&conf, ids);
-            if let Some(caller) = caller {
-                audit::record(
-                    conn,
-                    caller,
-                    Some(conference_id),
-                    Action::Create,
-                    "session",
-                    session.id,
-                    None::<&()>,
-                    Some(&session),
-                )
-                .await?;
-            }
-            Ok(session)
-        })
-        .await
+    let scope = Scope {
+        actor: caller,
+        conference: caller.map(|_| (conference.id, Need::Write)),
+        if_match: UNCONDITIONAL,
+    };
+    write::create(conn, scope, async |conn| {
+        let saved: SessionRow = diesel::insert_into(sessions::table)
+            .values(&row)
+            .returning(SessionRow::as_returning())
+            .get_result(conn)
+            .await?;
+        set_delegations(conn, conference.id, saved.id, &ids).await?;
+        Ok(saved.render(conference, ids.clone()))
     })
+    .await
 }
 
 /// Loads a session for update with its delegations, rendered. Errors: 404.
@@ -292,7 +276,7 @@ async fn lock(
     conn: &mut AsyncPgConnection,
     conference: &ConferenceRow,
     id: Uuid,
-) -> Result<(SessionRow, Session), TxError> {
+) -> Result<(SessionRow, Session), StoreError> {
     let row: SessionRow = sessions::table
         .filter(sessions::conference_id.eq(conference.id))
         .filter(sessions::id.eq(id))
@@ -301,7 +285,7 @@ async fn lock(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no such session in this conference".to_string()))?;
+        .ok_or_else(|| StoreError::not_found(NO_SUCH_SESSION))?;
     let mut links = delegations_of(conn, &[id]).await?;
     let rendered = row
         .clone()
@@ -317,37 +301,24 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     c: SessionChanges,
-) -> Result<Session, ApiError> {
-    let conference_id = conference.id;
-    crate::retry_tx!({
-        let (c, conf) = (c.clone(), conference.clone());
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let (mut row, before) = lock(conn, &conf, id).await?;
-            if_match.check(&before)?;
-            apply(&mut row, &conf, &c)?;
-            diesel::update(sessions::table.find(id))
-                .set(&row)
-                .execute(conn)
-                .await?;
-            if let Some(ids) = &c.delegation_ids {
-                set_delegations(conn, conference_id, id, ids).await?;
-            }
-            let (_, after) = lock(conn, &conf, id).await?;
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Update,
-                "session",
-                id,
-                Some(&before),
-                Some(&after),
-            )
+) -> Result<Session, StoreError> {
+    let scope = Scope::conference(caller, conference.id, Need::Write, if_match);
+    write::run(conn, scope, async |tx| {
+        let (mut row, before) = lock(tx.conn, conference, id).await?;
+        tx.precondition(&before)?;
+        apply(&mut row, conference, &c)?;
+        diesel::update(sessions::table.find(id))
+            .set(&row)
+            .execute(tx.conn)
             .await?;
-            Ok(after)
-        })
-        .await
+        if let Some(ids) = &c.delegation_ids {
+            set_delegations(tx.conn, conference.id, id, ids).await?;
+        }
+        let (_, after) = lock(tx.conn, conference, id).await?;
+        tx.updated(&before, &after);
+        Ok(after)
     })
+    .await
 }
 
 /// Deletes a session if `if_match` holds (audited). Errors: 404, 412.
@@ -357,29 +328,17 @@ pub async fn delete(
     conference: &ConferenceRow,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
-    let conference_id = conference.id;
-    crate::retry_tx!({
-        let conf = conference.clone();
-        conn.transaction::<_, TxError, _>(async move |conn| {
-            let (_, before) = lock(conn, &conf, id).await?;
-            if_match.check(&before)?;
+) -> Result<(), StoreError> {
+    write::delete(
+        conn,
+        Scope::conference(caller, conference.id, Need::Write, if_match),
+        async |conn| Ok(lock(conn, conference, id).await?.1),
+        async |conn, _| {
             diesel::delete(sessions::table.find(id))
                 .execute(conn)
                 .await?;
-            audit::record(
-                conn,
-                caller,
-                Some(conference_id),
-                Action::Delete,
-                "session",
-                id,
-                Some(&before),
-                None::<&()>,
-            )
-            .await?;
             Ok(())
-        })
-        .await
-    })
+        },
+    )
+    .await
 }

@@ -1,0 +1,157 @@
+//! The closed vocabularies of Plenary (API.md): conference statuses, organiser roles,
+//! delegation roles and statuses, session and organisation kinds. Each is a Rust enum that is
+//! written to JSON and to PostgreSQL (`text` columns, kept to these values by `CHECK`
+//! constraints) as its snake_case name, so no code compares status strings.
+
+use std::io::Write as _;
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// Defines a vocabulary: an enum with its names, `ALL`, `as_str`, `parse`, serde and diesel
+/// mappings.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every name, in the order of the API's documentation.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            /// The name, as in JSON and in the database.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The value with this exact name.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                out.write_all(self.as_str().as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                $name::parse(&text)
+                    .ok_or_else(|| format!("unknown {}: {text:?}", stringify!($name)).into())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// The status of a conference; drafts are visible to their organisers only.
+    ConferenceStatus {
+        /// Being prepared: organisers only.
+        Draft = "draft",
+        /// Public.
+        Published = "published",
+        /// Public, marked cancelled (calendars write `STATUS:CANCELLED`).
+        Cancelled = "cancelled",
+    }
+}
+
+vocabulary! {
+    /// An organiser's role on a conference.
+    OrganiserRole {
+        /// Changes the conference and manages its organisers.
+        Owner = "owner",
+        /// Changes the conference.
+        Editor = "editor",
+    }
+}
+
+vocabulary! {
+    /// The role of a delegation at a conference.
+    DelegationRole {
+        /// The host: first in protocol order.
+        Host = "host",
+        /// A member.
+        Member = "member",
+        /// An observer.
+        Observer = "observer",
+        /// A guest.
+        Guest = "guest",
+    }
+}
+
+vocabulary! {
+    /// The status of a delegation; `registered`, `confirmed` and `attended` count as
+    /// attendance ([`DelegationStatus::counts`]).
+    DelegationStatus {
+        /// Invited.
+        Invited = "invited",
+        /// Registered.
+        Registered = "registered",
+        /// Confirmed.
+        Confirmed = "confirmed",
+        /// Attended.
+        Attended = "attended",
+        /// Declined.
+        Declined = "declined",
+        /// Withdrawn.
+        Withdrawn = "withdrawn",
+    }
+}
+
+impl DelegationStatus {
+    /// The statuses that count in attendance.
+    pub const COUNTING: &'static [DelegationStatus] = &[
+        DelegationStatus::Registered,
+        DelegationStatus::Confirmed,
+        DelegationStatus::Attended,
+    ];
+
+    /// Whether a delegation with this status counts in attendance.
+    pub fn counts(self) -> bool {
+        Self::COUNTING.contains(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for name in DelegationStatus::ALL {
+            let status = DelegationStatus::parse(name).map(DelegationStatus::as_str);
+            assert_eq!(status, Some(*name));
+        }
+        assert_eq!(ConferenceStatus::parse("Draft"), None);
+        assert!(DelegationStatus::Attended.counts());
+        assert!(!DelegationStatus::Declined.counts());
+    }
+}

@@ -1,0 +1,245 @@
+//! The one audited-write path. Every write an organiser makes goes through [`run`] (or its
+//! shapes [`create`], [`update`] and [`delete`]): the caller gives the row lock and the write;
+//! this module owns the rest, the same way every time:
+//!
+//! 1. a transaction, run again (up to 10 attempts, growing jittered pauses) when PostgreSQL
+//!    reports a serialization failure (SQLSTATE 40001) or a deadlock (40P01);
+//! 2. the access rule of [`crate::access`], re-checked inside the transaction, so a grant
+//!    revoked since the handler's check refuses the write;
+//! 3. `If-Match` (RFC 9110 §13.1.1) against the locked row's API representation (412);
+//! 4. the audit entries ([`audit::Entry`]), inserted in the same transaction as the write.
+
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::audit::{self, Entry, ResourceKind, Subject};
+use super::{Caller, StoreError};
+use crate::access::{self, Need};
+use crate::domain::precondition::IfMatch;
+
+/// The most attempts a write gets when it keeps failing with serialization failures.
+const ATTEMPTS: u64 = 10;
+
+/// Who writes, under which rule, and on which condition.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The organiser writing: the audit log's author. `None` for the importer and the command
+    /// line, whose writes are not logged and bypass the access rules.
+    pub actor: Option<Caller>,
+    /// The conference the write belongs to: its log receives the entries, and `actor` must be
+    /// allowed `need` on it (checked inside the transaction). `None` for resources outside a
+    /// conference (organisations) and for a conference being created.
+    pub conference: Option<(Uuid, Need)>,
+    /// The request's `If-Match`, checked against the locked row.
+    pub if_match: &'a IfMatch,
+}
+
+impl<'a> Scope<'a> {
+    /// A write by `actor` on something under conference `id` that needs `need`.
+    pub fn conference(actor: Caller, id: Uuid, need: Need, if_match: &'a IfMatch) -> Self {
+        Scope {
+            actor: Some(actor),
+            conference: Some((id, need)),
+            if_match,
+        }
+    }
+
+    /// A write outside any conference (organisations), or an unlogged one (`actor: None`).
+    pub fn outside(actor: Option<Caller>, if_match: &'a IfMatch) -> Self {
+        Scope {
+            actor,
+            conference: None,
+            if_match,
+        }
+    }
+
+    fn conference_id(&self) -> Option<Uuid> {
+        self.conference.map(|(id, _)| id)
+    }
+}
+
+/// The `If-Match` of a write that has none (creations, the importer).
+pub const UNCONDITIONAL: &IfMatch = &IfMatch::Absent;
+
+/// A row (or state) that audited writes lock, compare and log.
+pub trait Audited {
+    /// What the row is in the audit log.
+    const KIND: ResourceKind;
+    /// The API representation: what `If-Match` and the log compare.
+    type Repr: Serialize + PartialEq;
+    /// The resource's id in the log.
+    fn id(&self) -> Uuid;
+    /// The representation a client sees.
+    fn repr(&self) -> Self::Repr;
+    /// The conference whose log the row's entries join when the scope names none (a
+    /// conference is its own; a delegation or session its conference's).
+    fn conference_id(&self) -> Option<Uuid> {
+        None
+    }
+}
+
+/// An open audited transaction: the connection, and the entries to log when it commits.
+pub struct Tx<'c> {
+    /// The connection, inside the transaction.
+    pub conn: &'c mut AsyncPgConnection,
+    scope: Scope<'c>,
+    entries: Vec<Entry>,
+}
+
+impl Tx<'_> {
+    fn subject<R: Audited>(&self, row: &R) -> Subject {
+        Subject {
+            kind: R::KIND,
+            id: row.id(),
+            conference_id: self.scope.conference_id().or_else(|| row.conference_id()),
+        }
+    }
+
+    /// Checks `If-Match` against `current`'s representation. Errors: [`StoreError::Stale`].
+    pub fn precondition<R: Audited>(&self, current: &R) -> Result<(), StoreError> {
+        if self.scope.if_match.matches(&current.repr()) {
+            Ok(())
+        } else {
+            Err(StoreError::Stale)
+        }
+    }
+
+    /// Logs the creation of `row`.
+    pub fn created<R: Audited>(&mut self, row: &R) {
+        let entry = Entry::created(self.subject(row), &row.repr());
+        self.entries.push(entry);
+    }
+
+    /// Logs a change from `before` to `after`, unless their representations are equal.
+    pub fn updated<R: Audited>(&mut self, before: &R, after: &R) {
+        let (b, a) = (before.repr(), after.repr());
+        if b != a {
+            let entry = Entry::updated(self.subject(after), &b, &a);
+            self.entries.push(entry);
+        }
+    }
+
+    /// Logs the deletion of `row`.
+    pub fn deleted<R: Audited>(&mut self, row: &R) {
+        let entry = Entry::deleted(self.subject(row), &row.repr());
+        self.entries.push(entry);
+    }
+}
+
+/// Runs `body` as one audited write: transaction, retries, the scope's access rule, and the
+/// entries `body` logged through [`Tx`], inserted before the commit. `body` runs again on each
+/// attempt, so it must rebuild what it moves (clone its inputs).
+pub async fn run<T>(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+    mut body: impl AsyncFnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    retrying(async || attempt_once(conn, scope, &mut body).await).await
+}
+
+/// Runs `attempt` again (up to 10 attempts in all, pausing 4, 8, 16... up to 128 ms plus as
+/// much random jitter) while it fails with a serialization failure or a deadlock
+/// ([`StoreError::is_retryable`]); returns the first other result.
+pub async fn retrying<T>(
+    mut attempt: impl AsyncFnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut tries: u64 = 1;
+    loop {
+        match attempt().await {
+            Err(e) if tries < ATTEMPTS && e.is_retryable() => {
+                let base = 2u64 << tries.min(6);
+                let jitter = rand::random::<u64>() % base;
+                tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One attempt of [`run`]: BEGIN, rule, body, log, COMMIT (ROLLBACK on any error).
+async fn attempt_once<T>(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+    body: &mut impl AsyncFnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    let result = async {
+        if let (Some(actor), Some((id, need))) = (scope.actor, scope.conference) {
+            access::conference(conn, Some(actor), id, need).await?;
+        }
+        let mut tx = Tx {
+            conn: &mut *conn,
+            scope,
+            entries: Vec::new(),
+        };
+        let value = body(&mut tx).await?;
+        if let Some(actor) = scope.actor {
+            audit::insert(tx.conn, actor, &tx.entries).await?;
+        }
+        Ok(value)
+    }
+    .await;
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
+/// Creates one resource: `insert` returns the stored row, which is logged as created.
+pub async fn create<R: Audited>(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+    mut insert: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    run(conn, scope, async |tx| {
+        let saved = insert(tx.conn).await?;
+        tx.created(&saved);
+        Ok(saved)
+    })
+    .await
+}
+
+/// Changes one resource: `lock` reads it `FOR UPDATE` (or locks what guards it), `If-Match` is
+/// checked against it, `change` writes and returns the new state, and the difference is
+/// logged (nothing when the representation did not change).
+pub async fn update<R: Audited>(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+    mut lock: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,
+    mut change: impl AsyncFnMut(&mut AsyncPgConnection, &R) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    run(conn, scope, async |tx| {
+        let before = lock(tx.conn).await?;
+        tx.precondition(&before)?;
+        let after = change(tx.conn, &before).await?;
+        tx.updated(&before, &after);
+        Ok(after)
+    })
+    .await
+}
+
+/// Deletes one resource: `lock` reads it `FOR UPDATE`, `If-Match` is checked against it,
+/// `remove` deletes it, and its last representation is logged.
+pub async fn delete<R: Audited>(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+    mut lock: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,
+    mut remove: impl AsyncFnMut(&mut AsyncPgConnection, &R) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    run(conn, scope, async |tx| {
+        let before = lock(tx.conn).await?;
+        tx.precondition(&before)?;
+        remove(tx.conn, &before).await?;
+        tx.deleted(&before);
+        Ok(())
+    })
+    .await
+}
