@@ -6,6 +6,7 @@ pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod documents;
 pub mod idempotency;
 pub mod login_limits;
 pub mod members;
