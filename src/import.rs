@@ -16,94 +16,45 @@
 //! document updates the conference and organisations and replaces its delegations and
 //! sessions.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context;
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::db::schema::{conference_imports, conferences, delegations, sessions};
-use crate::domain::conference::parse_conference;
+use crate::domain::conference::{parse_conference, ConferenceChanges};
 use crate::domain::country::CountryIndex;
-use crate::domain::delegation::{parse_delegation, parse_member};
-use crate::domain::input::Errors;
+use crate::domain::delegation::{parse_delegation, parse_member, MemberChanges};
+use crate::domain::input::{Errors, FieldError};
 use crate::domain::organisation::parse_organisation;
 use crate::domain::session::parse_session;
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::store::conferences::ConferenceRow;
-use crate::store::delegations::DelegationRow;
-use crate::store::organisations::{self, OrganisationRow};
-use crate::store::{self, StoreError, TxError};
+use crate::store::documents::{
+    self, Connection, DelegationInput, Document, PartyName, SessionInput,
+};
+use crate::store::organisations::OrganisationRow;
+use crate::store::StoreError;
+
+pub use crate::store::documents::Outcome;
 
 /// The format tag of a conference document.
 pub const FORMAT: &str = "plenary-conference/1";
 
-/// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// A new conference was created.
-    Created {
-        /// Conference id.
-        id: Uuid,
-        /// Delegations stored.
-        delegations: usize,
-    },
-    /// An existing conference was replaced by a changed document.
-    Updated {
-        /// Conference id.
-        id: Uuid,
-        /// Delegations stored.
-        delegations: usize,
-    },
-    /// The same document was imported before: nothing changed.
-    Unchanged {
-        /// Conference id.
-        id: Uuid,
-    },
-}
-
-fn take_object(v: &Value, field: &str, errors: &mut Errors) -> Map<String, Value> {
-    match v.get(field) {
-        Some(Value::Object(m)) => m.clone(),
-        _ => {
-            errors.push(field, "must be an object");
-            Map::new()
-        }
-    }
-}
-
-fn take_array<'a>(v: &'a Value, field: &str, errors: &mut Errors) -> &'a [Value] {
-    match v.get(field) {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(a)) => a,
-        Some(_) => {
-            errors.push(field, "must be an array");
-            &[]
-        }
-    }
-}
-
-fn errors_to_anyhow(e: ApiError) -> anyhow::Error {
-    match e {
-        ApiError::Validation(list) => {
-            let lines: Vec<String> = list
-                .iter()
-                .map(|f| format!("  {}: {}", f.field, f.message))
-                .collect();
-            anyhow::anyhow!("invalid conference document:\n{}", lines.join("\n"))
-        }
-        other => anyhow::anyhow!("{other}"),
-    }
-}
+/// The top-level fields of a document.
+const FIELDS: [&str; 6] = [
+    "format",
+    "id",
+    "organisations",
+    "conference",
+    "delegations",
+    "sessions",
+];
 
 /// Imports one document from `path`, all or nothing.
 pub async fn import_file(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Connection,
     countries: &CountryIndex,
     path: &Path,
     owner: Option<Uuid>,
@@ -117,15 +68,55 @@ pub async fn import_file(
         .with_context(|| format!("importing {}", path.display()))
 }
 
-/// Imports a parsed document (see the module documentation for its shape).
+/// Imports a parsed document (see the module documentation for its shape), recording
+/// `source` and making `owner` the owner of a new conference.
+///
+/// Errors: `invalid conference document:` with one `field: message` line per problem (every
+/// invalid field of the document at once, else the first name that resolves to nothing);
+/// database errors.
 pub async fn import_document(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Connection,
     countries: &CountryIndex,
     doc: &Value,
     source: &str,
     owner: Option<Uuid>,
 ) -> anyhow::Result<Outcome> {
+    let document = read_document(doc, countries)?;
+    documents::save(conn, document, source, owner)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(list) => invalid(&list),
+            other => anyhow::anyhow!("{other}"),
+        })
+}
+
+/// Reads and checks a whole document, collecting the field errors of every part in document
+/// order, and computes its SHA-256.
+fn read_document(doc: &Value, countries: &CountryIndex) -> anyhow::Result<Document> {
     let mut errors = Errors::new();
+    let id = read_header(doc, &mut errors);
+    let organisations = read_organisations(doc, countries, &mut errors);
+    let conference = read_conference(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
+    let delegations = read_delegations(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
+    let sessions = read_sessions(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
+    errors.check().map_err(errors_to_anyhow)?;
+    let (Some(id), (Some(conference), host_organisation)) = (id, conference) else {
+        anyhow::bail!("invalid conference document");
+    };
+    Ok(Document {
+        id,
+        sha256: hex::encode(Sha256::digest(serde_json::to_vec(doc)?)),
+        organisations,
+        conference,
+        host_organisation,
+        delegations,
+        sessions,
+    })
+}
+
+/// Checks the format tag and the top-level field names; returns the document's id (`None`
+/// when it is not a UUID, recorded in `errors`).
+fn read_header(doc: &Value, errors: &mut Errors) -> Option<Uuid> {
     if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
         errors.push("format", format!("must be {FORMAT:?}"));
     }
@@ -138,49 +129,49 @@ pub async fn import_document(
     }
     if let Some(map) = doc.as_object() {
         for key in map.keys() {
-            if ![
-                "format",
-                "id",
-                "organisations",
-                "conference",
-                "delegations",
-                "sessions",
-            ]
-            .contains(&key.as_str())
-            {
+            if !FIELDS.contains(&key.as_str()) {
                 errors.push(key.clone(), "unknown field");
             }
         }
     }
-    // Organisations, validated like POST /organisations.
+    id
+}
+
+/// The organisations, each validated like `POST /organisations`.
+fn read_organisations(
+    doc: &Value,
+    countries: &CountryIndex,
+    errors: &mut Errors,
+) -> Vec<OrganisationRow> {
     let mut orgs = Vec::new();
-    for (i, o) in take_array(doc, "organisations", &mut errors)
-        .iter()
-        .enumerate()
-    {
+    for (i, o) in take_array(doc, "organisations", errors).iter().enumerate() {
         let changes = parse_organisation(
             o,
             &format!("organisations[{i}]"),
             countries,
             Mode::Create,
-            &mut errors,
+            errors,
         );
         orgs.push(OrganisationRow::new(changes));
     }
-    // The conference, validated like POST /conferences.
-    let mut conf = take_object(doc, "conference", &mut errors);
+    orgs
+}
+
+/// The conference, validated like `POST /conferences`, and the name of its host
+/// organisation. The conference is `None` when invalid. Errors: a parser error other than
+/// a 422 (field errors go to `errors`).
+fn read_conference(
+    doc: &Value,
+    countries: &CountryIndex,
+    errors: &mut Errors,
+) -> Result<(Option<ConferenceChanges>, Option<String>), ApiError> {
+    let mut conf = take_object(doc, "conference", errors);
     let host_org = conf.remove("host_organisation");
-    let conference = parse_conference(&Value::Object(conf), countries, Mode::Create);
-    let conference = match conference {
-        Ok(c) => Some(c),
-        Err(ApiError::Validation(list)) => {
-            for f in list {
-                errors.push(format!("conference.{}", f.field), f.message);
-            }
-            None
-        }
-        Err(other) => return Err(errors_to_anyhow(other)),
-    };
+    let conference = nest(
+        parse_conference(&Value::Object(conf), countries, Mode::Create),
+        "conference",
+        errors,
+    )?;
     let host_org_name = match host_org {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -192,18 +183,25 @@ pub async fn import_document(
             None
         }
     };
-    // Delegations: "organisation" names an organisation of the document or of the database.
-    let mut delegation_inputs = Vec::new();
-    for (i, d) in take_array(doc, "delegations", &mut errors)
-        .iter()
-        .enumerate()
-    {
+    Ok((conference, host_org_name))
+}
+
+/// The delegations with their members. A delegation names its organisation (of the
+/// document or the database) by `"organisation"`; it is then read as a `PATCH`, since
+/// `organisation_id` is missing. Errors: a parser error other than a 422.
+fn read_delegations(
+    doc: &Value,
+    countries: &CountryIndex,
+    errors: &mut Errors,
+) -> Result<Vec<DelegationInput>, ApiError> {
+    let mut inputs = Vec::new();
+    for (i, d) in take_array(doc, "delegations", errors).iter().enumerate() {
         let mut map = d.as_object().cloned().unwrap_or_default();
         let org_name = map.remove("organisation");
         let members = map.remove("members");
         let prefix = format!("delegations[{i}]");
         let changes = parse_delegation(
-            &Value::Object(map.clone()),
+            &Value::Object(map),
             &prefix,
             countries,
             if org_name.is_some() {
@@ -211,23 +209,10 @@ pub async fn import_document(
             } else {
                 Mode::Create
             },
-            &mut errors,
+            errors,
         );
-        let mut member_changes = Vec::new();
-        if let Some(Value::Array(list)) = &members {
-            for (j, m) in list.iter().enumerate() {
-                match parse_member(m, Mode::Create) {
-                    Ok(c) => member_changes.push(c),
-                    Err(ApiError::Validation(list)) => {
-                        for f in list {
-                            errors.push(format!("{prefix}.members[{j}].{}", f.field), f.message);
-                        }
-                    }
-                    Err(other) => return Err(errors_to_anyhow(other)),
-                }
-            }
-        }
-        let org_name = match org_name {
+        let members = read_members(members.as_ref(), &prefix, errors)?;
+        let organisation = match org_name {
             Some(Value::String(s)) => Some(s),
             None => None,
             Some(_) => {
@@ -238,210 +223,137 @@ pub async fn import_document(
                 None
             }
         };
-        delegation_inputs.push((changes, org_name, member_changes));
+        inputs.push(DelegationInput {
+            changes,
+            organisation,
+            members,
+        });
     }
-    let mut session_inputs = Vec::new();
-    for (i, s) in take_array(doc, "sessions", &mut errors).iter().enumerate() {
+    Ok(inputs)
+}
+
+/// The members of the delegation at `prefix`, each validated like a member `POST`; the
+/// valid ones (anything but an array is no members). Errors: a parser error other than a 422.
+fn read_members(
+    members: Option<&Value>,
+    prefix: &str,
+    errors: &mut Errors,
+) -> Result<Vec<MemberChanges>, ApiError> {
+    let mut valid = Vec::new();
+    if let Some(Value::Array(list)) = members {
+        for (j, m) in list.iter().enumerate() {
+            let member = parse_member(m, Mode::Create);
+            valid.extend(nest(member, &format!("{prefix}.members[{j}]"), errors)?);
+        }
+    }
+    Ok(valid)
+}
+
+/// The valid sessions, each validated like a session `POST`, with the delegations it
+/// names (by country or organisation; names that are not strings are ignored). Errors: a
+/// parser error other than a 422.
+fn read_sessions(
+    doc: &Value,
+    countries: &CountryIndex,
+    errors: &mut Errors,
+) -> Result<Vec<SessionInput>, ApiError> {
+    let mut inputs = Vec::new();
+    for (i, s) in take_array(doc, "sessions", errors).iter().enumerate() {
         let mut map = s.as_object().cloned().unwrap_or_default();
-        let refs: Vec<String> = match map.remove("delegations") {
+        let delegations: Vec<PartyName> = match map.remove("delegations") {
             Some(Value::Array(a)) => a
                 .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(Value::as_str)
+                .map(|name| party_name(name, countries))
                 .collect(),
             _ => Vec::new(),
         };
-        match parse_session(&Value::Object(map), Mode::Create) {
-            Ok(c) => session_inputs.push((c, refs)),
-            Err(ApiError::Validation(list)) => {
-                for f in list {
-                    errors.push(format!("sessions[{i}].{}", f.field), f.message);
-                }
-            }
-            Err(other) => return Err(errors_to_anyhow(other)),
+        let changes = nest(
+            parse_session(&Value::Object(map), Mode::Create),
+            &format!("sessions[{i}]"),
+            errors,
+        )?;
+        if let Some(changes) = changes {
+            inputs.push(SessionInput {
+                changes,
+                delegations,
+            });
         }
     }
-    errors.check().map_err(errors_to_anyhow)?;
-    let (Some(id), Some(conference)) = (id, conference) else {
-        anyhow::bail!("invalid conference document");
-    };
-    let digest = hex::encode(Sha256::digest(serde_json::to_vec(doc)?));
-    let source = source.to_string();
-    let countries = countries.clone();
-
-    let scope = store::write::Scope::outside(None, store::write::UNCONDITIONAL);
-    let outcome = store::write::run(conn, scope, async |tx| {
-        let conn = &mut *tx.conn;
-        let (source, countries) = (&source, &countries);
-        let (orgs, conference) = (orgs.clone(), conference.clone());
-        let (delegation_inputs, session_inputs) =
-            (delegation_inputs.clone(), session_inputs.clone());
-        let previous: Option<String> = conference_imports::table
-            .find(id)
-            .select(conference_imports::digest)
-            .first(conn)
-            .await
-            .optional()?;
-        if previous.as_deref() == Some(digest.as_str()) {
-            return Ok(Outcome::Unchanged { id });
-        }
-        // Organisations: found by name regardless of case, else created.
-        let mut org_ids: HashMap<String, Uuid> = HashMap::new();
-        for row in orgs {
-            let saved = match organisations::find_by_name(conn, &row.name).await? {
-                Some(existing) => existing,
-                None => organisations::insert(conn, &row).await?,
-            };
-            org_ids.insert(row.name.to_lowercase(), saved.id);
-            if let Some(acronym) = &saved.acronym {
-                org_ids.insert(acronym.to_lowercase(), saved.id);
-            }
-        }
-        let mut row = ConferenceRow::new(conference, owner);
-        row.id = id;
-        if let Some(name) = &host_org_name {
-            row.host_organisation_id = Some(
-                lookup_org(conn, &org_ids, name, "conference.host_organisation".into()).await?,
-            );
-        }
-        let existed = diesel::select(diesel::dsl::exists(conferences::table.find(id)))
-            .get_result::<bool>(conn)
-            .await?;
-        if existed {
-            let created_at: chrono::DateTime<chrono::Utc> = conferences::table
-                .find(id)
-                .select(conferences::created_at)
-                .first(conn)
-                .await?;
-            row.created_at = created_at;
-            diesel::update(conferences::table.find(id))
-                .set(&row)
-                .execute(conn)
-                .await?;
-            diesel::delete(sessions::table.filter(sessions::conference_id.eq(id)))
-                .execute(conn)
-                .await?;
-            diesel::delete(delegations::table.filter(delegations::conference_id.eq(id)))
-                .execute(conn)
-                .await?;
-        } else {
-            store::conferences::create(conn, None, row.clone(), owner).await?;
-        }
-        // Delegations and their members.
-        let mut party_ids: HashMap<String, Uuid> = HashMap::new();
-        let mut rows = Vec::new();
-        let mut members = Vec::new();
-        for (i, (mut changes, org_name, member_changes)) in
-            delegation_inputs.into_iter().enumerate()
-        {
-            if let Some(name) = org_name {
-                if changes.country.clone().flatten().is_some() {
-                    return Err(StoreError::field(
-                        format!("delegations[{i}].organisation"),
-                        "give either country or organisation, not both",
-                    ));
-                }
-                let org = lookup_org(
-                    conn,
-                    &org_ids,
-                    &name,
-                    format!("delegations[{i}].organisation"),
-                )
-                .await?;
-                changes.organisation_id = Some(Some(org));
-            }
-            let d = DelegationRow::new(id, changes);
-            members.push((d.id, member_changes));
-            rows.push(d);
-        }
-        let count = rows.len();
-        let saved = store::delegations::insert_all(conn, None, rows, true).await?;
-        for d in &saved {
-            if let Some(c) = &d.country {
-                party_ids.insert(c.to_lowercase(), d.id);
-            }
-            if let Some(o) = d.organisation_id {
-                for (name, oid) in &org_ids {
-                    if *oid == o {
-                        party_ids.insert(name.clone(), d.id);
-                    }
-                }
-            }
-        }
-        for (delegation_id, list) in members {
-            for m in list {
-                store::members::create(conn, None, id, delegation_id, m).await?;
-            }
-        }
-        // Sessions, with delegations named by country or organisation.
-        for (i, (mut changes, refs)) in session_inputs.into_iter().enumerate() {
-            let mut ids = Vec::new();
-            for r in refs {
-                let key = countries
-                    .resolve(&r)
-                    .map(str::to_lowercase)
-                    .unwrap_or_else(|| r.to_lowercase());
-                match party_ids.get(&key) {
-                    Some(d) => ids.push(*d),
-                    _ => {
-                        return Err(StoreError::field(
-                            format!("sessions[{i}].delegations"),
-                            format!("no delegation of {r:?}"),
-                        ))
-                    }
-                }
-            }
-            changes.delegation_ids = Some(ids);
-            store::sessions::create(conn, None, &row, changes).await?;
-        }
-        diesel::insert_into(conference_imports::table)
-            .values((
-                conference_imports::conference_id.eq(id),
-                conference_imports::digest.eq(&digest),
-                conference_imports::source.eq(&source),
-            ))
-            .on_conflict(conference_imports::conference_id)
-            .do_update()
-            .set((
-                conference_imports::digest.eq(&digest),
-                conference_imports::source.eq(&source),
-                conference_imports::imported_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(if existed {
-            Outcome::Updated {
-                id,
-                delegations: count,
-            }
-        } else {
-            Outcome::Created {
-                id,
-                delegations: count,
-            }
-        })
-    })
-    .await
-    .map_err(|e| errors_to_anyhow(e.into()))?;
-    Ok(outcome)
+    Ok(inputs)
 }
 
-/// The organisation named `name` (or with that acronym) in the document or the database.
-async fn lookup_org(
-    conn: &mut AsyncPgConnection,
-    org_ids: &HashMap<String, Uuid>,
-    name: &str,
-    field: String,
-) -> Result<Uuid, TxError> {
-    if let Some(id) = org_ids.get(&name.to_lowercase()) {
-        return Ok(*id);
+/// A session's delegation name with its lookup key: the lower-case country code when `name`
+/// is a country, else `name` in lower case.
+fn party_name(name: &str, countries: &CountryIndex) -> PartyName {
+    let key = countries
+        .resolve(name)
+        .map(str::to_lowercase)
+        .unwrap_or_else(|| name.to_lowercase());
+    PartyName {
+        name: name.to_string(),
+        key,
     }
-    match organisations::find_by_name(conn, name).await? {
-        Some(o) => Ok(o.id),
-        None => Err(StoreError::field(
-            field,
-            format!("no organisation named {name:?}"),
-        )),
+}
+
+/// A parser's value, or `None` with its 422 field errors moved to `errors` under `prefix`
+/// (`prefix.field`). Errors: any other parser error.
+fn nest<T>(
+    parsed: Result<T, ApiError>,
+    prefix: &str,
+    errors: &mut Errors,
+) -> Result<Option<T>, ApiError> {
+    match parsed {
+        Ok(value) => Ok(Some(value)),
+        Err(ApiError::Validation(list)) => {
+            for f in list {
+                errors.push(format!("{prefix}.{}", f.field), f.message);
+            }
+            Ok(None)
+        }
+        Err(other) => Err(other),
     }
+}
+
+/// The object `field` of `v`, or an empty one (recorded in `errors` as not an object).
+fn take_object(v: &Value, field: &str, errors: &mut Errors) -> Map<String, Value> {
+    match v.get(field) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => {
+            errors.push(field, "must be an object");
+            Map::new()
+        }
+    }
+}
+
+/// The array `field` of `v`: empty when missing or `null`, and when not an array (recorded
+/// in `errors`).
+fn take_array<'a>(v: &'a Value, field: &str, errors: &mut Errors) -> &'a [Value] {
+    match v.get(field) {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            errors.push(field, "must be an array");
+            &[]
+        }
+    }
+}
+
+/// An API error as a command-line error: one `field: message` line per field error.
+fn errors_to_anyhow(e: ApiError) -> anyhow::Error {
+    match e {
+        ApiError::Validation(list) => invalid(&list),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// "invalid conference document:" and one line per invalid field.
+fn invalid(list: &[FieldError]) -> anyhow::Error {
+    let lines: Vec<String> = list
+        .iter()
+        .map(|f| format!("  {}: {}", f.field, f.message))
+        .collect();
+    anyhow::anyhow!("invalid conference document:\n{}", lines.join("\n"))
 }
 
 /// Every `*.json` file of `dir`, sorted by name.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod conferences;
 pub mod countries;
 pub mod delegations;
+pub mod documents;
 pub mod error;
 pub mod grants;
 pub mod idempotency;
