@@ -13,6 +13,7 @@ pub mod export; // CSV (RFC 4180) and iCalendar (RFC 5545) files
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)
 pub mod routes; // thin HTTP handlers, one module per resource
-pub mod startup; // builds and runs the actix application
+pub mod startup; // builds and runs the actix application (one AppState per worker)
+pub mod state; // AppState: the pool, country index, token keys and login limits a worker shares
 pub mod store; // every query, one module per aggregate
 pub mod telemetry; // tracing subscriber

@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{organisers, Caller};
 
 /// The caller of a request, if it sent a valid bearer token; anonymous otherwise.

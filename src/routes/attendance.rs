@@ -18,7 +18,7 @@ use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::attendance::Order;
 use crate::store::conferences::{self, ConferenceRow, Need};
 use crate::store::participants::{self, Audience};

@@ -10,7 +10,7 @@ use crate::domain::conference::{parse_conference, Conference};
 use crate::domain::input::{parse_json, Errors, Obj, Query};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow, Need};
 use crate::store::{search, PageRequest};

@@ -6,7 +6,7 @@ use super::ok;
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};
 

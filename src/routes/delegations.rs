@@ -12,7 +12,7 @@ use crate::domain::delegation::{
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::conferences::{self, Need};
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
 use crate::store::{protocol, PageRequest};

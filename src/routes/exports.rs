@@ -18,7 +18,7 @@ use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, table};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
 use crate::store::conferences::{self, Need};
 use crate::store::participants::{self, Audience};

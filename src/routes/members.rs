@@ -10,7 +10,7 @@ use crate::domain::delegation::{parse_member, Member};
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::conferences::{self, Need};
 use crate::store::{delegations, members, Caller, PageRequest};
 

@@ -10,7 +10,7 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
 use crate::store::PageRequest;
