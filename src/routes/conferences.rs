@@ -3,17 +3,18 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
 use crate::domain::input::{parse_json, Errors, Obj, Query};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
+use crate::http::params::order_param;
+use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow, Need};
-use crate::store::{search, PageRequest};
+use crate::store::{presence, search, PageRequest};
 
 /// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`: newest first, or
 /// with `q` (full-text search) best match first.
@@ -178,7 +179,8 @@ pub async fn add_organiser(
 }
 
 /// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:
-/// `by=session` answers the presence matrix (`routes::attendance::matrix`).
+/// per delegation, or with `by=session` the presence matrix (`store::presence::matrix`).
+/// Public like the conference. Errors: 404, 422 (`order`, `by`).
 pub async fn attendance(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -187,14 +189,19 @@ pub async fn attendance(
 ) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
-    let order = super::attendance::order_param(&query, Order::Name, &mut errors);
+    let order = order_param(&query, Order::Name, &mut errors);
     let by_session = query.one_of("by", &["delegation", "session"], &mut errors) == Some("session");
     errors.check()?;
     let mut conn = state.conn().await?;
     let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
     if by_session {
-        drop(conn);
-        return super::attendance::matrix(access.conference, order, &state).await;
+        return Ok(ok(&presence::matrix(
+            &mut conn,
+            &state.countries,
+            access.conference,
+            order,
+        )
+        .await?));
     }
     Ok(ok(&attendance::of_conference(
         &mut conn,

@@ -2,10 +2,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::ok;
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
+use crate::http::respond::ok;
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};

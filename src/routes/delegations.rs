@@ -3,7 +3,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{
@@ -12,6 +11,7 @@ use crate::domain::delegation::{
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
+use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::conferences::{self, Need};
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};

@@ -13,11 +13,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::attendance::{order_param, participants_access};
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, table};
+use crate::http::access::participants_access;
+use crate::http::params::order_param;
 use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
 use crate::store::conferences::{self, Need};

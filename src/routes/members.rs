@@ -3,13 +3,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
 use crate::error::ApiError;
+use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::conferences::{self, Need};
 use crate::store::{delegations, members, Caller, PageRequest};
