@@ -13,6 +13,7 @@ use actix_web::{web, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth::bearer_token;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency as keys;
@@ -28,14 +29,11 @@ fn error(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
     req.into_response(e.error_response())
 }
 
-/// The organiser of a valid bearer token, if any (the handler itself authenticates fully).
+/// The organiser of a bearer token whose signature and claims verify, if any. Only the token
+/// is checked (the handler itself authenticates fully, organiser included).
 fn organiser_of(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    state.tokens.verify(token.trim()).ok().map(|c| c.sub)
+    let token = bearer_token(req.headers())?.ok()?;
+    state.tokens.verify(token).ok().map(|c| c.sub)
 }
 
 fn payload_of(bytes: web::Bytes) -> actix_web::dev::Payload {
