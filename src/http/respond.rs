@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use crate::conditional::{etag_of, json_with_etag};
+use crate::conditional::{etag_of, json_with_etag, tagged};
 
 /// 200 with `body` as JSON.
 pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
@@ -28,10 +28,9 @@ pub fn ok_tagged<T: Serialize>(req: &HttpRequest, body: &T) -> HttpResponse {
 /// 201 with a `Location` header (`location`, an absolute path), the created resource as JSON
 /// and its `ETag`.
 pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag_of(body)))
-        .json(body)
+    tagged(None, StatusCode::CREATED, etag_of(body), |res| {
+        res.insert_header((header::LOCATION, location)).json(body)
+    })
 }
 
 /// 204, no body.

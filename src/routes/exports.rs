@@ -8,12 +8,12 @@
 //! The paths are registered as their own resources ahead of nothing else: `attendance.csv` is a
 //! literal segment, so it never reaches the `{id}`-only routes.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::MaybeCaller;
+use crate::conditional::{etag_of_bytes, tagged};
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, table};
@@ -60,7 +60,7 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
 ];
 
 /// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
-/// the bytes, as `crate::conditional` tags JSON); 304 when `If-None-Match` already holds that
+/// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
 /// tag, so that calendar and spreadsheet clients can poll cheaply.
 fn file(
     req: &HttpRequest,
@@ -69,27 +69,15 @@ fn file(
     body: impl Into<Vec<u8>>,
 ) -> HttpResponse {
     let body = body.into();
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
-    let not_modified = req
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
-    if not_modified {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::ETAG, etag))
-        .body(body)
+    let etag = etag_of_bytes(&body);
+    tagged(Some(req), StatusCode::OK, etag, |res| {
+        res.insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body)
+    })
 }
 
 /// `GET /conferences/{id}/attendance.csv?order=protocol|name` (default `protocol`): one row
