@@ -13,8 +13,9 @@ use actix_web::{web, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth::bearer_token;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::idempotency as keys;
 
 /// The request header.
@@ -24,56 +25,79 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// Response headers stored and replayed with the body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
-fn error(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(e.error_response())
-}
-
-/// The organiser of a valid bearer token, if any (the handler itself authenticates fully).
+/// The organiser of a bearer token whose signature and claims verify, if any. Only the token
+/// is checked (the handler itself authenticates fully, organiser included).
 fn organiser_of(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    state.tokens.verify(token.trim()).ok().map(|c| c.sub)
+    let token = bearer_token(req.headers())?.ok()?;
+    state.tokens.verify(token).ok().map(|c| c.sub)
 }
 
-fn payload_of(bytes: web::Bytes) -> actix_web::dev::Payload {
-    actix_web::dev::Payload::from(bytes)
-}
-
-/// The middleware function (use with `actix_web::middleware::from_fn`).
+/// The middleware function (use with `actix_web::middleware::from_fn`): a `POST` with an
+/// `Idempotency-Key` and a verifying bearer token is hashed, then either claims the key and
+/// runs (its response stored), or is answered from the key's record without running. Every
+/// other request runs untouched.
+///
+/// Errors (answered as problem+json, the handler not run): 422 for a malformed key or a key
+/// reused with another request; 409 while the key's first request is still running; 503 when
+/// no database connection is available; the extractor's error when the body cannot be read.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = req
-        .headers()
-        .get(HEADER)
-        .map(|v| v.to_str().map(str::to_string));
-    let (Some(key), true) = (key, req.method() == Method::POST) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let key = match key {
-        Ok(k) if !k.trim().is_empty() && k.len() <= 255 => k.trim().to_string(),
-        _ => {
-            let e = ApiError::field(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            );
-            return Ok(error(req, e));
-        }
+    let key = match read_key(&req) {
+        None => return run(req, next).await,
+        Some(Err(e)) => return Ok(req.into_response(e.error_response())),
+        Some(Ok(key)) => key,
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return run(req, next).await;
     };
     let Some(organiser) = organiser_of(&req, &state) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return run(req, next).await;
     };
-    let body = match req.extract::<web::Bytes>().await {
-        Ok(b) => b,
+    let hash = match hash_request(&mut req).await {
+        Ok(hash) => hash,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
+    match claim_or_answer(&state, organiser, &key, &hash).await {
+        Claim::Owned => {}
+        Claim::Unscoped => return run(req, next).await,
+        Claim::Answered(response) => return Ok(req.into_response(response)),
+    }
+    // This request owns the key: run it, then store its response.
+    let res = next.call(req).await?;
+    Ok(store_response(&state, organiser, &key, res).await)
+}
+
+/// Runs the rest of the chain, the key ignored.
+async fn run(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The trimmed `Idempotency-Key` of a `POST`; `None` for other methods or without the header.
+/// Errors: 422 when the value is not visible ASCII, is blank or is longer than 255 bytes.
+fn read_key(req: &ServiceRequest) -> Option<Result<String, ApiError>> {
+    if req.method() != Method::POST {
+        return None;
+    }
+    let value = req.headers().get(HEADER)?;
+    Some(match value.to_str() {
+        Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Ok(k.trim().to_string()),
+        _ => Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )),
+    })
+}
+
+/// Reads the whole body and puts it back for the handler; answers the hex SHA-256 of the
+/// method, URI, `Content-Type` and body (NUL-separated), which a retry must repeat exactly.
+/// Errors: the body extractor's (413 over the body limit, 400 for a broken stream).
+async fn hash_request(req: &mut ServiceRequest) -> Result<String, actix_web::Error> {
+    let body = req.extract::<web::Bytes>().await?;
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str());
     hasher.update([0]);
@@ -88,100 +112,122 @@ pub async fn middleware(
     hasher.update([0]);
     hasher.update(&body);
     let hash = hex::encode(hasher.finalize());
-    req.set_payload(payload_of(body));
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(hash)
+}
 
-    let claimed = {
-        let mut conn = match state.conn().await {
-            Ok(c) => c,
-            Err(e) => return Ok(error(req, e)),
-        };
-        match keys::claim(&mut conn, organiser, &key, &hash).await {
-            Ok(true) => None,
-            Ok(false) => match keys::find(&mut conn, organiser, &key).await {
-                Ok(found) => Some(found),
-                Err(e) => return Ok(error(req, e.into())),
-            },
-            // The organiser no longer exists (foreign key): let the handler answer 401.
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            )) => return Ok(next.call(req).await?.map_into_boxed_body()),
-            Err(e) => return Ok(error(req, e.into())),
-        }
+/// What [`claim_or_answer`] decided.
+enum Claim {
+    /// This request owns the key: run it and store its response.
+    Owned,
+    /// The organiser no longer exists: run the request without a key (the handler answers
+    /// 401).
+    Unscoped,
+    /// Answer this instead of running the request: a replay or an error.
+    Answered(HttpResponse),
+}
+
+/// Claims `key` for this request, or answers from the key's record (see [`answer_from`]).
+/// Database errors are answered (503, 500). The connection is returned to the pool before the
+/// handler runs.
+async fn claim_or_answer(state: &AppState, organiser: Uuid, key: &str, hash: &str) -> Claim {
+    let mut conn = match state.conn().await {
+        Ok(c) => c,
+        Err(e) => return Claim::Answered(e.error_response()),
     };
-    match claimed {
-        None => {}
-        Some(None) => {
-            let e =
-                ApiError::Conflict("a request with this Idempotency-Key is still running".into());
-            return Ok(error(req, e));
+    let found = match keys::claim(&mut conn, organiser, key, hash).await {
+        Ok(true) => return Claim::Owned,
+        Ok(false) => match keys::find(&mut conn, organiser, key).await {
+            Ok(found) => found,
+            Err(e) => return Claim::Answered(ApiError::from(e).error_response()),
+        },
+        // The organiser no longer exists (foreign key): let the handler answer 401.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        )) => return Claim::Unscoped,
+        Err(e) => return Claim::Answered(ApiError::from(e).error_response()),
+    };
+    Claim::Answered(answer_from(found, hash))
+}
+
+/// The answer to a request whose key is already taken, from the key's record: 409 while the
+/// first request runs (no record yet, or no response stored yet); 422 when the record is of
+/// another request (another hash); otherwise the stored response, replayed.
+fn answer_from(found: Option<keys::KeyRecord>, hash: &str) -> HttpResponse {
+    let record = match found {
+        None => {
+            return ApiError::Conflict(
+                "a request with this Idempotency-Key is still running".into(),
+            )
+            .error_response()
         }
-        Some(Some(record)) if record.request_hash != hash => {
-            let e = ApiError::field(
+        Some(record) if record.request_hash != hash => {
+            return ApiError::field(
                 "Idempotency-Key",
                 "was already used with a different request; use a new key",
-            );
-            return Ok(error(req, e));
+            )
+            .error_response()
         }
-        Some(Some(record)) => match record.response_status {
-            None => {
-                let e = ApiError::Conflict(
-                    "a request with this Idempotency-Key is still running; retry later".into(),
-                );
-                return Ok(error(req, e));
-            }
-            Some(status) => {
-                let status = u16::try_from(status)
-                    .ok()
-                    .and_then(|s| StatusCode::from_u16(s).ok())
-                    .unwrap_or(StatusCode::OK);
-                let mut response = HttpResponse::build(status);
-                if let Some(headers) = record.response_headers.as_ref().and_then(|h| h.as_object())
-                {
-                    for (name, value) in headers {
-                        if let (Ok(n), Some(v)) = (
-                            HeaderName::from_bytes(name.as_bytes()),
-                            value.as_str().and_then(|v| HeaderValue::from_str(v).ok()),
-                        ) {
-                            response.insert_header((n, v));
-                        }
-                    }
-                }
-                response.insert_header((REPLAYED, "true"));
-                let response = response.body(record.response_body.unwrap_or_default());
-                return Ok(req.into_response(response));
-            }
-        },
+        Some(record) => record,
+    };
+    match record.response_status {
+        None => ApiError::Conflict(
+            "a request with this Idempotency-Key is still running; retry later".into(),
+        )
+        .error_response(),
+        Some(status) => replay(status, record),
     }
+}
 
-    // This request owns the key: run it, then store its response.
-    let res = next.call(req).await?;
+/// The stored response of a key: its status (200 if unreadable), kept headers and body, plus
+/// `Idempotent-Replayed: true`.
+fn replay(status: i32, record: keys::KeyRecord) -> HttpResponse {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    if let Some(headers) = record.response_headers.as_ref().and_then(|h| h.as_object()) {
+        for (name, value) in headers {
+            if let (Ok(n), Some(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                value.as_str().and_then(|v| HeaderValue::from_str(v).ok()),
+            ) {
+                response.insert_header((n, v));
+            }
+        }
+    }
+    response.insert_header((REPLAYED, "true"));
+    response.body(record.response_body.unwrap_or_default())
+}
+
+/// Stores the handler's response under the key (status, [`KEPT_HEADERS`], body) and passes it
+/// on; a server error (5xx) releases the key instead, so that a retry runs again. A failure to
+/// store is logged, not answered; 503 when no connection is available to store it.
+async fn store_response<B: MessageBody>(
+    state: &AppState,
+    organiser: Uuid,
+    key: &str,
+    res: ServiceResponse<B>,
+) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
     let bytes = to_bytes(body).await.unwrap_or_default();
     let mut conn = match state.conn().await {
         Ok(c) => c,
-        Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
+        Err(e) => return ServiceResponse::new(http_req, e.error_response()),
     };
     let stored = if status.is_server_error() {
-        keys::release(&mut conn, organiser, &key).await
+        keys::release(&mut conn, organiser, key).await
     } else {
-        let mut headers = serde_json::Map::new();
-        for name in KEPT_HEADERS {
-            if let Some(v) = head.headers().get(*name).and_then(|v| v.to_str().ok()) {
-                headers.insert(
-                    (*name).to_string(),
-                    serde_json::Value::String(v.to_string()),
-                );
-            }
-        }
         keys::complete(
             &mut conn,
             organiser,
-            &key,
+            key,
             status.as_u16(),
-            serde_json::Value::Object(headers),
+            kept_headers(head.headers()),
             &bytes,
         )
         .await
@@ -189,6 +235,19 @@ pub async fn middleware(
     if let Err(e) = stored {
         tracing::warn!(error = %e, "storing the Idempotency-Key response");
     }
-    let response = head.set_body(BoxBody::new(bytes));
-    Ok(ServiceResponse::new(http_req, response))
+    ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes)))
+}
+
+/// The [`KEPT_HEADERS`] of a response that are visible ASCII, as a JSON object of strings.
+fn kept_headers(headers: &header::HeaderMap) -> serde_json::Value {
+    let mut kept = serde_json::Map::new();
+    for name in KEPT_HEADERS {
+        if let Some(v) = headers.get(*name).and_then(|v| v.to_str().ok()) {
+            kept.insert(
+                (*name).to_string(),
+                serde_json::Value::String(v.to_string()),
+            );
+        }
+    }
+    serde_json::Value::Object(kept)
 }

@@ -1,4 +1,5 @@
-//! Builds the actix application: shared state, error rendering, routes; binds and runs it.
+//! Builds the actix application: per-worker state ([`AppState`]), error rendering, routes;
+//! binds and runs it.
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,34 +14,11 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::auth::token::TokenKeys;
-use crate::db::{self, DbConn, DbPool, PoolSettings};
-use crate::domain::country::CountryIndex;
+use crate::db::{self, PoolSettings};
 use crate::domain::input::MAX_BODY_BYTES;
-use crate::error::{problem_response, ApiError, PROBLEM_JSON};
+use crate::error::{problem_response, PROBLEM_JSON};
+use crate::state::AppState;
 use crate::store::login_limits::LoginLimits;
-
-/// The state of one HTTP worker: every request that worker serves sees it.
-///
-/// Each worker has its own database pool (see [`Application::build`]); the other fields are
-/// shared by all workers.
-#[derive(Clone)]
-pub struct AppState {
-    /// This worker's database pool (bounded waits).
-    pub pool: DbPool,
-    /// Country input forms to alpha-2.
-    pub countries: Arc<CountryIndex>,
-    /// Token signing and verification.
-    pub tokens: TokenKeys,
-    /// Failed-login limits.
-    pub login_limits: LoginLimits,
-}
-
-impl AppState {
-    /// A pooled connection. Errors: 503 when none is available within the pool timeout.
-    pub async fn conn(&self) -> Result<DbConn, ApiError> {
-        self.pool.get().await.map_err(ApiError::from)
-    }
-}
 
 /// Rewrites every error response that is not already problem+json (actix's own 404, 405, 413
 /// and extractor errors) into an RFC 9457 body with the same status.

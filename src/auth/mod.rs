@@ -7,11 +7,11 @@ pub mod token;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{organisers, Caller};
 
 /// The caller of a request, if it sent a valid bearer token; anonymous otherwise.
@@ -26,20 +26,42 @@ pub struct MaybeCaller(pub Option<Caller>);
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated(pub Caller);
 
+/// An `Authorization` header that is not `Bearer <token>` (or not visible ASCII).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotBearer;
+
+/// The token of a request's `Authorization: Bearer <token>` header: the scheme is matched
+/// case-insensitively and the token is trimmed; the token itself is not checked.
+///
+/// `None` when there is no `Authorization` header; `Some(Err(NotBearer))` when there is one
+/// but it is not visible ASCII, has no token or names another scheme.
+pub fn bearer_token(headers: &HeaderMap) -> Option<Result<&str, NotBearer>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(parse_bearer(value))
+}
+
+fn parse_bearer(value: &HeaderValue) -> Result<&str, NotBearer> {
+    let value = value.to_str().map_err(|_| NotBearer)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(NotBearer)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(NotBearer);
+    }
+    Ok(token.trim())
+}
+
+/// The active organiser of the request's bearer token; `None` without an `Authorization`
+/// header. Errors: 401 when the header is not a bearer token, the token does not verify, or
+/// its organiser is disabled or deleted; 503 when no database connection is available.
 async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let invalid = || ApiError::Unauthorized("the bearer token is invalid or expired".to_string());
+    let Some(token) = bearer_token(req.headers()) else {
         return Ok(None);
     };
-    let invalid = || ApiError::Unauthorized("the bearer token is invalid or expired".to_string());
-    let value = value.to_str().map_err(|_| invalid())?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(invalid());
-    }
+    let token = token.map_err(|_| invalid())?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let claims = state.tokens.verify(token.trim()).map_err(|_| invalid())?;
+    let claims = state.tokens.verify(token).map_err(|_| invalid())?;
     let mut conn = state.conn().await?;
     let organiser = organisers::find_active(&mut conn, claims.sub)
         .await?

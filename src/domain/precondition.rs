@@ -8,8 +8,13 @@ use sha2::{Digest, Sha256};
 /// The strong entity tag of a representation: `"` + 32 hex digits (the first 16 bytes of the
 /// SHA-256 of its JSON serialisation) + `"`.
 pub fn etag_of<T: Serialize>(value: &T) -> String {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
+    etag_of_bytes(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// The strong entity tag of raw bytes (a file): `"` + 32 hex digits (the first 16 bytes) of
+/// their SHA-256 + `"`.
+pub fn etag_of_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     format!("\"{}\"", hex::encode(&digest[..16]))
 }
 

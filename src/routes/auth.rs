@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::auth::{password, token::TOKEN_TTL_SECONDS, Authenticated};
 use crate::domain::input::{parse_json, Errors, Obj};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{login_limits, organisers};
 
 /// The token response (RFC 6749 §5.1 shape).

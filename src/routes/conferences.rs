@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
@@ -11,10 +11,13 @@ use crate::domain::input::{parse_json, Errors, Obj, Query};
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::params::order_param;
+use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::state::AppState;
 use crate::store::attendance::{self, Order};
-use crate::store::conferences::{self, ConferenceFilter, ConferenceRow, Need};
-use crate::store::{search, PageRequest};
+use crate::store::conferences::{self, ConferenceFilter, ConferenceRow};
+use crate::store::grants;
+use crate::store::{presence, search, PageRequest};
 
 /// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`: newest first, or
 /// with `q` (full-text search) best match first.
@@ -95,7 +98,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 
@@ -109,7 +112,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let saved = conferences::update(&mut conn, caller.0, *path, &if_match, changes).await?;
@@ -129,7 +132,7 @@ pub async fn delete(
     let cascade = query.boolean("cascade", &mut errors).unwrap_or(false);
     errors.check()?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let if_match = IfMatch::from_request(&req);
     conferences::delete(&mut conn, caller.0, *path, &if_match, cascade).await?;
     Ok(no_content())
@@ -142,8 +145,8 @@ pub async fn list_organisers(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
-    let items = conferences::organisers_of(&mut conn, *path).await?;
+    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    let items = grants::organisers_of(&mut conn, *path).await?;
     Ok(ok(
         &serde_json::json!({"items": items, "next_cursor": null}),
     ))
@@ -159,7 +162,7 @@ pub async fn add_organiser(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Own).await?;
+    access::conference(&mut conn, Some(caller.0), *path, Need::Own).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -177,13 +180,14 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let added = conferences::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
+    let added = grants::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
     let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
     Ok(created(location, &added))
 }
 
 /// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:
-/// `by=session` answers the presence matrix (`routes::attendance::matrix`).
+/// per delegation, or with `by=session` the presence matrix (`store::presence::matrix`).
+/// Public like the conference. Errors: 404, 422 (`order`, `by`).
 pub async fn attendance(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -192,14 +196,19 @@ pub async fn attendance(
 ) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
-    let order = super::attendance::order_param(&query, Order::Name, &mut errors);
+    let order = order_param(&query, Order::Name, &mut errors);
     let by_session = query.one_of("by", &["delegation", "session"], &mut errors) == Some("session");
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     if by_session {
-        drop(conn);
-        return super::attendance::matrix(access.conference, order, &state).await;
+        return Ok(ok(&presence::matrix(
+            &mut conn,
+            &state.countries,
+            access.conference,
+            order,
+        )
+        .await?));
     }
     Ok(ok(&attendance::of_conference(
         &mut conn,
@@ -224,7 +233,7 @@ pub async fn log(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok(&crate::store::audit::of_conference(
         &mut conn, *path, &page,
     )

@@ -2,11 +2,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::ok;
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::respond::ok;
+use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};
 

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{
@@ -13,8 +13,8 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::conferences::{self, Need};
+use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::state::AppState;
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
 use crate::store::{protocol, PageRequest};
 
@@ -41,7 +41,7 @@ pub async fn list(
         let page = PageRequest::from_query(&query, &mut errors);
         errors.check()?;
         let mut conn = state.conn().await?;
-        conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+        access::conference(&mut conn, caller.0, *path, Need::Read).await?;
         return Ok(ok(&protocol::list_delegations(
             &mut conn,
             &state.countries,
@@ -54,7 +54,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok(
         &delegations::list(&mut conn, *path, &filter, &page).await?
     ))
@@ -72,7 +72,7 @@ pub async fn create(
     let value = parse_json(&req, &body)?;
     let conference_id = *path;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     match parse_delegation_post(&value, &state.countries)? {
         DelegationPost::Single(changes) => {
             let row = DelegationRow::new(conference_id, changes);
@@ -107,7 +107,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
+    access::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
     Ok(ok_tagged(&req, &Delegation::from(row)))
 }
@@ -123,7 +123,7 @@ pub async fn update(
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     // Existence before validation: a delegation of another conference is 404, whatever the body.
     delegations::get(&mut conn, conference_id, id).await?;
     let mut errors = Errors::new();
@@ -144,7 +144,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     delegations::delete(
         &mut conn,
         caller.0,

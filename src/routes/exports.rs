@@ -8,19 +8,19 @@
 //! The paths are registered as their own resources ahead of nothing else: `attendance.csv` is a
 //! literal segment, so it never reaches the `{id}`-only routes.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::attendance::{order_param, participants_access};
+use crate::access::{self, Need};
 use crate::auth::MaybeCaller;
+use crate::conditional::{etag_of_bytes, tagged};
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, table};
-use crate::startup::AppState;
+use crate::http::params::order_param;
+use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
-use crate::store::conferences::{self, Need};
 use crate::store::participants::{self, Audience};
 use crate::store::{presence, protocol};
 
@@ -59,7 +59,7 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
 ];
 
 /// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
-/// the bytes, as `crate::conditional` tags JSON); 304 when `If-None-Match` already holds that
+/// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
 /// tag, so that calendar and spreadsheet clients can poll cheaply.
 fn file(
     req: &HttpRequest,
@@ -68,27 +68,15 @@ fn file(
     body: impl Into<Vec<u8>>,
 ) -> HttpResponse {
     let body = body.into();
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
-    let not_modified = req
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
-    if not_modified {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::ETAG, etag))
-        .body(body)
+    let etag = etag_of_bytes(&body);
+    tagged(Some(req), StatusCode::OK, etag, |res| {
+        res.insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body)
+    })
 }
 
 /// `GET /conferences/{id}/attendance.csv?order=protocol|name` (default `protocol`): one row
@@ -106,7 +94,7 @@ pub async fn attendance_csv(
     let order = order_param(&query, Order::Protocol, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     let id = access.conference.id;
     let lines = protocol::lines(&mut conn, &state.countries, id).await?;
     let attended = presence::sessions_attended(&mut conn, id).await?;
@@ -163,7 +151,8 @@ pub async fn participants_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let (conference, audience) = participants_access(&mut conn, *path, caller).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let (audience, conference) = (access.audience(), access.conference);
     let id = conference.id;
     let list =
         participants::of_conference(&mut conn, &state.countries, conference, audience).await?;
@@ -225,7 +214,7 @@ pub async fn sessions_ics(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     let c = &access.conference;
     let sessions = presence::sessions_in_order(&mut conn, c.id).await?;
     let country = state

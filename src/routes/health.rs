@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The OpenAPI 3.1 document of this API (`api-spec/openapi.yaml`).
 pub const OPENAPI_YAML: &str = include_str!("../../api-spec/openapi.yaml");

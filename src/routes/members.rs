@@ -3,19 +3,19 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created_tagged, no_content, ok, ok_tagged};
+use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::conferences::{self, Need};
+use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::state::AppState;
 use crate::store::{delegations, members, Caller, PageRequest};
 
-/// Checks the caller organises the conference and the delegation belongs to it. Readers who
-/// are not organisers get 404: the member list is not theirs to see.
+/// Checks the caller may read (organisers) or change the members of the conference's
+/// delegations ([`Need::ReadMembers`], [`Need::Write`]) and the delegation belongs to it.
 async fn authorise(
     conn: &mut diesel_async::AsyncPgConnection,
     caller: Option<Caller>,
@@ -23,16 +23,12 @@ async fn authorise(
     delegation_id: Uuid,
     write: bool,
 ) -> Result<(), ApiError> {
-    let access = conferences::access(conn, conference_id, caller, Need::Read).await?;
-    if !access.can_write {
-        return Err(if write && caller.is_some() {
-            ApiError::Forbidden("only the conference's owners and editors may change it".into())
-        } else if write {
-            ApiError::Unauthorized("a bearer token is required".into())
-        } else {
-            ApiError::NotFound("members are visible to the conference's organisers only".into())
-        });
-    }
+    let need = if write {
+        Need::Write
+    } else {
+        Need::ReadMembers
+    };
+    access::conference(conn, caller, conference_id, need).await?;
     delegations::get(conn, conference_id, delegation_id).await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! Thin HTTP handlers, one module per resource: parse (domain), query (store), render.
+//! Thin HTTP handlers, one module per URL family: parse (domain), query (store), render.
 //! The URL tells the file: `/api/v1/conferences/{id}/sessions` is `routes/sessions.rs`.
+//!
+//! No route module imports another: what they share lives in [`crate::http`]. This module
+//! holds only the route table ([`endpoints`], [`configure`]).
 
-pub mod attendance;
 pub mod auth;
 pub mod conferences;
 pub mod countries;
@@ -11,11 +13,14 @@ pub mod exports;
 pub mod health;
 pub mod members;
 pub mod organisations;
+pub mod participants;
+pub mod presence;
+pub mod protocol;
 pub mod sessions;
+pub mod summary;
 
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse, Route};
-use serde::Serialize;
 
 use crate::error::problem_response;
 
@@ -74,14 +79,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/attendance" => conferences::attendance),
         endpoint!(GET "/api/v1/conferences/{id}/log" => conferences::log),
         endpoint!(GET "/api/v1/conferences/{id}/attendance.csv" => exports::attendance_csv),
-        endpoint!(GET "/api/v1/conferences/{id}/participants" => attendance::participants),
+        endpoint!(GET "/api/v1/conferences/{id}/participants" => participants::list),
         endpoint!(GET "/api/v1/conferences/{id}/participants.csv" => exports::participants_csv),
         endpoint!(GET "/api/v1/conferences/{id}/sessions.ics" => exports::sessions_ics),
-        endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => attendance::get_protocol_order),
-        endpoint!(PUT "/api/v1/conferences/{id}/protocol-order" => attendance::put_protocol_order),
-        endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => attendance::get_session),
-        endpoint!(PUT "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => attendance::put_session),
-        endpoint!(GET "/api/v1/attendance/summary" => attendance::summary),
+        endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => protocol::get),
+        endpoint!(PUT "/api/v1/conferences/{id}/protocol-order" => protocol::put),
+        endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => presence::get),
+        endpoint!(PUT "/api/v1/conferences/{id}/sessions/{session_id}/attendance" => presence::put),
+        endpoint!(GET "/api/v1/attendance/summary" => summary::get),
         endpoint!(GET "/api/v1/conferences/{id}/delegations" => delegations::list),
         endpoint!(POST "/api/v1/conferences/{id}/delegations" => delegations::create),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::get),
@@ -139,34 +144,4 @@ fn method_not_allowed(allow: &str) -> HttpResponse {
         res.headers_mut().insert(header::ALLOW, value);
     }
     res
-}
-
-/// 200 with a JSON body.
-pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
-    HttpResponse::Ok().json(body)
-}
-
-/// 201 with a `Location` header and a JSON body.
-pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body)
-}
-
-/// 200 with a single resource and its `ETag` (304 when `If-None-Match` matches).
-pub fn ok_tagged<T: Serialize>(req: &actix_web::HttpRequest, body: &T) -> HttpResponse {
-    crate::conditional::json_with_etag(req, actix_web::http::StatusCode::OK, body)
-}
-
-/// 201 with a `Location` header, the created resource and its `ETag`.
-pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, crate::conditional::etag_of(body)))
-        .json(body)
-}
-
-/// 204.
-pub fn no_content() -> HttpResponse {
-    HttpResponse::NoContent().finish()
 }

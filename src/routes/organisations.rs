@@ -3,14 +3,14 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created_tagged, no_content, ok, ok_tagged};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
 use crate::store::PageRequest;

@@ -3,15 +3,15 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::{created_tagged, no_content, ok, ok_tagged};
+use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::session::parse_session;
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::conferences::{self, Need};
+use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::state::AppState;
 use crate::store::{sessions, PageRequest};
 
 /// `GET .../sessions`: in time order.
@@ -26,7 +26,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok(
         &sessions::list(&mut conn, &access.conference, &page).await?
     ))
@@ -42,7 +42,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, *path, Some(caller.0), Need::Write).await?;
+    let access = access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let changes = parse_session(&value, Mode::Create)?;
     let session = sessions::create(&mut conn, Some(caller.0), &access.conference, changes).await?;
     let location = format!(
@@ -62,7 +62,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, conference_id, caller.0, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &sessions::get(&mut conn, &access.conference, id).await?,
@@ -80,7 +80,7 @@ pub async fn update(
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    let access = access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     // Existence before validation: a session of another conference is 404, whatever the body.
     sessions::get(&mut conn, &access.conference, id).await?;
     let changes = parse_session(&value, Mode::Patch)?;
@@ -106,7 +106,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = conferences::access(&mut conn, conference_id, Some(caller.0), Need::Write).await?;
+    let access = access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     let if_match = IfMatch::from_request(&req);
     sessions::delete(&mut conn, caller.0, &access.conference, id, &if_match).await?;
     Ok(no_content())

@@ -2,7 +2,7 @@
 //! (registered, confirmed, attended) in protocol order, with its members (head first, then in
 //! the order the organiser added them).
 //!
-//! Who may read it is decided by the route (`routes::attendance::participants`): the
+//! Who may read it is decided by the route (`routes::participants::list`): the
 //! conference's organisers, and everyone once `participants_public` is true. Member emails
 //! are only ever loaded for organisers ([`Audience::Organisers`]).
 

@@ -43,17 +43,3 @@ pub async fn with_role(
         .await
         .optional()
 }
-
-// Transitional: the handlers' old entry points, until they call `crate::access` directly.
-pub use crate::access::{Access, Need};
-pub use crate::store::grants::{add_organiser, organisers_of};
-
-/// [`crate::access::conference`] with the old argument order.
-pub async fn access(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    caller: Option<Caller>,
-    need: Need,
-) -> Result<Access, crate::store::StoreError> {
-    crate::access::conference(conn, caller, id, need).await
-}

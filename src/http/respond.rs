@@ -1,0 +1,39 @@
+//! The success responses of the JSON routes: 200, 201 (with `Location`), 204, and the tagged
+//! forms that carry the representation's strong `ETag` (see [`crate::conditional`]).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use crate::conditional::{etag_of, json_with_etag, tagged};
+
+/// 200 with `body` as JSON.
+pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+/// 201 with a `Location` header (`location`, an absolute path) and `body` as JSON.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// 200 with a single resource as JSON and its `ETag`; 304 (no body, same `ETag`) when the
+/// request's `If-None-Match` already holds that tag.
+pub fn ok_tagged<T: Serialize>(req: &HttpRequest, body: &T) -> HttpResponse {
+    json_with_etag(req, StatusCode::OK, body)
+}
+
+/// 201 with a `Location` header (`location`, an absolute path), the created resource as JSON
+/// and its `ETag`.
+pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    tagged(None, StatusCode::CREATED, etag_of(body), |res| {
+        res.insert_header((header::LOCATION, location)).json(body)
+    })
+}
+
+/// 204, no body.
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}

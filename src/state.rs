@@ -1,0 +1,32 @@
+//! The state every request handler and middleware reads: [`AppState`], one per HTTP worker.
+
+use std::sync::Arc;
+
+use crate::auth::token::TokenKeys;
+use crate::db::{DbConn, DbPool};
+use crate::domain::country::CountryIndex;
+use crate::error::ApiError;
+use crate::store::login_limits::LoginLimits;
+
+/// The state of one HTTP worker: every request that worker serves sees it.
+///
+/// Each worker has its own database pool (see [`crate::startup::Application::build`]); the
+/// other fields are shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    /// This worker's database pool (bounded waits).
+    pub pool: DbPool,
+    /// Country input forms to alpha-2.
+    pub countries: Arc<CountryIndex>,
+    /// Token signing and verification.
+    pub tokens: TokenKeys,
+    /// Failed-login limits.
+    pub login_limits: LoginLimits,
+}
+
+impl AppState {
+    /// A pooled connection. Errors: 503 when none is available within the pool timeout.
+    pub async fn conn(&self) -> Result<DbConn, ApiError> {
+        self.pool.get().await.map_err(ApiError::from)
+    }
+}
