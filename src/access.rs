@@ -161,3 +161,110 @@ pub async fn conference(
         can_write,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::conference::ConferenceChanges;
+
+    fn conference(status: ConferenceStatus, participants_public: bool) -> ConferenceRow {
+        let mut row = ConferenceRow::new(ConferenceChanges::default(), None);
+        row.status = status;
+        row.participants_public = participants_public;
+        row
+    }
+
+    /// Every need for every kind of caller on every kind of conference: the whole rule as a
+    /// table, so a change to one cell shows.
+    #[test]
+    fn the_rule_as_a_matrix() {
+        let someone = Caller {
+            id: Uuid::now_v7(),
+            is_admin: false,
+        };
+        let admin = Caller {
+            id: Uuid::now_v7(),
+            is_admin: true,
+        };
+        // (caller, role): anonymous, a stranger, an editor, an owner, an admin.
+        let callers: [(Option<Caller>, Option<OrganiserRole>); 5] = [
+            (None, None),
+            (Some(someone), None),
+            (Some(someone), Some(OrganiserRole::Editor)),
+            (Some(someone), Some(OrganiserRole::Owner)),
+            (Some(admin), None),
+        ];
+        use Refusal::*;
+        let ok = Ok(());
+        // Rows: need; columns: the callers above. Published conference, private list.
+        let published: [(Need, [Result<(), Refusal>; 5]); 5] = [
+            (Need::Read, [ok, ok, ok, ok, ok]),
+            (
+                Need::Write,
+                [Err(TokenRequired), Err(NotAnEditor), ok, ok, ok],
+            ),
+            (
+                Need::Own,
+                [Err(TokenRequired), Err(NotAnOwner), Err(NotAnOwner), ok, ok],
+            ),
+            (
+                Need::ReadMembers,
+                [Err(MembersPrivate), Err(MembersPrivate), ok, ok, ok],
+            ),
+            (
+                Need::ReadParticipants,
+                [
+                    Err(ParticipantsPrivate),
+                    Err(ParticipantsPrivate),
+                    ok,
+                    ok,
+                    ok,
+                ],
+            ),
+        ];
+        for status in [ConferenceStatus::Published, ConferenceStatus::Cancelled] {
+            let row = conference(status, false);
+            for (need, expected) in published {
+                for ((caller, role), want) in callers.iter().zip(expected) {
+                    assert_eq!(
+                        decide(&row, *role, *caller, need),
+                        want,
+                        "{status} {need:?}"
+                    );
+                }
+            }
+        }
+        // A draft does not exist for anyone who does not organise it, whatever the need.
+        let draft = conference(ConferenceStatus::Draft, true);
+        for (need, _) in published {
+            for (i, (caller, role)) in callers.iter().enumerate() {
+                let got = decide(&draft, *role, *caller, need);
+                if i < 2 {
+                    assert_eq!(got, Err(NoSuchConference), "draft {need:?}");
+                } else {
+                    assert_eq!(got.is_ok(), need != Need::Own || i != 2, "draft {need:?}");
+                }
+            }
+        }
+        // A public list of participants is everyone's.
+        let public = conference(ConferenceStatus::Published, true);
+        assert_eq!(decide(&public, None, None, Need::ReadParticipants), Ok(()));
+    }
+
+    #[test]
+    fn every_refusal_has_its_status_and_one_message() {
+        let all = [
+            Refusal::TokenRequired,
+            Refusal::NoSuchConference,
+            Refusal::NotAnEditor,
+            Refusal::NotAnOwner,
+            Refusal::MembersPrivate,
+            Refusal::ParticipantsPrivate,
+        ];
+        let messages: std::collections::HashSet<_> = all.iter().map(|r| r.message()).collect();
+        assert_eq!(messages.len(), all.len());
+        assert_eq!(Refusal::TokenRequired.kind(), RefusalKind::Unauthenticated);
+        assert_eq!(Refusal::NotAnOwner.kind(), RefusalKind::Forbidden);
+        assert_eq!(Refusal::MembersPrivate.kind(), RefusalKind::Hidden);
+    }
+}

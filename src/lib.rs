@@ -1,6 +1,28 @@
 //! Plenary: a conference and delegation management API for intergovernmental meetings.
 //!
-//! Data flows one way: route -> domain (parse) -> store (query) -> domain -> route.
+//! Data flows one way: route -> domain (parse) -> access (who may) -> store (query, audited
+//! write) -> domain -> route. Each thing has one home:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`routes`] | thin handlers, one file per URL family (the URL tells the file); the route table |
+//! | [`http`] | what handlers share: JSON responses with ETags, shared query parameters |
+//! | [`conditional`] | reading `If-Match`, answering `If-None-Match`, setting `ETag` (RFC 9110) |
+//! | [`idempotency`] | the `Idempotency-Key` middleware for `POST`, in named steps |
+//! | [`auth`] | passwords (argon2id), JWT access tokens (RFC 8725), the one bearer parser and extractors |
+//! | [`access`] | every "who may" rule and its refusal (401/403/404), worded once |
+//! | [`domain`] | validated input and API shapes; `vocab`: typed statuses and roles; `precondition`: entity tags |
+//! | [`store`] | every query; `write`: the one audited-write driver; `audit`: typed log entries; `error`: `StoreError` |
+//! | [`store::conferences`] | the conference row (`row`), the list and its one filter (`list`), writes (`changes`) |
+//! | [`store::grants`] | who organises which conference (owner, editor) |
+//! | [`store::documents`] | saving an imported conference document in one transaction |
+//! | [`import`] | reading conference documents (`data/*.json`) into validated values |
+//! | [`export`] | CSV (RFC 4180) and iCalendar (RFC 5545) files |
+//! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering; `StoreError` -> `ApiError` |
+//! | [`db`] | pool, migrations, ISO 3166-1 sync, the embedded PostgreSQL cluster, diesel schema |
+//! | [`state`] | `AppState`: what one HTTP worker shares (pool, country index, token keys, login limits) |
+//! | [`startup`] | building and running the actix application |
+//! | [`config`], [`cli`], [`telemetry`] | settings from the environment, the `plenary` command line, tracing |
 
 pub mod access; // who may: every access rule, each refusal worded once
 pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
