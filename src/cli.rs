@@ -350,6 +350,8 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         },
         workers: settings.workers,
         login_limits: settings.login_limits,
+        trusted_proxies: settings.trusted_proxies.clone(),
+        body_timeout: settings.body_timeout,
     };
     let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(

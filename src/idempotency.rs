@@ -13,7 +13,7 @@ use actix_web::{web, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::bearer_token;
+use crate::auth::caller_of;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency as keys;
@@ -25,15 +25,20 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// Response headers stored and replayed with the body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
-/// The organiser of a bearer token whose signature and claims verify, if any. Only the token
-/// is checked (the handler itself authenticates fully, organiser included).
-fn organiser_of(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
-    let token = bearer_token(req.headers())?.ok()?;
-    state.tokens.verify(token).ok().map(|c| c.sub)
+/// The active organiser of the request's bearer token, authenticated exactly as the handlers'
+/// extractors do ([`caller_of`]: the token verifies and its account exists and is not
+/// disabled). `None` without a token or when authentication fails: the request then runs
+/// without the key and its handler answers (401 for a bad token or a dead account).
+async fn organiser_of(req: &ServiceRequest) -> Option<Uuid> {
+    caller_of(req.request().clone())
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.id)
 }
 
 /// The middleware function (use with `actix_web::middleware::from_fn`): a `POST` with an
-/// `Idempotency-Key` and a verifying bearer token is hashed, then either claims the key and
+/// `Idempotency-Key` from an authenticated organiser (see [`organiser_of`]) is hashed, then either claims the key and
 /// runs (its response stored), or is answered from the key's record without running. Every
 /// other request runs untouched.
 ///
@@ -52,7 +57,7 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return run(req, next).await;
     };
-    let Some(organiser) = organiser_of(&req, &state) else {
+    let Some(organiser) = organiser_of(&req).await else {
         return run(req, next).await;
     };
     let hash = match hash_request(&mut req).await {

@@ -1,19 +1,26 @@
 //! Builds the actix application: per-worker state ([`AppState`]), error rendering, routes;
 //! binds and runs it.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Server, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::StreamExt;
 
 use crate::auth::token::TokenKeys;
+use crate::config::TrustedProxies;
 use crate::db::{self, PoolSettings};
 use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, PROBLEM_JSON};
@@ -86,6 +93,93 @@ async fn head_as_get(
     }
 }
 
+/// A request body stream that fails once `sleep` ends before the body is complete, and
+/// records that it did in `timed_out`.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    timed_out: Rc<Cell<bool>>,
+    done: bool,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<web::Bytes, PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(item)) => Poll::Ready(Some(item)),
+            Poll::Pending => match self.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.done = true;
+                    self.timed_out.set(true);
+                    Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "request body timed out",
+                    )))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// Bounds the time to receive a request body to [`AppState::body_timeout`], counted from
+/// the end of its headers (actix bounds the headers themselves): a body still incomplete
+/// then fails the read, and the answer, whatever the reader made of it, is 408
+/// problem+json with `Connection: close`. Must sit outside everything that reads bodies
+/// (the `Idempotency-Key` layer included).
+async fn body_deadline(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(limit) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.body_timeout)
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let timed_out = Rc::new(Cell::new(false));
+    let stream = Deadline {
+        inner: actix_web::HttpMessage::take_payload(&mut req),
+        sleep: Box::pin(tokio::time::sleep(limit)),
+        timed_out: timed_out.clone(),
+        done: false,
+    };
+    req.set_payload(actix_web::dev::Payload::Stream {
+        payload: Box::pin(stream),
+    });
+    let res = next.call(req).await?;
+    if !timed_out.get() {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, _) = res.into_parts();
+    let mut response: HttpResponse<BoxBody> = problem_response(
+        StatusCode::REQUEST_TIMEOUT,
+        "request-timeout",
+        "Request timeout",
+        format!(
+            "the request body was not received within {} s",
+            limit.as_secs_f64()
+        ),
+        None,
+    );
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(ServiceResponse::new(req, response))
+}
+
 /// Registers the state, body limit, error rendering and routes on an actix `ServiceConfig`.
 pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
@@ -106,6 +200,10 @@ pub struct Options {
     pub workers: Option<usize>,
     /// Failed-login limits.
     pub login_limits: LoginLimits,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`PLENARY_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Longest time to receive a request body (`PLENARY_BODY_TIMEOUT_SECS`), then 408.
+    pub body_timeout: Duration,
 }
 
 /// A built server, bound and ready to run.
@@ -127,7 +225,10 @@ impl Application {
             pool,
             workers,
             login_limits,
+            trusted_proxies,
+            body_timeout,
         } = options;
+        let trusted_proxies = Arc::new(trusted_proxies);
         db::migrate(database_url).await?;
         // Read on a connection of its own: a pooled one would stay tied to this runtime.
         let countries = {
@@ -156,6 +257,8 @@ impl Application {
                     countries: countries.clone(),
                     tokens: tokens.clone(),
                     login_limits,
+                    trusted_proxies: trusted_proxies.clone(),
+                    body_timeout,
                 }))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -167,11 +270,15 @@ impl Application {
             // Called once per worker, on that worker's thread (again if a worker restarts,
             // which then shares a pool: correct, only slower).
             let state = states[next_state.fetch_add(1, Ordering::Relaxed) % states.len()].clone();
+            // Innermost first: the Idempotency-Key layer, inside the body deadline (which bounds
+            // its body reads too), inside the error rewriting (so that every error, the
+            // layers' own included, leaves as problem+json).
             App::new()
-                .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::from_fn(
                     crate::idempotency::middleware,
                 ))
+                .wrap(actix_web::middleware::from_fn(body_deadline))
+                .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(configure_app(state))

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::token::TokenKeys;
+use crate::config::TrustedProxies;
 use crate::db::{DbConn, DbPool};
 use crate::domain::country::CountryIndex;
 use crate::error::ApiError;
@@ -22,6 +23,10 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Failed-login limits.
     pub login_limits: LoginLimits,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`PLENARY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Longest time to receive a request body (`PLENARY_BODY_TIMEOUT_SECS`), then 408.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {

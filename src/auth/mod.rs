@@ -2,6 +2,7 @@
 //! and the bearer-token extractors used by the routes.
 
 pub mod password;
+pub mod throttle;
 pub mod token;
 
 use std::future::Future;
@@ -52,7 +53,10 @@ fn parse_bearer(value: &HeaderValue) -> Result<&str, NotBearer> {
 /// The active organiser of the request's bearer token; `None` without an `Authorization`
 /// header. Errors: 401 when the header is not a bearer token, the token does not verify, or
 /// its organiser is disabled or deleted; 503 when no database connection is available.
-async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
+///
+/// The one authentication path: the extractors [`MaybeCaller`] and [`Authenticated`] and the
+/// `Idempotency-Key` layer all call it.
+pub async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     let invalid = || ApiError::Unauthorized("the bearer token is invalid or expired".to_string());
     let Some(token) = bearer_token(req.headers()) else {
         return Ok(None);

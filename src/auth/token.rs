@@ -13,6 +13,9 @@ pub const AUDIENCE: &str = "plenary-api";
 pub const TOKEN_TTL_SECONDS: i64 = 3600;
 /// Clock skew tolerated when checking `exp` and `iat`, in seconds.
 pub const LEEWAY_SECONDS: u64 = 5;
+/// The earliest `iat` accepted: 2020-01-01T00:00:00Z, in seconds since the epoch (no token of
+/// this service was issued before; an older or absurd `iat` is refused).
+pub const EARLIEST_IAT: i64 = 1_577_836_800;
 /// The shortest signing secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -103,15 +106,25 @@ impl TokenKeys {
         let claims = data.claims;
         let now = chrono::Utc::now().timestamp();
         let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
-        if claims.iat > now + leeway {
-            return Err(TokenError::Invalid("issued in the future".to_string()));
-        }
-        if claims.exp - claims.iat > TOKEN_TTL_SECONDS {
-            return Err(TokenError::Invalid(
-                "lives longer than one hour".to_string(),
-            ));
-        }
+        check_lifetime(&claims, now, leeway)?;
         Ok(claims)
+    }
+}
+
+/// Refuses an `iat` before [`EARLIEST_IAT`] or later than `now + leeway`, and an `exp` more
+/// than [`TOKEN_TTL_SECONDS`] after `iat` (checked arithmetic: no claim values can overflow).
+fn check_lifetime(claims: &Claims, now: i64, leeway: i64) -> Result<(), TokenError> {
+    if claims.iat < EARLIEST_IAT {
+        return Err(TokenError::Invalid("issued before 2020".to_string()));
+    }
+    if claims.iat > now.saturating_add(leeway) {
+        return Err(TokenError::Invalid("issued in the future".to_string()));
+    }
+    match claims.exp.checked_sub(claims.iat) {
+        Some(lifetime) if lifetime <= TOKEN_TTL_SECONDS => Ok(()),
+        _ => Err(TokenError::Invalid(
+            "lives longer than one hour".to_string(),
+        )),
     }
 }
 
@@ -134,5 +147,33 @@ mod tests {
         let token = keys.and_then(|k| k.issue(id).ok());
         let claims = keys.zip(token).and_then(|(k, t)| k.verify(&t).ok());
         assert_eq!(claims.map(|c| c.sub), Some(id));
+    }
+
+    fn claims(iat: i64, exp: i64) -> Claims {
+        Claims {
+            iss: ISSUER.to_string(),
+            aud: AUDIENCE.to_string(),
+            sub: Uuid::nil(),
+            iat,
+            exp,
+        }
+    }
+
+    #[test]
+    fn extreme_iat_and_exp_are_refused_without_overflow() {
+        let now = 1_800_000_000;
+        // `exp - iat` overflows i64 here: it must be refused, not panic or wrap.
+        assert!(check_lifetime(&claims(EARLIEST_IAT, i64::MAX), now, 5).is_err());
+        assert!(check_lifetime(&claims(i64::MIN, i64::MAX), now, 5).is_err());
+        // `i64::MIN - now` overflows: refused (the old `exp - iat` panicked or wrapped).
+        assert!(check_lifetime(&claims(now, i64::MIN), now, 5).is_err());
+        // Before 2020, or beyond the leeway in the future.
+        assert!(check_lifetime(&claims(EARLIEST_IAT - 1, EARLIEST_IAT), now, 5).is_err());
+        assert!(check_lifetime(&claims(now + 6, now + 60), now, 5).is_err());
+        assert!(check_lifetime(&claims(i64::MAX, i64::MAX), now, 5).is_err());
+        assert!(check_lifetime(&claims(now, now), i64::MAX, 5).is_ok());
+        // Within the rules.
+        assert!(check_lifetime(&claims(now + 5, now + 3605), now, 5).is_ok());
+        assert!(check_lifetime(&claims(now, now + 3601), now, 5).is_err());
     }
 }

@@ -4,11 +4,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::auth::{password, token::TOKEN_TTL_SECONDS, Authenticated};
+use crate::auth::{password, throttle, token::TOKEN_TTL_SECONDS, Authenticated};
 use crate::domain::input::{parse_json, Errors, Obj};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{login_limits, organisers};
+use crate::store::organisers;
 
 /// The token response (RFC 6749 §5.1 shape).
 #[derive(Debug, Serialize)]
@@ -57,32 +57,16 @@ pub async fn token(
     let (Some(email), Some(pass)) = (email, pass) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    // Failed attempts are counted per email and per client address (in PostgreSQL, shared by
-    // every instance); at the limit, 429 before any password work. Successes do not count.
-    let email_key = format!("email:{}", email.to_lowercase());
-    let address_key = format!(
-        "address:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
-    let limits = state.login_limits;
+    // Failed attempts are counted per email and client address, per email and per address
+    // (in PostgreSQL, shared by every instance). A check is reserved atomically before any
+    // password work (429 at a limit), and its verdict counted after.
+    let address = throttle::client_address(&req, &state.trusted_proxies)
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let counters = state.login_limits.counters(&email, &address);
+    let attempt = throttle::reserve_check(&state, &counters).await?;
     let found = {
         let mut conn = state.conn().await?;
-        let (by_email, wait_email) =
-            login_limits::failures(&mut conn, &email_key, limits.window_secs).await?;
-        let (by_address, wait_address) =
-            login_limits::failures(&mut conn, &address_key, limits.window_secs).await?;
-        if by_email >= limits.per_email {
-            return Err(ApiError::TooManyRequests(
-                u64::try_from(wait_email).unwrap_or(1),
-            ));
-        }
-        if by_address >= limits.per_address {
-            return Err(ApiError::TooManyRequests(
-                u64::try_from(wait_address).unwrap_or(1),
-            ));
-        }
         organisers::find_by_email(&mut conn, &email).await?
     };
     let (stored, id) = match found {
@@ -90,28 +74,21 @@ pub async fn token(
         _ => (None, None),
     };
     let ok = password::verify_blocking(stored, SecretString::from(pass)).await;
-    match (ok, id) {
-        (true, Some(id)) => {
-            let mut conn = state.conn().await?;
-            login_limits::reset(&mut conn, &email_key).await?;
-            let access_token = state.tokens.issue(id).map_err(ApiError::internal)?;
-            Ok(HttpResponse::Ok()
-                .insert_header(("Cache-Control", "no-store"))
-                .json(TokenResponse {
-                    access_token,
-                    token_type: "Bearer",
-                    expires_in: TOKEN_TTL_SECONDS,
-                }))
-        }
-        _ => {
-            let mut conn = state.conn().await?;
-            login_limits::count_attempt(&mut conn, &email_key, limits.window_secs).await?;
-            login_limits::count_attempt(&mut conn, &address_key, limits.window_secs).await?;
-            Err(ApiError::Unauthorized(
-                "wrong email or password".to_string(),
-            ))
-        }
-    }
+    let id = id.filter(|_| ok);
+    throttle::record_verdict(&state, attempt, &counters, id.is_none()).await?;
+    let Some(id) = id else {
+        return Err(ApiError::Unauthorized(
+            "wrong email or password".to_string(),
+        ));
+    };
+    let access_token = state.tokens.issue(id).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: TOKEN_TTL_SECONDS,
+        }))
 }
 
 /// The calling organiser.

@@ -12,7 +12,7 @@ use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
-use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow};
@@ -152,7 +152,10 @@ pub async fn list_organisers(
     ))
 }
 
-/// `POST /api/v1/conferences/{id}/organisers` `{"email", "role"}` (owners and admins): 201.
+/// `POST /api/v1/conferences/{id}/organisers` `{"email", "role"}` (owners and admins): 202
+/// with `{"email", "role"}`, whether or not an account has the email (nothing is granted
+/// without one; see `store::grants::add_organiser`). Errors: 401, 403/404, 409 when the
+/// account already organises the conference, 422 for invalid fields.
 pub async fn add_organiser(
     req: HttpRequest,
     path: web::Path<Uuid>,
@@ -180,9 +183,8 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let added = grants::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
-    let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
-    Ok(created(location, &added))
+    let answer = grants::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
+    Ok(HttpResponse::Accepted().json(answer))
 }
 
 /// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:

@@ -35,25 +35,45 @@ impl Audited for ConferenceOrganiser {
     }
 }
 
-/// Adds the organiser with `email` to a conference (audited; the caller must own it).
-/// Errors: 422 when no organiser has that email, 409 when they already organise it.
+/// The answer to `POST .../organisers`, the same whether an account has the email or not:
+/// the email as given and the role asked for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GrantRequest {
+    /// The email as given.
+    pub email: String,
+    /// `owner` or `editor`.
+    pub role: OrganiserRole,
+}
+
+/// Gives the account with `email` (any letter case) `role` on a conference (audited; the
+/// caller must own it). An email without an account changes nothing, and the answer is the
+/// same [`GrantRequest`] either way, so that it does not reveal whether an account exists.
+///
+/// Errors: 404/403 from the access rule; 409 when the account already organises the
+/// conference (which its owners see in the list of organisers anyway).
 pub async fn add_organiser(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
     email: &str,
     role: OrganiserRole,
-) -> Result<ConferenceOrganiser, StoreError> {
-    let organiser = super::organisers::find_by_email(conn, email)
-        .await?
-        .ok_or_else(|| StoreError::field("email", "no organiser has this email"))?;
+) -> Result<GrantRequest, StoreError> {
+    let answer = GrantRequest {
+        email: email.to_string(),
+        role,
+    };
+    let scope = Scope::conference(caller, conference_id, Need::Own, UNCONDITIONAL);
+    let Some(organiser) = super::organisers::find_by_email(conn, email).await? else {
+        // Still check the caller's right, so that a refusal does not depend on the email.
+        write::run(conn, scope, async |_| Ok(())).await?;
+        return Ok(answer);
+    };
     let added = ConferenceOrganiser {
         organiser_id: organiser.id,
         email: organiser.email,
         name: organiser.name,
         role,
     };
-    let scope = Scope::conference(caller, conference_id, Need::Own, UNCONDITIONAL);
     write::create(conn, scope, async |conn| {
         diesel::insert_into(conference_organisers::table)
             .values((
@@ -65,7 +85,8 @@ pub async fn add_organiser(
             .await?;
         Ok(added.clone())
     })
-    .await
+    .await?;
+    Ok(answer)
 }
 
 /// The organisers of a conference, owners first.

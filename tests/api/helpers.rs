@@ -348,6 +348,8 @@ pub fn test_options() -> Options {
         },
         workers: Some(1),
         login_limits: LoginLimits::default(),
+        trusted_proxies: Default::default(),
+        body_timeout: std::time::Duration::from_secs(10),
     }
 }
 

@@ -10,6 +10,7 @@ mod countries;
 mod delegations;
 mod errors;
 mod exports;
+mod hardening;
 mod health;
 mod helpers;
 mod history_order;

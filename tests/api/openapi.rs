@@ -372,7 +372,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .await;
     assert_eq!(
         (s, added["role"].as_str()),
-        (201, Some("editor")),
+        (202, Some("editor")),
         "{added}"
     );
     let (s, organisers) = app

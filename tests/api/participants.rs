@@ -49,7 +49,7 @@ async fn participants_are_private_until_public_and_emails_stay_with_organisers()
             &json!({"email": "list-editor@example.org", "role": "editor"}),
         )
         .await;
-    assert_eq!(s, 201);
+    assert_eq!(s, 202);
     // Cambodia: a member added first, then the head; China: one member without email.
     let kh = format!(
         "/api/v1/conferences/{cid}/delegations/{}/members",

@@ -1,0 +1,92 @@
+//! Rate limiting of password checks (logins, and later invitation acceptances): the client
+//! address of a request, and the reservation loop around
+//! [`crate::store::login_limits::reserve`].
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpRequest;
+use uuid::Uuid;
+
+use crate::config::TrustedProxies;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::login_limits::{self, Counter, Reservation};
+
+/// Pause between two reservation attempts while other checks are in progress.
+const BUSY_PAUSE: Duration = Duration::from_millis(15);
+/// Longest wait for other checks in progress before answering 429 (`Retry-After: 1`).
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// The client address of a request: the TCP peer, unless the peer is a trusted proxy
+/// (`PLENARY_TRUSTED_PROXIES`); then the `X-Forwarded-For` entries are read from the right,
+/// skipping trusted proxies, and the first other one is the client (the leftmost if all are
+/// trusted). A missing or malformed `X-Forwarded-For` leaves the peer. `None` without a peer.
+pub fn client_address(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(peer) {
+        return Some(peer);
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else {
+            return Some(peer);
+        };
+        for hop in value.split(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => hops.push(ip),
+                Err(_) => return Some(peer),
+            }
+        }
+    }
+    let client = hops
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(**ip))
+        .or(hops.first())
+        .copied();
+    Some(client.unwrap_or(peer))
+}
+
+/// Reserves a password check on `counters` (see [`login_limits`]), waiting while checks in
+/// progress could reach a limit. Errors: 429 with `Retry-After` when a counter is at its
+/// limit, or after waiting [`BUSY_WAIT`]; 503 without a database connection.
+pub async fn reserve_check(state: &AppState, counters: &[Counter]) -> Result<Uuid, ApiError> {
+    let started = Instant::now();
+    loop {
+        let reservation = {
+            let mut conn = state.conn().await?;
+            login_limits::reserve(&mut conn, counters, state.login_limits.window_secs).await?
+        };
+        match reservation {
+            Reservation::Granted(attempt) => return Ok(attempt),
+            Reservation::Refused(wait) => {
+                return Err(ApiError::TooManyRequests(u64::try_from(wait).unwrap_or(1)))
+            }
+            Reservation::Busy if started.elapsed() >= BUSY_WAIT => {
+                return Err(ApiError::TooManyRequests(1))
+            }
+            Reservation::Busy => tokio::time::sleep(BUSY_PAUSE).await,
+        }
+    }
+}
+
+/// Counts the verdict of the check `attempt` reserved by [`reserve_check`] (`failed`: the
+/// password was wrong). Errors: 503 without a database connection, 500 on a database error.
+pub async fn record_verdict(
+    state: &AppState,
+    attempt: Uuid,
+    counters: &[Counter],
+    failed: bool,
+) -> Result<(), ApiError> {
+    let mut conn = state.conn().await?;
+    login_limits::finish(
+        &mut conn,
+        attempt,
+        counters,
+        failed,
+        state.login_limits.window_secs,
+    )
+    .await?;
+    Ok(())
+}
