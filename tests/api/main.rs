@@ -28,3 +28,4 @@ mod search;
 mod security;
 mod sessions;
 mod summary;
+mod text;
