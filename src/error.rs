@@ -231,7 +231,7 @@ fn conflict_message(constraint: Option<&str>) -> String {
         Some("delegations_conference_organisation_key") => {
             "this conference already has a delegation of that organisation".to_string()
         }
-        Some("organisations_name_key") => {
+        Some("organisations_name_key" | "organisations_name_skeleton_key") => {
             "an organisation with that name already exists".to_string()
         }
         Some("organisers_email_key") => "an organiser with that email already exists".to_string(),

@@ -88,7 +88,8 @@ pub fn build_pool(url: &str, settings: &PoolSettings) -> anyhow::Result<DbPool> 
 }
 
 /// Applies pending migrations and synchronises the ISO 3166-1 reference data, holding an
-/// advisory lock so that several processes starting together migrate once.
+/// advisory lock so that several processes starting together migrate once; then fills the
+/// organisations' name skeletons (`store::organisations::sync_skeletons`).
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let url_owned = url.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -117,7 +118,14 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to the database")?;
-    sync_countries(&mut conn).await
+    sync_countries(&mut conn).await?;
+    let clashes = crate::store::organisations::sync_skeletons(&mut conn)
+        .await
+        .context("computing organisation name skeletons")?;
+    for (id, name) in clashes {
+        tracing::warn!(%id, %name, "organisation name looks like another organisation's");
+    }
+    Ok(())
 }
 
 /// Reverts every migration (used by the test that checks each `down.sql`).

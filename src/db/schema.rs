@@ -43,6 +43,7 @@ diesel::table! {
         website -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        name_skeleton -> Nullable<Text>,
     }
 }
 

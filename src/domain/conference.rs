@@ -125,7 +125,7 @@ pub fn parse_conference(
         return errors.finish(ConferenceChanges::default());
     };
     let title = o.string("title", 1, 300, &mut errors);
-    let theme = o.text("theme", 2000, &mut errors);
+    let theme = o.paragraphs("theme", 2000, &mut errors);
     let status = o
         .one_of("status", ConferenceStatus::ALL, &mut errors)
         .filter_map(ConferenceStatus::parse);

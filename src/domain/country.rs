@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use keshvar::{CountryIterator, Region, SubRegion};
+use unicode_normalization::UnicodeNormalization;
 
 /// One ISO 3166-1 entry as stored in `countries`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,12 +71,15 @@ const EXTRA_ALIASES: &[(&str, &str)] = &[
     ("Holy See", "VA"),
 ];
 
-/// Lower case, single spaces, no surrounding space: the key under which aliases are stored.
+/// Lower case, single spaces, no surrounding space, Unicode NFC: the key under which aliases
+/// are stored and looked up, so that `"Türkiye"` typed decomposed (NFD) finds Türkiye.
 pub fn normalise(name: &str) -> String {
-    name.split_whitespace()
+    let lower = name
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-        .to_lowercase()
+        .to_lowercase();
+    lower.nfc().collect()
 }
 
 /// UN M49 name of a region.
@@ -272,6 +276,7 @@ mod tests {
             ("East Timor", "TL"),
             ("Brunei", "BN"),
             ("Türkiye", "TR"),
+            ("Tu\u{308}rkiye", "TR"),
             ("Turkey", "TR"),
             ("khm", "KH"),
             ("kh", "KH"),

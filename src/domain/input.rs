@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::domain::country::CountryIndex;
@@ -145,6 +146,68 @@ impl<T> Field<T> {
     }
 }
 
+/// The kinds of text field, which differ in the characters they accept (API.md, "Details that
+/// clients rely on").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// A one-line field (titles, names, acronyms, rooms, authorities ...): no character for
+    /// which [`breaks_line`] holds.
+    One,
+    /// A one-line name that must not hide characters: as [`Lines::One`], and the zero-width
+    /// characters of [`is_zero_width`] are removed.
+    Name,
+    /// A multi-line field (`theme`, notes): line feeds (U+000A) allowed, every other
+    /// character for which [`breaks_line`] holds refused.
+    Many,
+}
+
+/// True for a character that no one-line field may hold: a control character (C0 incl. line
+/// feed, carriage return and tab, DEL, C1), the line and paragraph separators U+2028 and
+/// U+2029, and the bidirectional embeddings, overrides and isolates U+202A..U+202E and
+/// U+2066..U+2069 (which reorder what surrounds them: "Trojan Source", CVE-2021-42574).
+pub fn breaks_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// True for the invisible zero-width characters removed from names: ZERO WIDTH SPACE,
+/// NON-JOINER and JOINER (U+200B..U+200D), WORD JOINER (U+2060) and the byte-order mark /
+/// ZERO WIDTH NO-BREAK SPACE (U+FEFF).
+pub fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Trims `s` and normalises it to Unicode NFC (the form every stored and compared text has).
+pub fn nfc(s: &str) -> String {
+    s.trim().nfc().collect()
+}
+
+/// The one rule for text input: trims, normalises to NFC, removes zero-width characters from
+/// a [`Lines::Name`], then refuses the characters that `lines` does not allow. The error is
+/// the message for the field.
+pub fn clean(s: &str, lines: Lines) -> Result<String, String> {
+    let mut t = nfc(s);
+    if lines == Lines::Name && t.chars().any(is_zero_width) {
+        t = nfc(&t.chars().filter(|c| !is_zero_width(*c)).collect::<String>());
+    }
+    match lines {
+        Lines::One | Lines::Name if t.chars().any(breaks_line) => Err(
+            "must be one line: no control characters (line feed, tab ...), line or paragraph \
+             separators, or bidirectional controls"
+                .to_string(),
+        ),
+        Lines::Many if t.chars().any(|c| c != '\n' && breaks_line(c)) => Err(
+            "must not contain control characters other than line feed, line or paragraph \
+             separators, or bidirectional controls"
+                .to_string(),
+        ),
+        _ => Ok(t),
+    }
+}
+
 /// Reads the fields of one JSON object, recording errors under a path prefix.
 pub struct Obj<'a> {
     map: &'a Map<String, Value>,
@@ -234,7 +297,8 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// A string, trimmed, of `min..=max` characters after trimming.
+    /// A one-line string ([`Lines::One`]): trimmed and normalised to NFC, of `min..=max`
+    /// characters after that (see [`clean`]).
     pub fn string(
         &mut self,
         name: &'static str,
@@ -242,9 +306,54 @@ impl<'a> Obj<'a> {
         max: usize,
         errors: &mut Errors,
     ) -> Field<String> {
+        self.checked(name, min, max, Lines::One, errors)
+    }
+
+    /// A one-line name: [`Obj::string`] with the invisible zero-width characters
+    /// ([`is_zero_width`]) removed, so that two names that look the same are the same text.
+    pub fn name(
+        &mut self,
+        name: &'static str,
+        min: usize,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Field<String> {
+        self.checked(name, min, max, Lines::Name, errors)
+    }
+
+    /// A nullable one-line free-text string: empty after trimming counts as null.
+    pub fn text(&mut self, name: &'static str, max: usize, errors: &mut Errors) -> Field<String> {
+        match self.string(name, 0, max, errors) {
+            Field::Value(s) if s.is_empty() => Field::Null,
+            other => other,
+        }
+    }
+
+    /// A nullable multi-line free text ([`Lines::Many`], e.g. `theme`): line feeds allowed,
+    /// other controls refused; empty after trimming counts as null.
+    pub fn paragraphs(
+        &mut self,
+        name: &'static str,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Field<String> {
+        match self.checked(name, 0, max, Lines::Many, errors) {
+            Field::Value(s) if s.is_empty() => Field::Null,
+            other => other,
+        }
+    }
+
+    fn checked(
+        &mut self,
+        name: &'static str,
+        min: usize,
+        max: usize,
+        lines: Lines,
+        errors: &mut Errors,
+    ) -> Field<String> {
         self.typed(name, errors, |v| match v {
             Value::String(s) => {
-                let t = s.trim();
+                let t = clean(s, lines)?;
                 let n = t.chars().count();
                 if n < min || n > max {
                     if min > 0 && n == 0 {
@@ -252,22 +361,12 @@ impl<'a> Obj<'a> {
                     } else {
                         Err(format!("must be {min} to {max} characters"))
                     }
-                } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    Err("must not contain control characters".to_string())
                 } else {
-                    Ok(t.to_string())
+                    Ok(t)
                 }
             }
             other => Err(format!("must be a string, not {}", type_name(other))),
         })
-    }
-
-    /// A nullable free-text string: empty after trimming counts as null.
-    pub fn text(&mut self, name: &'static str, max: usize, errors: &mut Errors) -> Field<String> {
-        match self.string(name, 0, max, errors) {
-            Field::Value(s) if s.is_empty() => Field::Null,
-            other => other,
-        }
     }
 
     /// One of `allowed`.
@@ -488,7 +587,7 @@ pub struct Query {
 impl Query {
     /// Parses the query string; a malformed one is a 400. A value with a control character
     /// (`%00` ...) is a 422 naming the parameter: no parameter may hold one, and PostgreSQL
-    /// text cannot hold NUL at all.
+    /// text cannot hold NUL at all. Values are trimmed and normalised to NFC ([`nfc`]).
     pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
             .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
@@ -498,6 +597,8 @@ impl Query {
                 errors.push(name.clone(), "must not contain control characters");
             }
         }
+        // Values are compared as a person sees them: NFC, like every stored text.
+        let pairs = pairs.into_iter().map(|(k, v)| (k, nfc(&v))).collect();
         errors.finish(Self { pairs })
     }
 

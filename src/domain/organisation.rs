@@ -15,7 +15,9 @@ use crate::error::ApiError;
 pub struct Organisation {
     /// UUID v7.
     pub id: Uuid,
-    /// Full name, unique regardless of letter case.
+    /// Full name (NFC, without zero-width characters), unique regardless of letter case and of
+    /// look-alike characters (its TR39 confusable skeleton is unique, see
+    /// [`name_skeleton`]).
     pub name: String,
     /// Acronym (`"IOM"`), if any.
     pub acronym: Option<String>,
@@ -58,7 +60,7 @@ pub fn parse_organisation(
     let Some(mut o) = Obj::new(body, prefix, errors) else {
         return OrganisationChanges::default();
     };
-    let name = o.string("name", 1, 300, errors);
+    let name = o.name("name", 1, 300, errors);
     let acronym = o.text("acronym", 50, errors);
     let kind = o.one_of("kind", ORGANISATION_KINDS, errors);
     let country = o.country("country", countries, errors);
@@ -92,4 +94,33 @@ pub fn parse_organisation_body(
     let mut errors = Errors::new();
     let changes = parse_organisation(body, "", countries, mode, &mut errors);
     errors.finish(changes)
+}
+
+/// The key under which organisation names are unique: the Unicode TR39 confusable skeleton
+/// (`unicode-security`) of the name in lower case with runs of white space made one space, so
+/// that names a reader cannot tell apart collide: letter case (`"ZEBRA"`), look-alike letters
+/// of other scripts (`"Zebr\u{430}"`, Cyrillic а), zero-width and other default-ignorable
+/// characters, decomposed accents. Stored in `organisations.name_skeleton` (unique index).
+pub fn name_skeleton(name: &str) -> String {
+    let lower = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    unicode_security::skeleton(&lower).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_skeleton;
+
+    #[test]
+    fn look_alike_names_share_a_skeleton() {
+        let plain = name_skeleton("Zebra Secret Org");
+        assert_eq!(name_skeleton("Zebr\u{430} Secret Org"), plain);
+        assert_eq!(name_skeleton("Zeb\u{200B}ra Secret Org"), plain);
+        assert_eq!(name_skeleton("ZEBRA  secret org"), plain);
+        assert_eq!(name_skeleton("Cafe\u{301}"), name_skeleton("Caf\u{e9}"));
+        assert_ne!(name_skeleton("Zebra Public Org"), plain);
+    }
 }

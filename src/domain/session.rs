@@ -1,6 +1,8 @@
 //! Sessions of a conference and the reading of their times in the conference's time zone.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, SubsecRound, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
@@ -49,7 +51,13 @@ pub fn format_in_zone(instant: DateTime<Utc>, tz: Tz) -> String {
 
 /// Reads a session time: RFC 3339 with an offset, or a local date-time without one, read in
 /// `tz`. A local time inside a DST gap is an error; inside an overlap it is the earlier instant.
+/// The result is rounded to whole microseconds, the precision PostgreSQL stores, so that the
+/// checks made on it (`ends_at > starts_at`) hold for the stored values too.
 pub fn parse_instant(input: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    parse_unrounded(input, tz).map(|t| t.round_subsecs(6))
+}
+
+fn parse_unrounded(input: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let s = input.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(dt.with_timezone(&Utc));
@@ -194,5 +202,15 @@ mod tests {
         assert!(parse_instant("2025-03-30T02:30:00", tz).is_err());
         let earlier = parse_instant("2025-10-26T02:30:00", tz).map(|t| format_in_zone(t, tz));
         assert_eq!(earlier.as_deref(), Ok("2025-10-26T02:30:00+02:00"));
+    }
+
+    #[test]
+    fn times_are_rounded_to_the_microseconds_postgresql_stores() {
+        let tz: Tz = chrono_tz::UTC;
+        let a = parse_instant("2026-06-01T09:00:00.1234561Z", tz);
+        let b = parse_instant("2026-06-01T09:00:00.1234562Z", tz);
+        assert_eq!(a, b);
+        let micros = a.map(|t| t.timestamp_subsec_nanos());
+        assert_eq!(micros, Ok(123_456_000));
     }
 }

@@ -9,17 +9,23 @@
 //!   `TZNAME`) — explicit dates, no `RRULE`, so any reader gets the same offsets as chrono-tz;
 //! - one `VEVENT` per session: `UID:<session id>@plenary` (stable across exports),
 //!   `DTSTAMP` and `LAST-MODIFIED` the session's last change, `CREATED`,
-//!   `DTSTART;TZID=<zone>`/`DTEND;TZID=<zone>` in local time, `SUMMARY` the title,
+//!   `DTSTART;TZID=<zone>`/`DTEND;TZID=<zone>` in local time (the second occurrence of a
+//!   local time repeated by a DST overlap in UTC, `...Z`, RFC 5545 §3.3.5), `SUMMARY` the title,
 //!   `LOCATION` room and venue, `DESCRIPTION` kind and chair, `CATEGORIES` the kind, `STATUS`
 //!   `CONFIRMED` (or `CANCELLED` for a cancelled conference).
 //!
-//! Lines end in CRLF and are folded at 75 octets (never inside a UTF-8 character); text values
-//! are escaped (`\\`, `\;`, `\,`, `\n`).
+//! Lines end in CRLF and are folded at 75 octets (never inside a UTF-8 character); every text
+//! value is escaped by the crate (`\\`, `\;`, `\,`, `\n`; `NAME` with `VALUE=TEXT`, the
+//! crate's way to escape a property it does not type), after [`text`] has turned other line
+//! breaks into line feeds and dropped other controls, so no stored text can start a content
+//! line of its own. The `VTIMEZONE` lines hold only zone names and abbreviations from chrono-tz.
 
 use crate::domain::vocab::ConferenceStatus;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
+use std::borrow::Cow;
+
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
-use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
+use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
 
 use crate::store::conferences::ConferenceRow;
 use crate::store::sessions::SessionRow;
@@ -152,22 +158,62 @@ pub fn vtimezone(tz: Tz, first: NaiveDate, last: NaiveDate) -> String {
     out
 }
 
+/// A stored text made fit for the crate's TEXT escaping (RFC 5545 §3.3.11), which escapes
+/// `\\`, `;`, `,` and line feed but leaves every other character as it is: a carriage return
+/// (alone or before a line feed) and U+2028/U+2029 become a line feed (escaped `\n`, so no
+/// reader sees a new content line), other control characters but tab (which TEXT may not
+/// hold) are dropped. Input validation refuses them in one-line fields; this guards rows stored
+/// before that rule or by other means.
+fn text(value: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}');
+    if !value.chars().any(|c| unsafe_char(c) && c != '\n') {
+        return Cow::Borrowed(value);
+    }
+    let unified = value
+        .replace("\r\n", "\n")
+        .replace(['\r', '\u{2028}', '\u{2029}'], "\n");
+    Cow::Owned(
+        unified
+            .chars()
+            .filter(|c| *c == '\n' || !unsafe_char(*c))
+            .collect(),
+    )
+}
+
+/// `DTSTART`/`DTEND` of an instant: local time with `TZID` (RFC 5545 §3.3.5 form 3), except
+/// for the second occurrence of a repeated local time (a DST overlap, where the local time
+/// means its first occurrence), which is written in UTC (form 2, `...Z`).
+fn date_time(t: DateTime<Utc>, tz: Tz) -> CalendarDateTime {
+    let local = t.with_timezone(&tz).naive_local();
+    match tz.from_local_datetime(&local) {
+        LocalResult::Ambiguous(first, _) if first.with_timezone(&Utc) != t => {
+            CalendarDateTime::Utc(t)
+        }
+        _ => CalendarDateTime::WithTimezone {
+            date_time: local,
+            tzid: tz.name().to_string(),
+        },
+    }
+}
+
 /// The iCalendar document of a conference's sessions (see the module documentation).
 /// `location` is the venue as one line of text (`"Lianyungang, Jiangsu, China"`).
 pub fn sessions_ics(conference: &ConferenceRow, location: &str, sessions: &[SessionRow]) -> String {
     let tz = conference.tz();
+    let title = text(&conference.title);
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))
         .append_property(("PRODID", PRODID))
         .append_property(("CALSCALE", "GREGORIAN"))
-        .name(&conference.title)
+        // `Calendar::name` writes NAME unescaped (the crate has no value type for RFC 7986
+        // NAME): `VALUE=TEXT` makes the crate escape it like SUMMARY. X-WR-CALNAME, an `X-`
+        // property, the crate escapes as TEXT already.
+        .append_property(Property::new("NAME", title.as_ref()).add_parameter("VALUE", "TEXT"))
+        .append_property(("X-WR-CALNAME", title.as_ref()))
         .append_property(("X-WR-TIMEZONE", tz.name()));
     for s in sessions {
-        let local = |t: DateTime<Utc>| CalendarDateTime::WithTimezone {
-            date_time: t.with_timezone(&tz).naive_local(),
-            tzid: tz.name().to_string(),
-        };
         let mut description = format!("Kind: {}", s.kind);
         if let Some(chair) = &s.chair {
             description.push_str(&format!("\nChair: {chair}"));
@@ -182,12 +228,12 @@ pub fn sessions_ics(conference: &ConferenceRow, location: &str, sessions: &[Sess
             .timestamp(s.updated_at)
             .add_property("CREATED", utc_stamp(s.created_at))
             .add_property("LAST-MODIFIED", utc_stamp(s.updated_at))
-            .summary(&s.title)
-            .starts(local(s.starts_at))
-            .ends(local(s.ends_at))
-            .location(&place)
-            .description(&description)
-            .add_property("CATEGORIES", s.kind.to_uppercase())
+            .summary(&text(&s.title))
+            .starts(date_time(s.starts_at, tz))
+            .ends(date_time(s.ends_at, tz))
+            .location(&text(&place))
+            .description(&text(&description))
+            .categories([s.kind.to_uppercase()])
             .status(if conference.status == ConferenceStatus::Cancelled {
                 EventStatus::Cancelled
             } else {

@@ -9,7 +9,7 @@ use super::audit::ResourceKind;
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{like_pattern, lower, new_id, paginate, Caller, Page, PageRequest, StoreError};
 use crate::db::schema::{conferences, delegations, organisations};
-use crate::domain::organisation::{Organisation, OrganisationChanges};
+use crate::domain::organisation::{name_skeleton, Organisation, OrganisationChanges};
 use crate::domain::precondition::IfMatch;
 
 /// An organisation row (the same shape as the API's).
@@ -28,6 +28,9 @@ pub struct OrganisationRow {
     pub country: Option<String>,
     /// Website.
     pub website: Option<String>,
+    /// [`name_skeleton`] of `name` (unique: look-alike names are one name); kept in step with
+    /// `name` by [`OrganisationRow::new`] and [`OrganisationRow::apply`].
+    pub name_skeleton: Option<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Updated.
@@ -55,6 +58,7 @@ impl OrganisationRow {
         let now = Utc::now();
         Self {
             id: new_id(),
+            name_skeleton: c.name.as_deref().map(name_skeleton),
             name: c.name.unwrap_or_default(),
             acronym: c.acronym.flatten(),
             kind: c.kind.unwrap_or("other").to_string(),
@@ -68,6 +72,7 @@ impl OrganisationRow {
     /// Applies a validated `PATCH`.
     pub fn apply(&mut self, c: OrganisationChanges) {
         if let Some(v) = c.name {
+            self.name_skeleton = Some(name_skeleton(&v));
             self.name = v;
         }
         if let Some(v) = c.acronym {
@@ -164,7 +169,7 @@ impl Audited for OrganisationRow {
 }
 
 /// Inserts an organisation and records it in the audit log. Errors: 409 when the name exists
-/// in any letter case.
+/// in any letter case or as a look-alike (same [`name_skeleton`]).
 pub async fn create(
     conn: &mut AsyncPgConnection,
     caller: Caller,
@@ -274,4 +279,46 @@ pub async fn missing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<
         .copied()
         .filter(|id| !found.contains(id))
         .collect())
+}
+
+/// Brings every organisation's `name_skeleton` in step with its name (run at start, after the
+/// migrations, like the ISO table: the migration that added the column cannot compute TR39
+/// skeletons in SQL, and a newer Unicode table may change them). A row whose skeleton is
+/// already another organisation's (look-alike names stored before the rule) keeps its old
+/// value and is returned, so the caller can report it; it stays writable.
+pub async fn sync_skeletons(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Uuid, String)>> {
+    let rows: Vec<(Uuid, String, Option<String>)> = organisations::table
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::name_skeleton,
+        ))
+        .order(organisations::id.asc())
+        .load(conn)
+        .await?;
+    let mut clashes = Vec::new();
+    for (id, name, stored) in rows {
+        let skeleton = name_skeleton(&name);
+        if stored.as_deref() == Some(skeleton.as_str()) {
+            continue;
+        }
+        let taken: bool = diesel::select(diesel::dsl::exists(
+            organisations::table.filter(
+                organisations::name_skeleton
+                    .eq(&skeleton)
+                    .and(organisations::id.ne(id)),
+            ),
+        ))
+        .get_result(conn)
+        .await?;
+        if taken {
+            clashes.push((id, name));
+            continue;
+        }
+        diesel::update(organisations::table.find(id))
+            .set(organisations::name_skeleton.eq(&skeleton))
+            .execute(conn)
+            .await?;
+    }
+    Ok(clashes)
 }

@@ -225,11 +225,26 @@ async fn attendance_csv_keeps_unicode_and_makes_formulas_inert() {
         .post(
             &format!("/api/v1/conferences/{cid}/delegations"),
             Some(&owner.token),
-            &json!({"country": "Türkiye", "authority": "-Göç İdaresi, Ankara\nline two",
+            &json!({"country": "Türkiye", "authority": "-Göç İdaresi, Ankara",
                     "head": {"name": "Ayşe Yılmaz", "title": "Genel Müdür"}, "size": 4}),
         )
         .await;
     assert_eq!(st, 201, "{d}");
+    // An authority is one line (API.md): a line break can only be in a row stored before that
+    // rule, put there with SQL; the CSV must still carry it inside one quoted field.
+    {
+        use diesel_async::RunQueryDsl;
+        let n = diesel::sql_query(
+            "UPDATE delegations SET authority = authority || E'\\nline two' WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(
+            uuid::Uuid::parse_str(d["id"].as_str().unwrap_or_default()).expect("id"),
+        )
+        .execute(&mut app.conn().await)
+        .await
+        .expect("update");
+        assert_eq!(n, 1);
+    }
     let (st, _) = app
         .put(
             &format!(

@@ -29,3 +29,4 @@ mod search;
 mod security;
 mod sessions;
 mod summary;
+mod text;
