@@ -169,6 +169,9 @@ impl Application {
             let state = states[next_state.fetch_add(1, Ordering::Relaxed) % states.len()].clone();
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                // CORS outside the error rendering, so that error answers to reads carry it too.
+                .wrap(crate::http::cors::policy())
+                .wrap(actix_web::middleware::from_fn(crate::http::cors::finish))
                 .wrap(actix_web::middleware::from_fn(
                     crate::idempotency::middleware,
                 ))
