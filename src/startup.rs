@@ -272,13 +272,17 @@ impl Application {
             let state = states[next_state.fetch_add(1, Ordering::Relaxed) % states.len()].clone();
             // Innermost first: the Idempotency-Key layer, inside the body deadline (which bounds
             // its body reads too), inside the error rewriting (so that every error, the
-            // layers' own included, leaves as problem+json).
+            // layers' own included, leaves as problem+json), inside CORS (so that error answers
+            // to reads carry its headers too).
             App::new()
                 .wrap(actix_web::middleware::from_fn(
                     crate::idempotency::middleware,
                 ))
                 .wrap(actix_web::middleware::from_fn(body_deadline))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                // CORS outside the error rendering, so that error answers to reads carry it too.
+                .wrap(crate::http::cors::policy())
+                .wrap(actix_web::middleware::from_fn(crate::http::cors::finish))
                 .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(configure_app(state))

@@ -2,8 +2,12 @@
 // interactive API page works with no network: every request it makes goes to the server and
 // succeeds, and it lists exactly the operations of the spec. Saves a screenshot.
 //
+// Then CORS: the page at CORS_PAGE (another origin) fetches the Lianyungang attendance from
+// the server and must read its totals, and its cross-origin write must be blocked.
+//
 // usage: node check.mjs BASE_URL SCREENSHOT.png
-// env:   CHROMIUM (default /usr/bin/chromium)
+// env:   CHROMIUM (default /usr/bin/chromium), CORS_PAGE (the other origin's page; skipped
+//        when unset)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +104,42 @@ try {
     problems.push("the token operation does not show its example body");
   }
   await page.click("#operations-Auth-createToken .opblock-summary");
+
+  // CORS: a page of another origin reads the attendance and cannot write.
+  if (process.env.CORS_PAGE) {
+    const lianyungang = "019954f8-9000-7a00-8000-17a9f0c0e000";
+    const other = await context.newPage();
+    const pageUrl = new URL(process.env.CORS_PAGE);
+    if (pageUrl.origin === origin) problems.push(`CORS_PAGE ${pageUrl} is not another origin`);
+    pageUrl.searchParams.set("api", origin);
+    pageUrl.searchParams.set("conference", lianyungang);
+    await other.goto(pageUrl.href, { waitUntil: "load", timeout: 30000 });
+    await other.waitForFunction(
+      () =>
+        document.getElementById("read")?.textContent !== "pending" &&
+        document.getElementById("write")?.textContent !== "pending",
+      null,
+      { timeout: 30000 },
+    );
+    const read = (await other.textContent("#read")) ?? "";
+    const write = (await other.textContent("#write")) ?? "";
+    let result = null;
+    try {
+      result = JSON.parse(read);
+    } catch {
+      problems.push(`cross-origin read failed: ${read}`);
+    }
+    if (result) {
+      if (result.status !== 200) problems.push(`cross-origin read answered ${result.status}`);
+      if (result.totals?.countries !== 13 || result.totals?.organisations !== 2) {
+        problems.push(`cross-origin read got totals ${JSON.stringify(result.totals)}`);
+      }
+      if (!result.etag) problems.push("cross-origin read could not see the ETag");
+    }
+    if (write !== "blocked") problems.push(`cross-origin write was not blocked: ${write}`);
+    console.log(`CORS: ${pageUrl.origin} read ${read}; its write was ${write}`);
+    await other.close();
+  }
 
   console.log(
     `/docs: ${listed.size} operations listed (spec: ${expected.size}), ` +

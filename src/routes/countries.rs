@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::http::respond::ok;
+use crate::http::respond::{ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};
@@ -37,8 +37,10 @@ fn resolve(state: &AppState, code: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no country matches {:?}", code)))
 }
 
-/// `GET /api/v1/countries/{code_or_name}`.
+/// `GET /api/v1/countries/{code_or_name}`: one country with its `ETag`; 304 when
+/// `If-None-Match` already holds it.
 pub async fn get(
+    req: HttpRequest,
     path: web::Path<String>,
     _caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -48,7 +50,7 @@ pub async fn get(
     let country = countries::get(&mut conn, &code)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such country".to_string()))?;
-    Ok(ok(&country))
+    Ok(ok_tagged(&req, &country))
 }
 
 /// `GET /api/v1/countries/{code}/attendance?from=&to=`: conferences the country took part in,

@@ -109,6 +109,7 @@ pub async fn attendance_csv(
     let rows = numbered.into_iter().map(|(position, l)| {
         let counts = l.counts();
         let d = l.delegation;
+        let head = d.head();
         vec![
             position.to_string(),
             if d.country.is_some() {
@@ -126,8 +127,8 @@ pub async fn attendance_csv(
             d.status.to_string(),
             counts.to_string(),
             table::opt(&d.size),
-            table::opt(&d.head_name),
-            table::opt(&d.head_title),
+            table::opt(&head.as_ref().map(|h| h.name.clone())),
+            table::opt(&head.and_then(|h| h.title)),
             attended.get(&d.id).copied().unwrap_or(0).to_string(),
         ]
     });

@@ -69,6 +69,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/organisations/{id}" => organisations::update),
         endpoint!(DELETE "/api/v1/organisations/{id}" => organisations::delete),
         endpoint!(GET "/api/v1/organisations/{id}/attendance" => organisations::attendance),
+        endpoint!(GET "/api/v1/organisations/{id}/log" => organisations::log),
         endpoint!(GET "/api/v1/conferences" => conferences::list),
         endpoint!(POST "/api/v1/conferences" => conferences::create),
         endpoint!(GET "/api/v1/conferences/{id}" => conferences::get),

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
+use crate::store::audit::{self, LogOf};
 use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
 use crate::store::PageRequest;
 
@@ -128,4 +129,32 @@ pub async fn attendance(
     )
     .await?;
     Ok(ok(&rows))
+}
+
+/// `GET /api/v1/organisations/{id}/log?limit=&cursor=`: every write to the organisation
+/// (who, when, what changed), newest first, for organisers. A deleted organisation keeps its
+/// log. Errors: 401 without a token, 404 when no organisation has this id (nor ever had),
+/// 422 (`limit`, `cursor`).
+pub async fn log(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    _caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *path;
+    let query = Query::from_request(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let exists = organisations::get(&mut conn, id).await?.is_some();
+    if !exists && !audit::has_organisation(&mut conn, id).await? {
+        return Err(ApiError::NotFound("no such organisation".to_string()));
+    }
+    Ok(ok(&audit::entries(
+        &mut conn,
+        LogOf::Organisation(id),
+        &page,
+    )
+    .await?))
 }

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::http::respond::ok;
@@ -12,8 +13,13 @@ use crate::store::PageRequest;
 
 /// `GET /api/v1/attendance/summary?from=&to=&region=&subregion=&limit=&cursor=`: per country,
 /// the published and cancelled conferences it attended, by role. Errors: 422 (dates, unknown
-/// region or subregion, a subregion outside the region, limit, cursor).
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// region or subregion, a subregion outside the region, limit, cursor); 401 for an invalid
+/// token, as on every read (the summary is the same for every caller).
+pub async fn get(
+    req: HttpRequest,
+    _caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();
     let (from, to) = query.date_range(&mut errors);

@@ -197,10 +197,42 @@ pub struct LogEntry {
     pub changes: Value,
 }
 
-/// The log of a conference, newest first.
+/// Whose log to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogOf {
+    /// A conference and what hangs under it (entries whose `conference_id` is its).
+    Conference(Uuid),
+    /// One organisation (entries of resource type `organisation` with its id; organisations
+    /// belong to no conference).
+    Organisation(Uuid),
+}
+
+/// The log of a conference, newest first ([`entries`] of [`LogOf::Conference`]).
 pub async fn of_conference(
     conn: &mut AsyncPgConnection,
     conference_id: Uuid,
+    page: &PageRequest<Uuid>,
+) -> QueryResult<Page<LogEntry>> {
+    entries(conn, LogOf::Conference(conference_id), page).await
+}
+
+/// True when the log holds at least one entry about organisation `id` (it may have been
+/// deleted since).
+pub async fn has_organisation(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_log::table
+            .filter(audit_log::resource_type.eq(ResourceKind::Organisation.as_str()))
+            .filter(audit_log::resource_id.eq(id)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// A log, newest first (UUID v7 ids sort by time), keyset-paginated on the entry id: the
+/// one query behind `GET /conferences/{id}/log` and `GET /organisations/{id}/log`.
+pub async fn entries(
+    conn: &mut AsyncPgConnection,
+    of: LogOf,
     page: &PageRequest<Uuid>,
 ) -> QueryResult<Page<LogEntry>> {
     type Row = (
@@ -215,7 +247,6 @@ pub async fn of_conference(
     );
     let mut query = audit_log::table
         .left_join(organisers::table.on(organisers::id.nullable().eq(audit_log::organiser_id)))
-        .filter(audit_log::conference_id.eq(conference_id))
         .order(audit_log::id.desc())
         .limit(page.limit + 1)
         .select((
@@ -229,6 +260,12 @@ pub async fn of_conference(
             audit_log::changes,
         ))
         .into_boxed();
+    query = match of {
+        LogOf::Conference(id) => query.filter(audit_log::conference_id.eq(id)),
+        LogOf::Organisation(id) => query
+            .filter(audit_log::resource_type.eq(ResourceKind::Organisation.as_str()))
+            .filter(audit_log::resource_id.eq(id)),
+    };
     if let Some(after) = page.after {
         query = query.filter(audit_log::id.lt(after));
     }

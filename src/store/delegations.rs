@@ -15,7 +15,33 @@ use crate::domain::input::Errors;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 
-/// A delegation row.
+super::protocol::delegation_subquery!(
+    /// The `full_name` of a delegation's head member (the one with `is_head`; the partial
+    /// unique index `delegation_members_one_head` allows at most one and serves this lookup),
+    /// NULL when it has none.
+    HeadMemberName,
+    delegations::id,
+    concat!(
+        "(SELECT \"delegation_members\".\"full_name\" FROM \"delegation_members\" ",
+        "WHERE \"delegation_members\".\"delegation_id\" = \"delegations\".\"id\" ",
+        "AND \"delegation_members\".\"is_head\")"
+    )
+);
+
+super::protocol::delegation_subquery!(
+    /// The `title` of a delegation's head member, NULL when it has none or it has no title.
+    HeadMemberTitle,
+    delegations::id,
+    concat!(
+        "(SELECT \"delegation_members\".\"title\" FROM \"delegation_members\" ",
+        "WHERE \"delegation_members\".\"delegation_id\" = \"delegations\".\"id\" ",
+        "AND \"delegation_members\".\"is_head\")"
+    )
+);
+
+/// A delegation row, as stored, with its head member's name and title (read through
+/// [`HeadMemberName`] and [`HeadMemberTitle`], never written): [`DelegationRow::head`] is the
+/// head of delegation every representation shows.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
 #[diesel(table_name = delegations, treat_none_as_null = true)]
 pub struct DelegationRow {
@@ -43,10 +69,29 @@ pub struct DelegationRow {
     pub created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
+    /// The head member's `full_name`, if the delegation has a member with `is_head`
+    /// (computed, not a column).
+    #[diesel(
+        select_expression = HeadMemberName,
+        select_expression_type = HeadMemberName,
+        skip_insertion,
+        skip_update
+    )]
+    pub head_member_name: Option<String>,
+    /// The head member's `title` (computed, not a column; only meaningful with
+    /// `head_member_name`).
+    #[diesel(
+        select_expression = HeadMemberTitle,
+        select_expression_type = HeadMemberTitle,
+        skip_insertion,
+        skip_update
+    )]
+    pub head_member_title: Option<String>,
 }
 
 impl From<DelegationRow> for Delegation {
     fn from(r: DelegationRow) -> Self {
+        let head = r.head();
         Delegation {
             id: r.id,
             conference_id: r.conference_id,
@@ -55,10 +100,7 @@ impl From<DelegationRow> for Delegation {
             authority: r.authority,
             role: r.role,
             status: r.status,
-            head: r.head_name.map(|name| Head {
-                name,
-                title: r.head_title,
-            }),
+            head,
             size: r.size,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -67,6 +109,22 @@ impl From<DelegationRow> for Delegation {
 }
 
 impl DelegationRow {
+    /// The head of delegation, one fact: the head member's name and title when a member has
+    /// `is_head`, else the head stored on the delegation (`head_name`, `head_title`), else
+    /// none.
+    pub fn head(&self) -> Option<Head> {
+        match &self.head_member_name {
+            Some(name) => Some(Head {
+                name: name.clone(),
+                title: self.head_member_title.clone(),
+            }),
+            None => self.head_name.as_ref().map(|name| Head {
+                name: name.clone(),
+                title: self.head_title.clone(),
+            }),
+        }
+    }
+
     /// A new row of `conference_id` from a validated `POST` item.
     pub fn new(conference_id: Uuid, c: DelegationChanges) -> Self {
         let now = Utc::now();
@@ -83,6 +141,8 @@ impl DelegationRow {
             size: None,
             created_at: now,
             updated_at: now,
+            head_member_name: None,
+            head_member_title: None,
         };
         row.apply(c);
         row
@@ -258,8 +318,13 @@ async fn lock(
         .ok_or_else(|| StoreError::not_found(NO_SUCH_DELEGATION))
 }
 
+/// The message of the 409 for a `PATCH` of `head` on a delegation that has a head member.
+pub const HEAD_IS_A_MEMBER: &str = "this delegation's head is its member with is_head: true; \
+     change that member (or unset its is_head) instead of head";
+
 /// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 422 (both or neither of
-/// country and organisation, unknown organisation), 409 (duplicate).
+/// country and organisation, unknown organisation), 409 (duplicate; `head` given while a
+/// member has `is_head`, [`HEAD_IS_A_MEMBER`]).
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: Caller,
@@ -273,6 +338,9 @@ pub async fn update(
         Scope::conference(caller, conference_id, Need::Write, if_match),
         async |conn| lock(conn, conference_id, id).await,
         async |conn, before| {
+            if changes.head.is_some() && before.head_member_name.is_some() {
+                return Err(StoreError::Conflict(HEAD_IS_A_MEMBER.to_string()));
+            }
             let mut row = before.clone();
             row.apply(changes.clone());
             match (&row.country, &row.organisation_id) {

@@ -70,7 +70,8 @@ pub struct ParticipantDelegation {
     pub role: crate::domain::vocab::DelegationRole,
     /// Status (registered, confirmed or attended).
     pub status: crate::domain::vocab::DelegationStatus,
-    /// The head of delegation as stated on the delegation, if any.
+    /// The head of delegation ([`super::delegations::DelegationRow::head`]: the head member,
+    /// else the head stated on the delegation), if any.
     pub head: Option<Head>,
     /// Stated size, or null.
     pub size: Option<i32>,
@@ -132,6 +133,7 @@ pub async fn of_conference(
         .enumerate()
         .map(|(i, l)| {
             let d = l.delegation;
+            let head = d.head();
             ParticipantDelegation {
                 position: i + 1,
                 members: members.remove(&d.id).unwrap_or_default(),
@@ -143,10 +145,7 @@ pub async fn of_conference(
                 authority: d.authority,
                 role: d.role,
                 status: d.status,
-                head: d.head_name.map(|name| Head {
-                    name,
-                    title: d.head_title,
-                }),
+                head,
                 size: d.size,
             }
         })

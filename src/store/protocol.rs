@@ -8,13 +8,7 @@
 //! delegations it lists come first, in that order, and any other delegation follows in the
 //! computed order.
 
-use diesel::expression::{
-    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
-};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
@@ -87,43 +81,64 @@ pub fn sort(lines: &mut [Line]) {
     lines.sort_by_cached_key(Line::protocol_key);
 }
 
-/// Defines a scalar subquery selecting one column of a delegation's organisation:
-/// `(SELECT organisations.<column> FROM organisations WHERE organisations.id =
-/// delegations.organisation_id)`, NULL for a state's delegation. Unlike `diesel::dsl::sql`,
-/// whose statements diesel never caches, this has a static query id, so the statement is
-/// prepared once per connection and keeps its generic plan.
-macro_rules! organisation_column {
-    ($(#[$doc:meta])* $name:ident, $column:literal) => {
+/// Defines a correlated scalar subquery on a delegation row, `$name`, of SQL type
+/// `Nullable<Text>`: `$sql` is the whole parenthesised subquery, and `$column` the column of
+/// `delegations` it refers to (so the expression appears wherever that column does). Unlike
+/// `diesel::dsl::sql`, whose statements diesel never caches, this has a static query id, so a
+/// statement that selects it is prepared once per connection and keeps its generic plan.
+macro_rules! delegation_subquery {
+    ($(#[$doc:meta])* $name:ident, $column:path, $sql:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, QueryId)]
+        #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
         pub struct $name;
 
-        impl Expression for $name {
-            type SqlType = Nullable<Text>;
+        impl diesel::expression::Expression for $name {
+            type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
         }
 
-        impl<QS> AppearsOnTable<QS> for $name where delegations::organisation_id: AppearsOnTable<QS> {}
-
-        impl<QS> SelectableExpression<QS> for $name where
-            delegations::organisation_id: SelectableExpression<QS>
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $name where
+            $column: diesel::expression::AppearsOnTable<QS>
         {
         }
 
-        impl<GB> ValidGrouping<GB> for $name {
-            type IsAggregate = is_aggregate::Never;
+        impl<QS> diesel::expression::SelectableExpression<QS> for $name where
+            $column: diesel::expression::SelectableExpression<QS>
+        {
         }
 
-        impl QueryFragment<Pg> for $name {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-                out.push_sql(concat!(
-                    "(SELECT \"organisations\".\"",
-                    $column,
-                    "\" FROM \"organisations\" WHERE \"organisations\".\"id\" = ",
-                    "\"delegations\".\"organisation_id\")"
-                ));
+        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($sql);
                 Ok(())
             }
         }
+    };
+}
+pub(crate) use delegation_subquery;
+
+/// Defines a scalar subquery selecting one column of a delegation's organisation:
+/// `(SELECT organisations.<column> FROM organisations WHERE organisations.id =
+/// delegations.organisation_id)`, NULL for a state's delegation.
+macro_rules! organisation_column {
+    ($(#[$doc:meta])* $name:ident, $column:literal) => {
+        delegation_subquery!(
+            $(#[$doc])*
+            $name,
+            delegations::organisation_id,
+            concat!(
+                "(SELECT \"organisations\".\"",
+                $column,
+                "\" FROM \"organisations\" WHERE \"organisations\".\"id\" = ",
+                "\"delegations\".\"organisation_id\")"
+            )
+        );
     };
 }
 
@@ -358,19 +373,25 @@ pub async fn list_delegations(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::delegations::{HeadMemberName, HeadMemberTitle};
+    use diesel::pg::Pg;
+    use diesel::query_builder::{QueryFragment, QueryId};
 
     /// `lines` runs on every attendance, participants and export request: its statement must
     /// stay in diesel's per-connection cache. A `diesel::dsl::sql` fragment made it uncached,
     /// so each request prepared and planned it again (7 ms of planning, the throughput of
     /// scenario A fell by 40 %, benches/RESULTS.md).
     #[test]
-    fn the_organisation_subqueries_can_be_cached_as_prepared_statements() {
+    fn the_organisation_and_head_subqueries_can_be_cached_as_prepared_statements() {
         fn check<T: QueryFragment<Pg> + QueryId>(fragment: T) {
             assert!(T::HAS_STATIC_QUERY_ID);
             assert_eq!(fragment.is_safe_to_cache_prepared(&Pg).ok(), Some(true));
         }
         check(OrganisationName);
         check(OrganisationAcronym);
+        check(HeadMemberName);
+        check(HeadMemberTitle);
+        check(DelegationRow::as_select());
         let query = delegations::table
             .left_join(
                 delegation_protocol_ranks::table
@@ -384,6 +405,10 @@ mod tests {
         let sql = diesel::debug_query::<Pg, _>(&query).to_string();
         assert!(
             sql.contains(r#"(SELECT "organisations"."acronym" FROM "organisations" WHERE "organisations"."id" = "delegations"."organisation_id")"#),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(r#"(SELECT "delegation_members"."full_name" FROM "delegation_members" WHERE "delegation_members"."delegation_id" = "delegations"."id" AND "delegation_members"."is_head")"#),
             "{sql}"
         );
     }

@@ -72,9 +72,14 @@ struct RegionRow {
     subregion: Option<String>,
 }
 
-/// Checks `?region=` and `?subregion=` (exact UN M49 names, as the spec enumerates) against the
-/// countries table, recording 422s: an unknown region or subregion, or a subregion outside
-/// the given region.
+/// True when `given` names `canonical` in any letter case, ignoring surrounding space.
+fn same_name(canonical: &str, given: &str) -> bool {
+    canonical.to_lowercase() == given.trim().to_lowercase()
+}
+
+/// Checks `?region=` and `?subregion=` (UN M49 names, as the spec lists them, in any letter
+/// case) against the countries table and returns their canonical spelling, recording 422s: an
+/// unknown region or subregion, or a subregion outside the given region.
 pub async fn resolve_region(
     conn: &mut AsyncPgConnection,
     region: Option<&str>,
@@ -92,7 +97,7 @@ pub async fn resolve_region(
     let mut regions: Vec<&str> = pairs.iter().filter_map(|p| p.region.as_deref()).collect();
     regions.dedup();
     let region = region.and_then(|r| {
-        let found = regions.iter().find(|c| **c == r.trim());
+        let found = regions.iter().find(|c| same_name(c, r));
         if found.is_none() {
             errors.push(
                 "region",
@@ -104,7 +109,7 @@ pub async fn resolve_region(
     let subregion = subregion.and_then(|s| {
         let found = pairs
             .iter()
-            .find(|p| p.subregion.as_deref().is_some_and(|c| c == s.trim()));
+            .find(|p| p.subregion.as_deref().is_some_and(|c| same_name(c, s)));
         match found {
             None => {
                 errors.push("subregion", "unknown UN M49 subregion");

@@ -6,6 +6,8 @@ mod auth;
 mod conditional;
 mod conferences;
 mod contract;
+mod contract_fixes;
+mod cors;
 mod countries;
 mod delegations;
 mod errors;

@@ -179,6 +179,10 @@ fn the_checker_refuses_responses_that_drift_from_the_spec() {
         "subregion": "South-eastern Asia"});
     let mut json_headers = HeaderMap::new();
     json_headers.insert("content-type", "application/json".parse().expect("header"));
+    // A country is a single resource: its 200 carries an ETag (API.md, Conventions).
+    json_headers.insert("etag", "\"kh\"".parse().expect("header"));
+    // Every read answer carries CORS's wildcard (API.md, Conventions).
+    json_headers.insert("access-control-allow-origin", "*".parse().expect("header"));
     let check = |status: u16, headers: &HeaderMap, body: &Value| {
         let bytes = serde_json::to_vec(body).expect("json");
         spec().check(&Exchange {
@@ -324,6 +328,11 @@ async fn every_operation_answers_as_the_spec_says() {
     let org_url = format!("/api/v1/organisations/{}", id(&org));
     let (s, org) = app.patch(&org_url, t, &json!({"website": null})).await;
     assert_eq!((s, &org["website"]), (200, &Value::Null));
+    let (s, log) = get(format!("{org_url}/log?limit=10")).await;
+    assert_eq!(
+        (s, log["items"][0]["action"].as_str()),
+        (200, Some("update"))
+    );
 
     // Conferences.
     let (s, list) =
