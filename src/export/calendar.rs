@@ -9,8 +9,8 @@
 //!   `TZNAME`) — explicit dates, no `RRULE`, so any reader gets the same offsets as chrono-tz;
 //! - one `VEVENT` per session: `UID:<session id>@plenary` (stable across exports),
 //!   `DTSTAMP` and `LAST-MODIFIED` the session's last change, `CREATED`,
-//!   `DTSTART;TZID=<zone>`/`DTEND;TZID=<zone>` in local time (the second occurrence of a
-//!   local time repeated by a DST overlap in UTC, `...Z`, RFC 5545 §3.3.5), `SUMMARY` the title,
+//!   `DTSTART;TZID=<zone>`/`DTEND;TZID=<zone>` in local time (a local time repeated by a DST
+//!   overlap, either occurrence, in UTC, `...Z`: see [`date_time`]), `SUMMARY` the title,
 //!   `LOCATION` room and venue, `DESCRIPTION` kind and chair, `CATEGORIES` the kind, `STATUS`
 //!   `CONFIRMED` (or `CANCELLED` for a cancelled conference).
 //!
@@ -182,14 +182,15 @@ fn text(value: &str) -> Cow<'_, str> {
 }
 
 /// `DTSTART`/`DTEND` of an instant: local time with `TZID` (RFC 5545 §3.3.5 form 3), except
-/// for the second occurrence of a repeated local time (a DST overlap, where the local time
-/// means its first occurrence), which is written in UTC (form 2, `...Z`).
+/// for a local time that a DST overlap repeats, which is written in UTC (form 2, `...Z`). RFC
+/// 5545 reads a repeated local time as its first occurrence, so the second one cannot be
+/// written with `TZID`; the first is written in UTC too because readers differ (Mozilla's
+/// ical.js reads a repeated local time as its second occurrence), and UTC means one instant
+/// to all of them.
 fn date_time(t: DateTime<Utc>, tz: Tz) -> CalendarDateTime {
     let local = t.with_timezone(&tz).naive_local();
     match tz.from_local_datetime(&local) {
-        LocalResult::Ambiguous(first, _) if first.with_timezone(&Utc) != t => {
-            CalendarDateTime::Utc(t)
-        }
+        LocalResult::Ambiguous(..) => CalendarDateTime::Utc(t),
         _ => CalendarDateTime::WithTimezone {
             date_time: local,
             tzid: tz.name().to_string(),
