@@ -13,6 +13,7 @@ use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
 use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow};
@@ -85,9 +86,12 @@ pub async fn create(
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;
-    let saved = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id)).await?;
-    let location = format!("/api/v1/conferences/{}", saved.id);
-    Ok(created_tagged(location, &Conference::from(saved)))
+    let write = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id));
+    respond(write, |saved: &ConferenceRow| {
+        let location = format!("/api/v1/conferences/{}", saved.id);
+        created_tagged(location, &Conference::from(saved.clone()))
+    })
+    .await
 }
 
 /// `GET /api/v1/conferences/{id}`: drafts are 404 to all but their organisers.
@@ -180,9 +184,12 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let added = grants::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
+    let write = grants::add_organiser(&mut conn, caller.0, *path, &email, role);
     let location = format!("/api/v1/conferences/{}/organisers", path.into_inner());
-    Ok(created(location, &added))
+    respond(write, move |added: &grants::ConferenceOrganiser| {
+        created(location.clone(), added)
+    })
+    .await
 }
 
 /// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:
