@@ -3,6 +3,14 @@
 //! same key with another body is 422; a retry while the first is still running is 409. Keys
 //! are scoped to the organiser of the bearer token and kept in PostgreSQL for 24 hours, so
 //! several Plenary instances share them.
+//!
+//! Exactly once, crashes included: the request that owns a key runs with a
+//! [`keys::Slot`]; its handler answers through [`respond`], which tells the audited-write
+//! driver how the response is rendered, so the driver stores it in the write's own
+//! transaction. A process that dies after COMMIT but before answering leaves the response
+//! stored: the retry replays it. What no audited write answered (errors, refusals) is stored
+//! here after the handler. A claim whose request died before committing is taken over after
+//! [`keys::ABANDONED_AFTER_SECONDS`] (nothing was written, so running again is right).
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,12 +24,17 @@ use uuid::Uuid;
 use crate::auth::caller_of;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::idempotency as keys;
+use crate::store::idempotency::{self as keys, StoredResponse};
+use crate::store::StoreError;
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
 /// Set on replayed responses.
 pub const REPLAYED: &str = "idempotent-replayed";
+/// Debug builds only: `after-commit` makes the request's task panic right after its write
+/// commits (its connection drops unanswered), `after-commit-abort` aborts the process there.
+/// Release builds ignore it.
+pub const FAILPOINT: &str = "plenary-failpoint";
 /// Response headers stored and replayed with the body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
@@ -69,9 +82,59 @@ pub async fn middleware(
         Claim::Unscoped => return run(req, next).await,
         Claim::Answered(response) => return Ok(req.into_response(response)),
     }
-    // This request owns the key: run it, then store its response.
-    let res = next.call(req).await?;
-    Ok(store_response(&state, organiser, &key, res).await)
+    // This request owns the key: run it with its slot, then store its response unless its
+    // write already did (in the write's transaction).
+    let slot = keys::Slot::new(organiser, &key, &hash, failpoint(&req));
+    let res = keys::with_slot(slot.clone(), next.call(req)).await?;
+    if slot.stored().is_some() {
+        return Ok(res.map_into_boxed_body());
+    }
+    Ok(store_response(&state, organiser, &key, &hash, res).await)
+}
+
+/// The failpoint a debug build's request asks for ([`FAILPOINT`]); always `None` in release
+/// builds.
+fn failpoint(req: &ServiceRequest) -> Option<keys::Failpoint> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    match req.headers().get(FAILPOINT)?.to_str().ok()? {
+        "after-commit" => Some(keys::Failpoint::Panic),
+        "after-commit-abort" => Some(keys::Failpoint::Abort),
+        _ => None,
+    }
+}
+
+/// Answers a handler's audited write exactly once: `render` is the handler's (pure) success
+/// response for the write's result. When the request owns an `Idempotency-Key`, the driver
+/// renders and stores it in the write's transaction, and what is sent is that stored
+/// response, byte for byte; otherwise `render(result)` is sent. Errors: the write's.
+pub async fn respond<T: 'static>(
+    write: impl std::future::Future<Output = Result<T, StoreError>>,
+    render: impl Fn(&T) -> HttpResponse + Send + Sync + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let render = std::sync::Arc::new(render);
+    let slot = keys::current();
+    if let Some(slot) = &slot {
+        let render = render.clone();
+        slot.expect(move |value: &T| stored_form(render(value)));
+    }
+    let value = write.await?;
+    match slot.and_then(|slot| slot.stored()) {
+        Some(stored) => Ok(rebuild(&stored)),
+        None => Ok(render(&value)),
+    }
+}
+
+/// A response as stored: its status, [`KEPT_HEADERS`] and body; `None` for a streamed body.
+fn stored_form(response: HttpResponse) -> Option<StoredResponse> {
+    let (head, body) = response.into_parts();
+    let body = body.try_into_bytes().ok()?;
+    Some(StoredResponse {
+        status: head.status().as_u16(),
+        headers: kept_headers(head.headers()),
+        body: body.to_vec(),
+    })
 }
 
 /// Runs the rest of the chain, the key ignored.
@@ -185,15 +248,26 @@ fn answer_from(found: Option<keys::KeyRecord>, hash: &str) -> HttpResponse {
     }
 }
 
-/// The stored response of a key: its status (200 if unreadable), kept headers and body, plus
-/// `Idempotent-Replayed: true`.
+/// The stored response of a key ([`rebuild`]) plus `Idempotent-Replayed: true`.
 fn replay(status: i32, record: keys::KeyRecord) -> HttpResponse {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+    let stored = StoredResponse {
+        status: u16::try_from(status).unwrap_or(200),
+        headers: record.response_headers.unwrap_or_default(),
+        body: record.response_body.unwrap_or_default(),
+    };
+    let mut response = rebuild(&stored);
+    response.headers_mut().insert(
+        HeaderName::from_static(REPLAYED),
+        HeaderValue::from_static("true"),
+    );
+    response
+}
+
+/// A stored response as sent: its status (200 if unreadable), headers and body.
+fn rebuild(stored: &StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
-    if let Some(headers) = record.response_headers.as_ref().and_then(|h| h.as_object()) {
+    if let Some(headers) = stored.headers.as_object() {
         for (name, value) in headers {
             if let (Ok(n), Some(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
@@ -203,17 +277,20 @@ fn replay(status: i32, record: keys::KeyRecord) -> HttpResponse {
             }
         }
     }
-    response.insert_header((REPLAYED, "true"));
-    response.body(record.response_body.unwrap_or_default())
+    response.body(stored.body.clone())
 }
 
-/// Stores the handler's response under the key (status, [`KEPT_HEADERS`], body) and passes it
-/// on; a server error (5xx) releases the key instead, so that a retry runs again. A failure to
-/// store is logged, not answered; 503 when no connection is available to store it.
+/// Stores the response of a request whose write did not store it (an error, a refusal) under
+/// the key (status, [`KEPT_HEADERS`], body) and passes it on; a server error (5xx) releases
+/// the key instead, so that a retry runs again. When another request with the key stored its
+/// response first (it took the key over), that one is replayed instead: every request with
+/// a key gets the first stored answer. A failure to store is logged, not answered; 503 when
+/// no connection is available to store it.
 async fn store_response<B: MessageBody>(
     state: &AppState,
     organiser: Uuid,
     key: &str,
+    hash: &str,
     res: ServiceResponse<B>,
 ) -> ServiceResponse<BoxBody> {
     let status = res.status();
@@ -225,20 +302,25 @@ async fn store_response<B: MessageBody>(
         Err(e) => return ServiceResponse::new(http_req, e.error_response()),
     };
     let stored = if status.is_server_error() {
-        keys::release(&mut conn, organiser, key).await
+        keys::release(&mut conn, organiser, key)
+            .await
+            .map(|()| true)
     } else {
-        keys::complete(
-            &mut conn,
-            organiser,
-            key,
-            status.as_u16(),
-            kept_headers(head.headers()),
-            &bytes,
-        )
-        .await
+        let response = StoredResponse {
+            status: status.as_u16(),
+            headers: kept_headers(head.headers()),
+            body: bytes.to_vec(),
+        };
+        keys::complete(&mut conn, organiser, key, &response).await
     };
-    if let Err(e) = stored {
-        tracing::warn!(error = %e, "storing the Idempotency-Key response");
+    match stored {
+        Ok(true) => {}
+        Ok(false) => {
+            if let Ok(found @ Some(_)) = keys::find(&mut conn, organiser, key).await {
+                return ServiceResponse::new(http_req, answer_from(found, hash));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "storing the Idempotency-Key response"),
     }
     ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes)))
 }

@@ -13,6 +13,7 @@ use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow};
@@ -85,9 +86,12 @@ pub async fn create(
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;
-    let saved = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id)).await?;
-    let location = format!("/api/v1/conferences/{}", saved.id);
-    Ok(created_tagged(location, &Conference::from(saved)))
+    let write = conferences::create(&mut conn, Some(caller.0), row, Some(caller.0.id));
+    respond(write, |saved: &ConferenceRow| {
+        let location = format!("/api/v1/conferences/{}", saved.id);
+        created_tagged(location, &Conference::from(saved.clone()))
+    })
+    .await
 }
 
 /// `GET /api/v1/conferences/{id}`: drafts are 404 to all but their organisers.
@@ -183,8 +187,11 @@ pub async fn add_organiser(
     let (Some(email), Some(role)) = parsed else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let answer = grants::add_organiser(&mut conn, caller.0, *path, &email, role).await?;
-    Ok(HttpResponse::Accepted().json(answer))
+    let write = grants::add_organiser(&mut conn, caller.0, *path, &email, role);
+    respond(write, |answer: &grants::GrantRequest| {
+        HttpResponse::Accepted().json(answer)
+    })
+    .await
 }
 
 /// `GET /api/v1/conferences/{id}/attendance?order=name|protocol&by=delegation|session`:

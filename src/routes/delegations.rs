@@ -1,6 +1,6 @@
 //! `/api/v1/conferences/{id}/delegations`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use uuid::Uuid;
 
 use crate::access::{self, Need};
@@ -14,6 +14,7 @@ use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
 use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
 use crate::store::{protocol, PageRequest};
@@ -76,24 +77,31 @@ pub async fn create(
     match parse_delegation_post(&value, &state.countries)? {
         DelegationPost::Single(changes) => {
             let row = DelegationRow::new(conference_id, changes);
-            let saved =
-                delegations::insert_all(&mut conn, Some(caller.0), vec![row], false).await?;
-            let one = saved
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::internal("insert returned no row"))?;
-            let location = format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
-            Ok(created_tagged(location, &Delegation::from(one)))
+            let write = delegations::insert_all(&mut conn, Some(caller.0), vec![row], false);
+            respond(write, move |saved: &Vec<DelegationRow>| {
+                match saved.first() {
+                    Some(one) => {
+                        let location =
+                            format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
+                        created_tagged(location, &Delegation::from(one.clone()))
+                    }
+                    None => ApiError::internal("insert returned no row").error_response(),
+                }
+            })
+            .await
         }
         DelegationPost::Batch(items) => {
             let rows = items
                 .into_iter()
                 .map(|c| DelegationRow::new(conference_id, c))
                 .collect();
-            let saved = delegations::insert_all(&mut conn, Some(caller.0), rows, true).await?;
-            let items: Vec<Delegation> = saved.into_iter().map(Delegation::from).collect();
-            let location = format!("/api/v1/conferences/{conference_id}/delegations");
-            Ok(created(location, &serde_json::json!({ "items": items })))
+            let write = delegations::insert_all(&mut conn, Some(caller.0), rows, true);
+            respond(write, move |saved: &Vec<DelegationRow>| {
+                let items: Vec<Delegation> = saved.iter().cloned().map(Delegation::from).collect();
+                let location = format!("/api/v1/conferences/{conference_id}/delegations");
+                created(location, &serde_json::json!({ "items": items }))
+            })
+            .await
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
 use crate::error::ApiError;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::{delegations, members, Caller, PageRequest};
 
@@ -70,19 +71,21 @@ pub async fn create(
     )
     .await?;
     let changes = parse_member(&value, Mode::Create)?;
-    let row = members::create(
+    let write = members::create(
         &mut conn,
         Some(caller.0),
         conference_id,
         delegation_id,
         changes,
-    )
-    .await?;
-    let location = format!(
-        "/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members/{}",
-        row.id
     );
-    Ok(created_tagged(location, &Member::from(row)))
+    respond(write, move |row: &members::MemberRow| {
+        let location = format!(
+            "/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members/{}",
+            row.id
+        );
+        created_tagged(location, &Member::from(row.clone()))
+    })
+    .await
 }
 
 /// `PATCH .../members/{member_id}`.

@@ -10,6 +10,7 @@ use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
 use crate::error::ApiError;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::audit::{self, LogOf};
@@ -71,9 +72,12 @@ pub async fn create(
     let value = parse_json(&req, &body)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Create)?;
     let mut conn = state.conn().await?;
-    let row = organisations::create(&mut conn, caller.0, OrganisationRow::new(changes)).await?;
-    let location = format!("/api/v1/organisations/{}", row.id);
-    Ok(created_tagged(location, &Organisation::from(row)))
+    let write = organisations::create(&mut conn, caller.0, OrganisationRow::new(changes));
+    respond(write, |row: &OrganisationRow| {
+        let location = format!("/api/v1/organisations/{}", row.id);
+        created_tagged(location, &Organisation::from(row.clone()))
+    })
+    .await
 }
 
 /// `PATCH /api/v1/organisations/{id}` (any organiser).

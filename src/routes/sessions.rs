@@ -7,10 +7,11 @@ use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
-use crate::domain::session::parse_session;
+use crate::domain::session::{parse_session, Session};
 use crate::domain::Mode;
 use crate::error::ApiError;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::{sessions, PageRequest};
 
@@ -44,13 +45,16 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let access = access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let changes = parse_session(&value, Mode::Create)?;
-    let session = sessions::create(&mut conn, Some(caller.0), &access.conference, changes).await?;
-    let location = format!(
-        "/api/v1/conferences/{}/sessions/{}",
-        path.into_inner(),
-        session.id
-    );
-    Ok(created_tagged(location, &session))
+    let write = sessions::create(&mut conn, Some(caller.0), &access.conference, changes);
+    let conference_id = path.into_inner();
+    respond(write, move |session: &Session| {
+        let location = format!(
+            "/api/v1/conferences/{conference_id}/sessions/{}",
+            session.id
+        );
+        created_tagged(location, session)
+    })
+    .await
 }
 
 /// `GET .../sessions/{session_id}`.

@@ -63,30 +63,30 @@ pub async fn add_organiser(
         role,
     };
     let scope = Scope::conference(caller, conference_id, Need::Own, UNCONDITIONAL);
-    let Some(organiser) = super::organisers::find_by_email(conn, email).await? else {
-        // Still check the caller's right, so that a refusal does not depend on the email.
-        write::run(conn, scope, async |_| Ok(())).await?;
-        return Ok(answer);
-    };
-    let added = ConferenceOrganiser {
-        organiser_id: organiser.id,
-        email: organiser.email,
-        name: organiser.name,
-        role,
-    };
-    write::create(conn, scope, async |conn| {
-        diesel::insert_into(conference_organisers::table)
-            .values((
-                conference_organisers::conference_id.eq(conference_id),
-                conference_organisers::organiser_id.eq(added.organiser_id),
-                conference_organisers::role.eq(added.role),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(added.clone())
+    let organiser = super::organisers::find_by_email(conn, email).await?;
+    // One transaction either way: the caller's right is checked, and the answer committed
+    // with it, whether or not an account has this email.
+    write::run(conn, scope, async |tx| {
+        if let Some(organiser) = &organiser {
+            let added = ConferenceOrganiser {
+                organiser_id: organiser.id,
+                email: organiser.email.clone(),
+                name: organiser.name.clone(),
+                role,
+            };
+            diesel::insert_into(conference_organisers::table)
+                .values((
+                    conference_organisers::conference_id.eq(conference_id),
+                    conference_organisers::organiser_id.eq(added.organiser_id),
+                    conference_organisers::role.eq(added.role),
+                ))
+                .execute(tx.conn)
+                .await?;
+            tx.created(&added);
+        }
+        Ok(answer.clone())
     })
-    .await?;
-    Ok(answer)
+    .await
 }
 
 /// The organisers of a conference, owners first.

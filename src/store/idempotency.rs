@@ -1,4 +1,11 @@
-//! `Idempotency-Key` records: one per (organiser, key), kept 24 hours.
+//! `Idempotency-Key` records: one per (organiser, key), kept 24 hours; and the [`Slot`] through
+//! which the audited-write driver ([`super::write::run`]) stores a request's response in the
+//! write's own transaction, so that a retry after a crash between COMMIT and the answer
+//! replays it instead of running again.
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -6,6 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::db::schema::idempotency_keys as k;
 
 /// How long a key is remembered.
@@ -90,38 +98,191 @@ pub async fn find(
         .optional()
 }
 
-/// Stores the first response of a key.
+/// A response kept under a key, as plain data (the store knows no HTTP types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Replayed headers (`{"name": "value"}`, lower-case names).
+    pub headers: Value,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+/// Stores the first response of a key, unless one is stored already (a response is never
+/// overwritten: the first one stored is the one every retry replays). Answers whether it
+/// stored.
 pub async fn complete(
     conn: &mut AsyncPgConnection,
     organiser: Uuid,
     key: &str,
-    status: u16,
-    headers: Value,
-    body: &[u8],
-) -> QueryResult<()> {
-    diesel::update(
+    response: &StoredResponse,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
         k::table
             .filter(k::organiser_id.eq(organiser))
-            .filter(k::key.eq(key)),
+            .filter(k::key.eq(key))
+            .filter(k::response_status.is_null()),
     )
     .set((
-        k::response_status.eq(i32::from(status)),
-        k::response_headers.eq(headers),
-        k::response_body.eq(body),
+        k::response_status.eq(i32::from(response.status)),
+        k::response_headers.eq(&response.headers),
+        k::response_body.eq(&response.body),
     ))
+    .execute(conn)
+    .await?;
+    Ok(updated == 1)
+}
+
+/// Forgets a key whose first request failed with a server error (so that a retry runs
+/// again); a key with a stored response is kept.
+pub async fn release(conn: &mut AsyncPgConnection, organiser: Uuid, key: &str) -> QueryResult<()> {
+    diesel::delete(
+        k::table
+            .filter(k::organiser_id.eq(organiser))
+            .filter(k::key.eq(key))
+            .filter(k::response_status.is_null()),
+    )
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Forgets a key (the first request failed with a server error and may be retried).
-pub async fn release(conn: &mut AsyncPgConnection, organiser: Uuid, key: &str) -> QueryResult<()> {
-    diesel::delete(
-        k::table
-            .filter(k::organiser_id.eq(organiser))
-            .filter(k::key.eq(key)),
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
+/// What a test build does right after committing a write whose response it stored: the
+/// crash between COMMIT and the answer that `scripts/fault.py` and the tests provoke. Only
+/// debug builds read it (the `Plenary-Failpoint` request header, see `crate::idempotency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failpoint {
+    /// Panic: the request's task dies and its connection drops unanswered; the process
+    /// lives (in-process tests).
+    Panic,
+    /// Abort the whole process (`scripts/fault.py`).
+    Abort,
+}
+
+/// Renders a write's result (the `T` of [`super::write::run`], type-erased) into the
+/// response to store; `None` when the result is not of the type the handler expects.
+type Render = Box<dyn Fn(&dyn Any) -> Option<StoredResponse> + Send + Sync>;
+
+/// The key a request owns, while its handler runs: set by the `Idempotency-Key` middleware
+/// around the handler ([`with_slot`]), given a renderer by the handler ([`Slot::expect`]),
+/// and used by the audited-write driver, which stores the rendered response in the write's
+/// transaction right before COMMIT ([`Slot::stored`] then holds it).
+pub struct Slot {
+    organiser: Uuid,
+    key: String,
+    request_hash: String,
+    failpoint: Option<Failpoint>,
+    render: Mutex<Option<Render>>,
+    stored: Mutex<Option<StoredResponse>>,
+}
+
+tokio::task_local! {
+    static SLOT: Arc<Slot>;
+}
+
+/// Locks a slot's cell; a poisoned lock (a panic while held) is still usable.
+fn cell<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Slot {
+    /// The slot of a request that owns (`organiser`, `key`) with request hash `request_hash`.
+    pub fn new(
+        organiser: Uuid,
+        key: &str,
+        request_hash: &str,
+        failpoint: Option<Failpoint>,
+    ) -> Arc<Self> {
+        Arc::new(Slot {
+            organiser,
+            key: key.to_string(),
+            request_hash: request_hash.to_string(),
+            failpoint,
+            render: Mutex::new(None),
+            stored: Mutex::new(None),
+        })
+    }
+
+    /// Tells the driver how the handler answers a write returning `T`: the first audited
+    /// write of the request whose result is a `T` stores `render(result)` in its transaction.
+    pub fn expect<T: 'static>(
+        &self,
+        render: impl Fn(&T) -> Option<StoredResponse> + Send + Sync + 'static,
+    ) {
+        let erased: Render = Box::new(move |v| v.downcast_ref::<T>().and_then(&render));
+        *cell(&self.render) = Some(erased);
+    }
+
+    /// The response to store for a write that returned `value`, if the handler expects one
+    /// and none is stored yet.
+    pub(crate) fn render(&self, value: &dyn Any) -> Option<StoredResponse> {
+        if cell(&self.stored).is_some() {
+            return None;
+        }
+        cell(&self.render).as_ref().and_then(|r| r(value))
+    }
+
+    /// Stores `response` under the slot's key inside the caller's open transaction. Errors:
+    /// [`StoreError::Conflict`] when the key holds a response already or is no longer this
+    /// request's (taken over as abandoned by a retry): the write must not commit twice.
+    pub(crate) async fn store_in(
+        &self,
+        conn: &mut AsyncPgConnection,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let updated = diesel::update(
+            k::table
+                .filter(k::organiser_id.eq(self.organiser))
+                .filter(k::key.eq(&self.key))
+                .filter(k::request_hash.eq(&self.request_hash))
+                .filter(k::response_status.is_null()),
+        )
+        .set((
+            k::response_status.eq(i32::from(response.status)),
+            k::response_headers.eq(&response.headers),
+            k::response_body.eq(&response.body),
+        ))
+        .execute(conn)
+        .await?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(
+                "another request with this Idempotency-Key answered first; retry to get its \
+                 response"
+                    .into(),
+            ))
+        }
+    }
+
+    /// Records that `response` was committed with the write (then fires the failpoint of a
+    /// test build).
+    pub(crate) fn committed(&self, response: StoredResponse) {
+        *cell(&self.stored) = Some(response);
+        #[cfg(debug_assertions)]
+        match self.failpoint {
+            Some(Failpoint::Panic) => panic!("failpoint after-commit"),
+            Some(Failpoint::Abort) => std::process::abort(),
+            None => {}
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = self.failpoint;
+    }
+
+    /// The response committed with the request's write, if one was.
+    pub fn stored(&self) -> Option<StoredResponse> {
+        cell(&self.stored).clone()
+    }
+}
+
+/// Runs `f` (the handler) with `slot` as the current request's [`Slot`].
+pub async fn with_slot<F: Future>(slot: Arc<Slot>, f: F) -> F::Output {
+    SLOT.scope(slot, f).await
+}
+
+/// The current request's [`Slot`]: `None` outside [`with_slot`] (requests without a key,
+/// the importer, the command line).
+pub fn current() -> Option<Arc<Slot>> {
+    SLOT.try_with(Arc::clone).ok()
 }

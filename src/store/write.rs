@@ -7,13 +7,18 @@
 //! 2. the access rule of [`crate::access`], re-checked inside the transaction, so a grant
 //!    revoked since the handler's check refuses the write;
 //! 3. `If-Match` (RFC 9110 §13.1.1) against the locked row's API representation (412);
-//! 4. the audit entries ([`audit::Entry`]), inserted in the same transaction as the write.
+//! 4. the audit entries ([`audit::Entry`]), inserted in the same transaction as the write;
+//! 5. for a request that owns an `Idempotency-Key` (the current [`idempotency::Slot`]), the
+//!    response the handler sends, rendered from the write's result and stored in the same
+//!    transaction right before COMMIT: a retry after a crash between COMMIT and the answer
+//!    replays it and creates nothing.
 
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::audit::{self, Entry, ResourceKind, Subject};
+use super::idempotency;
 use super::{Caller, StoreError};
 use crate::access::{self, Need};
 use crate::domain::precondition::IfMatch;
@@ -129,8 +134,10 @@ impl Tx<'_> {
 
 /// Runs `body` as one audited write: transaction, retries, the scope's access rule, and the
 /// entries `body` logged through [`Tx`], inserted before the commit. `body` runs again on each
-/// attempt, so it must rebuild what it moves (clone its inputs).
-pub async fn run<T>(
+/// attempt, so it must rebuild what it moves (clone its inputs). When the request owns an
+/// `Idempotency-Key` and its handler expects a `T` ([`idempotency::Slot::expect`]), the
+/// response rendered from the result is stored in the same transaction.
+pub async fn run<T: 'static>(
     conn: &mut AsyncPgConnection,
     scope: Scope<'_>,
     mut body: impl AsyncFnMut(&mut Tx<'_>) -> Result<T, StoreError>,
@@ -158,8 +165,9 @@ pub async fn retrying<T>(
     }
 }
 
-/// One attempt of [`run`]: BEGIN, rule, body, log, COMMIT (ROLLBACK on any error).
-async fn attempt_once<T>(
+/// One attempt of [`run`]: BEGIN, rule, body, log, idempotent response, COMMIT (ROLLBACK on
+/// any error).
+async fn attempt_once<T: 'static>(
     conn: &mut AsyncPgConnection,
     scope: Scope<'_>,
     body: &mut impl AsyncFnMut(&mut Tx<'_>) -> Result<T, StoreError>,
@@ -178,12 +186,20 @@ async fn attempt_once<T>(
         if let Some(actor) = scope.actor {
             audit::insert(tx.conn, actor, &tx.entries).await?;
         }
-        Ok(value)
+        let reply = idempotency::current()
+            .and_then(|slot| slot.render(&value).map(|response| (slot, response)));
+        if let Some((slot, response)) = &reply {
+            slot.store_in(tx.conn, response).await?;
+        }
+        Ok((value, reply))
     }
     .await;
     match result {
-        Ok(value) => {
+        Ok((value, reply)) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
+            if let Some((slot, response)) = reply {
+                slot.committed(response);
+            }
             Ok(value)
         }
         Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
@@ -194,7 +210,7 @@ async fn attempt_once<T>(
 }
 
 /// Creates one resource: `insert` returns the stored row, which is logged as created.
-pub async fn create<R: Audited>(
+pub async fn create<R: Audited + 'static>(
     conn: &mut AsyncPgConnection,
     scope: Scope<'_>,
     mut insert: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,
@@ -210,7 +226,7 @@ pub async fn create<R: Audited>(
 /// Changes one resource: `lock` reads it `FOR UPDATE` (or locks what guards it), `If-Match` is
 /// checked against it, `change` writes and returns the new state, and the difference is
 /// logged (nothing when the representation did not change).
-pub async fn update<R: Audited>(
+pub async fn update<R: Audited + 'static>(
     conn: &mut AsyncPgConnection,
     scope: Scope<'_>,
     mut lock: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,
@@ -228,7 +244,7 @@ pub async fn update<R: Audited>(
 
 /// Deletes one resource: `lock` reads it `FOR UPDATE`, `If-Match` is checked against it,
 /// `remove` deletes it, and its last representation is logged.
-pub async fn delete<R: Audited>(
+pub async fn delete<R: Audited + 'static>(
     conn: &mut AsyncPgConnection,
     scope: Scope<'_>,
     mut lock: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<R, StoreError>,

@@ -1,9 +1,10 @@
 //! Idempotency-Key on POST: replay, 422 on another body, 409 while running, per organiser,
-//! 24-hour expiry.
+//! 24-hour expiry; exactly once when the server dies between COMMIT and its answer.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use plenary::db::schema::{idempotency_keys, organisations};
+use plenary::db::schema::{audit_log, idempotency_keys, organisations};
+use plenary::store::idempotency::{self as keys, StoredResponse};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, status_json, TestApp};
@@ -122,4 +123,205 @@ async fn an_invalid_key_is_422() {
     .await;
     assert_eq!(s, 422);
     assert_eq!(count(&app).await, 0);
+}
+
+/// POSTs `body` to `path` with `key`, asking the debug build's failpoint to kill the request
+/// right after its write commits; the connection must drop unanswered.
+async fn post_and_crash(app: &TestApp, token: &str, path: &str, key: &str, body: &Value) {
+    let sent = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("plenary-failpoint", "after-commit")
+        .json(body)
+        .send()
+        .await;
+    assert!(
+        sent.is_err(),
+        "the failpoint answered: {:?}",
+        sent.map(|r| r.status())
+    );
+}
+
+/// The retry of [`post_and_crash`]: status, `Location`, `ETag`, `Idempotent-Replayed`, body.
+async fn retry(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    key: &str,
+    body: &Value,
+) -> (u16, [Option<String>; 3], Value) {
+    let r = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("send");
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let headers = [
+        header("location"),
+        header("etag"),
+        header("idempotent-replayed"),
+    ];
+    let (s, b) = status_json(r).await;
+    (s, headers, b)
+}
+
+async fn audit_entries(app: &TestApp) -> i64 {
+    let mut conn = app.conn().await;
+    audit_log::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count")
+}
+
+#[actix_web::test]
+async fn a_crash_between_commit_and_answer_is_replayed_not_run_again() {
+    let app = spawn_app().await;
+    let o = app.organiser("crash@example.org", false).await;
+    let body = json!({"name": "Committed Before The Crash", "kind": "other"});
+    post_and_crash(&app, &o.token, "/api/v1/organisations", "crash-1", &body).await;
+    // The write committed, and so did its response: the retry (at once, well within the
+    // 15 s an unanswered claim is kept) replays it instead of 409 or running again.
+    assert_eq!(count(&app).await, 1);
+    let logged = audit_entries(&app).await;
+    let (s, [location, etag, replayed], replay) =
+        retry(&app, &o.token, "/api/v1/organisations", "crash-1", &body).await;
+    assert_eq!((s, replayed.as_deref()), (201, Some("true")), "{replay}");
+    assert_eq!(replay["name"], "Committed Before The Crash");
+    assert_eq!(count(&app).await, 1);
+    assert_eq!(
+        audit_entries(&app).await,
+        logged,
+        "the retry ran the write again"
+    );
+    // What is replayed is the resource as it is: its Location, its body and its ETag.
+    let location = location.expect("Location");
+    let r = app
+        .client
+        .get(format!("{}{location}", app.address))
+        .send()
+        .await
+        .expect("get");
+    let fresh_etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (s, fresh) = status_json(r).await;
+    assert_eq!(s, 200);
+    assert_eq!(fresh, replay);
+    assert_eq!(etag, fresh_etag);
+}
+
+#[actix_web::test]
+async fn every_audited_post_commits_its_response_with_its_write() {
+    let app = spawn_app().await;
+    let o = app.organiser("every@example.org", false).await;
+    app.organiser("second-every@example.org", false).await;
+    let t = o.token.as_str();
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default().to_string();
+    let (s, d) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            Some(t),
+            &json!({"country": "KH"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let did = d["id"].as_str().unwrap_or_default().to_string();
+    let cases = [
+        (
+            "/api/v1/conferences".to_string(),
+            json!({"title": "Crash Conference", "start_date": "2025-09-17",
+                   "end_date": "2025-09-18", "time_zone": "Asia/Shanghai",
+                   "venue": {"city": "Lianyungang", "country": "CN"}}),
+        ),
+        (
+            format!("/api/v1/conferences/{cid}/delegations"),
+            json!({"country": "VN"}),
+        ),
+        (
+            format!("/api/v1/conferences/{cid}/delegations"),
+            json!({"items": [{"country": "TH"}, {"country": "LA"}]}),
+        ),
+        (
+            format!("/api/v1/conferences/{cid}/delegations/{did}/members"),
+            json!({"full_name": "Adviser Crash"}),
+        ),
+        (
+            format!("/api/v1/conferences/{cid}/sessions"),
+            json!({"title": "Crash Session", "starts_at": "2025-09-17T09:00",
+                   "ends_at": "2025-09-17T10:00"}),
+        ),
+        (
+            format!("/api/v1/conferences/{cid}/organisers"),
+            json!({"email": "second-every@example.org", "role": "editor"}),
+        ),
+    ];
+    for (i, (path, body)) in cases.iter().enumerate() {
+        let key = format!("every-{i}");
+        let logged = audit_entries(&app).await;
+        post_and_crash(&app, t, path, &key, body).await;
+        let after_crash = audit_entries(&app).await;
+        assert!(after_crash > logged, "{path}: the write did not commit");
+        let (s, [location, _, replayed], replay) = retry(&app, t, path, &key, body).await;
+        // Adding an organiser answers 202 without a Location (it must not reveal whether an
+        // account exists); every other POST creates: 201 with a Location.
+        let creates = !path.ends_with("/organisers");
+        let status = if creates { 201 } else { 202 };
+        assert_eq!(
+            (s, replayed.as_deref()),
+            (status, Some("true")),
+            "{path}: {replay}"
+        );
+        assert_eq!(location.is_some(), creates, "{path}: Location replayed?");
+        assert_eq!(audit_entries(&app).await, after_crash, "{path}: ran again");
+    }
+}
+
+#[actix_web::test]
+async fn a_stored_response_is_never_overwritten_nor_released() {
+    let app = spawn_app().await;
+    let o = app.organiser("kept@example.org", false).await;
+    let mut conn = app.conn().await;
+    assert!(keys::claim(&mut conn, o.id, "kept", "hash")
+        .await
+        .expect("claim"));
+    let first = StoredResponse {
+        status: 201,
+        headers: json!({"content-type": "application/json"}),
+        body: b"{\"first\":true}".to_vec(),
+    };
+    let second = StoredResponse {
+        status: 409,
+        headers: json!({}),
+        body: b"{}".to_vec(),
+    };
+    assert!(keys::complete(&mut conn, o.id, "kept", &first)
+        .await
+        .expect("complete"));
+    assert!(!keys::complete(&mut conn, o.id, "kept", &second)
+        .await
+        .expect("complete"));
+    keys::release(&mut conn, o.id, "kept")
+        .await
+        .expect("release");
+    let record = keys::find(&mut conn, o.id, "kept")
+        .await
+        .expect("find")
+        .expect("the key is kept");
+    assert_eq!(record.response_status, Some(201));
+    assert_eq!(record.response_body, Some(first.body));
 }
