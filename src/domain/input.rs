@@ -9,13 +9,16 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-use crate::domain::country::CountryIndex;
 use serde::Serialize;
 
+use crate::domain::country::CountryIndex;
+
 use crate::error::ApiError;
+
+pub use super::query::Query;
+use super::text::{clean, Lines};
 
 /// The largest request body accepted, in bytes (1 MiB; larger is 413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -143,68 +146,6 @@ impl<T> Field<T> {
             Field::Value(v) => Some(v),
             _ => None,
         }
-    }
-}
-
-/// The kinds of text field, which differ in the characters they accept (API.md, "Details that
-/// clients rely on").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lines {
-    /// A one-line field (titles, names, acronyms, rooms, authorities ...): no character for
-    /// which [`breaks_line`] holds.
-    One,
-    /// A one-line name that must not hide characters: as [`Lines::One`], and the zero-width
-    /// characters of [`is_zero_width`] are removed.
-    Name,
-    /// A multi-line field (`theme`, notes): line feeds (U+000A) allowed, every other
-    /// character for which [`breaks_line`] holds refused.
-    Many,
-}
-
-/// True for a character that no one-line field may hold: a control character (C0 incl. line
-/// feed, carriage return and tab, DEL, C1), the line and paragraph separators U+2028 and
-/// U+2029, and the bidirectional embeddings, overrides and isolates U+202A..U+202E and
-/// U+2066..U+2069 (which reorder what surrounds them: "Trojan Source", CVE-2021-42574).
-pub fn breaks_line(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// True for the invisible zero-width characters removed from names: ZERO WIDTH SPACE,
-/// NON-JOINER and JOINER (U+200B..U+200D), WORD JOINER (U+2060) and the byte-order mark /
-/// ZERO WIDTH NO-BREAK SPACE (U+FEFF).
-pub fn is_zero_width(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
-}
-
-/// Trims `s` and normalises it to Unicode NFC (the form every stored and compared text has).
-pub fn nfc(s: &str) -> String {
-    s.trim().nfc().collect()
-}
-
-/// The one rule for text input: trims, normalises to NFC, removes zero-width characters from
-/// a [`Lines::Name`], then refuses the characters that `lines` does not allow. The error is
-/// the message for the field.
-pub fn clean(s: &str, lines: Lines) -> Result<String, String> {
-    let mut t = nfc(s);
-    if lines == Lines::Name && t.chars().any(is_zero_width) {
-        t = nfc(&t.chars().filter(|c| !is_zero_width(*c)).collect::<String>());
-    }
-    match lines {
-        Lines::One | Lines::Name if t.chars().any(breaks_line) => Err(
-            "must be one line: no control characters (line feed, tab ...), line or paragraph \
-             separators, or bidirectional controls"
-                .to_string(),
-        ),
-        Lines::Many if t.chars().any(|c| c != '\n' && breaks_line(c)) => Err(
-            "must not contain control characters other than line feed, line or paragraph \
-             separators, or bidirectional controls"
-                .to_string(),
-        ),
-        _ => Ok(t),
     }
 }
 
@@ -577,90 +518,4 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         return Err("must be a date YYYY-MM-DD".to_string());
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD".to_string())
-}
-
-/// The query string of a request as ordered key/value pairs.
-pub struct Query {
-    pairs: Vec<(String, String)>,
-}
-
-impl Query {
-    /// Parses the query string; a malformed one is a 400. A value with a control character
-    /// (`%00` ...) is a 422 naming the parameter: no parameter may hold one, and PostgreSQL
-    /// text cannot hold NUL at all. Values are trimmed and normalised to NFC ([`nfc`]).
-    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
-        let mut errors = Errors::new();
-        for (name, value) in &pairs {
-            if value.chars().any(char::is_control) {
-                errors.push(name.clone(), "must not contain control characters");
-            }
-        }
-        // Values are compared as a person sees them: NFC, like every stored text.
-        let pairs = pairs.into_iter().map(|(k, v)| (k, nfc(&v))).collect();
-        errors.finish(Self { pairs })
-    }
-
-    /// The trimmed value of parameter `name`, if given and non-empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A date parameter.
-    pub fn date(&self, name: &str, errors: &mut Errors) -> Option<NaiveDate> {
-        let raw = self.get(name)?;
-        match parse_date(raw) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                errors.push(name, m);
-                None
-            }
-        }
-    }
-
-    /// An enum parameter.
-    pub fn one_of(
-        &self,
-        name: &str,
-        allowed: &[&'static str],
-        errors: &mut Errors,
-    ) -> Option<&'static str> {
-        let raw = self.get(name)?;
-        match allowed.iter().find(|a| **a == raw) {
-            Some(a) => Some(*a),
-            None => {
-                errors.push(name, format!("must be one of: {}", allowed.join(", ")));
-                None
-            }
-        }
-    }
-
-    /// A boolean parameter (`true`/`false`).
-    pub fn boolean(&self, name: &str, errors: &mut Errors) -> Option<bool> {
-        match self.get(name)? {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => {
-                errors.push(name, "must be true or false");
-                None
-            }
-        }
-    }
-
-    /// A `from`/`to` pair: both dates, `from <= to`.
-    pub fn date_range(&self, errors: &mut Errors) -> (Option<NaiveDate>, Option<NaiveDate>) {
-        let from = self.date("from", errors);
-        let to = self.date("to", errors);
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                errors.push("to", "must not be before from");
-            }
-        }
-        (from, to)
-    }
 }

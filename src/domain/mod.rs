@@ -8,7 +8,9 @@ pub mod delegation;
 pub mod input;
 pub mod organisation;
 pub mod precondition;
+pub mod query;
 pub mod session;
+pub mod text;
 pub mod vocab;
 
 /// Organisation kinds (API.md, "Organisations").

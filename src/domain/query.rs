@@ -1,0 +1,95 @@
+//! Query strings: parsed once into ordered key/value pairs (NFC, like every stored text), read
+//! by name with typed accessors that record 422s.
+
+use actix_web::HttpRequest;
+use chrono::NaiveDate;
+
+use super::input::{parse_date, Errors};
+use super::text::nfc;
+use crate::error::ApiError;
+
+/// The query string of a request as ordered key/value pairs.
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Parses the query string; a malformed one is a 400. A value with a control character
+    /// (`%00` ...) is a 422 naming the parameter: no parameter may hold one, and PostgreSQL
+    /// text cannot hold NUL at all. Values are trimmed and normalised to NFC ([`nfc`]).
+    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+        let mut errors = Errors::new();
+        for (name, value) in &pairs {
+            if value.chars().any(char::is_control) {
+                errors.push(name.clone(), "must not contain control characters");
+            }
+        }
+        // Values are compared as a person sees them: NFC, like every stored text.
+        let pairs = pairs.into_iter().map(|(k, v)| (k, nfc(&v))).collect();
+        errors.finish(Self { pairs })
+    }
+
+    /// The trimmed value of parameter `name`, if given and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A date parameter.
+    pub fn date(&self, name: &str, errors: &mut Errors) -> Option<NaiveDate> {
+        let raw = self.get(name)?;
+        match parse_date(raw) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                errors.push(name, m);
+                None
+            }
+        }
+    }
+
+    /// An enum parameter.
+    pub fn one_of(
+        &self,
+        name: &str,
+        allowed: &[&'static str],
+        errors: &mut Errors,
+    ) -> Option<&'static str> {
+        let raw = self.get(name)?;
+        match allowed.iter().find(|a| **a == raw) {
+            Some(a) => Some(*a),
+            None => {
+                errors.push(name, format!("must be one of: {}", allowed.join(", ")));
+                None
+            }
+        }
+    }
+
+    /// A boolean parameter (`true`/`false`).
+    pub fn boolean(&self, name: &str, errors: &mut Errors) -> Option<bool> {
+        match self.get(name)? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                errors.push(name, "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A `from`/`to` pair: both dates, `from <= to`.
+    pub fn date_range(&self, errors: &mut Errors) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let from = self.date("from", errors);
+        let to = self.date("to", errors);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                errors.push("to", "must not be before from");
+            }
+        }
+        (from, to)
+    }
+}
