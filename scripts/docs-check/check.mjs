@@ -134,7 +134,10 @@ try {
       if (result.totals?.countries !== 13 || result.totals?.organisations !== 2) {
         problems.push(`cross-origin read got totals ${JSON.stringify(result.totals)}`);
       }
-      if (!result.etag) problems.push("cross-origin read could not see the ETag");
+      if (result.conference_status !== 200) {
+        problems.push(`cross-origin read of the conference answered ${result.conference_status}`);
+      }
+      if (!result.etag) problems.push("cross-origin read could not see the conference's ETag");
     }
     if (write !== "blocked") problems.push(`cross-origin write was not blocked: ${write}`);
     console.log(`CORS: ${pageUrl.origin} read ${read}; its write was ${write}`);
