@@ -251,7 +251,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A one-line name: [`Obj::string`] with the invisible zero-width characters
-    /// ([`is_zero_width`]) removed, so that two names that look the same are the same text.
+    /// ([`super::text::is_zero_width`]) removed, so that two names that look the same are the same text.
     pub fn name(
         &mut self,
         name: &'static str,

@@ -190,23 +190,6 @@ pub fn paginate<R, K: Serialize, T>(
     }
 }
 
-/// The error of a transaction closure run by [`retry_tx!`]: the store's error (which diesel
-/// errors convert into, so diesel can roll back).
-pub type TxError = StoreError;
-
-/// Runs a transaction expression again (up to 10 attempts, with a growing, jittered pause)
-/// while it fails with a serialization failure or deadlock, mapping the final error to the
-/// API's. For callers that run their own transaction (the command line, tests); the store's
-/// writes go through [`write::run`], which retries the same way ([`write::retrying`]).
-#[macro_export]
-macro_rules! retry_tx {
-    ($body:expr) => {{
-        $crate::store::write::retrying(async || -> Result<_, $crate::store::StoreError> { $body })
-            .await
-            .map_err($crate::error::ApiError::from)
-    }};
-}
-
 /// A round trip to the database (`SELECT 1`), for readiness checks.
 pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
     use diesel_async::RunQueryDsl;

@@ -289,16 +289,17 @@ async fn serialization_failures_are_retried_not_surfaced() {
         .await
         .expect("insert");
     // Ten concurrent SERIALIZABLE read-modify-write transactions conflict with each other;
-    // retry_tx! must retry every serialization failure until each one commits.
+    // The store's retry (write::retrying, which every audited write uses) must retry every
+    // serialization failure until each one commits.
     let tasks = (0..10).map(|_| {
         let url = url.clone();
         async move {
             let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
             let conn = &mut conn;
-            let r: Result<(), plenary::error::ApiError> = plenary::retry_tx!(
+            let r = plenary::store::write::retrying(async || {
                 conn.build_transaction()
                     .serializable()
-                    .run::<_, plenary::store::TxError, _>(async |c| {
+                    .run::<_, plenary::store::StoreError, _>(async |c| {
                         #[derive(diesel::QueryableByName)]
                         struct N {
                             #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -314,7 +315,8 @@ async fn serialization_failures_are_retried_not_surfaced() {
                         Ok(())
                     })
                     .await
-            );
+            })
+            .await;
             r.is_ok()
         }
     });
