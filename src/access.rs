@@ -1,40 +1,81 @@
 //! Who may: every access rule of Plenary in one place, each refusal worded once.
 //!
+//! What an account may do comes from its grants (API.md "Organisers and tokens" and
+//! "Accreditation"), read from the database on every request, so a revoked grant stops at
+//! the next request, tokens already issued included:
+//!
 //! - **Admins** see and change everything.
+//! - **The organiser grant** (`plenary organiser add`) lets an account create conferences
+//!   and organisations and change organisations ([`organiser`]). Accounts made by accepting
+//!   a focal-point invitation have none.
 //! - **Conferences**: published and cancelled ones are public; a draft exists only for its
-//!   organisers (anyone else gets 404, so drafts do not leak their existence). Owners and
-//!   editors change a conference and everything under it; owners also manage its organisers.
-//! - **Members** of delegations are visible to the conference's organisers only (404 for
-//!   everyone else).
+//!   organisers and its focal points (anyone else gets 404, so drafts do not leak their
+//!   existence). Owners and editors change a conference and everything under it; owners also
+//!   manage its organisers.
+//! - **Focal points** of a delegation read the conference (even a draft) and that
+//!   delegation; change its `authority`, `size` and `head` ([`delegation_fields`]); read,
+//!   create, change and delete its members (their nominations, without
+//!   `nomination_status` and `nomination_note`: [`member_fields`]); submit and read its
+//!   credentials. Other delegations' members and credentials are 404 to them, every other
+//!   write under the conference 403.
+//! - **Members** of delegations are visible to the conference's organisers and the
+//!   delegation's focal points only (404 for everyone else).
 //! - **The list of participants** is the organisers' (with emails); everyone else sees it
 //!   only when the conference sets `participants_public` (never with emails).
 //!
 //! Handlers make one call ([`conference`]) before they parse a body that depends on the
 //! conference; writes re-check the same rule inside their transaction
 //! ([`crate::store::write`]). The rules for lists (which conferences a caller sees) are the
-//! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`].
+//! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
+//! organisers (a focal point finds its drafts through `GET /me`).
 
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::store::conferences::{self as conference_store, ConferenceRow};
+use crate::store::focal_points;
 use crate::store::participants::Audience;
 use crate::store::{Caller, StoreError};
 
-/// What a caller needs to do with a conference.
+/// What a caller needs to do with a conference (or one of its delegations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
-    /// Read it and what is public under it.
+    /// Read what is public under it (delegation lists, sessions, attendance, exports): a
+    /// draft's only for its organisers.
     Read,
+    /// Read the conference resource itself: a draft's also for its focal points.
+    ReadConference,
+    /// Read this delegation: a draft's also for the delegation's focal points.
+    ReadDelegation(Uuid),
     /// Change it or what hangs under it (owners, editors, admins).
     Write,
     /// Manage its organisers (owners, admins).
     Own,
-    /// Read the members of its delegations (organisers, admins).
-    ReadMembers,
+    /// Read the members of this delegation (organisers, the delegation's focal points).
+    ReadMembers(Uuid),
+    /// Create, change or delete members of this delegation (organisers, its focal points).
+    Nominate(Uuid),
+    /// `PATCH` this delegation (organisers; its focal points only some fields).
+    EditDelegation(Uuid),
+    /// Submit and read this delegation's credentials (organisers, its focal points).
+    Credentials(Uuid),
     /// Read its list of participants (organisers; everyone when it is public).
     ReadParticipants,
+}
+
+impl Need {
+    /// The delegation a focal point's grant must cover for this need, if any.
+    fn delegation(self) -> Option<Uuid> {
+        match self {
+            Need::ReadDelegation(d)
+            | Need::ReadMembers(d)
+            | Need::Nominate(d)
+            | Need::EditDelegation(d)
+            | Need::Credentials(d) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 /// Why a caller was refused; each maps to one status and one message.
@@ -42,14 +83,24 @@ pub enum Need {
 pub enum Refusal {
     /// 401: a write without a bearer token.
     TokenRequired,
-    /// 404: the conference does not exist, or is a draft the caller does not organise.
+    /// 404: the conference does not exist, or is a draft the caller has no grant on.
     NoSuchConference,
+    /// 404: a draft's contents are its organisers' (its focal points see only their own).
+    DraftPrivate,
     /// 403: the caller may read the conference but not change it.
     NotAnEditor,
     /// 403: only owners (and admins) manage a conference's organisers.
     NotAnOwner,
+    /// 403: the account has no organiser grant (a focal point's account).
+    NotAnOrganiser,
     /// 404: members are the organisers' to see.
     MembersPrivate,
+    /// 404: another delegation's members and credentials, to a focal point.
+    DelegationPrivate,
+    /// 403: a focal point changing a delegation field other than authority, size, head.
+    FocalPointField,
+    /// 403: a focal point setting `nomination_status` or `nomination_note`.
+    ReviewIsOrganisers,
     /// 404: the list of participants is not public.
     ParticipantsPrivate,
 }
@@ -70,10 +121,16 @@ impl Refusal {
     pub fn kind(self) -> RefusalKind {
         match self {
             Refusal::TokenRequired => RefusalKind::Unauthenticated,
-            Refusal::NotAnEditor | Refusal::NotAnOwner => RefusalKind::Forbidden,
-            Refusal::NoSuchConference | Refusal::MembersPrivate | Refusal::ParticipantsPrivate => {
-                RefusalKind::Hidden
-            }
+            Refusal::NotAnEditor
+            | Refusal::NotAnOwner
+            | Refusal::NotAnOrganiser
+            | Refusal::FocalPointField
+            | Refusal::ReviewIsOrganisers => RefusalKind::Forbidden,
+            Refusal::NoSuchConference
+            | Refusal::DraftPrivate
+            | Refusal::MembersPrivate
+            | Refusal::DelegationPrivate
+            | Refusal::ParticipantsPrivate => RefusalKind::Hidden,
         }
     }
 
@@ -82,14 +139,36 @@ impl Refusal {
         match self {
             Refusal::TokenRequired => "a bearer token is required",
             Refusal::NoSuchConference => "no such conference",
+            Refusal::DraftPrivate => "the contents of a draft are visible to its organisers only",
             Refusal::NotAnEditor => "only the conference's owners and editors may change it",
             Refusal::NotAnOwner => "only the conference's owners may add organisers",
+            Refusal::NotAnOrganiser => {
+                "only organisers may create conferences and create or change organisations"
+            }
             Refusal::MembersPrivate => "members are visible to the conference's organisers only",
+            Refusal::DelegationPrivate => {
+                "a delegation's members and credentials are visible to its focal points and the conference's organisers only"
+            }
+            Refusal::FocalPointField => {
+                "a focal point may change only the authority, size and head of its delegation"
+            }
+            Refusal::ReviewIsOrganisers => {
+                "only the conference's organisers set nomination_status and nomination_note"
+            }
             Refusal::ParticipantsPrivate => {
                 "the list of participants of this conference is not public"
             }
         }
     }
+}
+
+/// A caller's grants on one conference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// `owner`/`editor` if the caller organises it.
+    pub role: Option<OrganiserRole>,
+    /// The delegations of the conference the caller is an active focal point of.
+    pub focal_point_of: Vec<Uuid>,
 }
 
 /// A conference the caller may access, with the caller's standing on it.
@@ -101,6 +180,8 @@ pub struct Access {
     pub role: Option<OrganiserRole>,
     /// Whether the caller may change it (owner, editor or admin).
     pub can_write: bool,
+    /// The delegations the caller is an active focal point of (empty for organisers).
+    pub focal_point_of: Vec<Uuid>,
 }
 
 impl Access {
@@ -112,38 +193,71 @@ impl Access {
             Audience::Public
         }
     }
+
+    /// Whether the caller acts on `delegation` as its focal point (not as an organiser):
+    /// then the focal point's rules apply (nominations start `nominated`, the deadline binds).
+    pub fn is_focal_point(&self, delegation: Uuid) -> bool {
+        !self.can_write && self.focal_point_of.contains(&delegation)
+    }
 }
 
-/// The rule: may `caller`, whose role on `conference` is `role`, do `need` with it?
+/// The rule: may `caller`, whose grants on `conference` are `standing`, do `need` with it?
 pub fn decide(
     conference: &ConferenceRow,
-    role: Option<OrganiserRole>,
+    standing: &Standing,
     caller: Option<Caller>,
     need: Need,
 ) -> Result<(), Refusal> {
     let is_admin = caller.is_some_and(|c| c.is_admin);
-    let organises = is_admin || role.is_some();
+    let organises = is_admin || standing.role.is_some();
+    let focal_point = !organises && !standing.focal_point_of.is_empty();
+    let covers = need
+        .delegation()
+        .is_some_and(|d| !organises && standing.focal_point_of.contains(&d));
     if conference.status == ConferenceStatus::Draft && !organises {
-        return Err(Refusal::NoSuchConference);
+        if !focal_point {
+            return Err(Refusal::NoSuchConference);
+        }
+        // A focal point knows the draft: it reads the conference and its own delegation,
+        // and is refused the rest as it would be on a published conference, except that
+        // what is public there is the organisers' here.
+        match need {
+            Need::Read | Need::ReadParticipants => return Err(Refusal::DraftPrivate),
+            Need::ReadDelegation(_) if !covers => return Err(Refusal::DraftPrivate),
+            _ => {}
+        }
     }
     match need {
-        Need::Read => Ok(()),
-        Need::Write | Need::Own if caller.is_none() => Err(Refusal::TokenRequired),
-        Need::Write if !organises => Err(Refusal::NotAnEditor),
-        Need::Own if !(is_admin || role == Some(OrganiserRole::Owner)) => Err(Refusal::NotAnOwner),
-        Need::Write | Need::Own => Ok(()),
-        Need::ReadMembers if !organises => Err(Refusal::MembersPrivate),
-        Need::ReadMembers => Ok(()),
+        Need::Read | Need::ReadConference | Need::ReadDelegation(_) => Ok(()),
+        Need::ReadMembers(_) if organises || covers => Ok(()),
+        Need::ReadMembers(_) if focal_point => Err(Refusal::DelegationPrivate),
+        Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
         Need::ReadParticipants if !organises && !conference.participants_public => {
             Err(Refusal::ParticipantsPrivate)
         }
         Need::ReadParticipants => Ok(()),
+        _ if caller.is_none() => Err(Refusal::TokenRequired),
+        Need::Nominate(_) | Need::Credentials(_) | Need::EditDelegation(_)
+            if organises || covers =>
+        {
+            Ok(())
+        }
+        Need::Nominate(_) | Need::Credentials(_) if focal_point => Err(Refusal::DelegationPrivate),
+        Need::Own if !(is_admin || standing.role == Some(OrganiserRole::Owner)) => {
+            Err(Refusal::NotAnOwner)
+        }
+        Need::Own => Ok(()),
+        Need::Write if organises => Ok(()),
+        Need::Write | Need::Nominate(_) | Need::Credentials(_) | Need::EditDelegation(_) => {
+            Err(Refusal::NotAnEditor)
+        }
     }
 }
 
-/// Loads conference `id` with the caller's role on it (one round trip) and applies
-/// [`decide`]. Errors: [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database
-/// errors.
+/// Loads conference `id` with the caller's grants on it (its organiser role in one round
+/// trip with the conference; its focal-point grants in a second only for an authenticated
+/// caller who does not organise it) and applies [`decide`]. Errors: [`StoreError::Refused`]
+/// (401, 403, 404 as [`Refusal`] says), database errors.
 pub async fn conference(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
@@ -153,13 +267,68 @@ pub async fn conference(
     let (conference, role) = conference_store::with_role(conn, id, caller)
         .await?
         .ok_or(Refusal::NoSuchConference)?;
-    decide(&conference, role, caller, need)?;
     let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
+    let focal_point_of = match caller {
+        Some(c) if !can_write => focal_points::delegations_of(conn, id, c.id).await?,
+        _ => Vec::new(),
+    };
+    let standing = Standing {
+        role,
+        focal_point_of,
+    };
+    decide(&conference, &standing, caller, need)?;
     Ok(Access {
         conference,
         role,
         can_write,
+        focal_point_of: standing.focal_point_of,
     })
+}
+
+/// The organiser grant: may `caller` create conferences and organisations, and change or
+/// delete organisations (shared by every conference)? Errors: [`Refusal::NotAnOrganiser`].
+pub fn organiser(caller: Caller) -> Result<(), Refusal> {
+    if caller.is_admin || caller.is_organiser {
+        Ok(())
+    } else {
+        Err(Refusal::NotAnOrganiser)
+    }
+}
+
+/// The delegation fields a focal point may change with `PATCH`.
+pub const FOCAL_POINT_DELEGATION_FIELDS: &[&str] = &["authority", "size", "head"];
+
+/// The member fields only organisers set.
+pub const REVIEW_FIELDS: &[&str] = &["nomination_status", "nomination_note"];
+
+/// May the caller of `access` change these fields of delegation `delegation` (the names of
+/// a `PATCH` body)? Organisers any; its focal points [`FOCAL_POINT_DELEGATION_FIELDS`].
+/// Errors: [`Refusal::FocalPointField`].
+pub fn delegation_fields<'a>(
+    access: &Access,
+    delegation: Uuid,
+    mut fields: impl Iterator<Item = &'a str>,
+) -> Result<(), Refusal> {
+    if access.is_focal_point(delegation)
+        && fields.any(|f| !FOCAL_POINT_DELEGATION_FIELDS.contains(&f))
+    {
+        return Err(Refusal::FocalPointField);
+    }
+    Ok(())
+}
+
+/// May the caller of `access` send these member fields for delegation `delegation`?
+/// Organisers any; focal points all but [`REVIEW_FIELDS`]. Errors:
+/// [`Refusal::ReviewIsOrganisers`].
+pub fn member_fields<'a>(
+    access: &Access,
+    delegation: Uuid,
+    mut fields: impl Iterator<Item = &'a str>,
+) -> Result<(), Refusal> {
+    if access.is_focal_point(delegation) && fields.any(|f| REVIEW_FIELDS.contains(&f)) {
+        return Err(Refusal::ReviewIsOrganisers);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -174,81 +343,166 @@ mod tests {
         row
     }
 
-    /// Every need for every kind of caller on every kind of conference: the whole rule as a
-    /// table, so a change to one cell shows.
+    /// Every need for every kind of caller on a published and on a draft conference: the
+    /// whole rule as two tables, so a change to one cell shows.
     #[test]
     fn the_rule_as_a_matrix() {
+        let (d, e) = (Uuid::now_v7(), Uuid::now_v7());
         let someone = Caller {
             id: Uuid::now_v7(),
             is_admin: false,
+            is_organiser: true,
         };
         let admin = Caller {
-            id: Uuid::now_v7(),
             is_admin: true,
+            ..someone
         };
-        // (caller, role): anonymous, a stranger, an editor, an owner, an admin.
-        let callers: [(Option<Caller>, Option<OrganiserRole>); 5] = [
-            (None, None),
-            (Some(someone), None),
-            (Some(someone), Some(OrganiserRole::Editor)),
-            (Some(someone), Some(OrganiserRole::Owner)),
-            (Some(admin), None),
+        let focal = Caller {
+            is_organiser: false,
+            ..someone
+        };
+        let standing = |role, fp: Vec<Uuid>| Standing {
+            role,
+            focal_point_of: fp,
+        };
+        // Columns: anonymous, a stranger, an editor, an owner, an admin, the focal point of
+        // delegation d, the focal point of another delegation e of the same conference.
+        let callers: [(Option<Caller>, Standing); 7] = [
+            (None, standing(None, vec![])),
+            (Some(someone), standing(None, vec![])),
+            (Some(someone), standing(Some(OrganiserRole::Editor), vec![])),
+            (Some(someone), standing(Some(OrganiserRole::Owner), vec![])),
+            (Some(admin), standing(None, vec![])),
+            (Some(focal), standing(None, vec![d])),
+            (Some(focal), standing(None, vec![e])),
         ];
         use Refusal::*;
         let ok = Ok(());
-        // Rows: need; columns: the callers above. Published conference, private list.
-        let published: [(Need, [Result<(), Refusal>; 5]); 5] = [
-            (Need::Read, [ok, ok, ok, ok, ok]),
-            (
-                Need::Write,
-                [Err(TokenRequired), Err(NotAnEditor), ok, ok, ok],
-            ),
-            (
-                Need::Own,
-                [Err(TokenRequired), Err(NotAnOwner), Err(NotAnOwner), ok, ok],
-            ),
-            (
-                Need::ReadMembers,
-                [Err(MembersPrivate), Err(MembersPrivate), ok, ok, ok],
-            ),
-            (
-                Need::ReadParticipants,
-                [
-                    Err(ParticipantsPrivate),
-                    Err(ParticipantsPrivate),
-                    ok,
-                    ok,
-                    ok,
-                ],
-            ),
+        let (tok, ed, own) = (Err(TokenRequired), Err(NotAnEditor), Err(NotAnOwner));
+        let (mem, del, part) = (
+            Err(MembersPrivate),
+            Err(DelegationPrivate),
+            Err(ParticipantsPrivate),
+        );
+        type Row = (Need, [Result<(), Refusal>; 7]);
+        let published: [Row; 10] = [
+            (Need::Read, [ok, ok, ok, ok, ok, ok, ok]),
+            (Need::ReadConference, [ok, ok, ok, ok, ok, ok, ok]),
+            (Need::ReadDelegation(d), [ok, ok, ok, ok, ok, ok, ok]),
+            (Need::Write, [tok, ed, ok, ok, ok, ed, ed]),
+            (Need::Own, [tok, own, own, ok, ok, own, own]),
+            (Need::ReadMembers(d), [mem, mem, ok, ok, ok, ok, del]),
+            (Need::Nominate(d), [tok, ed, ok, ok, ok, ok, del]),
+            (Need::EditDelegation(d), [tok, ed, ok, ok, ok, ok, ed]),
+            (Need::Credentials(d), [tok, ed, ok, ok, ok, ok, del]),
+            (Need::ReadParticipants, [part, part, ok, ok, ok, part, part]),
         ];
         for status in [ConferenceStatus::Published, ConferenceStatus::Cancelled] {
             let row = conference(status, false);
-            for (need, expected) in published {
-                for ((caller, role), want) in callers.iter().zip(expected) {
+            for (need, expected) in &published {
+                for (i, ((caller, standing), want)) in callers.iter().zip(expected).enumerate() {
                     assert_eq!(
-                        decide(&row, *role, *caller, need),
-                        want,
-                        "{status} {need:?}"
+                        decide(&row, standing, *caller, *need),
+                        *want,
+                        "{status} {need:?} caller {i}"
                     );
                 }
             }
         }
-        // A draft does not exist for anyone who does not organise it, whatever the need.
-        let draft = conference(ConferenceStatus::Draft, true);
-        for (need, _) in published {
-            for (i, (caller, role)) in callers.iter().enumerate() {
-                let got = decide(&draft, *role, *caller, need);
-                if i < 2 {
-                    assert_eq!(got, Err(NoSuchConference), "draft {need:?}");
-                } else {
-                    assert_eq!(got.is_ok(), need != Need::Own || i != 2, "draft {need:?}");
-                }
+        // A draft does not exist for anyone without a grant on it; its focal points know it
+        // but see only the conference and their own delegation.
+        let (none, hid) = (Err(NoSuchConference), Err(DraftPrivate));
+        let draft: [Row; 10] = [
+            (Need::Read, [none, none, ok, ok, ok, hid, hid]),
+            (Need::ReadConference, [none, none, ok, ok, ok, ok, ok]),
+            (Need::ReadDelegation(d), [none, none, ok, ok, ok, ok, hid]),
+            (Need::Write, [none, none, ok, ok, ok, ed, ed]),
+            (Need::Own, [none, none, own, ok, ok, own, own]),
+            (Need::ReadMembers(d), [none, none, ok, ok, ok, ok, del]),
+            (Need::Nominate(d), [none, none, ok, ok, ok, ok, del]),
+            (Need::EditDelegation(d), [none, none, ok, ok, ok, ok, ed]),
+            (Need::Credentials(d), [none, none, ok, ok, ok, ok, del]),
+            (Need::ReadParticipants, [none, none, ok, ok, ok, hid, hid]),
+        ];
+        let row = conference(ConferenceStatus::Draft, true);
+        for (need, expected) in &draft {
+            for (i, ((caller, standing), want)) in callers.iter().zip(expected).enumerate() {
+                assert_eq!(
+                    decide(&row, standing, *caller, *need),
+                    *want,
+                    "draft {need:?} caller {i}"
+                );
             }
         }
         // A public list of participants is everyone's.
         let public = conference(ConferenceStatus::Published, true);
-        assert_eq!(decide(&public, None, None, Need::ReadParticipants), Ok(()));
+        let nobody = Standing::default();
+        assert_eq!(
+            decide(&public, &nobody, None, Need::ReadParticipants),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_organiser_grant_creates_and_a_focal_point_does_not() {
+        let organiser = Caller {
+            id: Uuid::now_v7(),
+            is_admin: false,
+            is_organiser: true,
+        };
+        let focal = Caller {
+            is_organiser: false,
+            ..organiser
+        };
+        let admin = Caller {
+            is_admin: true,
+            ..focal
+        };
+        assert_eq!(organiser_grant(organiser), Ok(()));
+        assert_eq!(organiser_grant(admin), Ok(()));
+        assert_eq!(organiser_grant(focal), Err(Refusal::NotAnOrganiser));
+    }
+
+    fn organiser_grant(caller: Caller) -> Result<(), Refusal> {
+        organiser(caller)
+    }
+
+    #[test]
+    fn a_focal_point_changes_only_its_fields() {
+        let d = Uuid::now_v7();
+        let access = |can_write| Access {
+            conference: conference(ConferenceStatus::Published, false),
+            role: None,
+            can_write,
+            focal_point_of: if can_write { vec![] } else { vec![d] },
+        };
+        let focal = access(false);
+        let organiser = access(true);
+        let fields = |list: &'static [&'static str]| list.iter().copied();
+        assert_eq!(
+            delegation_fields(&focal, d, fields(&["size", "head", "authority"])),
+            Ok(())
+        );
+        assert_eq!(
+            delegation_fields(&focal, d, fields(&["size", "status"])),
+            Err(Refusal::FocalPointField)
+        );
+        assert_eq!(
+            delegation_fields(&organiser, d, fields(&["status"])),
+            Ok(())
+        );
+        assert_eq!(
+            member_fields(&focal, d, fields(&["full_name", "nomination_note"])),
+            Err(Refusal::ReviewIsOrganisers)
+        );
+        assert_eq!(
+            member_fields(&focal, d, fields(&["full_name", "category"])),
+            Ok(())
+        );
+        assert_eq!(
+            member_fields(&organiser, d, fields(&["nomination_status"])),
+            Ok(())
+        );
     }
 
     #[test]
@@ -256,15 +510,22 @@ mod tests {
         let all = [
             Refusal::TokenRequired,
             Refusal::NoSuchConference,
+            Refusal::DraftPrivate,
             Refusal::NotAnEditor,
             Refusal::NotAnOwner,
+            Refusal::NotAnOrganiser,
             Refusal::MembersPrivate,
+            Refusal::DelegationPrivate,
+            Refusal::FocalPointField,
+            Refusal::ReviewIsOrganisers,
             Refusal::ParticipantsPrivate,
         ];
         let messages: std::collections::HashSet<_> = all.iter().map(|r| r.message()).collect();
         assert_eq!(messages.len(), all.len());
         assert_eq!(Refusal::TokenRequired.kind(), RefusalKind::Unauthenticated);
         assert_eq!(Refusal::NotAnOwner.kind(), RefusalKind::Forbidden);
+        assert_eq!(Refusal::NotAnOrganiser.kind(), RefusalKind::Forbidden);
         assert_eq!(Refusal::MembersPrivate.kind(), RefusalKind::Hidden);
+        assert_eq!(Refusal::DelegationPrivate.kind(), RefusalKind::Hidden);
     }
 }

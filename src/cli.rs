@@ -215,7 +215,7 @@ async fn add_organiser(
     db::migrate(url).await?;
     let hash = password::hash_blocking(secret).await?;
     let mut conn = AsyncPgConnection::establish(url).await?;
-    match organisers::create(&mut conn, email, name, &hash, admin).await {
+    match organisers::create(&mut conn, email, name, &hash, admin, true).await {
         Ok(o) => {
             println!(
                 "organiser {} created ({}{})",
@@ -334,7 +334,8 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         let organiser = match organisers::reset_password(&mut conn, DEMO_EMAIL, &hash).await? {
             Some(o) => o,
             None => {
-                organisers::create(&mut conn, DEMO_EMAIL, "Demo organiser", &hash, true).await?
+                organisers::create(&mut conn, DEMO_EMAIL, "Demo organiser", &hash, true, true)
+                    .await?
             }
         };
         drop(conn);
@@ -352,6 +353,7 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         login_limits: settings.login_limits,
         trusted_proxies: settings.trusted_proxies.clone(),
         body_timeout: settings.body_timeout,
+        invitation_ttl_days: settings.invitation_ttl_days,
     };
     let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(

@@ -37,6 +37,9 @@ pub struct Settings {
     /// `PLENARY_BODY_TIMEOUT_SECS`: longest time to receive a request body, default 10
     /// (then 408).
     pub body_timeout: Duration,
+    /// `PLENARY_INVITATION_TTL_DAYS`: days a focal-point invitation code stays valid,
+    /// default 14.
+    pub invitation_ttl_days: i64,
 }
 
 /// Networks of trusted reverse proxies (`PLENARY_TRUSTED_PROXIES`): each an address and a
@@ -135,6 +138,7 @@ impl Settings {
             )
             .map_err(|e| anyhow::anyhow!(e))?,
             body_timeout: Duration::from_secs(parse_var("PLENARY_BODY_TIMEOUT_SECS", 10)?),
+            invitation_ttl_days: parse_var("PLENARY_INVITATION_TTL_DAYS", 14)?,
         })
     }
 }

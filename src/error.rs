@@ -42,6 +42,13 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (duplicates, dependants).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 409 `/problems/nominations-closed`: a focal point's write to members after the
+    /// conference's `nominations_close_at`.
+    #[error("nominations closed")]
+    NominationsClosed,
+    /// 409 `/problems/quota-exceeded`: the write would pass the quota the message names.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
     /// 412: `If-Match` does not match the current representation.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
@@ -77,6 +84,8 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::NominationsClosed => ("nominations-closed", "Nominations closed"),
+            ApiError::QuotaExceeded(_) => ("quota-exceeded", "Quota exceeded"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
@@ -99,7 +108,12 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
+            | ApiError::QuotaExceeded(m)
             | ApiError::PreconditionFailed(m) => m.clone(),
+            ApiError::NominationsClosed => {
+                "nominations for this conference are closed; only its organisers may change members now"
+                    .to_string()
+            }
             ApiError::TooManyRequests(secs) => {
                 format!("too many failed attempts; retry in {secs} seconds")
             }
@@ -163,7 +177,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::NominationsClosed | ApiError::QuotaExceeded(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -273,6 +289,8 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(errors) => ApiError::Validation(errors),
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::NominationsClosed => ApiError::NominationsClosed,
+            StoreError::QuotaExceeded(m) => ApiError::QuotaExceeded(m),
             StoreError::Stale => ApiError::PreconditionFailed(
                 "the resource has changed since the If-Match tag was issued".to_string(),
             ),

@@ -126,6 +126,22 @@ pub async fn respond<T: 'static>(
     }
 }
 
+/// Like [`respond`], for a response that carries a secret shown once (an invitation code):
+/// this request sends `render`, while what is stored for a retry with the same key is
+/// `redacted` (the secret left out), so the secret is never written to the database.
+/// Errors: the write's.
+pub async fn respond_once<T: 'static>(
+    write: impl std::future::Future<Output = Result<T, StoreError>>,
+    render: impl Fn(&T) -> HttpResponse,
+    redacted: impl Fn(&T) -> HttpResponse + Send + Sync + 'static,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(slot) = keys::current() {
+        slot.expect(move |value: &T| stored_form(redacted(value)));
+    }
+    let value = write.await?;
+    Ok(render(&value))
+}
+
 /// A response as stored: its status, [`KEPT_HEADERS`] and body; `None` for a streamed body.
 fn stored_form(response: HttpResponse) -> Option<StoredResponse> {
     let (head, body) = response.into_parts();

@@ -204,6 +204,8 @@ pub struct Options {
     pub trusted_proxies: TrustedProxies,
     /// Longest time to receive a request body (`PLENARY_BODY_TIMEOUT_SECS`), then 408.
     pub body_timeout: Duration,
+    /// Days a focal-point invitation code stays valid.
+    pub invitation_ttl_days: i64,
 }
 
 /// A built server, bound and ready to run.
@@ -227,6 +229,7 @@ impl Application {
             login_limits,
             trusted_proxies,
             body_timeout,
+            invitation_ttl_days,
         } = options;
         let trusted_proxies = Arc::new(trusted_proxies);
         db::migrate(database_url).await?;
@@ -259,6 +262,7 @@ impl Application {
                     login_limits,
                     trusted_proxies: trusted_proxies.clone(),
                     body_timeout,
+                    invitation_ttl_days,
                 }))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Longest time to receive a request body (`PLENARY_BODY_TIMEOUT_SECS`), then 408.
     pub body_timeout: std::time::Duration,
+    /// Days a focal-point invitation code stays valid (`PLENARY_INVITATION_TTL_DAYS`).
+    pub invitation_ttl_days: i64,
 }
 
 impl AppState {

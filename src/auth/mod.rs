@@ -73,6 +73,7 @@ pub async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     Ok(Some(Caller {
         id: organiser.id,
         is_admin: organiser.is_admin,
+        is_organiser: organiser.is_organiser,
     }))
 }
 

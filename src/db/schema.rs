@@ -11,6 +11,8 @@ diesel::table! {
         disabled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// May create conferences and organisations (migration 2026-12-02-000001_accreditation).
+        is_organiser -> Bool,
     }
 }
 
@@ -69,6 +71,9 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        protocol_host -> Text,
+        nominations_close_at -> Nullable<Timestamptz>,
+        quotas -> Nullable<Jsonb>,
     }
 }
 
@@ -112,6 +117,13 @@ diesel::table! {
         email -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        family_name -> Nullable<Text>,
+        native_name -> Nullable<Text>,
+        honorific -> Nullable<Text>,
+        category -> Text,
+        gender -> Nullable<Text>,
+        nomination_status -> Text,
+        nomination_note -> Nullable<Text>,
     }
 }
 
@@ -167,6 +179,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Focal points and their invitations (migration 2026-12-02-000001_accreditation).
+    focal_points (id) {
+        id -> Uuid,
+        conference_id -> Uuid,
+        delegation_id -> Uuid,
+        email -> Text,
+        name -> Text,
+        code_hash -> Text,
+        expires_at -> Timestamptz,
+        organiser_id -> Nullable<Uuid>,
+        accepted_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
 diesel::joinable!(country_aliases -> countries (code));
 diesel::joinable!(conference_organisers -> conferences (conference_id));
 diesel::joinable!(conference_organisers -> organisers (organiser_id));
@@ -225,4 +255,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     delegation_protocol_ranks,
     session_presence,
+    focal_points,
 );

@@ -83,6 +83,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    access::organiser(caller.0)?;
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;
@@ -102,7 +103,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::ReadConference).await?;
     Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 

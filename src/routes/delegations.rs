@@ -115,7 +115,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
+    access::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
     Ok(ok_tagged(&req, &Delegation::from(row)))
 }
@@ -131,9 +131,18 @@ pub async fn update(
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    let access = access::conference(
+        &mut conn,
+        Some(caller.0),
+        conference_id,
+        Need::EditDelegation(id),
+    )
+    .await?;
     // Existence before validation: a delegation of another conference is 404, whatever the body.
     delegations::get(&mut conn, conference_id, id).await?;
+    if let Some(fields) = value.as_object() {
+        access::delegation_fields(&access, id, fields.keys().map(String::as_str))?;
+    }
     let mut errors = Errors::new();
     let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
     errors.check()?;

@@ -25,9 +25,9 @@ async fn authorise(
     write: bool,
 ) -> Result<(), ApiError> {
     let need = if write {
-        Need::Write
+        Need::Nominate(delegation_id)
     } else {
-        Need::ReadMembers
+        Need::ReadMembers(delegation_id)
     };
     access::conference(conn, caller, conference_id, need).await?;
     delegations::get(conn, conference_id, delegation_id).await?;

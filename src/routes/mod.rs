@@ -10,6 +10,7 @@ pub mod countries;
 pub mod delegations;
 pub mod docs;
 pub mod exports;
+pub mod focal_points;
 pub mod health;
 pub mod members;
 pub mod organisations;
@@ -59,6 +60,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/docs/" => docs::index),
         endpoint!(GET "/docs/{file}" => docs::asset),
         endpoint!(POST "/api/v1/auth/token" => auth::token),
+        endpoint!(POST "/api/v1/auth/invitations/accept" => auth::accept_invitation),
         endpoint!(GET "/api/v1/me" => auth::me),
         endpoint!(GET "/api/v1/countries" => countries::list),
         endpoint!(GET "/api/v1/countries/{code}" => countries::get),
@@ -97,6 +99,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::create),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::update),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::list),
+        endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::invite),
+        endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points/{focal_point_id}" => focal_points::revoke),
         endpoint!(GET "/api/v1/conferences/{id}/sessions" => sessions::list),
         endpoint!(POST "/api/v1/conferences/{id}/sessions" => sessions::create),
         endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::get),

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
+use crate::access;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::input::{parse_json, Errors, Query};
@@ -70,6 +71,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    access::organiser(caller.0)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Create)?;
     let mut conn = state.conn().await?;
     let write = organisations::create(&mut conn, caller.0, OrganisationRow::new(changes));
@@ -89,6 +91,7 @@ pub async fn update(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    access::organiser(caller.0)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Patch)?;
     let mut conn = state.conn().await?;
     let if_match = IfMatch::from_request(&req);
@@ -103,6 +106,7 @@ pub async fn delete(
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    access::organiser(caller.0)?;
     let mut conn = state.conn().await?;
     organisations::delete(&mut conn, caller.0, *path, &IfMatch::from_request(&req)).await?;
     Ok(no_content())
@@ -142,9 +146,10 @@ pub async fn attendance(
 pub async fn log(
     req: HttpRequest,
     path: web::Path<Uuid>,
-    _caller: Authenticated,
+    caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    access::organiser(caller.0)?;
     let id = *path;
     let query = Query::from_request(&req)?;
     let mut errors = Errors::new();

@@ -71,6 +71,9 @@ pub enum ResourceKind {
     SessionAttendance,
     /// A conference's explicit protocol order (`protocol_order`; id the conference's).
     ProtocolOrder,
+    /// A focal point of a delegation: its invitation, acceptance and revocation
+    /// (`focal_point`).
+    FocalPoint,
 }
 
 impl ResourceKind {
@@ -85,6 +88,7 @@ impl ResourceKind {
             ResourceKind::Session => "session",
             ResourceKind::SessionAttendance => "session_attendance",
             ResourceKind::ProtocolOrder => "protocol_order",
+            ResourceKind::FocalPoint => "focal_point",
         }
     }
 }

@@ -335,7 +335,7 @@ pub async fn update(
 ) -> Result<DelegationRow, StoreError> {
     write::update(
         conn,
-        Scope::conference(caller, conference_id, Need::Write, if_match),
+        Scope::conference(caller, conference_id, Need::EditDelegation(id), if_match),
         async |conn| lock(conn, conference_id, id).await,
         async |conn, before| {
             if changes.head.is_some() && before.head_member_name.is_some() {

@@ -18,6 +18,14 @@ pub enum StoreError {
     /// The write conflicts with the current state: a duplicate, dependants (HTTP 409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A focal point's write to members after the conference's `nominations_close_at`
+    /// (HTTP 409, `/problems/nominations-closed`).
+    #[error("nominations are closed")]
+    NominationsClosed,
+    /// The write would take a delegation past a quota; the message names it (HTTP 409,
+    /// `/problems/quota-exceeded`).
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
     /// `If-Match` names a representation that is no longer current (HTTP 412).
     #[error("the resource has changed since the If-Match tag was issued")]
     Stale,

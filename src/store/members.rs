@@ -150,7 +150,7 @@ pub async fn create(
     row.apply(c);
     write::create(
         conn,
-        scope(caller, conference_id, UNCONDITIONAL),
+        scope(caller, conference_id, delegation_id, UNCONDITIONAL),
         async |conn| {
             Ok(diesel::insert_into(delegation_members::table)
                 .values(&row)
@@ -162,11 +162,17 @@ pub async fn create(
     .await
 }
 
-/// The scope of a write under a delegation of `conference_id`: organisers only.
-fn scope(caller: Option<Caller>, conference_id: Uuid, if_match: &IfMatch) -> Scope<'_> {
+/// The scope of a write to the members of `delegation_id`: organisers and the delegation's
+/// focal points ([`Need::Nominate`]).
+fn scope(
+    caller: Option<Caller>,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    if_match: &IfMatch,
+) -> Scope<'_> {
     Scope {
         actor: caller,
-        conference: caller.map(|_| (conference_id, Need::Write)),
+        conference: caller.map(|_| (conference_id, Need::Nominate(delegation_id))),
         if_match,
     }
 }
@@ -221,7 +227,7 @@ pub async fn update(
 ) -> Result<MemberRow, StoreError> {
     write::update(
         conn,
-        scope(Some(caller), conference_id, if_match),
+        scope(Some(caller), conference_id, delegation_id, if_match),
         async |conn| lock(conn, delegation_id, id).await,
         async |conn, before| {
             let mut row = before.clone();
@@ -247,7 +253,7 @@ pub async fn delete(
 ) -> Result<(), StoreError> {
     write::delete(
         conn,
-        scope(Some(caller), conference_id, if_match),
+        scope(Some(caller), conference_id, delegation_id, if_match),
         async |conn| lock(conn, delegation_id, id).await,
         async |conn, _| {
             diesel::delete(delegation_members::table.find(id))

@@ -8,6 +8,7 @@ pub mod countries;
 pub mod delegations;
 pub mod documents;
 pub mod error;
+pub mod focal_points;
 pub mod grants;
 pub mod idempotency;
 pub mod login_limits;
@@ -51,13 +52,19 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Who is calling: an authenticated organiser, or nobody.
+/// Who is calling: an authenticated account (an `Option<Caller>` of `None` is nobody). What
+/// it may do comes from its grants: admin, the organiser grant (create conferences and
+/// organisations), organiser roles on conferences and focal-point grants on delegations,
+/// the last two read per request by [`crate::access`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
-    /// The organiser's id.
+    /// The account's id.
     pub id: Uuid,
     /// Admins see and may change everything.
     pub is_admin: bool,
+    /// The organiser grant (`plenary organiser add`): may create conferences and
+    /// organisations and change organisations.
+    pub is_organiser: bool,
 }
 
 /// `limit` and `cursor` of a keyset-paginated list, with the cursor decoded to key `K`.

@@ -24,15 +24,21 @@ pub struct OrganiserRow {
     pub is_admin: bool,
     /// Set when the account is disabled; its tokens stop working.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// The organiser grant: may create conferences and organisations. Accounts made by
+    /// accepting a focal-point invitation have none.
+    pub is_organiser: bool,
 }
 
-/// Creates an organiser. Errors: unique violation (409) when the email exists in any case.
+/// Creates an account: an organiser (`is_organiser`, from `plenary organiser add`) or a
+/// focal point's account (from an accepted invitation). Errors: unique violation (409) when
+/// the email exists in any case.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     email: &str,
     name: &str,
     password_hash: &str,
     is_admin: bool,
+    is_organiser: bool,
 ) -> QueryResult<OrganiserRow> {
     diesel::insert_into(organisers::table)
         .values((
@@ -41,6 +47,7 @@ pub async fn create(
             organisers::name.eq(name),
             organisers::password_hash.eq(password_hash),
             organisers::is_admin.eq(is_admin),
+            organisers::is_organiser.eq(is_organiser),
         ))
         .returning(OrganiserRow::as_returning())
         .get_result(conn)

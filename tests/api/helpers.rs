@@ -350,6 +350,7 @@ pub fn test_options() -> Options {
         login_limits: LoginLimits::default(),
         trusted_proxies: Default::default(),
         body_timeout: std::time::Duration::from_secs(10),
+        invitation_ttl_days: 14,
     }
 }
 
@@ -400,9 +401,52 @@ impl TestApp {
             "Test Organiser",
             password_hash(),
             admin,
+            true,
         )
         .await
         .expect("create organiser");
+        let token = self.tokens.issue(o.id).expect("token");
+        Organiser { id: o.id, token }
+    }
+
+    /// Creates an account without the organiser grant (as accepting an invitation does),
+    /// with [`PASSWORD`], made the active focal point of `delegation_id` directly in the
+    /// database (the invitation flow itself is tested in `accreditation`), with a token.
+    pub async fn focal_point(
+        &self,
+        email: &str,
+        conference_id: Uuid,
+        delegation_id: Uuid,
+    ) -> Organiser {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use plenary::db::schema::focal_points;
+        let mut conn = self.conn().await;
+        let o = plenary::store::organisers::create(
+            &mut conn,
+            email,
+            "Test Focal Point",
+            password_hash(),
+            false,
+            false,
+        )
+        .await
+        .expect("create focal point account");
+        diesel::insert_into(focal_points::table)
+            .values((
+                focal_points::id.eq(Uuid::now_v7()),
+                focal_points::conference_id.eq(conference_id),
+                focal_points::delegation_id.eq(delegation_id),
+                focal_points::email.eq(email),
+                focal_points::name.eq("Test Focal Point"),
+                focal_points::code_hash.eq(Uuid::now_v7().to_string()),
+                focal_points::expires_at.eq(diesel::dsl::now),
+                focal_points::organiser_id.eq(Some(o.id)),
+                focal_points::accepted_at.eq(Some(chrono::Utc::now())),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("insert focal point");
         let token = self.tokens.issue(o.id).expect("token");
         Organiser { id: o.id, token }
     }
