@@ -1,5 +1,6 @@
 //! Plenary's API tests: real HTTP against a real PostgreSQL, one database per test.
 
+mod accreditation;
 mod attendance;
 mod audit;
 mod auth;

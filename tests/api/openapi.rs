@@ -447,6 +447,38 @@ async fn every_operation_answers_as_the_spec_says() {
     let (s, member) = app.patch(&m, t, &json!({"is_head": true})).await;
     assert_eq!((s, member["is_head"].as_bool()), (200, Some(true)));
 
+    // Accreditation: invite a focal point, who accepts; then revoke it.
+    let (s, invited) = app
+        .post(
+            &format!("{d}/focal-points"),
+            t,
+            &json!({"email": "focal.point@example.org", "name": "Focal Point"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{invited}");
+    let (s, focal) = app
+        .post(
+            "/api/v1/auth/invitations/accept",
+            None,
+            &json!({"code": invited["invitation_code"], "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{focal}");
+    let (s, me) = app.get("/api/v1/me", focal["access_token"].as_str()).await;
+    assert_eq!(
+        (s, me["focal_point_of"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let (s, list) = get(format!("{d}/focal-points")).await;
+    assert_eq!(
+        (s, list["items"][0]["status"].as_str()),
+        (200, Some("active"))
+    );
+    let (s, _) = app
+        .delete(&format!("{d}/focal-points/{}", id(&invited)), t)
+        .await;
+    assert_eq!(s, 204);
+
     // Sessions.
     let (s, session) = app
         .post(

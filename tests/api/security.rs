@@ -109,11 +109,23 @@ async fn strings_lists_and_batches_are_bounded() {
 
 /// Every write route of the API, generated from the route table (`plenary::routes::endpoints`,
 /// which the contract tests hold equal to the spec), with `{c}`, `{d}`, `{m}`, `{s}`, `{o}`
-/// placeholders; `POST /auth/token` (the login itself) is the one write without a token.
-fn write_routes() -> Vec<(String, String)> {
-    let routes: Vec<(String, String)> = plenary::routes::endpoints()
+/// placeholders; `POST /auth/token` and `POST /auth/invitations/accept` (which exchange
+/// credentials for a token) are the writes without a token.
+pub(crate) fn write_routes() -> Vec<(String, String)> {
+    let routes: Vec<(String, String)> = routes()
         .into_iter()
-        .filter(|e| e.method.as_str() != "GET" && e.path != "/api/v1/auth/token")
+        .filter(|(method, path)| method != "GET" && !path.starts_with("/api/v1/auth/"))
+        .collect();
+    assert!(routes.len() >= 18, "the route table lost its writes");
+    routes
+}
+
+/// Every route of the route table (`plenary::routes::endpoints`) as `(method, path)`, with
+/// the placeholders `{o}` (organisation), `{c}` (conference), `{d}` (delegation), `{m}`
+/// (member), `{s}` (session) and `{f}` (focal point) that [`world`]'s values fill.
+pub(crate) fn routes() -> Vec<(String, String)> {
+    plenary::routes::endpoints()
+        .into_iter()
         .map(|e| {
             let path = if e.path.starts_with("/api/v1/organisations/") {
                 e.path.replace("{id}", "{o}")
@@ -123,16 +135,16 @@ fn write_routes() -> Vec<(String, String)> {
             let path = path
                 .replace("{delegation_id}", "{d}")
                 .replace("{member_id}", "{m}")
-                .replace("{session_id}", "{s}");
+                .replace("{session_id}", "{s}")
+                .replace("{focal_point_id}", "{f}");
             (e.method.to_string(), path)
         })
-        .collect();
-    assert!(routes.len() >= 18, "the route table lost its writes");
-    routes
+        .collect()
 }
 
-/// A conference with a delegation, a member and a session; returns the placeholder values.
-async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
+/// A conference with a delegation, a member, a session and an invited focal point of the
+/// delegation; returns the placeholder values.
+pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
     let t = Some(token);
     let (_, org) = app
         .post(
@@ -172,16 +184,24 @@ async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
             &json!({"title": "S", "starts_at": "2025-09-17T09:00", "ends_at": "2025-09-17T10:00"}),
         )
         .await;
+    let (_, f) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations/{did}/focal-points"),
+            t,
+            &json!({"email": format!("fp-{}@example.org", uuid::Uuid::now_v7()), "name": "F P"}),
+        )
+        .await;
     vec![
         ("{o}", org["id"].as_str().unwrap_or_default().to_string()),
         ("{c}", cid),
         ("{d}", did),
         ("{m}", m["id"].as_str().unwrap_or_default().to_string()),
         ("{s}", s["id"].as_str().unwrap_or_default().to_string()),
+        ("{f}", f["id"].as_str().unwrap_or_default().to_string()),
     ]
 }
 
-fn fill(route: &str, values: &[(&str, String)]) -> String {
+pub(crate) fn fill(route: &str, values: &[(&str, String)]) -> String {
     values
         .iter()
         .fold(route.to_string(), |acc, (k, v)| acc.replace(k, v))
