@@ -8,8 +8,14 @@
 # The server is `plenary serve` on its own embedded PostgreSQL with data/ imported and one
 # organiser created by `plenary organiser add` (scripts/lib/server.sh).
 #
+# A second, shorter run fuzzes what a focal point may do (the operations of API.md's
+# "Accreditation" list) with a focal point's token, its conference and delegation fixed
+# (scripts/schemathesis-focal-point.toml), so that those paths get past the permission
+# checks too.
+#
 # Settings (environment): SCHEMATHESIS_PORT (18380), SCHEMATHESIS_SEED (20250917),
-# SCHEMATHESIS_MAX_EXAMPLES (100, per operation and phase), VENV (.venv-ci).
+# SCHEMATHESIS_MAX_EXAMPLES (100, per operation and phase), SCHEMATHESIS_FOCAL_EXAMPLES (30),
+# VENV (.venv-ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +45,31 @@ api_post /api/v1/conferences/019954f8-9000-7a00-8000-17a9f0c0e000/organisers \
   "{\"email\": \"$EMAIL\", \"role\": \"owner\"}"
 
 echo "== schemathesis $VERSION on $BASE: seed $SEED, at most $MAX_EXAMPLES examples per operation"
+# The focal point of the first Lianyungang delegation (invited by the admin, accepted through
+# the API), with one nomination of its own for the member operations.
+ADMIN_TOKEN="$(token_for admin@plenary.example "$ADMIN_PASSWORD")"
+eval "$(python3 - "$BASE" "$ADMIN_TOKEN" <<'PY'
+import json, sys, urllib.request
+base, admin = sys.argv[1:3]
+conference = "019954f8-9000-7a00-8000-17a9f0c0e000"
+def call(method, path, token=None, body=None):
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = "Bearer " + token
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    return json.load(urllib.request.urlopen(req))
+delegation = call("GET", f"/api/v1/conferences/{conference}/delegations?limit=1")["items"][0]["id"]
+invited = call("POST", f"/api/v1/conferences/{conference}/delegations/{delegation}/focal-points",
+               admin, {"email": "focal.point@plenary.example", "name": "Focal Point"})
+token = call("POST", "/api/v1/auth/invitations/accept", None,
+             {"code": invited["invitation_code"], "password": "focal point's passphrase"})["access_token"]
+member = call("POST", f"/api/v1/conferences/{conference}/delegations/{delegation}/members",
+              token, {"full_name": "Nominee of the Focal Point"})["id"]
+print(f"export FP_TOKEN={token} FP_CONFERENCE={conference} FP_DELEGATION={delegation} FP_MEMBER={member}")
+PY
+)"
+
 set +e
 "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run api-spec/openapi.yaml \
   --url "$BASE" \
@@ -53,6 +84,27 @@ set +e
   --request-timeout 60 \
   --no-color
 STATUS=$?
+echo "== schemathesis as a focal point: its conference, delegation and nominations"
+"$VENV/bin/schemathesis" --config-file scripts/schemathesis-focal-point.toml run api-spec/openapi.yaml \
+  --url "$BASE" \
+  --header "Authorization: Bearer $FP_TOKEN" \
+  --include-operation-id getMe --include-operation-id getConference \
+  --include-operation-id getDelegation --include-operation-id updateDelegation \
+  --include-operation-id listMembers --include-operation-id createMember \
+  --include-operation-id updateMember --include-operation-id deleteMember \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+  --mode all \
+  --phases examples,coverage,fuzzing \
+  --seed "$SEED" \
+  --max-examples "${SCHEMATHESIS_FOCAL_EXAMPLES:-30}" \
+  --workers 1 \
+  --generation-database none \
+  --request-timeout 60 \
+  --no-color
+FOCAL_STATUS=$?
+if [ "$STATUS" -eq 0 ]; then
+  STATUS=$FOCAL_STATUS
+fi
 set -e
 if [ "$STATUS" -ne 0 ]; then
   server_log_tail

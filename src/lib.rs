@@ -10,11 +10,12 @@
 //! | [`conditional`] | reading `If-Match`, answering `If-None-Match`, setting `ETag` (RFC 9110) |
 //! | [`idempotency`] | the `Idempotency-Key` middleware for `POST`, in named steps |
 //! | [`auth`] | passwords (argon2id), JWT access tokens (RFC 8725), the one bearer parser and extractors |
-//! | [`access`] | every "who may" rule and its refusal (401/403/404), worded once |
+//! | [`access`] | every "who may" rule (admins, the organiser grant, organisers, focal points) and its refusal (401/403/404), worded once |
 //! | [`domain`] | validated input and API shapes; `vocab`: typed statuses and roles; `precondition`: entity tags |
 //! | [`store`] | every query; `write`: the one audited-write driver; `audit`: typed log entries; `error`: `StoreError` |
 //! | [`store::conferences`] | the conference row (`row`), the list and its one filter (`list`), writes (`changes`) |
 //! | [`store::grants`] | who organises which conference (owner, editor) |
+//! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180) and iCalendar (RFC 5545) files |
