@@ -69,6 +69,7 @@ member = call("POST", f"/api/v1/conferences/{conference}/delegations/{delegation
 print(f"export FP_TOKEN={token} FP_CONFERENCE={conference} FP_DELEGATION={delegation} FP_MEMBER={member}")
 PY
 )"
+echo "focal point of delegation $FP_DELEGATION (conference $FP_CONFERENCE), nomination $FP_MEMBER"
 
 set +e
 "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run api-spec/openapi.yaml \
