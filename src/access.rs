@@ -58,8 +58,11 @@ pub enum Need {
     Nominate(Uuid),
     /// `PATCH` this delegation (organisers; its focal points only some fields).
     EditDelegation(Uuid),
-    /// Submit and read this delegation's credentials (organisers, its focal points).
+    /// Submit this delegation's credentials (organisers, its focal points).
     Credentials(Uuid),
+    /// Read this delegation's credentials and their document (organisers, its focal
+    /// points; 404 for everyone else).
+    ReadCredentials(Uuid),
     /// Read its list of participants (organisers; everyone when it is public).
     ReadParticipants,
 }
@@ -72,7 +75,8 @@ impl Need {
             | Need::ReadMembers(d)
             | Need::Nominate(d)
             | Need::EditDelegation(d)
-            | Need::Credentials(d) => Some(d),
+            | Need::Credentials(d)
+            | Need::ReadCredentials(d) => Some(d),
             _ => None,
         }
     }
@@ -232,6 +236,8 @@ pub fn decide(
         Need::ReadMembers(_) if organises || covers => Ok(()),
         Need::ReadMembers(_) if focal_point => Err(Refusal::DelegationPrivate),
         Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
+        Need::ReadCredentials(_) if organises || covers => Ok(()),
+        Need::ReadCredentials(_) => Err(Refusal::DelegationPrivate),
         Need::ReadParticipants if !organises && !conference.participants_public => {
             Err(Refusal::ParticipantsPrivate)
         }
@@ -385,7 +391,7 @@ mod tests {
             Err(ParticipantsPrivate),
         );
         type Row = (Need, [Result<(), Refusal>; 7]);
-        let published: [Row; 10] = [
+        let published: [Row; 11] = [
             (Need::Read, [ok, ok, ok, ok, ok, ok, ok]),
             (Need::ReadConference, [ok, ok, ok, ok, ok, ok, ok]),
             (Need::ReadDelegation(d), [ok, ok, ok, ok, ok, ok, ok]),
@@ -395,6 +401,7 @@ mod tests {
             (Need::Nominate(d), [tok, ed, ok, ok, ok, ok, del]),
             (Need::EditDelegation(d), [tok, ed, ok, ok, ok, ok, ed]),
             (Need::Credentials(d), [tok, ed, ok, ok, ok, ok, del]),
+            (Need::ReadCredentials(d), [del, del, ok, ok, ok, ok, del]),
             (Need::ReadParticipants, [part, part, ok, ok, ok, part, part]),
         ];
         for status in [ConferenceStatus::Published, ConferenceStatus::Cancelled] {
@@ -412,7 +419,7 @@ mod tests {
         // A draft does not exist for anyone without a grant on it; its focal points know it
         // but see only the conference and their own delegation.
         let (none, hid) = (Err(NoSuchConference), Err(DraftPrivate));
-        let draft: [Row; 10] = [
+        let draft: [Row; 11] = [
             (Need::Read, [none, none, ok, ok, ok, hid, hid]),
             (Need::ReadConference, [none, none, ok, ok, ok, ok, ok]),
             (Need::ReadDelegation(d), [none, none, ok, ok, ok, ok, hid]),
@@ -422,6 +429,7 @@ mod tests {
             (Need::Nominate(d), [none, none, ok, ok, ok, ok, del]),
             (Need::EditDelegation(d), [none, none, ok, ok, ok, ok, ed]),
             (Need::Credentials(d), [none, none, ok, ok, ok, ok, del]),
+            (Need::ReadCredentials(d), [none, none, ok, ok, ok, ok, del]),
             (Need::ReadParticipants, [none, none, ok, ok, ok, hid, hid]),
         ];
         let row = conference(ConferenceStatus::Draft, true);

@@ -27,9 +27,13 @@ pub enum ApiError {
     /// 400: any other malformed request.
     #[error("bad request: {0}")]
     BadRequest(String),
-    /// 415: the body is not `application/json`.
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
+    /// 415: the body is not of the media type the route takes (`application/json`, or
+    /// `application/pdf` for credentials).
+    #[error("unsupported media type, expected {0}")]
+    UnsupportedMediaType(&'static str),
+    /// 413: the body is larger than the route takes; the message names the limit.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
     /// 401: missing or invalid bearer token, or wrong credentials.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -79,7 +83,10 @@ impl ApiError {
             ApiError::Validation(_) => ("validation-error", "Invalid request"),
             ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
             ApiError::BadRequest(_) => ("bad-request", "Bad request"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
@@ -100,9 +107,10 @@ impl ApiError {
                 format!("invalid fields: {}", fields.join(", "))
             }
             ApiError::MalformedJson(m) => format!("the body is not valid JSON: {m}"),
-            ApiError::UnsupportedMediaType => {
-                "the request body must be application/json".to_string()
+            ApiError::UnsupportedMediaType(expected) => {
+                format!("the request body must be {expected}")
             }
+            ApiError::PayloadTooLarge(m) => m.clone(),
             ApiError::BadRequest(m)
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
@@ -173,7 +181,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -103,6 +103,9 @@ diesel::table! {
         /// The conference's start_date, kept by triggers (migration
         /// 2026-11-30-000001_delegation_history_order); never written by Plenary.
         conference_start_date -> Date,
+        /// Mirror of `delegation_credentials.status`, `none` without an upload (migration
+        /// 2026-12-02-000002_credentials).
+        credentials -> Text,
     }
 }
 
@@ -197,6 +200,28 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+diesel::table! {
+    /// Letters of credentials and their review (migration 2026-12-02-000002_credentials).
+    delegation_credentials (delegation_id) {
+        delegation_id -> Uuid,
+        conference_id -> Uuid,
+        status -> Text,
+        sha256 -> Text,
+        bytes -> Int4,
+        submitted_at -> Timestamptz,
+        submitted_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        reviewed_by -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+    }
+}
+diesel::table! {
+    /// The PDF of each letter of credentials, read only by its download.
+    credential_documents (delegation_id) {
+        delegation_id -> Uuid,
+        document -> Bytea,
+    }
+}
 diesel::joinable!(country_aliases -> countries (code));
 diesel::joinable!(conference_organisers -> conferences (conference_id));
 diesel::joinable!(conference_organisers -> organisers (organiser_id));
@@ -256,4 +281,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     delegation_protocol_ranks,
     session_presence,
     focal_points,
+    delegation_credentials,
+    credential_documents,
 );

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{join, Errors, Field, Obj};
-use super::vocab::{DelegationRole, DelegationStatus};
+use super::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
 use super::Mode;
 use crate::error::ApiError;
 
@@ -47,6 +47,8 @@ pub struct Delegation {
     pub head: Option<Head>,
     /// Number of delegates as stated, or null when unknown.
     pub size: Option<i32>,
+    /// The state of its letter of credentials (read-only here; `.../credentials` changes it).
+    pub credentials: CredentialsStatus,
     /// RFC 3339.
     pub created_at: DateTime<Utc>,
     /// RFC 3339.

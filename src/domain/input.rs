@@ -42,7 +42,7 @@ pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     let is_json = essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"));
     if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedMediaType("application/json"));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
 }

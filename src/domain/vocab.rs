@@ -108,6 +108,22 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// The state of a delegation's letter of credentials (API.md "Accreditation").
+    CredentialsStatus {
+        /// Nothing uploaded.
+        None = "none",
+        /// Uploaded, awaiting review (again after every new upload).
+        Submitted = "submitted",
+        /// Accepted provisionally by the secretariat.
+        Provisional = "provisional",
+        /// Verified by the secretariat.
+        Verified = "verified",
+        /// Rejected by the secretariat.
+        Rejected = "rejected",
+    }
+}
+
+vocabulary! {
     /// The status of a delegation; `registered`, `confirmed` and `attended` count as
     /// attendance ([`DelegationStatus::counts`]).
     DelegationStatus {

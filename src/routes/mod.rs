@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod conferences;
 pub mod countries;
+pub mod credentials;
 pub mod delegations;
 pub mod docs;
 pub mod exports;
@@ -102,6 +103,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::list),
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::invite),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points/{focal_point_id}" => focal_points::revoke),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::get),
+        endpoint!(PUT "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::put),
+        endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::review),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials/document" => credentials::document),
         endpoint!(GET "/api/v1/conferences/{id}/sessions" => sessions::list),
         endpoint!(POST "/api/v1/conferences/{id}/sessions" => sessions::create),
         endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::get),

@@ -74,6 +74,9 @@ pub enum ResourceKind {
     /// A focal point of a delegation: its invitation, acceptance and revocation
     /// (`focal_point`).
     FocalPoint,
+    /// A delegation's letter of credentials: uploads and reviews (`credentials`; id the
+    /// delegation's).
+    Credentials,
 }
 
 impl ResourceKind {
@@ -89,6 +92,7 @@ impl ResourceKind {
             ResourceKind::SessionAttendance => "session_attendance",
             ResourceKind::ProtocolOrder => "protocol_order",
             ResourceKind::FocalPoint => "focal_point",
+            ResourceKind::Credentials => "credentials",
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::db::schema::delegations;
 use crate::domain::delegation::{Delegation, DelegationChanges, Head};
 use crate::domain::input::Errors;
 use crate::domain::precondition::IfMatch;
-use crate::domain::vocab::{DelegationRole, DelegationStatus};
+use crate::domain::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
 
 super::protocol::delegation_subquery!(
     /// The `full_name` of a delegation's head member (the one with `is_head`; the partial
@@ -69,6 +69,10 @@ pub struct DelegationRow {
     pub created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
+    /// The status of its letter of credentials, mirrored by `store::credentials` (never set
+    /// by a delegation write).
+    #[diesel(skip_insertion, skip_update)]
+    pub credentials: CredentialsStatus,
     /// The head member's `full_name`, if the delegation has a member with `is_head`
     /// (computed, not a column).
     #[diesel(
@@ -102,6 +106,7 @@ impl From<DelegationRow> for Delegation {
             status: r.status,
             head,
             size: r.size,
+            credentials: r.credentials,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -141,6 +146,7 @@ impl DelegationRow {
             size: None,
             created_at: now,
             updated_at: now,
+            credentials: CredentialsStatus::None,
             head_member_name: None,
             head_member_title: None,
         };

@@ -5,6 +5,7 @@ pub mod attendance;
 pub mod audit;
 pub mod conferences;
 pub mod countries;
+pub mod credentials;
 pub mod delegations;
 pub mod documents;
 pub mod error;

@@ -529,6 +529,8 @@ struct Print {
 /// Every row of every table a write under a conference can touch, as one digest.
 async fn fingerprint(app: &TestApp) -> String {
     let tables = [
+        "delegation_credentials",
+        "credential_documents",
         "conferences",
         "conference_organisers",
         "delegations",
@@ -570,6 +572,9 @@ fn allowed_to_its_focal_point(method: &str, route: &str) -> bool {
         ("POST", format!("{d}/members")),
         ("PATCH", format!("{d}/members/{{m}}")),
         ("DELETE", format!("{d}/members/{{m}}")),
+        ("GET", format!("{d}/credentials")),
+        ("PUT", format!("{d}/credentials")),
+        ("GET", format!("{d}/credentials/document")),
     ];
     allowed.iter().any(|(m, r)| *m == method && r == route)
 }
@@ -677,11 +682,22 @@ async fn focal_points_get_exactly_what_api_md_allows_on_every_route() {
             let m = Method::from_bytes(method.as_bytes()).expect("method");
             let body = (method != "GET").then(|| body_for(method, route));
             let before = fingerprint(&app).await;
-            let (status, answer) = status_json(
-                app.request(m.clone(), &path, Some(token), body.as_ref())
-                    .await,
-            )
-            .await;
+            let (status, answer) = if method == "PUT" && route.ends_with("/credentials") {
+                crate::credentials::put_document(
+                    &app,
+                    &path,
+                    Some(token),
+                    "application/pdf",
+                    crate::credentials::PDF.to_vec(),
+                )
+                .await
+            } else {
+                status_json(
+                    app.request(m.clone(), &path, Some(token), body.as_ref())
+                        .await,
+                )
+                .await
+            };
             checked += 1;
             if (own || route == "/api/v1/me") && allowed_to_its_focal_point(method, route) {
                 assert!(

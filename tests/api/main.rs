@@ -10,6 +10,7 @@ mod contract;
 mod contract_fixes;
 mod cors;
 mod countries;
+mod credentials;
 mod delegations;
 mod errors;
 mod exports;

@@ -479,6 +479,35 @@ async fn every_operation_answers_as_the_spec_says() {
         .await;
     assert_eq!(s, 204);
 
+    // Credentials: a PDF upload, its review and download.
+    let (s, submitted) = crate::credentials::put_document(
+        &app,
+        &format!("{d}/credentials"),
+        t,
+        "application/pdf",
+        crate::credentials::PDF.to_vec(),
+    )
+    .await;
+    assert_eq!(s, 200, "{submitted}");
+    let (s, reviewed) = app
+        .patch(
+            &format!("{d}/credentials"),
+            t,
+            &json!({"status": "provisional", "note": null}),
+        )
+        .await;
+    assert_eq!(s, 200, "{reviewed}");
+    let (s, _) = get(format!("{d}/credentials")).await;
+    assert_eq!(s, 200);
+    let r = app
+        .client
+        .get(format!("{}{d}/credentials/document", app.address))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+
     // Sessions.
     let (s, session) = app
         .post(

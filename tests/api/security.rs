@@ -294,7 +294,11 @@ async fn unknown_fields_are_refused_on_every_body() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-fields@example.org", false).await;
     let values = world(&app, &o.token).await;
-    for (method, route) in write_routes().iter().filter(|(m, _)| m != "DELETE") {
+    // Every JSON body (the letter of credentials is a PDF, tested in `credentials`).
+    for (method, route) in write_routes()
+        .iter()
+        .filter(|(m, r)| m != "DELETE" && !(m == "PUT" && r.ends_with("/credentials")))
+    {
         let path = fill(route, &values);
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let (s, body) = status_json(

@@ -1,0 +1,3 @@
+DROP TABLE credential_documents;
+DROP TABLE delegation_credentials;
+ALTER TABLE delegations DROP COLUMN credentials;

@@ -1,0 +1,187 @@
+//! `/api/v1/conferences/{id}/delegations/{delegation_id}/credentials`: a delegation's letter
+//! of credentials (a PDF) and its review (API.md "Accreditation").
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use crate::access::{self, Need};
+use crate::auth::{Authenticated, MaybeCaller};
+use crate::conditional::IfMatch;
+use crate::domain::input::{parse_json, Errors, Obj};
+use crate::domain::vocab::CredentialsStatus;
+use crate::error::ApiError;
+use crate::http::respond::ok_tagged;
+use crate::state::AppState;
+use crate::store::credentials::{self, MAX_DOCUMENT_BYTES};
+
+/// The magic bytes every PDF begins with (ISO 32000-1 §7.5.2).
+const PDF_MAGIC: &[u8] = b"%PDF-";
+
+/// Whether the request says its body is `application/pdf` (parameters ignored).
+fn is_pdf(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/pdf"))
+}
+
+/// Reads the whole body, refusing it with 413 as soon as it passes `max` bytes (before the
+/// rest is read). Errors: 413; 400 for a broken stream.
+async fn read_at_most(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        if body.len() + chunk.len() > max {
+            return Err(ApiError::PayloadTooLarge(
+                "a letter of credentials may have at most 5 MiB".to_string(),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `PUT .../credentials` with `Content-Type: application/pdf` (organisers and the
+/// delegation's focal points): stores the PDF and sets the status to `submitted`; 200 with
+/// the credentials. Honours `If-Match`. Errors: 401, 403/404, 413 (over 5 MiB), 415 (another
+/// content type), 422 (not beginning with `%PDF-`).
+pub async fn put(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    payload: web::Payload,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    {
+        let mut conn = state.conn().await?;
+        access::conference(
+            &mut conn,
+            Some(caller.0),
+            conference_id,
+            Need::Credentials(delegation_id),
+        )
+        .await?;
+        credentials::get(&mut conn, conference_id, delegation_id).await?;
+    }
+    if !is_pdf(&req) {
+        return Err(ApiError::UnsupportedMediaType("application/pdf"));
+    }
+    let pdf = read_at_most(payload, MAX_DOCUMENT_BYTES).await?;
+    if !pdf.starts_with(PDF_MAGIC) {
+        return Err(ApiError::field(
+            "body",
+            "a letter of credentials must be a PDF (beginning with %PDF-)",
+        ));
+    }
+    let mut conn = state.conn().await?;
+    let saved = credentials::submit(
+        &mut conn,
+        caller.0,
+        conference_id,
+        delegation_id,
+        &IfMatch::from_request(&req),
+        &pdf,
+    )
+    .await?;
+    Ok(ok_tagged(&req, &saved))
+}
+
+/// `GET .../credentials` (organisers and the delegation's focal points): the credentials,
+/// `{"status": "none", ...}` before any upload, with an `ETag`. Errors: 404 for anyone else.
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    let mut conn = state.conn().await?;
+    access::conference(
+        &mut conn,
+        caller.0,
+        conference_id,
+        Need::ReadCredentials(delegation_id),
+    )
+    .await?;
+    let current = credentials::get(&mut conn, conference_id, delegation_id).await?;
+    Ok(ok_tagged(&req, &current))
+}
+
+/// `GET .../credentials/document` (organisers and the delegation's focal points): the PDF,
+/// as an attachment. Errors: 404 for anyone else, or before any upload.
+pub async fn document(
+    path: web::Path<(Uuid, Uuid)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    let mut conn = state.conn().await?;
+    access::conference(
+        &mut conn,
+        caller.0,
+        conference_id,
+        Need::ReadCredentials(delegation_id),
+    )
+    .await?;
+    let pdf = credentials::document(&mut conn, conference_id, delegation_id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"credentials-{delegation_id}.pdf\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(pdf))
+}
+
+/// `PATCH .../credentials` `{"status": "verified"|"provisional"|"rejected", "note"}`
+/// (organisers only): the review; honours `If-Match`. Errors: 401, 403/404, 409 before any
+/// upload, 412, 422.
+pub async fn review(
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conference_id, delegation_id) = *path;
+    let value = parse_json(&req, &body)?;
+    let mut conn = state.conn().await?;
+    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    credentials::get(&mut conn, conference_id, delegation_id).await?;
+    let mut errors = Errors::new();
+    let mut parsed = (None, None);
+    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
+        let status = o
+            .one_of(
+                "status",
+                &["verified", "provisional", "rejected"],
+                &mut errors,
+            )
+            .filter_map(CredentialsStatus::parse);
+        parsed = (
+            o.required("status", status, &mut errors),
+            o.paragraphs("note", 2000, &mut errors).patch(),
+        );
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    let (Some(status), note) = parsed else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let saved = credentials::review(
+        &mut conn,
+        caller.0,
+        conference_id,
+        delegation_id,
+        &IfMatch::from_request(&req),
+        status,
+        note,
+    )
+    .await?;
+    Ok(ok_tagged(&req, &saved))
+}

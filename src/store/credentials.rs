@@ -1,0 +1,312 @@
+//! Letters of credentials (API.md "Accreditation"): one PDF per delegation, uploaded by its
+//! focal points or the organisers, reviewed by the organisers.
+//!
+//! The review state is `delegation_credentials`, mirrored on `delegations.credentials` in the
+//! same transaction; the PDF itself is `credential_documents`, read only by [`document`], so
+//! no list or attendance query ever touches the documents.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::ResourceKind;
+use super::write::{self, Audited, Scope};
+use super::{Caller, StoreError};
+use crate::access::Need;
+use crate::db::schema::{credential_documents, delegation_credentials, delegations};
+use crate::domain::precondition::IfMatch;
+use crate::domain::vocab::CredentialsStatus;
+
+/// The largest letter of credentials accepted, in bytes (5 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// The credentials of a delegation as the API shows them:
+/// `{"status", "sha256", "bytes", "submitted_at", "submitted_by", "reviewed_at",
+/// "reviewed_by", "note"}`; everything but `status` is null before the first upload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credentials {
+    /// `none`, `submitted`, `provisional`, `verified` or `rejected`.
+    pub status: CredentialsStatus,
+    /// Hex SHA-256 of the PDF.
+    pub sha256: Option<String>,
+    /// Size of the PDF in bytes.
+    pub bytes: Option<i32>,
+    /// When the current PDF was uploaded (RFC 3339).
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The account that uploaded it.
+    pub submitted_by: Option<Uuid>,
+    /// When the organisers last reviewed it.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// The organiser who reviewed it.
+    pub reviewed_by: Option<Uuid>,
+    /// The review's note.
+    pub note: Option<String>,
+}
+
+impl Credentials {
+    fn none() -> Self {
+        Credentials {
+            status: CredentialsStatus::None,
+            sha256: None,
+            bytes: None,
+            submitted_at: None,
+            submitted_by: None,
+            reviewed_at: None,
+            reviewed_by: None,
+            note: None,
+        }
+    }
+}
+
+/// A `delegation_credentials` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = delegation_credentials, treat_none_as_null = true)]
+struct CredentialsRow {
+    delegation_id: Uuid,
+    conference_id: Uuid,
+    status: CredentialsStatus,
+    sha256: String,
+    bytes: i32,
+    submitted_at: DateTime<Utc>,
+    submitted_by: Option<Uuid>,
+    reviewed_at: Option<DateTime<Utc>>,
+    reviewed_by: Option<Uuid>,
+    note: Option<String>,
+}
+
+impl From<&CredentialsRow> for Credentials {
+    fn from(r: &CredentialsRow) -> Self {
+        Credentials {
+            status: r.status,
+            sha256: Some(r.sha256.clone()),
+            bytes: Some(r.bytes),
+            submitted_at: Some(r.submitted_at),
+            submitted_by: r.submitted_by,
+            reviewed_at: r.reviewed_at,
+            reviewed_by: r.reviewed_by,
+            note: r.note.clone(),
+        }
+    }
+}
+
+/// The credentials of one delegation, locked or read: what audited writes compare and log.
+#[derive(Debug, Clone)]
+pub struct CredentialsState {
+    /// The delegation.
+    pub delegation_id: Uuid,
+    /// Its conference.
+    pub conference_id: Uuid,
+    /// The representation.
+    pub credentials: Credentials,
+}
+
+impl Audited for CredentialsState {
+    const KIND: ResourceKind = ResourceKind::Credentials;
+    type Repr = Credentials;
+    fn id(&self) -> Uuid {
+        self.delegation_id
+    }
+    fn repr(&self) -> Credentials {
+        self.credentials.clone()
+    }
+    fn conference_id(&self) -> Option<Uuid> {
+        Some(self.conference_id)
+    }
+}
+
+const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";
+
+/// The credentials of delegation `delegation_id` of `conference_id` (`status: none` before
+/// any upload). With `lock`, the delegation row is locked `FOR UPDATE` first, which
+/// serialises every write to its credentials. Errors: 404 for a delegation of another
+/// conference.
+async fn load(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    lock: bool,
+) -> Result<CredentialsState, StoreError> {
+    let query = delegations::table
+        .filter(delegations::id.eq(delegation_id))
+        .filter(delegations::conference_id.eq(conference_id))
+        .select(delegations::id);
+    let found: Option<Uuid> = if lock {
+        query.for_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    found.ok_or_else(|| StoreError::not_found(NO_SUCH_DELEGATION))?;
+    let row: Option<CredentialsRow> = delegation_credentials::table
+        .find(delegation_id)
+        .select(CredentialsRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(CredentialsState {
+        delegation_id,
+        conference_id,
+        credentials: row
+            .as_ref()
+            .map_or_else(Credentials::none, Credentials::from),
+    })
+}
+
+/// The credentials of a delegation. Errors: 404 for a delegation of another conference.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+) -> Result<Credentials, StoreError> {
+    Ok(load(conn, conference_id, delegation_id, false)
+        .await?
+        .credentials)
+}
+
+/// The uploaded PDF of a delegation's credentials. Errors: 404 for a delegation of another
+/// conference, or before any upload.
+pub async fn document(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+) -> Result<Vec<u8>, StoreError> {
+    load(conn, conference_id, delegation_id, false).await?;
+    credential_documents::table
+        .find(delegation_id)
+        .select(credential_documents::document)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("no letter of credentials has been uploaded"))
+}
+
+/// Sets the delegation's mirror of the status.
+async fn mirror(
+    conn: &mut AsyncPgConnection,
+    delegation_id: Uuid,
+    status: CredentialsStatus,
+) -> Result<(), StoreError> {
+    diesel::update(delegations::table.find(delegation_id))
+        .set((
+            delegations::credentials.eq(status),
+            delegations::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores `pdf` as the delegation's letter of credentials (audited; organisers and the
+/// delegation's focal points), replacing any earlier one and setting the status back to
+/// `submitted`. The caller has checked the content type, the size and the `%PDF-` magic.
+/// Errors: 404, 412 (`If-Match` against the current credentials).
+pub async fn submit(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    if_match: &IfMatch,
+    pdf: &[u8],
+) -> Result<Credentials, StoreError> {
+    let sha256 = hex::encode(Sha256::digest(pdf));
+    let bytes = i32::try_from(pdf.len())
+        .map_err(|_| StoreError::field("document", "the document is too large"))?;
+    let scope = Scope::conference(
+        caller,
+        conference_id,
+        Need::Credentials(delegation_id),
+        if_match,
+    );
+    let state = write::update(
+        conn,
+        scope,
+        async |conn| load(conn, conference_id, delegation_id, true).await,
+        async |conn, before| {
+            let row = CredentialsRow {
+                delegation_id,
+                conference_id,
+                status: CredentialsStatus::Submitted,
+                sha256: sha256.clone(),
+                bytes,
+                submitted_at: Utc::now(),
+                submitted_by: Some(caller.id),
+                reviewed_at: None,
+                reviewed_by: None,
+                note: None,
+            };
+            diesel::insert_into(delegation_credentials::table)
+                .values(&row)
+                .on_conflict(delegation_credentials::delegation_id)
+                .do_update()
+                .set(&row)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(credential_documents::table)
+                .values((
+                    credential_documents::delegation_id.eq(delegation_id),
+                    credential_documents::document.eq(pdf),
+                ))
+                .on_conflict(credential_documents::delegation_id)
+                .do_update()
+                .set(credential_documents::document.eq(pdf))
+                .execute(conn)
+                .await?;
+            mirror(conn, delegation_id, CredentialsStatus::Submitted).await?;
+            Ok(CredentialsState {
+                credentials: Credentials::from(&row),
+                ..before.clone()
+            })
+        },
+    )
+    .await?;
+    Ok(state.credentials)
+}
+
+/// The organisers' review: sets `status` (`verified`, `provisional` or `rejected`) and
+/// `note` (audited; organisers only; `If-Match`). Errors: 404, 409 before any upload, 412.
+pub async fn review(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    if_match: &IfMatch,
+    status: CredentialsStatus,
+    note: Option<Option<String>>,
+) -> Result<Credentials, StoreError> {
+    let scope = Scope::conference(caller, conference_id, Need::Write, if_match);
+    let state = write::update(
+        conn,
+        scope,
+        async |conn| load(conn, conference_id, delegation_id, true).await,
+        async |conn, before| {
+            if before.credentials.status == CredentialsStatus::None {
+                return Err(StoreError::Conflict(
+                    "no letter of credentials has been uploaded for this delegation yet".into(),
+                ));
+            }
+            let note = note
+                .clone()
+                .unwrap_or_else(|| before.credentials.note.clone());
+            let row: CredentialsRow =
+                diesel::update(delegation_credentials::table.find(delegation_id))
+                    .set((
+                        delegation_credentials::status.eq(status),
+                        delegation_credentials::note.eq(note),
+                        delegation_credentials::reviewed_at.eq(diesel::dsl::now),
+                        delegation_credentials::reviewed_by.eq(Some(caller.id)),
+                    ))
+                    .returning(CredentialsRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+            mirror(conn, delegation_id, status).await?;
+            Ok(CredentialsState {
+                credentials: Credentials::from(&row),
+                ..before.clone()
+            })
+        },
+    )
+    .await?;
+    Ok(state.credentials)
+}

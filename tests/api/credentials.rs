@@ -1,0 +1,323 @@
+//! Letters of credentials (API.md "Accreditation"): a PDF per delegation, uploaded by its
+//! focal points or the organisers, reviewed by the organisers, mirrored on the delegation.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, status_json, TestApp};
+
+/// A small, well-formed PDF (one empty page).
+pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n\
+trailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// `PUT` of `body` as `content_type` to `path`; status and JSON body.
+pub(crate) async fn put_document(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut rb = app
+        .client
+        .request(Method::PUT, format!("{}{path}", app.address))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    status_json(rb.send().await.expect("send")).await
+}
+
+struct World {
+    url: String,
+    delegation: String,
+    owner: String,
+    focal_point: String,
+    other_focal_point: String,
+    stranger: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let owner = app.organiser("owner@example.org", false).await;
+    let stranger = app.organiser("stranger@example.org", false).await;
+    let conf = app.conference(&owner, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default().to_string();
+    let mut ids = Vec::new();
+    for country in ["KH", "TH"] {
+        let (s, d) = app
+            .post(
+                &format!("/api/v1/conferences/{cid}/delegations"),
+                Some(&owner.token),
+                &json!({"country": country}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        ids.push(d["id"].as_str().unwrap_or_default().to_string());
+    }
+    let id = |s: &str| uuid::Uuid::parse_str(s).expect("uuid");
+    let fp = app
+        .focal_point("fp@example.org", id(&cid), id(&ids[0]))
+        .await;
+    let other = app
+        .focal_point("other@example.org", id(&cid), id(&ids[1]))
+        .await;
+    World {
+        url: format!("/api/v1/conferences/{cid}/delegations/{}", ids[0]),
+        delegation: ids[0].clone(),
+        owner: owner.token,
+        focal_point: fp.token,
+        other_focal_point: other.token,
+        stranger: stranger.token,
+    }
+}
+
+#[actix_web::test]
+async fn a_focal_point_submits_the_secretariat_verifies_and_a_new_upload_resubmits() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let credentials = format!("{}/credentials", w.url);
+    let (s, none) = app.get(&credentials, Some(&w.focal_point)).await;
+    assert_eq!(s, 200);
+    assert_eq!(none["status"], "none");
+    assert_eq!(none["sha256"], Value::Null);
+
+    let (s, submitted) = put_document(
+        &app,
+        &credentials,
+        Some(&w.focal_point),
+        "application/pdf",
+        PDF.to_vec(),
+    )
+    .await;
+    assert_eq!(s, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    assert_eq!(submitted["bytes"], PDF.len());
+    use sha2::Digest;
+    assert_eq!(
+        submitted["sha256"],
+        hex::encode(sha2::Sha256::digest(PDF)).as_str()
+    );
+    let (_, delegation) = app.get(&w.url, None).await;
+    assert_eq!(delegation["credentials"], "submitted", "mirrored");
+
+    // The document comes back byte for byte, as an attachment.
+    let r = app
+        .client
+        .get(format!("{}{credentials}/document", app.address))
+        .bearer_auth(&w.owner)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let disposition = r
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(r.bytes().await.expect("body"), PDF);
+
+    // The review honours If-Match.
+    let r = app
+        .request(Method::GET, &credentials, Some(&w.owner), None)
+        .await;
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!etag.is_empty());
+    let (s, stale) = status_json(
+        app.client
+            .patch(format!("{}{credentials}", app.address))
+            .bearer_auth(&w.owner)
+            .header("if-match", "\"stale\"")
+            .json(&json!({"status": "verified"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(s, 412, "{stale}");
+    let (s, verified) = status_json(
+        app.client
+            .patch(format!("{}{credentials}", app.address))
+            .bearer_auth(&w.owner)
+            .header("if-match", &etag)
+            .json(&json!({"status": "verified", "note": "Original seen.\nSigned by the minister."}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(s, 200, "{verified}");
+    assert_eq!(verified["status"], "verified");
+    assert!(verified["reviewed_by"].is_string());
+    let (_, delegation) = app.get(&w.url, None).await;
+    assert_eq!(delegation["credentials"], "verified");
+
+    // A focal point may not review; a new upload goes back to submitted.
+    let (s, _) = app
+        .patch(
+            &credentials,
+            Some(&w.focal_point),
+            &json!({"status": "verified"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let mut second = PDF.to_vec();
+    second.extend_from_slice(b"% second version\n");
+    let (s, again) = put_document(
+        &app,
+        &credentials,
+        Some(&w.focal_point),
+        "application/pdf",
+        second,
+    )
+    .await;
+    assert_eq!((s, again["status"].as_str()), (200, Some("submitted")));
+    assert_eq!(again["reviewed_by"], Value::Null);
+    assert_ne!(again["sha256"], submitted["sha256"]);
+
+    // Every upload and review is in the conference's log.
+    let cid = w.url.split('/').nth(4).unwrap_or_default();
+    let (_, log) = app
+        .get(&format!("/api/v1/conferences/{cid}/log"), Some(&w.owner))
+        .await;
+    let entries = log["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|e| e["resource_type"] == "credentials")
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(entries, 3, "two uploads and one review");
+    let _ = w.delegation;
+}
+
+#[actix_web::test]
+async fn bad_uploads_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let credentials = format!("{}/credentials", w.url);
+    let token = Some(w.focal_point.as_str());
+    let mut big = PDF.to_vec();
+    big.resize(5 * 1024 * 1024 + 1, b' ');
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("application/pdf", big, 413, "/problems/payload-too-large"),
+        (
+            "image/png",
+            PDF.to_vec(),
+            415,
+            "/problems/unsupported-media-type",
+        ),
+        (
+            "application/json",
+            b"{}".to_vec(),
+            415,
+            "/problems/unsupported-media-type",
+        ),
+        (
+            "application/pdf",
+            b"GIF89a not a pdf".to_vec(),
+            422,
+            "/problems/validation-error",
+        ),
+        (
+            "application/pdf",
+            Vec::new(),
+            422,
+            "/problems/validation-error",
+        ),
+    ];
+    for (content_type, body, status, kind) in cases {
+        let (s, problem) = put_document(&app, &credentials, token, content_type, body).await;
+        assert_eq!(
+            (s, problem["type"].as_str()),
+            (status, Some(kind)),
+            "{content_type}"
+        );
+    }
+    let (_, current) = app.get(&credentials, token).await;
+    assert_eq!(current["status"], "none", "nothing stored");
+    // Exactly 5 MiB is accepted.
+    let mut max = PDF.to_vec();
+    max.resize(5 * 1024 * 1024, b' ');
+    let (s, _) = put_document(&app, &credentials, token, "application/pdf", max).await;
+    assert_eq!(s, 200);
+    // A review before any upload elsewhere is 409.
+    let other = w
+        .url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or_default();
+    let (_, list) = app.get(other, None).await;
+    let second = list["items"][1]["id"].as_str().unwrap_or_default();
+    let (s, _) = app
+        .patch(
+            &format!("{other}/{second}/credentials"),
+            Some(&w.owner),
+            &json!({"status": "verified"}),
+        )
+        .await;
+    assert_eq!(s, 409);
+}
+
+#[actix_web::test]
+async fn everyone_else_is_refused() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let credentials = format!("{}/credentials", w.url);
+    let (s, _) = put_document(
+        &app,
+        &credentials,
+        Some(&w.focal_point),
+        "application/pdf",
+        PDF.to_vec(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let document = format!("{credentials}/document");
+    for (who, token, read, write) in [
+        ("anonymous", None, 404, 401),
+        ("another organiser", Some(w.stranger.as_str()), 404, 403),
+        (
+            "another delegation's focal point",
+            Some(w.other_focal_point.as_str()),
+            404,
+            404,
+        ),
+    ] {
+        assert_eq!(app.get(&credentials, token).await.0, read, "{who}");
+        assert_eq!(app.get(&document, token).await.0, read, "{who}");
+        let (s, _) = put_document(
+            &app,
+            &credentials,
+            token,
+            "application/pdf",
+            b"%PDF-evil".to_vec(),
+        )
+        .await;
+        assert_eq!(s, write, "{who}");
+        let (s, _) = app
+            .patch(&credentials, token, &json!({"status": "rejected"}))
+            .await;
+        assert!(s == 401 || s == 403, "{who}: {s}");
+    }
+    let (_, current) = app.get(&credentials, Some(&w.owner)).await;
+    assert_eq!(current["status"], "submitted");
+    assert_eq!(current["bytes"], PDF.len(), "unchanged");
+}
