@@ -151,6 +151,7 @@ struct NewCountry<'a> {
     alpha3: &'a str,
     numeric: &'a str,
     name: &'a str,
+    un_name: &'a str,
     official_name: &'a str,
     region: Option<&'a str>,
     subregion: Option<&'a str>,
@@ -168,6 +169,7 @@ pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> 
                 alpha3: &r.alpha3,
                 numeric: &r.numeric,
                 name: &r.name,
+                un_name: &r.un_name,
                 official_name: &r.official_name,
                 region: r.region.as_deref(),
                 subregion: r.subregion.as_deref(),
@@ -181,6 +183,7 @@ pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> 
                 c::alpha3.eq(excluded(c::alpha3)),
                 c::numeric.eq(excluded(c::numeric)),
                 c::name.eq(excluded(c::name)),
+                c::un_name.eq(excluded(c::un_name)),
                 c::official_name.eq(excluded(c::official_name)),
                 c::region.eq(excluded(c::region)),
                 c::subregion.eq(excluded(c::subregion)),
@@ -210,7 +213,7 @@ pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> 
 pub async fn load_country_index(conn: &mut AsyncPgConnection) -> anyhow::Result<CountryIndex> {
     use schema::{countries as c, country_aliases as a};
     let rows: Vec<(String, String, String)> = c::table
-        .select((c::code, c::alpha3, c::name))
+        .select((c::code, c::alpha3, c::un_name))
         .load(conn)
         .await
         .context("loading countries")?;

@@ -25,6 +25,8 @@ diesel::table! {
         official_name -> Text,
         region -> Nullable<Text>,
         subregion -> Nullable<Text>,
+        /// UN M49 "Country or Area" name (migration 2026-12-02-000003_un_names).
+        un_name -> Text,
     }
 }
 

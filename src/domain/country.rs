@@ -1,7 +1,11 @@
 //! ISO 3166-1 countries: reference data from the `keshvar` crate, and the resolution of any
 //! input form (alpha-2, alpha-3, English short or official name, common alias) to alpha-2.
 //!
-//! Regions and subregions are the UN M49 names ("Asia", "South-eastern Asia").
+//! Regions and subregions are the UN M49 names ("Asia", "South-eastern Asia"). Each country's
+//! `un_name` is its UN M49 "Country or Area" name ("Republic of Korea", "Viet Nam"), from the
+//! `codes-un-m49` crate 0.1.2, which generates it from the UN Statistics Division's M49
+//! overview page (<https://unstats.un.org/unsd/methodology/m49/overview/>) as retrieved for
+//! its release of 2022-12-25; an area M49 does not list keeps its ISO 3166-1 short name.
 
 use std::collections::HashMap;
 
@@ -19,6 +23,8 @@ pub struct CountryRecord {
     pub numeric: String,
     /// English short name (ISO 3166-1).
     pub name: String,
+    /// United Nations English short name (UN M49 "Country or Area"), else [`Self::name`].
+    pub un_name: String,
     /// English official (long) name, without a leading "The".
     pub official_name: String,
     /// UN M49 region, `None` for Antarctica.
@@ -69,7 +75,28 @@ const EXTRA_ALIASES: &[(&str, &str)] = &[
     ("Palestine", "PS"),
     ("Vatican", "VA"),
     ("Holy See", "VA"),
+    // Formal names as governments write them (the NIA's press releases).
+    ("Socialist Republic of Vietnam", "VN"),
+    ("Socialist Republic of Viet Nam", "VN"),
+    ("Lao People's Democratic Republic", "LA"),
+    ("Republic of Indonesia", "ID"),
+    ("Republic of Singapore", "SG"),
+    ("Kingdom of Thailand", "TH"),
+    ("Republic of the Philippines", "PH"),
+    ("Nation of Brunei, the Abode of Peace", "BN"),
+    ("People's Republic of China", "CN"),
+    ("Federation of Malaysia", "MY"),
 ];
+
+/// The UN M49 "Country or Area" name of each alpha-2 code M49 lists (248 of them).
+fn m49_names() -> HashMap<&'static str, &'static str> {
+    use codes_un_m49::{RegionKind, ALL_CODES};
+    ALL_CODES
+        .iter()
+        .filter(|area| area.kind() == RegionKind::Country)
+        .filter_map(|area| Some((area.country_code()?, area.name())))
+        .collect()
+}
 
 /// Lower case, single spaces, no surrounding space, Unicode NFC: the key under which aliases
 /// are stored and looked up, so that `"Türkiye"` typed decomposed (NFD) finds Türkiye.
@@ -131,9 +158,13 @@ fn without_article(name: &str) -> &str {
 
 /// Every ISO 3166-1 entry known to `keshvar`, sorted by alpha-2, with its aliases.
 pub fn iso_countries() -> Vec<CountryRecord> {
+    let un_names = m49_names();
     let mut out: Vec<CountryRecord> = CountryIterator::new()
         .map(|c| {
             let code = c.alpha2().to_string().to_uppercase();
+            let un_name = un_names
+                .get(code.as_str())
+                .map_or_else(|| c.iso_short_name().to_string(), |n| n.to_string());
             let mut aliases: Vec<String> = Vec::new();
             let mut add = |s: &str| {
                 let key = normalise(s);
@@ -142,6 +173,7 @@ pub fn iso_countries() -> Vec<CountryRecord> {
                 }
             };
             add(c.iso_short_name());
+            add(&un_name);
             add(c.iso_long_name());
             add(without_article(c.iso_long_name()));
             for name in c.unofficial_name_list() {
@@ -159,6 +191,7 @@ pub fn iso_countries() -> Vec<CountryRecord> {
                 alpha3: c.alpha3().to_string().to_uppercase(),
                 numeric: format!("{:0>3}", c.number()),
                 name: c.iso_short_name().to_string(),
+                un_name,
                 official_name: without_article(c.iso_long_name()).to_string(),
                 region: c.maybe_region().and_then(region_name).map(str::to_string),
                 subregion: c.maybe_subregion().map(|s| subregion_name(s).to_string()),
@@ -180,7 +213,7 @@ pub struct CountryIndex {
 }
 
 impl CountryIndex {
-    /// Builds the index from `(code, alpha3, name)` rows and `(alias, code)` rows.
+    /// Builds the index from `(code, alpha3, un_name)` rows and `(alias, code)` rows.
     pub fn new(
         countries: impl IntoIterator<Item = (String, String, String)>,
         aliases: impl IntoIterator<Item = (String, String)>,
@@ -208,7 +241,8 @@ impl CountryIndex {
             .map(String::as_str)
     }
 
-    /// English short name of an alpha-2 code.
+    /// The name attendance, participants and exports show for an alpha-2 code: its UN
+    /// English short name (`un_name`), e.g. "Republic of Korea".
     pub fn name(&self, code: &str) -> Option<&str> {
         self.names.get(code).map(String::as_str)
     }
@@ -232,7 +266,7 @@ mod tests {
         let all = iso_countries();
         let rows = all
             .iter()
-            .map(|c| (c.code.clone(), c.alpha3.clone(), c.name.clone()));
+            .map(|c| (c.code.clone(), c.alpha3.clone(), c.un_name.clone()));
         let aliases: Vec<(String, String)> = all
             .iter()
             .flat_map(|c| c.aliases.iter().map(|a| (a.clone(), c.code.clone())))
@@ -261,6 +295,52 @@ mod tests {
             kh.and_then(|c| c.subregion.clone()).as_deref(),
             Some("South-eastern Asia")
         );
+    }
+
+    #[test]
+    fn un_names_come_from_m49_and_fall_back_to_iso() {
+        let all = iso_countries();
+        let names = |code: &str| {
+            all.iter()
+                .find(|c| c.code == code)
+                .map(|c| (c.name.as_str(), c.un_name.as_str()))
+        };
+        for (code, un_name) in [
+            ("KR", "Republic of Korea"),
+            ("LA", "Lao People's Democratic Republic"),
+            ("VN", "Viet Nam"),
+            ("TR", "Türkiye"),
+            ("BO", "Bolivia (Plurinational State of)"),
+            ("TL", "Timor-Leste"),
+            ("BN", "Brunei Darussalam"),
+        ] {
+            assert_eq!(names(code).map(|n| n.1), Some(un_name), "{code}");
+        }
+        // The ISO short name differs where the UN's does.
+        assert_ne!(names("KR").map(|n| n.0), Some("Republic of Korea"));
+        // An area M49 does not list (Taiwan) keeps its ISO short name.
+        let (iso, un) = names("TW").unwrap_or_default();
+        assert!(!iso.is_empty());
+        assert_eq!(iso, un);
+        assert_eq!(index().name("KR"), Some("Republic of Korea"));
+    }
+
+    #[test]
+    fn formal_names_resolve() {
+        let idx = index();
+        for (input, code) in [
+            ("the Socialist Republic of Vietnam", "VN"),
+            ("the Democratic Republic of Timor-Leste", "TL"),
+            ("the Republic of the Union of Myanmar", "MM"),
+            ("the Kingdom of Cambodia", "KH"),
+            ("Kingdom of Cambodia", "KH"),
+            ("Republic of the Union of Myanmar", "MM"),
+            ("Lao People's Democratic Republic", "LA"),
+            ("Brunei Darussalam", "BN"),
+            ("Republic of Korea", "KR"),
+        ] {
+            assert_eq!(idx.resolve(input), Some(code), "{input}");
+        }
     }
 
     #[test]

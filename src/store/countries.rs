@@ -17,10 +17,13 @@ pub struct Country {
     pub alpha3: String,
     /// ISO 3166-1 numeric, three digits.
     pub numeric: String,
-    /// English short name.
+    /// English short name (ISO 3166-1).
     pub name: String,
     /// English official name.
     pub official_name: String,
+    /// United Nations English short name (UN M49 "Country or Area"), or the ISO short name
+    /// for an area M49 does not list.
+    pub un_name: String,
     /// UN M49 region.
     pub region: Option<String>,
     /// UN M49 subregion.
@@ -49,6 +52,7 @@ pub async fn list(
                 .eq(upper.clone())
                 .or(countries::alpha3.eq(upper))
                 .or(countries::name.ilike(pattern.clone()))
+                .or(countries::un_name.ilike(pattern.clone()))
                 .or(countries::official_name.ilike(pattern))
                 .or(countries::code.eq_any(alias_codes)),
         );
