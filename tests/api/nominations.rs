@@ -27,7 +27,9 @@ struct Setup {
 
 impl Setup {
     async fn new(app: &TestApp, tag: &str) -> Self {
-        let owner = app.organiser(&format!("owner-{tag}@example.org"), false).await;
+        let owner = app
+            .organiser(&format!("owner-{tag}@example.org"), false)
+            .await;
         let conf = app.conference(&owner, "published").await;
         let (s, d) = app
             .post(
@@ -121,7 +123,9 @@ async fn eight_simultaneous_nominations_with_three_places_left_give_exactly_thre
             "{b}"
         );
     }
-    assert!(created.iter().all(|b| b["nomination_status"] == "nominated"));
+    assert!(created
+        .iter()
+        .all(|b| b["nomination_status"] == "nominated"));
     assert_eq!(stored_members(&app, x.delegation).await, 3);
 }
 
@@ -183,7 +187,11 @@ async fn category_quotas_count_nominated_and_accepted_members_but_not_rejected_o
     assert_eq!(s, 200, "{body}");
     // Counting the rejected one again would pass the quota.
     let (s, body) = app
-        .patch(&adviser_path, owner, &json!({"nomination_status": "accepted"}))
+        .patch(
+            &adviser_path,
+            owner,
+            &json!({"nomination_status": "accepted"}),
+        )
         .await;
     assert_eq!(s, 409, "{body}");
     assert_eq!(problem_type(&body), "/problems/quota-exceeded");
@@ -399,14 +407,22 @@ async fn after_the_deadline_focal_points_are_refused_and_organisers_are_not() {
         app.delete(&member, focal).await,
     ] {
         assert_eq!(s, 409, "{body}");
-        assert_eq!(problem_type(&body), "/problems/nominations-closed", "{body}");
+        assert_eq!(
+            problem_type(&body),
+            "/problems/nominations-closed",
+            "{body}"
+        );
     }
     assert_eq!(stored_members(&app, x.delegation).await, 1);
     let (_, list) = app.get(&path, focal).await;
     assert_eq!(list["items"][0], m, "nothing changed");
     // Organisers are not bound.
     let (s, body) = app
-        .post(&path, owner, &json!({"full_name": "Added By The Secretariat"}))
+        .post(
+            &path,
+            owner,
+            &json!({"full_name": "Added By The Secretariat"}),
+        )
         .await;
     assert_eq!(s, 201, "{body}");
     let (s, body) = app
@@ -487,9 +503,18 @@ async fn invalid_conference_fields_are_422_naming_each_and_store_nothing() {
         (json!({"quotas": [1]}), "quotas"),
         (json!({"quotas": {"support": -2}}), "quotas.support"),
         (json!({"quotas": {"Adviser": 1}}), "quotas.Adviser"),
-        (json!({"nominations_close_at": 20250901}), "nominations_close_at"),
-        (json!({"nominations_close_at": "2025-09-01T17:00:00"}), "nominations_close_at"),
-        (json!({"title": "Renamed", "quotas": {"per_delegation": 2, "x": 1}}), "quotas.x"),
+        (
+            json!({"nominations_close_at": 20250901}),
+            "nominations_close_at",
+        ),
+        (
+            json!({"nominations_close_at": "2025-09-01T17:00:00"}),
+            "nominations_close_at",
+        ),
+        (
+            json!({"title": "Renamed", "quotas": {"per_delegation": 2, "x": 1}}),
+            "quotas.x",
+        ),
     ] {
         let (s, problem) = app.patch(&x.conference_path(), owner, &body).await;
         assert_eq!(s, 422, "{body}: {problem}");
@@ -550,12 +575,24 @@ async fn invalid_member_fields_are_422_naming_each_and_store_nothing() {
     );
     assert_eq!(s, 422);
     for (body, field) in [
-        (json!({"full_name": "A", "family_name": "Evil\u{202E}Name"}), "family_name"),
-        (json!({"full_name": "A", "native_name": "two\nlines"}), "native_name"),
+        (
+            json!({"full_name": "A", "family_name": "Evil\u{202E}Name"}),
+            "family_name",
+        ),
+        (
+            json!({"full_name": "A", "native_name": "two\nlines"}),
+            "native_name",
+        ),
         (json!({"full_name": "A", "honorific": 7}), "honorific"),
         (json!({"full_name": "A", "category": null}), "category"),
-        (json!({"full_name": "A", "nomination_status": null}), "nomination_status"),
-        (json!({"full_name": "A", "nomination_note": "bell\u{7}"}), "nomination_note"),
+        (
+            json!({"full_name": "A", "nomination_status": null}),
+            "nomination_status",
+        ),
+        (
+            json!({"full_name": "A", "nomination_note": "bell\u{7}"}),
+            "nomination_note",
+        ),
         (json!({"full_name": "A", "gender": "Female"}), "gender"),
     ] {
         let (s, problem) = app.post(&path, owner, &body).await;
@@ -644,7 +681,10 @@ async fn the_list_of_participants_shows_accepted_members_by_category_without_gen
                "category": "alternate", "is_head": true})
     );
     let text = public.to_string();
-    assert!(!text.contains("gender") && !text.contains("\"email\""), "{text}");
+    assert!(
+        !text.contains("gender") && !text.contains("\"email\""),
+        "{text}"
+    );
     // Organisers see emails, still no gender and no one not accepted.
     let (_, own) = app.get(&lop, owner).await;
     assert_eq!(
