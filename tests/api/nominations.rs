@@ -776,3 +776,76 @@ async fn protocol_host_last_places_the_host_state_last_among_the_states() {
         .collect();
     assert_eq!(countries, ["KH", "TH", "CN"]);
 }
+
+#[actix_web::test]
+async fn conference_documents_carry_the_new_fields_through_the_same_rules() {
+    let app = spawn_app().await;
+    let admin = app.organiser("import-admin@example.org", true).await;
+    let mut conn = app.conn().await;
+    let countries = plenary::db::load_country_index(&mut conn)
+        .await
+        .expect("countries");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/lianyungang-2025.json"
+    ))
+    .expect("read");
+    let mut doc: Value = serde_json::from_str(&text).expect("json");
+    doc["conference"]["protocol_host"] = json!("last");
+    doc["conference"]["quotas"] = json!({"per_delegation": 1, "seats": 2});
+    doc["delegations"][0]["members"] = json!([
+        {"full_name": "Wang Wei", "native_name": "王伟", "family_name": "Wang",
+         "category": "adviser", "gender": "male"},
+    ]);
+    let import = async |conn: &mut diesel_async::AsyncPgConnection, doc: &Value| {
+        plenary::import::import_document(conn, &countries, doc, "test", None)
+            .await
+            .map_err(|e| format!("{e:#}"))
+    };
+    let refused = import(&mut conn, &doc).await.err().unwrap_or_default();
+    assert!(refused.contains("conference.quotas.seats"), "{refused}");
+    // A document past its own quota is refused as a whole.
+    doc["conference"]["quotas"] = json!({"per_delegation": 1});
+    let mut two = doc.clone();
+    if let Some(list) = two["delegations"][0]["members"].as_array_mut() {
+        list.push(json!({"full_name": "Li Na"}));
+    }
+    let refused = import(&mut conn, &two).await.err().unwrap_or_default();
+    assert!(
+        refused.contains("quota per_delegation (1) reached"),
+        "{refused}"
+    );
+    import(&mut conn, &doc).await.expect("import");
+    let path = format!("/api/v1/conferences/{}", crate::helpers::LIANYUNGANG);
+    let (s, conf) = app.get(&path, None).await;
+    assert_eq!(s, 200, "{conf}");
+    assert_eq!(conf["protocol_host"], "last");
+    assert_eq!(conf["quotas"]["per_delegation"], 1);
+    let (_, delegations) = app
+        .get(&format!("{path}/delegations?order=protocol&limit=200"), None)
+        .await;
+    let states: Vec<&str> = delegations["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["country"].as_str())
+        .collect();
+    assert_eq!(states.last(), Some(&"CN"), "the host last: {states:?}");
+    let china = delegations["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["country"] == "CN")
+        .map(id)
+        .unwrap_or_default();
+    let (s, members) = app
+        .get(
+            &format!("{path}/delegations/{china}/members"),
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(s, 200, "{members}");
+    assert_eq!(members["items"][0]["native_name"], "王伟");
+    assert_eq!(members["items"][0]["category"], "adviser");
+    assert_eq!(members["items"][0]["nomination_status"], "accepted");
+}
