@@ -426,7 +426,7 @@ mod tests {
             "{sql}"
         );
         assert!(
-            sql.contains(r#"(SELECT "delegation_members"."full_name" FROM "delegation_members" WHERE "delegation_members"."delegation_id" = "delegations"."id" AND "delegation_members"."is_head")"#),
+            sql.contains(r#"(SELECT "delegation_members"."full_name" FROM "delegation_members" WHERE "delegation_members"."delegation_id" = "delegations"."id" AND "delegation_members"."is_head" AND "delegation_members"."nomination_status" = 'accepted')"#),
             "{sql}"
         );
     }

@@ -290,6 +290,10 @@ async fn focal_points_nominate_and_organisers_accept() {
     assert_eq!(m["category"], "representative");
     assert_eq!(m["native_name"], "ចាន់ សុភា");
     let member = format!("{path}/{}", id(&m));
+    // A nominee heads no delegation until it is accepted.
+    let delegation = format!("{}/delegations/{}", x.conference_path(), x.delegation);
+    let head = async || app.get(&delegation, None).await.1["head"].clone();
+    assert_eq!(head().await, Value::Null);
     let (s, accepted) = app
         .patch(
             &member,
@@ -300,6 +304,7 @@ async fn focal_points_nominate_and_organisers_accept() {
     assert_eq!(s, 200, "{accepted}");
     assert_eq!(accepted["nomination_status"], "accepted");
     assert_eq!(accepted["nomination_note"], "Credentials seen.\nWelcome.");
+    assert_eq!(head().await, json!({"name": "Chan Sophea", "title": null}));
     // A focal point may not review, not even its own nominations: 403, nothing changed.
     for body in [
         json!({"nomination_status": "accepted"}),
@@ -332,6 +337,7 @@ async fn focal_points_nominate_and_organisers_accept() {
     assert_eq!(s, 200, "{changed}");
     assert_eq!(changed["nomination_status"], "nominated");
     assert_eq!(changed["position"], "Secretary of State");
+    assert_eq!(head().await, Value::Null, "back under review");
     // A rejected nomination changed by the focal point is nominated again.
     let (s, _) = app
         .patch(&member, owner, &json!({"nomination_status": "rejected"}))
@@ -822,7 +828,10 @@ async fn conference_documents_carry_the_new_fields_through_the_same_rules() {
     assert_eq!(conf["protocol_host"], "last");
     assert_eq!(conf["quotas"]["per_delegation"], 1);
     let (_, delegations) = app
-        .get(&format!("{path}/delegations?order=protocol&limit=200"), None)
+        .get(
+            &format!("{path}/delegations?order=protocol&limit=200"),
+            None,
+        )
         .await;
     let states: Vec<&str> = delegations["items"]
         .as_array()
