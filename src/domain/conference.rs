@@ -1,13 +1,20 @@
-//! Conferences: a meeting with dates, a venue, an IANA time zone and a host.
+//! Conferences: a meeting with dates, a venue, an IANA time zone and a host; the rules its
+//! focal points nominate under (a deadline and member quotas, API.md "Accreditation").
+
+use std::io::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Jsonb;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{Errors, Field, Obj};
-use super::vocab::ConferenceStatus;
+use super::vocab::{ConferenceStatus, MemberCategory, ProtocolHost};
 use super::Mode;
 use crate::error::ApiError;
 
@@ -22,6 +29,76 @@ pub struct Venue {
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 of the venue (`"CN"`).
     pub country: String,
+}
+
+/// The largest quota accepted.
+pub const MAX_QUOTA: i64 = 100_000;
+
+/// How many members a delegation may have (nominated and accepted ones count): in all
+/// (`per_delegation`) and per [`MemberCategory`]. `None` is no limit, as is a key left out of
+/// the input. Stored as a `jsonb` object with these keys.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = Jsonb)]
+#[serde(default)]
+pub struct Quotas {
+    /// Members of one delegation in all.
+    pub per_delegation: Option<i32>,
+    /// Representatives.
+    pub representative: Option<i32>,
+    /// Alternates.
+    pub alternate: Option<i32>,
+    /// Advisers.
+    pub adviser: Option<i32>,
+    /// Experts.
+    pub expert: Option<i32>,
+    /// Observers.
+    pub observer: Option<i32>,
+    /// Support staff.
+    pub support: Option<i32>,
+}
+
+impl Quotas {
+    /// The name of the quota on the whole delegation.
+    pub const PER_DELEGATION: &'static str = "per_delegation";
+
+    /// The quota of `category`, if it has one.
+    pub fn of(&self, category: MemberCategory) -> Option<i32> {
+        match category {
+            MemberCategory::Representative => self.representative,
+            MemberCategory::Alternate => self.alternate,
+            MemberCategory::Adviser => self.adviser,
+            MemberCategory::Expert => self.expert,
+            MemberCategory::Observer => self.observer,
+            MemberCategory::Support => self.support,
+        }
+    }
+}
+
+impl ToSql<Jsonb, Pg> for Quotas {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        // jsonb's binary format: a version byte, then the JSON text.
+        out.write_all(&[1])?;
+        serde_json::to_writer(out, self)?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Jsonb, Pg> for Quotas {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        let value = <Value as FromSql<Jsonb, Pg>>::from_sql(bytes)?;
+        Ok(serde_json::from_value(value)?)
+    }
 }
 
 /// A conference as returned by the API.
@@ -51,6 +128,13 @@ pub struct Conference {
     pub source_url: Option<String>,
     /// Whether the list of participants is public.
     pub participants_public: bool,
+    /// Whether the host delegations come first or last in protocol order.
+    pub protocol_host: ProtocolHost,
+    /// After this instant focal points may no longer change their nominations; null: no
+    /// deadline.
+    pub nominations_close_at: Option<DateTime<Utc>>,
+    /// Member quotas per delegation; null: no limits.
+    pub quotas: Option<Quotas>,
     /// RFC 3339.
     pub created_at: DateTime<Utc>,
     /// RFC 3339.
@@ -82,6 +166,12 @@ pub struct ConferenceChanges {
     pub source_url: Option<Option<String>>,
     /// Participants list public.
     pub participants_public: Option<bool>,
+    /// The host's place in protocol order.
+    pub protocol_host: Option<ProtocolHost>,
+    /// Nominations deadline or null.
+    pub nominations_close_at: Option<Option<DateTime<Utc>>>,
+    /// The whole quotas object (a PATCH replaces it as a whole) or null.
+    pub quotas: Option<Option<Quotas>>,
 }
 
 fn parse_venue(o: &mut Obj<'_>, countries: &CountryIndex, errors: &mut Errors) -> Field<Venue> {
@@ -114,6 +204,35 @@ fn parse_venue(o: &mut Obj<'_>, countries: &CountryIndex, errors: &mut Errors) -
     }
 }
 
+/// Reads `quotas`: an object of `per_delegation` and the member categories, each an integer
+/// 0..=[`MAX_QUOTA`] or null; any other key is an unknown field (`quotas.<key>`).
+fn parse_quotas(o: &mut Obj<'_>, errors: &mut Errors) -> Field<Quotas> {
+    let path = o.path("quotas");
+    match o.raw("quotas") {
+        Field::Value(v) => {
+            let Some(mut qo) = Obj::new(v, &path, errors) else {
+                return Field::Invalid;
+            };
+            let mut limit = |name: &'static str| qo.integer(name, 0, MAX_QUOTA, errors).value();
+            use MemberCategory as C;
+            let quotas = Quotas {
+                per_delegation: limit(Quotas::PER_DELEGATION),
+                representative: limit(C::Representative.as_str()),
+                alternate: limit(C::Alternate.as_str()),
+                adviser: limit(C::Adviser.as_str()),
+                expert: limit(C::Expert.as_str()),
+                observer: limit(C::Observer.as_str()),
+                support: limit(C::Support.as_str()),
+            };
+            qo.finish(errors);
+            Field::Value(quotas)
+        }
+        Field::Absent => Field::Absent,
+        Field::Null => Field::Null,
+        Field::Invalid => Field::Invalid,
+    }
+}
+
 /// Reads a conference body. Errors: 422 listing every invalid or unknown field.
 pub fn parse_conference(
     body: &Value,
@@ -138,6 +257,11 @@ pub fn parse_conference(
     let host_organisation_id = o.uuid("host_organisation_id", &mut errors);
     let source_url = o.url("source_url", 2000, &mut errors);
     let participants_public = o.boolean("participants_public", &mut errors);
+    let protocol_host = o
+        .one_of("protocol_host", ProtocolHost::ALL, &mut errors)
+        .filter_map(ProtocolHost::parse);
+    let nominations_close_at = o.instant("nominations_close_at", &mut errors);
+    let quotas = parse_quotas(&mut o, &mut errors);
     let changes = match mode {
         Mode::Create => ConferenceChanges {
             title: o.required("title", title, &mut errors),
@@ -167,6 +291,12 @@ pub fn parse_conference(
                 o.not_null("participants_public", participants_public, &mut errors)
                     .unwrap_or(false),
             ),
+            protocol_host: Some(
+                o.not_null("protocol_host", protocol_host, &mut errors)
+                    .unwrap_or(ProtocolHost::First),
+            ),
+            nominations_close_at: Some(nominations_close_at.value()),
+            quotas: Some(quotas.value()),
         },
         Mode::Patch => ConferenceChanges {
             title: o.not_null("title", title, &mut errors),
@@ -186,6 +316,9 @@ pub fn parse_conference(
                 participants_public,
                 &mut errors,
             ),
+            protocol_host: o.not_null("protocol_host", protocol_host, &mut errors),
+            nominations_close_at: nominations_close_at.patch(),
+            quotas: quotas.patch(),
         },
     };
     o.finish(&mut errors);

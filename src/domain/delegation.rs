@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{join, Errors, Field, Obj};
-use super::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
+use super::vocab::{
+    CredentialsStatus, DelegationRole, DelegationStatus, Gender, MemberCategory, NominationStatus,
+};
 use super::Mode;
 use crate::error::ApiError;
 
@@ -232,63 +234,131 @@ pub fn parse_delegation_post(
     errors.finish(DelegationPost::Single(one))
 }
 
-/// A member of a delegation. Visible to the conference's organisers only.
+/// The longest `family_name` and `native_name`.
+pub const MAX_NAME_PART: usize = 200;
+/// The longest `honorific`.
+pub const MAX_HONORIFIC: usize = 40;
+/// The longest `nomination_note`.
+pub const MAX_NOMINATION_NOTE: usize = 2000;
+
+/// A member of a delegation. Visible to the conference's organisers and the delegation's
+/// focal points only.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Member {
     /// UUID v7.
     pub id: Uuid,
-    /// Full name.
+    /// The name in Latin script.
     pub full_name: String,
+    /// The part of the name a list sorts and capitalises by, if given.
+    pub family_name: Option<String>,
+    /// The name in the person's own script (`"张伟"`), if given.
+    pub native_name: Option<String>,
+    /// A form of address (`"H.E."`, `"Dr."`), if any.
+    pub honorific: Option<String>,
     /// Title (`"H.E."`, `"Dr"`), if any.
     pub title: Option<String>,
     /// Position (`"Director-General"`), if any.
     pub position: Option<String>,
+    /// Representative, alternate, adviser, expert, observer or support.
+    pub category: MemberCategory,
     /// Whether this member heads the delegation (at most one does).
     pub is_head: bool,
     /// Email address, if known.
     pub email: Option<String>,
+    /// Gender, if stated.
+    pub gender: Option<Gender>,
+    /// Nominated, accepted or rejected (set by organisers only).
+    pub nomination_status: NominationStatus,
+    /// The organisers' note on the nomination, if any.
+    pub nomination_note: Option<String>,
 }
 
-/// The fields a member `POST` or `PATCH` sets.
+/// The fields a member `POST` or `PATCH` sets; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberChanges {
     /// Full name.
     pub full_name: Option<String>,
+    /// Family name or null.
+    pub family_name: Option<Option<String>>,
+    /// Native-script name or null.
+    pub native_name: Option<Option<String>>,
+    /// Honorific or null.
+    pub honorific: Option<Option<String>>,
     /// Title or null.
     pub title: Option<Option<String>>,
     /// Position or null.
     pub position: Option<Option<String>>,
+    /// Category (a `POST` without one: representative).
+    pub category: Option<MemberCategory>,
     /// Head of delegation.
     pub is_head: Option<bool>,
     /// Email or null.
     pub email: Option<Option<String>>,
+    /// Gender or null.
+    pub gender: Option<Option<Gender>>,
+    /// Nomination status; on a `POST` without one the store decides (nominated for a focal
+    /// point, accepted for an organiser).
+    pub nomination_status: Option<NominationStatus>,
+    /// Nomination note or null.
+    pub nomination_note: Option<Option<String>>,
 }
 
-/// Reads a member body. Errors: 422 listing every invalid or unknown field.
+/// Reads a member body. Errors: 422 listing every invalid or unknown field. Who may send
+/// `nomination_status` and `nomination_note` is [`crate::access::member_fields`].
 pub fn parse_member(body: &Value, mode: Mode) -> Result<MemberChanges, ApiError> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(MemberChanges::default());
     };
     let full_name = o.string("full_name", 1, 300, &mut errors);
+    let family_name = o.text("family_name", MAX_NAME_PART, &mut errors);
+    let native_name = o.text("native_name", MAX_NAME_PART, &mut errors);
+    let honorific = o.text("honorific", MAX_HONORIFIC, &mut errors);
     let title = o.text("title", 300, &mut errors);
     let position = o.text("position", 300, &mut errors);
+    let category = o
+        .one_of("category", MemberCategory::ALL, &mut errors)
+        .filter_map(MemberCategory::parse);
     let is_head = o.boolean("is_head", &mut errors);
     let email = o.email("email", &mut errors);
+    let gender = o
+        .one_of("gender", Gender::ALL, &mut errors)
+        .filter_map(Gender::parse);
+    let nomination_status = o
+        .one_of("nomination_status", NominationStatus::ALL, &mut errors)
+        .filter_map(NominationStatus::parse);
+    let nomination_note = o.paragraphs("nomination_note", MAX_NOMINATION_NOTE, &mut errors);
     let changes = match mode {
         Mode::Create => MemberChanges {
             full_name: o.required("full_name", full_name, &mut errors),
+            family_name: Some(family_name.value()),
+            native_name: Some(native_name.value()),
+            honorific: Some(honorific.value()),
             title: Some(title.value()),
             position: Some(position.value()),
+            category: Some(
+                o.not_null("category", category, &mut errors)
+                    .unwrap_or(MemberCategory::Representative),
+            ),
             is_head: Some(o.not_null("is_head", is_head, &mut errors).unwrap_or(false)),
             email: Some(email.value()),
+            gender: Some(gender.value()),
+            nomination_status: o.not_null("nomination_status", nomination_status, &mut errors),
+            nomination_note: Some(nomination_note.value()),
         },
         Mode::Patch => MemberChanges {
             full_name: o.not_null("full_name", full_name, &mut errors),
+            family_name: family_name.patch(),
+            native_name: native_name.patch(),
+            honorific: honorific.patch(),
             title: title.patch(),
             position: position.patch(),
+            category: o.not_null("category", category, &mut errors),
             is_head: o.not_null("is_head", is_head, &mut errors),
             email: email.patch(),
+            gender: gender.patch(),
+            nomination_status: o.not_null("nomination_status", nomination_status, &mut errors),
+            nomination_note: nomination_note.patch(),
         },
     };
     o.finish(&mut errors);

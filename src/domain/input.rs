@@ -7,7 +7,7 @@
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -332,6 +332,23 @@ impl<'a> Obj<'a> {
         self.typed(name, errors, |v| match v {
             Value::String(s) => parse_date(s.trim()),
             other => Err(format!("must be a date string, not {}", type_name(other))),
+        })
+    }
+
+    /// An instant as RFC 3339 with an offset (`2026-03-01T17:00:00+01:00`), rounded to the
+    /// microseconds PostgreSQL stores.
+    pub fn instant(&mut self, name: &'static str, errors: &mut Errors) -> Field<DateTime<Utc>> {
+        self.typed(name, errors, |v| match v {
+            Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&Utc).round_subsecs(6))
+                .map_err(|_| {
+                    "must be an RFC 3339 date-time with an offset, such as 2026-03-01T17:00:00Z"
+                        .to_string()
+                }),
+            other => Err(format!(
+                "must be a date-time string, not {}",
+                type_name(other)
+            )),
         })
     }
 

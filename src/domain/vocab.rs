@@ -1,5 +1,6 @@
 //! The closed vocabularies of Plenary (API.md): conference statuses, organiser roles,
-//! delegation roles and statuses, session and organisation kinds. Each is a Rust enum that is
+//! delegation roles and statuses, session and organisation kinds, the host's place in protocol
+//! order, members' categories, genders and nomination statuses. Each is a Rust enum that is
 //! written to JSON and to PostgreSQL (`text` columns, kept to these values by `CHECK`
 //! constraints) as its snake_case name, so no code compares status strings.
 
@@ -156,6 +157,69 @@ impl DelegationStatus {
     }
 }
 
+vocabulary! {
+    /// Where a conference's host delegations go in protocol order (`protocol_host`).
+    ProtocolHost {
+        /// The host state first, then the host organisation, then everyone else.
+        First = "first",
+        /// The host state last among the states, the host organisation last among the
+        /// organisations.
+        Last = "last",
+    }
+}
+
+vocabulary! {
+    /// The category of a delegation member, in the order the list of participants uses; each
+    /// has its own quota (`quotas.<category>`).
+    MemberCategory {
+        /// A representative (the default).
+        Representative = "representative",
+        /// An alternate representative.
+        Alternate = "alternate",
+        /// An adviser.
+        Adviser = "adviser",
+        /// An expert.
+        Expert = "expert",
+        /// An observer.
+        Observer = "observer",
+        /// Support staff.
+        Support = "support",
+    }
+}
+
+vocabulary! {
+    /// A member's gender, as the delegation states it (never in a public list).
+    Gender {
+        /// Female.
+        Female = "female",
+        /// Male.
+        Male = "male",
+        /// Other.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Where a member's nomination stands: focal points nominate, organisers accept or reject.
+    /// Nominated and accepted members count against quotas ([`NominationStatus::counts`]);
+    /// only accepted ones are in the list of participants.
+    NominationStatus {
+        /// Proposed by the delegation's focal point, awaiting the organisers.
+        Nominated = "nominated",
+        /// Accepted by the organisers (the default for members they add).
+        Accepted = "accepted",
+        /// Rejected by the organisers.
+        Rejected = "rejected",
+    }
+}
+
+impl NominationStatus {
+    /// Whether a member with this status takes a place under the quotas.
+    pub fn counts(self) -> bool {
+        self != NominationStatus::Rejected
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +233,15 @@ mod tests {
         assert_eq!(ConferenceStatus::parse("Draft"), None);
         assert!(DelegationStatus::Attended.counts());
         assert!(!DelegationStatus::Declined.counts());
+        assert!(NominationStatus::Nominated.counts() && !NominationStatus::Rejected.counts());
+        // The list of participants sorts by category in the documented order.
+        let mut sorted: Vec<_> = MemberCategory::ALL
+            .iter()
+            .rev()
+            .filter_map(|c| MemberCategory::parse(c))
+            .collect();
+        sorted.sort();
+        let names: Vec<&str> = sorted.into_iter().map(MemberCategory::as_str).collect();
+        assert_eq!(names, MemberCategory::ALL);
     }
 }

@@ -1,9 +1,12 @@
-//! `/api/v1/conferences/{id}/delegations/{delegation_id}/members`: organisers only.
+//! `/api/v1/conferences/{id}/delegations/{delegation_id}/members`: the conference's
+//! organisers and the delegation's focal points (who may: [`crate::access`]; the nomination
+//! rules: [`crate::store::members`]).
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::{self, Access, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
@@ -13,24 +16,34 @@ use crate::error::ApiError;
 use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
+use crate::store::members::Writer;
 use crate::store::{delegations, members, Caller, PageRequest};
 
-/// Checks the caller may read (organisers) or change the members of the conference's
-/// delegations ([`Need::ReadMembers`], [`Need::Write`]) and the delegation belongs to it.
+/// Checks the caller may read or change the members of this delegation
+/// ([`Need::ReadMembers`], [`Need::Nominate`]: organisers, its focal points) and the
+/// delegation belongs to the conference; returns the caller's access.
 async fn authorise(
     conn: &mut diesel_async::AsyncPgConnection,
     caller: Option<Caller>,
     conference_id: Uuid,
     delegation_id: Uuid,
     write: bool,
-) -> Result<(), ApiError> {
+) -> Result<Access, ApiError> {
     let need = if write {
         Need::Nominate(delegation_id)
     } else {
         Need::ReadMembers(delegation_id)
     };
-    access::conference(conn, caller, conference_id, need).await?;
+    let access = access::conference(conn, caller, conference_id, need).await?;
     delegations::get(conn, conference_id, delegation_id).await?;
+    Ok(access)
+}
+
+/// Refuses a focal point's body that sets `nomination_status` or `nomination_note`
+/// ([`access::member_fields`]: 403).
+fn check_fields(access: &Access, delegation_id: Uuid, body: &Value) -> Result<(), ApiError> {
+    let fields = body.as_object().into_iter().flat_map(|m| m.keys());
+    access::member_fields(access, delegation_id, fields.map(String::as_str))?;
     Ok(())
 }
 
@@ -51,7 +64,8 @@ pub async fn list(
     Ok(ok(&members::list(&mut conn, delegation_id, &page).await?))
 }
 
-/// `POST .../members`: 201; 409 for a second head.
+/// `POST .../members`: 201; 403 for a focal point sending review fields; 409 for a second
+/// head, after the nominations deadline (focal points), past a quota.
 pub async fn create(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
@@ -62,7 +76,7 @@ pub async fn create(
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    authorise(
+    let access = authorise(
         &mut conn,
         Some(caller.0),
         conference_id,
@@ -70,10 +84,11 @@ pub async fn create(
         true,
     )
     .await?;
+    check_fields(&access, delegation_id, &value)?;
     let changes = parse_member(&value, Mode::Create)?;
     let write = members::create(
         &mut conn,
-        Some(caller.0),
+        Some(Writer::of(caller.0, &access, delegation_id)),
         conference_id,
         delegation_id,
         changes,
@@ -88,7 +103,8 @@ pub async fn create(
     .await
 }
 
-/// `PATCH .../members/{member_id}`.
+/// `PATCH .../members/{member_id}`: a focal point's change puts an accepted or rejected
+/// member back to `nominated`; 403 and 409 as for `POST`.
 pub async fn update(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid, Uuid)>,
@@ -99,7 +115,7 @@ pub async fn update(
     let (conference_id, delegation_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    authorise(
+    let access = authorise(
         &mut conn,
         Some(caller.0),
         conference_id,
@@ -108,11 +124,12 @@ pub async fn update(
     )
     .await?;
     members::exists(&mut conn, delegation_id, id).await?;
+    check_fields(&access, delegation_id, &value)?;
     let changes = parse_member(&value, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let row = members::update(
         &mut conn,
-        caller.0,
+        Writer::of(caller.0, &access, delegation_id),
         conference_id,
         delegation_id,
         id,
@@ -123,7 +140,7 @@ pub async fn update(
     Ok(ok_tagged(&req, &Member::from(row)))
 }
 
-/// `DELETE .../members/{member_id}`.
+/// `DELETE .../members/{member_id}`: 409 for a focal point after the nominations deadline.
 pub async fn delete(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid, Uuid)>,
@@ -132,7 +149,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id, id) = *path;
     let mut conn = state.conn().await?;
-    authorise(
+    let access = authorise(
         &mut conn,
         Some(caller.0),
         conference_id,
@@ -143,7 +160,7 @@ pub async fn delete(
     let if_match = IfMatch::from_request(&req);
     members::delete(
         &mut conn,
-        caller.0,
+        Writer::of(caller.0, &access, delegation_id),
         conference_id,
         delegation_id,
         id,

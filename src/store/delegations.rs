@@ -18,24 +18,28 @@ use crate::domain::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
 super::protocol::delegation_subquery!(
     /// The `full_name` of a delegation's head member (the one with `is_head`; the partial
     /// unique index `delegation_members_one_head` allows at most one and serves this lookup),
-    /// NULL when it has none.
+    /// NULL when it has none or its nomination is not accepted (a nominee is no one's head
+    /// until the organisers accept it).
     HeadMemberName,
     delegations::id,
     concat!(
         "(SELECT \"delegation_members\".\"full_name\" FROM \"delegation_members\" ",
         "WHERE \"delegation_members\".\"delegation_id\" = \"delegations\".\"id\" ",
-        "AND \"delegation_members\".\"is_head\")"
+        "AND \"delegation_members\".\"is_head\" ",
+        "AND \"delegation_members\".\"nomination_status\" = 'accepted')"
     )
 );
 
 super::protocol::delegation_subquery!(
-    /// The `title` of a delegation's head member, NULL when it has none or it has no title.
+    /// The `title` of a delegation's accepted head member, NULL when it has none or it has no
+    /// title.
     HeadMemberTitle,
     delegations::id,
     concat!(
         "(SELECT \"delegation_members\".\"title\" FROM \"delegation_members\" ",
         "WHERE \"delegation_members\".\"delegation_id\" = \"delegations\".\"id\" ",
-        "AND \"delegation_members\".\"is_head\")"
+        "AND \"delegation_members\".\"is_head\" ",
+        "AND \"delegation_members\".\"nomination_status\" = 'accepted')"
     )
 );
 
@@ -73,8 +77,8 @@ pub struct DelegationRow {
     /// by a delegation write).
     #[diesel(skip_insertion, skip_update)]
     pub credentials: CredentialsStatus,
-    /// The head member's `full_name`, if the delegation has a member with `is_head`
-    /// (computed, not a column).
+    /// The head member's `full_name`, if the delegation has an accepted member with
+    /// `is_head` (computed, not a column).
     #[diesel(
         select_expression = HeadMemberName,
         select_expression_type = HeadMemberName,
@@ -114,8 +118,8 @@ impl From<DelegationRow> for Delegation {
 }
 
 impl DelegationRow {
-    /// The head of delegation, one fact: the head member's name and title when a member has
-    /// `is_head`, else the head stored on the delegation (`head_name`, `head_title`), else
+    /// The head of delegation, one fact: the head member's name and title when an accepted
+    /// member has `is_head`, else the head stored on the delegation (`head_name`, `head_title`), else
     /// none.
     pub fn head(&self) -> Option<Head> {
         match &self.head_member_name {
@@ -330,7 +334,7 @@ pub const HEAD_IS_A_MEMBER: &str = "this delegation's head is its member with is
 
 /// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 422 (both or neither of
 /// country and organisation, unknown organisation), 409 (duplicate; `head` given while a
-/// member has `is_head`, [`HEAD_IS_A_MEMBER`]).
+/// member with an accepted nomination has `is_head`, [`HEAD_IS_A_MEMBER`]).
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: Caller,

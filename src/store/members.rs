@@ -1,6 +1,20 @@
-//! Members of a delegation (visible to the conference's organisers only).
+//! Members of a delegation (visible to the conference's organisers and the delegation's
+//! focal points), and the nomination rules their writes obey (API.md "Accreditation"):
+//!
+//! - a member created by a focal point starts `nominated`, one created by an organiser
+//!   `accepted` unless the body says otherwise; a focal point's change to an accepted or
+//!   rejected member puts it back to `nominated` ([`Actor`]);
+//! - after the conference's `nominations_close_at` (by the database clock) a focal point's
+//!   create, change and delete are refused ([`StoreError::NominationsClosed`]);
+//! - a write that would take the delegation past a quota is refused
+//!   ([`StoreError::QuotaExceeded`]): nominated and accepted members count, and the
+//!   delegation's row is locked before they are counted, so simultaneous writes apply one
+//!   after the other. Lowering a quota keeps the members already there.
+//!
+//! Each rule is checked inside the write's transaction ([`crate::store::write`]).
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -8,10 +22,57 @@ use uuid::Uuid;
 use super::audit::ResourceKind;
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
-use crate::access::Need;
-use crate::db::schema::delegation_members;
+use crate::access::{Access, Need};
+use crate::db::schema::{conferences, delegation_members, delegations};
+use crate::domain::conference::Quotas;
 use crate::domain::delegation::{Member, MemberChanges};
 use crate::domain::precondition::IfMatch;
+use crate::domain::vocab::{Gender, MemberCategory, NominationStatus};
+
+/// How the nomination rules see a write to a delegation's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An organiser of the conference, an admin, the importer: new members start `accepted`
+    /// (unless the body says otherwise), and the deadline does not apply.
+    Organiser,
+    /// One of the delegation's focal points: new and changed members are `nominated`, and
+    /// the deadline applies.
+    FocalPoint,
+}
+
+impl Actor {
+    /// The status of a member this actor creates without giving one.
+    fn starts(self) -> NominationStatus {
+        match self {
+            Actor::Organiser => NominationStatus::Accepted,
+            Actor::FocalPoint => NominationStatus::Nominated,
+        }
+    }
+}
+
+/// Who writes a delegation's members: the caller (the audit log's author, whose access the
+/// write re-checks) and how the nomination rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writer {
+    /// The caller.
+    pub caller: Caller,
+    /// Organiser or focal point.
+    pub actor: Actor,
+}
+
+impl Writer {
+    /// `caller`, whose access to the conference is `access`, writing the members of
+    /// `delegation_id`: as its focal point when [`Access::is_focal_point`] says so, else as an
+    /// organiser.
+    pub fn of(caller: Caller, access: &Access, delegation_id: Uuid) -> Self {
+        let actor = if access.is_focal_point(delegation_id) {
+            Actor::FocalPoint
+        } else {
+            Actor::Organiser
+        };
+        Writer { caller, actor }
+    }
+}
 
 /// A member row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -35,6 +96,20 @@ pub struct MemberRow {
     pub created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Name in the person's own script.
+    pub native_name: Option<String>,
+    /// Form of address.
+    pub honorific: Option<String>,
+    /// Category.
+    pub category: MemberCategory,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Nomination status.
+    pub nomination_status: NominationStatus,
+    /// The organisers' note on the nomination.
+    pub nomination_note: Option<String>,
 }
 
 impl From<MemberRow> for Member {
@@ -42,10 +117,17 @@ impl From<MemberRow> for Member {
         Member {
             id: r.id,
             full_name: r.full_name,
+            family_name: r.family_name,
+            native_name: r.native_name,
+            honorific: r.honorific,
             title: r.title,
             position: r.position,
+            category: r.category,
             is_head: r.is_head,
             email: r.email,
+            gender: r.gender,
+            nomination_status: r.nomination_status,
+            nomination_note: r.nomination_note,
         }
     }
 }
@@ -56,17 +138,38 @@ impl MemberRow {
         if let Some(v) = c.full_name {
             self.full_name = v;
         }
+        if let Some(v) = c.family_name {
+            self.family_name = v;
+        }
+        if let Some(v) = c.native_name {
+            self.native_name = v;
+        }
+        if let Some(v) = c.honorific {
+            self.honorific = v;
+        }
         if let Some(v) = c.title {
             self.title = v;
         }
         if let Some(v) = c.position {
             self.position = v;
         }
+        if let Some(v) = c.category {
+            self.category = v;
+        }
         if let Some(v) = c.is_head {
             self.is_head = v;
         }
         if let Some(v) = c.email {
             self.email = v;
+        }
+        if let Some(v) = c.gender {
+            self.gender = v;
+        }
+        if let Some(v) = c.nomination_status {
+            self.nomination_status = v;
+        }
+        if let Some(v) = c.nomination_note {
+            self.nomination_note = v;
         }
         self.updated_at = Utc::now();
     }
@@ -126,15 +229,19 @@ impl Audited for MemberRow {
     }
 }
 
-/// Adds a member (audited when `caller` is set). Errors: 409 when `is_head` and the delegation
-/// already has a head.
+/// Adds a member under the nomination rules of `writer` (`None`: the importer, unaudited,
+/// as an organiser): it starts `nominated` for a focal point and `accepted` for an organiser
+/// unless `c` says otherwise. Errors: 409 when `is_head` and the delegation already has a head, 409
+/// [`StoreError::NominationsClosed`], 409 [`StoreError::QuotaExceeded`], 404.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    caller: Option<Caller>,
+    writer: Option<Writer>,
     conference_id: Uuid,
     delegation_id: Uuid,
     c: MemberChanges,
 ) -> Result<MemberRow, StoreError> {
+    let caller = writer.map(|w| w.caller);
+    let actor = writer.map_or(Actor::Organiser, |w| w.actor);
     let now = Utc::now();
     let mut row = MemberRow {
         id: new_id(),
@@ -146,12 +253,21 @@ pub async fn create(
         email: None,
         created_at: now,
         updated_at: now,
+        family_name: None,
+        native_name: None,
+        honorific: None,
+        category: MemberCategory::Representative,
+        gender: None,
+        nomination_status: actor.starts(),
+        nomination_note: None,
     };
     row.apply(c);
     write::create(
         conn,
         scope(caller, conference_id, delegation_id, UNCONDITIONAL),
         async |conn| {
+            let quotas = guard(conn, actor, conference_id, delegation_id).await?;
+            check_quotas(conn, quotas, None, &row).await?;
             Ok(diesel::insert_into(delegation_members::table)
                 .values(&row)
                 .returning(MemberRow::as_returning())
@@ -178,6 +294,93 @@ fn scope(
 }
 
 const NO_SUCH_MEMBER: &str = "no such member in this delegation";
+
+/// The first step of every member write, inside its transaction: locks the delegation's row
+/// (`FOR NO KEY UPDATE`: member writes to one delegation wait for each other, while rows that
+/// only refer to the delegation, such as session links, are not held up), refuses a focal
+/// point once the conference's `nominations_close_at` has passed by the database clock, and
+/// returns the conference's quotas. Errors: 404, [`StoreError::NominationsClosed`].
+async fn guard(
+    conn: &mut AsyncPgConnection,
+    actor: Actor,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+) -> Result<Option<Quotas>, StoreError> {
+    delegations::table
+        .filter(delegations::conference_id.eq(conference_id))
+        .filter(delegations::id.eq(delegation_id))
+        .select(delegations::id)
+        .for_no_key_update()
+        .first::<Uuid>(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("no such delegation in this conference"))?;
+    let (quotas, closed): (Option<Quotas>, Option<bool>) = conferences::table
+        .find(conference_id)
+        .select((
+            conferences::quotas,
+            conferences::nominations_close_at.lt(diesel::dsl::now),
+        ))
+        .first(conn)
+        .await?;
+    if actor == Actor::FocalPoint && closed == Some(true) {
+        return Err(StoreError::NominationsClosed);
+    }
+    Ok(quotas)
+}
+
+/// Refuses `after` when it would take its delegation past `quotas`. Only a member that newly
+/// counts (created, or back from `rejected`) is checked against `per_delegation`, and only one
+/// that newly counts or changes category against its category's quota, so lowering a quota
+/// keeps the members already there. `before` is the member before an update (`None` for a
+/// creation); the counts leave the member itself out. The caller holds the delegation's lock
+/// ([`guard`]). Errors: [`StoreError::QuotaExceeded`] naming the quota.
+async fn check_quotas(
+    conn: &mut AsyncPgConnection,
+    quotas: Option<Quotas>,
+    before: Option<&MemberRow>,
+    after: &MemberRow,
+) -> Result<(), StoreError> {
+    let Some(quotas) = quotas else {
+        return Ok(());
+    };
+    if !after.nomination_status.counts() {
+        return Ok(());
+    }
+    let counted = before.filter(|b| b.nomination_status.counts());
+    let total_limit = quotas.per_delegation.filter(|_| counted.is_none());
+    let category_limit = quotas
+        .of(after.category)
+        .filter(|_| counted.is_none_or(|b| b.category != after.category));
+    if total_limit.is_none() && category_limit.is_none() {
+        return Ok(());
+    }
+    let counts: Vec<(MemberCategory, i64)> = delegation_members::table
+        .filter(delegation_members::delegation_id.eq(after.delegation_id))
+        .filter(delegation_members::id.ne(after.id))
+        .filter(delegation_members::nomination_status.ne(NominationStatus::Rejected))
+        .group_by(delegation_members::category)
+        .select((delegation_members::category, count_star()))
+        .load(conn)
+        .await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let in_category = counts
+        .iter()
+        .find(|(c, _)| *c == after.category)
+        .map_or(0, |(_, n)| *n);
+    let reached = |name: &str, limit: i32| {
+        StoreError::QuotaExceeded(format!(
+            "quota {name} ({limit}) reached for this delegation"
+        ))
+    };
+    if let Some(limit) = total_limit.filter(|l| total >= i64::from(*l)) {
+        return Err(reached(Quotas::PER_DELEGATION, limit));
+    }
+    if let Some(limit) = category_limit.filter(|l| in_category >= i64::from(*l)) {
+        return Err(reached(after.category.as_str(), limit));
+    }
+    Ok(())
+}
 
 async fn lock(
     conn: &mut AsyncPgConnection,
@@ -215,37 +418,47 @@ pub async fn exists(
     }
 }
 
-/// Changes a member if `if_match` holds (audited). Errors: 404, 412, 409 (second head).
+/// Changes a member if `if_match` holds (audited), under the nomination rules of `writer`: a
+/// focal point's change to an accepted or rejected member that changes its representation
+/// puts it back to `nominated`. Errors: 404, 412, 409 (second head), 409
+/// [`StoreError::NominationsClosed`], 409 [`StoreError::QuotaExceeded`].
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    caller: Caller,
+    writer: Writer,
     conference_id: Uuid,
     delegation_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
     c: MemberChanges,
 ) -> Result<MemberRow, StoreError> {
-    write::update(
-        conn,
-        scope(Some(caller), conference_id, delegation_id, if_match),
-        async |conn| lock(conn, delegation_id, id).await,
-        async |conn, before| {
-            let mut row = before.clone();
-            row.apply(c.clone());
-            Ok(diesel::update(delegation_members::table.find(id))
-                .set(&row)
-                .returning(MemberRow::as_returning())
-                .get_result(conn)
-                .await?)
-        },
-    )
+    let (caller, actor) = (writer.caller, writer.actor);
+    let scope = scope(Some(caller), conference_id, delegation_id, if_match);
+    write::run(conn, scope, async |tx| {
+        let quotas = guard(tx.conn, actor, conference_id, delegation_id).await?;
+        let before = lock(tx.conn, delegation_id, id).await?;
+        tx.precondition(&before)?;
+        let mut row = before.clone();
+        row.apply(c.clone());
+        if actor == Actor::FocalPoint && row.repr() != before.repr() {
+            row.nomination_status = NominationStatus::Nominated;
+        }
+        check_quotas(tx.conn, quotas, Some(&before), &row).await?;
+        let after = diesel::update(delegation_members::table.find(id))
+            .set(&row)
+            .returning(MemberRow::as_returning())
+            .get_result(tx.conn)
+            .await?;
+        tx.updated(&before, &after);
+        Ok(after)
+    })
     .await
 }
 
-/// Removes a member if `if_match` holds (audited). Errors: 404, 412.
+/// Removes a member if `if_match` holds (audited). Errors: 404, 412, 409
+/// [`StoreError::NominationsClosed`] (a focal point after the deadline).
 pub async fn delete(
     conn: &mut AsyncPgConnection,
-    caller: Caller,
+    writer: Writer,
     conference_id: Uuid,
     delegation_id: Uuid,
     id: Uuid,
@@ -253,8 +466,11 @@ pub async fn delete(
 ) -> Result<(), StoreError> {
     write::delete(
         conn,
-        scope(Some(caller), conference_id, delegation_id, if_match),
-        async |conn| lock(conn, delegation_id, id).await,
+        scope(Some(writer.caller), conference_id, delegation_id, if_match),
+        async |conn| {
+            guard(conn, writer.actor, conference_id, delegation_id).await?;
+            lock(conn, delegation_id, id).await
+        },
         async |conn, _| {
             diesel::delete(delegation_members::table.find(id))
                 .execute(conn)

@@ -1,6 +1,7 @@
 //! The list of participants of a conference: every delegation that counts as attending
-//! (registered, confirmed, attended) in protocol order, with its members (head first, then in
-//! the order the organiser added them).
+//! (registered, confirmed, attended) in protocol order, with its accepted members (head
+//! first, then by category in [`MemberCategory`]'s order, then in the order they were added).
+//! Members' genders are never in it.
 //!
 //! Who may read it is decided by the route (`routes::participants::list`): the
 //! conference's organisers, and everyone once `participants_public` is true. Member emails
@@ -21,6 +22,7 @@ use super::protocol::{self, Line};
 use crate::db::schema::delegation_members;
 use crate::domain::conference::Conference;
 use crate::domain::delegation::Head;
+use crate::domain::vocab::{MemberCategory, NominationStatus};
 
 /// Who the list is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +33,23 @@ pub enum Audience {
     Public,
 }
 
-/// A member of a delegation in the list of participants.
+/// An accepted member of a delegation in the list of participants.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Participant {
-    /// The member's id.
-    pub id: Uuid,
-    /// Full name.
+    /// Form of address (`"H.E."`), if any.
+    pub honorific: Option<String>,
+    /// Full name in Latin script.
     pub full_name: String,
+    /// The part of the name a list sorts and capitalises by, if given.
+    pub family_name: Option<String>,
+    /// The name in the person's own script, if given.
+    pub native_name: Option<String>,
     /// Title or rank (`"H.E."`, `"Director-General"`), if any.
     pub title: Option<String>,
     /// Position or function, if any.
     pub position: Option<String>,
+    /// Representative, alternate, adviser, expert, observer or support.
+    pub category: MemberCategory,
     /// Head of delegation.
     pub is_head: bool,
     /// Email: present (possibly null) for organisers only; the key is absent publicly.
@@ -75,7 +83,7 @@ pub struct ParticipantDelegation {
     pub head: Option<Head>,
     /// Stated size, or null.
     pub size: Option<i32>,
-    /// Members, head first, then in the order they were added.
+    /// Accepted members: head first, then by category, then in the order they were added.
     pub members: Vec<Participant>,
 }
 
@@ -101,26 +109,28 @@ pub async fn of_conference(
         .filter(Line::counts)
         .collect();
     let ids: Vec<Uuid> = lines.iter().map(|l| l.delegation.id).collect();
-    let rows: Vec<MemberRow> = delegation_members::table
+    let mut rows: Vec<MemberRow> = delegation_members::table
         .filter(delegation_members::delegation_id.eq_any(&ids))
-        .order((
-            delegation_members::delegation_id.asc(),
-            delegation_members::is_head.desc(),
-            delegation_members::id.asc(),
-        ))
+        .filter(delegation_members::nomination_status.eq(NominationStatus::Accepted))
         .select(MemberRow::as_select())
         .load(conn)
         .await?;
+    // Head first, then by category (the vocabulary's order, not the text's), then as added
+    // (ids are v7, so they sort by creation time).
+    rows.sort_by_key(|m| (m.delegation_id, !m.is_head, m.category, m.id));
     let mut members: HashMap<Uuid, Vec<Participant>> = HashMap::new();
     for m in rows {
         members
             .entry(m.delegation_id)
             .or_default()
             .push(Participant {
-                id: m.id,
+                honorific: m.honorific,
                 full_name: m.full_name,
+                family_name: m.family_name,
+                native_name: m.native_name,
                 title: m.title,
                 position: m.position,
+                category: m.category,
                 is_head: m.is_head,
                 email: match audience {
                     Audience::Organisers => Some(m.email),

@@ -3,7 +3,9 @@
 //!
 //! The computed order is: host delegations first (the host state before a host organisation),
 //! then states by English short name, then organisations by name; names compare ignoring
-//! letter case, accents and a leading "the" (see [`sort_name`]). A conference may store its
+//! letter case, accents and a leading "the" (see [`sort_name`]). A conference with
+//! `protocol_host: "last"` places its host state last among the states and its host
+//! organisation last among the organisations instead. A conference may store its
 //! own explicit order (e.g. drawn by lot) with `PUT /conferences/{id}/protocol-order`: the
 //! delegations it lists come first, in that order, and any other delegation follows in the
 //! computed order.
@@ -22,7 +24,7 @@ use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
 use crate::domain::country::CountryIndex;
 use crate::domain::delegation::Delegation;
 use crate::domain::precondition::IfMatch;
-use crate::domain::vocab::DelegationRole;
+use crate::domain::vocab::{DelegationRole, ProtocolHost};
 
 pub use super::attendance::sort_name;
 
@@ -38,10 +40,13 @@ pub struct Line {
     pub acronym: Option<String>,
     /// Position in the conference's explicit protocol order (1-based), if it has one.
     pub rank: Option<i32>,
+    /// The conference's `protocol_host`: where a host delegation goes.
+    pub host: ProtocolHost,
 }
 
 /// The sort key of a delegation in protocol order: explicit rank (`u32::MAX` when none),
-/// group (0 host state, 1 host organisation, 2 state, 3 organisation), [`sort_name`], id.
+/// group (host first: 0 host state, 1 host organisation, 2 state, 3 organisation; host last:
+/// 0 state, 1 host state, 2 organisation, 3 host organisation), [`sort_name`], id.
 /// Also the keyset of lists in protocol order, so it is serialised into cursors.
 pub type ProtocolKey = (u32, u8, String, Uuid);
 
@@ -63,14 +68,16 @@ impl Line {
             .rank
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(u32::MAX);
-        let group = match (
-            self.delegation.role == DelegationRole::Host,
-            self.is_state(),
-        ) {
-            (true, true) => 0,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 3,
+        let host = self.delegation.role == DelegationRole::Host;
+        let group = match (self.host, host, self.is_state()) {
+            (ProtocolHost::First, true, true) => 0,
+            (ProtocolHost::First, true, false) => 1,
+            (ProtocolHost::First, false, true) => 2,
+            (ProtocolHost::First, false, false) => 3,
+            (ProtocolHost::Last, false, true) => 0,
+            (ProtocolHost::Last, true, true) => 1,
+            (ProtocolHost::Last, false, false) => 2,
+            (ProtocolHost::Last, true, false) => 3,
         };
         (rank, group, sort_name(&self.name), self.delegation.id)
     }
@@ -154,8 +161,15 @@ organisation_column!(
     "acronym"
 );
 
-/// A delegation with its organisation's name and acronym, and its rank.
-type LineRow = (DelegationRow, Option<String>, Option<String>, Option<i32>);
+/// A delegation with its organisation's name and acronym, its rank and its conference's
+/// `protocol_host`.
+type LineRow = (
+    DelegationRow,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    ProtocolHost,
+);
 
 /// Every delegation of a conference (any status) with names and ranks, in protocol order.
 ///
@@ -164,13 +178,15 @@ type LineRow = (DelegationRow, Option<String>, Option<String>, Option<i32>);
 /// start; the `countries` table changes only when a migration syncs it), organisation names
 /// from a primary-key lookup per delegation (scalar subqueries: with a join, PostgreSQL's
 /// generic plan hashed the whole `organisations` table on every request once it had 100 000
-/// conferences, benches/RESULTS.md), and ranks from the conference's own ranks.
+/// conferences, benches/RESULTS.md), ranks from the conference's own ranks, and the
+/// conference's `protocol_host` from its row (a primary-key join).
 pub async fn lines(
     conn: &mut AsyncPgConnection,
     countries: &CountryIndex,
     conference_id: Uuid,
 ) -> QueryResult<Vec<Line>> {
     let rows: Vec<LineRow> = delegations::table
+        .inner_join(conferences::table)
         .left_join(
             delegation_protocol_ranks::table.on(delegation_protocol_ranks::delegation_id
                 .eq(delegations::id)
@@ -182,12 +198,13 @@ pub async fn lines(
             OrganisationName,
             OrganisationAcronym,
             delegation_protocol_ranks::rank.nullable(),
+            conferences::protocol_host,
         ))
         .load(conn)
         .await?;
     let mut lines: Vec<Line> = rows
         .into_iter()
-        .map(|(delegation, organisation, acronym, rank)| {
+        .map(|(delegation, organisation, acronym, rank, host)| {
             let country = delegation
                 .country
                 .as_deref()
@@ -199,6 +216,7 @@ pub async fn lines(
                     .unwrap_or_default(),
                 acronym,
                 rank,
+                host,
                 delegation,
             }
         })
@@ -408,7 +426,7 @@ mod tests {
             "{sql}"
         );
         assert!(
-            sql.contains(r#"(SELECT "delegation_members"."full_name" FROM "delegation_members" WHERE "delegation_members"."delegation_id" = "delegations"."id" AND "delegation_members"."is_head")"#),
+            sql.contains(r#"(SELECT "delegation_members"."full_name" FROM "delegation_members" WHERE "delegation_members"."delegation_id" = "delegations"."id" AND "delegation_members"."is_head" AND "delegation_members"."nomination_status" = 'accepted')"#),
             "{sql}"
         );
     }

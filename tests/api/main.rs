@@ -22,6 +22,7 @@ mod idempotency;
 mod import;
 mod members;
 mod migrations;
+mod nominations;
 mod openapi;
 mod organisations;
 mod participants;

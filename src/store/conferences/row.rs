@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::conferences;
-use crate::domain::conference::{Conference, ConferenceChanges, Venue};
-use crate::domain::vocab::ConferenceStatus;
+use crate::domain::conference::{Conference, ConferenceChanges, Quotas, Venue};
+use crate::domain::vocab::{ConferenceStatus, ProtocolHost};
 use crate::store::audit::ResourceKind;
 use crate::store::new_id;
 use crate::store::write::Audited;
@@ -51,6 +51,12 @@ pub struct ConferenceRow {
     pub created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
+    /// The host's place in protocol order.
+    pub protocol_host: ProtocolHost,
+    /// Focal points' deadline, if any.
+    pub nominations_close_at: Option<DateTime<Utc>>,
+    /// Member quotas, if any.
+    pub quotas: Option<Quotas>,
 }
 
 impl From<ConferenceRow> for Conference {
@@ -73,6 +79,9 @@ impl From<ConferenceRow> for Conference {
             host_organisation_id: r.host_organisation_id,
             source_url: r.source_url,
             participants_public: r.participants_public,
+            protocol_host: r.protocol_host,
+            nominations_close_at: r.nominations_close_at,
+            quotas: r.quotas,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -108,6 +117,9 @@ impl ConferenceRow {
             created_by,
             created_at: now,
             updated_at: now,
+            protocol_host: ProtocolHost::First,
+            nominations_close_at: None,
+            quotas: None,
         };
         row.apply(ConferenceChanges { venue: None, ..c });
         row
@@ -150,6 +162,15 @@ impl ConferenceRow {
         }
         if let Some(v) = c.participants_public {
             self.participants_public = v;
+        }
+        if let Some(v) = c.protocol_host {
+            self.protocol_host = v;
+        }
+        if let Some(v) = c.nominations_close_at {
+            self.nominations_close_at = v;
+        }
+        if let Some(v) = c.quotas {
+            self.quotas = v;
         }
         self.updated_at = Utc::now();
     }
