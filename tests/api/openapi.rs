@@ -175,7 +175,7 @@ fn collect(v: &Value, at: String, media: &mut Vec<String>, params: &mut Vec<Stri
 #[test]
 fn the_checker_refuses_responses_that_drift_from_the_spec() {
     let country = json!({"code": "KH", "alpha3": "KHM", "numeric": "116", "name": "Cambodia",
-        "official_name": "Kingdom of Cambodia", "region": "Asia",
+        "official_name": "Kingdom of Cambodia", "un_name": "Cambodia", "region": "Asia",
         "subregion": "South-eastern Asia"});
     let mut json_headers = HeaderMap::new();
     json_headers.insert("content-type", "application/json".parse().expect("header"));

@@ -4,9 +4,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{problem_fields, spawn_app, TestApp, LIANYUNGANG};
 
-/// The Lianyungang states in protocol order: the host, then by ISO English short name.
+/// The Lianyungang states in protocol order: the host, then by UN English short name (UN
+/// M49), so the Republic of Korea sorts under R, after the Philippines (it sorted under K by
+/// its ISO short name "Korea (Republic of)" before).
 pub const LIANYUNGANG_PROTOCOL: &[&str] = &[
-    "CN", "BN", "KH", "ID", "KR", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN",
+    "CN", "BN", "KH", "ID", "LA", "MY", "MM", "PH", "KR", "SG", "TH", "TL", "VN",
 ];
 
 fn strs<'a>(v: &'a Value, list: &str, field: &str) -> Vec<&'a str> {
@@ -58,10 +60,10 @@ async fn lianyungang_protocol_order_puts_the_host_first_then_states_then_organis
             "Lancang-Mekong Integrated Law Enforcement and Security Cooperation Center"
         ]
     );
-    // "the Philippines" and "the Republic of Korea" in the source sort by their ISO names.
+    // "the Philippines" and "the Republic of Korea" in the source sort by their UN names.
     let names = strs(&body, "countries", "name");
-    assert_eq!(names[4], "Korea (Republic of)", "{names:?}");
-    assert_eq!(names[8], "Philippines", "{names:?}");
+    assert_eq!(names[7], "Philippines", "{names:?}");
+    assert_eq!(names[8], "Republic of Korea", "{names:?}");
 
     // The delegation list in protocol order, paged 4 at a time, gives the same order, with the
     // organisations after the states.
@@ -248,5 +250,49 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
             "Ägäis Forum",
             "The Colombo Process"
         ]
+    );
+}
+
+#[actix_web::test]
+async fn lianyungang_states_are_named_and_ordered_by_their_un_names_host_first_or_last() {
+    let app = spawn_app().await;
+    app.import_data().await;
+    let (s, body) = app
+        .get(
+            &format!("/api/v1/conferences/{LIANYUNGANG}/attendance?order=protocol"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let names = strs(&body, "countries", "name");
+    assert_eq!(
+        names,
+        [
+            "China",
+            "Brunei Darussalam",
+            "Cambodia",
+            "Indonesia",
+            "Lao People's Democratic Republic",
+            "Malaysia",
+            "Myanmar",
+            "Philippines",
+            "Republic of Korea",
+            "Singapore",
+            "Thailand",
+            "Timor-Leste",
+            "Viet Nam",
+        ]
+    );
+    // Every state of data/ whose UN name is not its ISO short name.
+    let mut differing = Vec::new();
+    for code in strs(&body, "countries", "country") {
+        let (_, c) = app.get(&format!("/api/v1/countries/{code}"), None).await;
+        if c["un_name"] != c["name"] {
+            differing.push(format!("{code}: {} / {}", c["name"], c["un_name"]));
+        }
+    }
+    assert_eq!(
+        differing,
+        ["KR: \"Korea (Republic of)\" / \"Republic of Korea\""]
     );
 }
