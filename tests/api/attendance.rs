@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{spawn_app, LIANYUNGANG};
+use crate::helpers::{spawn_app, BEIJING, LIANYUNGANG};
 
 #[actix_web::test]
 async fn lianyungang_attendance_has_13_countries_and_2_organisations() {
@@ -92,7 +92,7 @@ async fn country_and_organisation_history_and_participant_filter() {
     assert_eq!(kh["items"][0]["conference"]["id"], LIANYUNGANG);
     assert_eq!(kh["items"][0]["status"], "attended");
     let (_, none) = app
-        .get("/api/v1/countries/KH/attendance?to=2024-12-31", None)
+        .get("/api/v1/countries/KH/attendance?to=2022-12-31", None)
         .await;
     assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
     let (_, cn) = app.get("/api/v1/countries/China/attendance", None).await;
@@ -118,4 +118,60 @@ async fn country_and_organisation_history_and_participant_filter() {
     }
     let (_, list) = app.get("/api/v1/conferences?participant=FR", None).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+}
+
+/// `data/` holds two real meetings: the 2023 Beijing forum and the 2025 Lianyungang
+/// conference, so country and organisation histories and the summary span both.
+#[actix_web::test]
+async fn histories_and_the_summary_span_the_two_real_meetings() {
+    let app = spawn_app().await;
+    app.import_data().await;
+    let titles = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["conference"]["start_date"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let history = |code: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/countries/{code}/attendance"), None)
+                .await
+        }
+    };
+    // Cambodia ("Kingdom of Cambodia" in the Beijing document) attended both, newest first.
+    let (s, kh) = history("KH").await;
+    assert_eq!(s, 200);
+    assert_eq!(titles(&kh), ["2025-09-17", "2023-06-26"]);
+    // The Republic of Korea and Timor-Leste were at Lianyungang only.
+    assert_eq!(titles(&history("KR").await.1), ["2025-09-17"]);
+    assert_eq!(titles(&history("TL").await.1), ["2025-09-17"]);
+    // Myanmar is "Republic of the Union of Myanmar" in the Beijing document.
+    assert_eq!(titles(&history("MM").await.1), ["2025-09-17", "2023-06-26"]);
+    // Beijing's participants: 11 states and 2 organisations.
+    let (_, beijing) = app
+        .get(&format!("/api/v1/conferences/{BEIJING}/attendance"), None)
+        .await;
+    assert_eq!(beijing["totals"]["countries"], 11, "{beijing}");
+    assert_eq!(beijing["totals"]["organisations"], 2);
+    // The summary for Asia counts both meetings, China hosting both.
+    let (s, summary) = app
+        .get("/api/v1/attendance/summary?region=asia", None)
+        .await;
+    assert_eq!(s, 200);
+    let row = |code: &str| {
+        summary["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["country"] == code).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(row("CN")["conferences"], 2);
+    assert_eq!(row("CN")["as_host"], 2);
+    assert_eq!(row("KH")["conferences"], 2);
+    assert_eq!(row("KR")["conferences"], 1);
 }

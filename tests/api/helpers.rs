@@ -30,6 +30,8 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The Lianyungang conference's id in `data/lianyungang-2025.json`.
 pub const LIANYUNGANG: &str = "019954f8-9000-7a00-8000-17a9f0c0e000";
+/// The id of the 2023 Beijing forum in `data/beijing-2023.json`.
+pub const BEIJING: &str = "0188f500-0800-7a00-8000-b3141a9f0c00";
 
 /// Where the test databases live.
 struct Server {
