@@ -90,6 +90,26 @@ pub async fn put(
     Ok(ok_tagged(&req, &saved))
 }
 
+/// A connection, once the caller may read the delegation's credentials
+/// ([`Need::ReadCredentials`]). Errors: 404 for everyone but the conference's organisers and
+/// the delegation's focal points; 503.
+async fn readable(
+    state: &AppState,
+    caller: MaybeCaller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+) -> Result<crate::db::DbConn, ApiError> {
+    let mut conn = state.conn().await?;
+    access::conference(
+        &mut conn,
+        caller.0,
+        conference_id,
+        Need::ReadCredentials(delegation_id),
+    )
+    .await?;
+    Ok(conn)
+}
+
 /// `GET .../credentials` (organisers and the delegation's focal points): the credentials,
 /// `{"status": "none", ...}` before any upload, with an `ETag`. Errors: 404 for anyone else.
 pub async fn get(
@@ -99,14 +119,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
-    let mut conn = state.conn().await?;
-    access::conference(
-        &mut conn,
-        caller.0,
-        conference_id,
-        Need::ReadCredentials(delegation_id),
-    )
-    .await?;
+    let mut conn = readable(&state, caller, conference_id, delegation_id).await?;
     let current = credentials::get(&mut conn, conference_id, delegation_id).await?;
     Ok(ok_tagged(&req, &current))
 }
@@ -119,14 +132,7 @@ pub async fn document(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
-    let mut conn = state.conn().await?;
-    access::conference(
-        &mut conn,
-        caller.0,
-        conference_id,
-        Need::ReadCredentials(delegation_id),
-    )
-    .await?;
+    let mut conn = readable(&state, caller, conference_id, delegation_id).await?;
     let pdf = credentials::document(&mut conn, conference_id, delegation_id).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
