@@ -212,21 +212,15 @@ pub async fn attendance(
     let mut conn = state.conn().await?;
     let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
     if by_session {
-        return Ok(ok(&presence::matrix(
-            &mut conn,
-            &state.countries,
-            access.conference,
-            order,
-        )
-        .await?));
+        return Ok(ok_tagged(
+            &req,
+            &presence::matrix(&mut conn, &state.countries, access.conference, order).await?,
+        ));
     }
-    Ok(ok(&attendance::of_conference(
-        &mut conn,
-        &state.countries,
-        access.conference,
-        order,
-    )
-    .await?))
+    Ok(ok_tagged(
+        &req,
+        &attendance::of_conference(&mut conn, &state.countries, access.conference, order).await?,
+    ))
 }
 
 /// `GET /api/v1/conferences/{id}/log`: the audit log of the conference and what hangs under

@@ -70,5 +70,5 @@ pub async fn attendance(
     let mut conn = state.conn().await?;
     let rows =
         attendance::history(&mut conn, &Party::Country(code), caller.0, from, to, &page).await?;
-    Ok(ok(&rows))
+    Ok(ok_tagged(&req, &rows))
 }

@@ -13,7 +13,7 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
-use crate::http::respond::{created, created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
@@ -43,21 +43,18 @@ pub async fn list(
         errors.check()?;
         let mut conn = state.conn().await?;
         access::conference(&mut conn, caller.0, *path, Need::Read).await?;
-        return Ok(ok(&protocol::list_delegations(
-            &mut conn,
-            &state.countries,
-            *path,
-            &filter,
-            &page,
-        )
-        .await?));
+        return Ok(ok_tagged(
+            &req,
+            &protocol::list_delegations(&mut conn, &state.countries, *path, &filter, &page).await?,
+        ));
     }
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
     access::conference(&mut conn, caller.0, *path, Need::Read).await?;
-    Ok(ok(
-        &delegations::list(&mut conn, *path, &filter, &page).await?
+    Ok(ok_tagged(
+        &req,
+        &delegations::list(&mut conn, *path, &filter, &page).await?,
     ))
 }
 

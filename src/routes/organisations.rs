@@ -136,7 +136,7 @@ pub async fn attendance(
         &page,
     )
     .await?;
-    Ok(ok(&rows))
+    Ok(ok_tagged(&req, &rows))
 }
 
 /// `GET /api/v1/organisations/{id}/log?limit=&cursor=`: every write to the organisation

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::http::respond::ok;
+use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::summary::{self, SummaryFilter};
 use crate::store::PageRequest;
@@ -39,5 +39,8 @@ pub async fn get(
         region,
         subregion,
     };
-    Ok(ok(&summary::per_country(&mut conn, &filter, &page).await?))
+    Ok(ok_tagged(
+        &req,
+        &summary::per_country(&mut conn, &filter, &page).await?,
+    ))
 }

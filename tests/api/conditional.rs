@@ -132,3 +132,73 @@ async fn nested_resources_honour_if_match_too() {
         .expect("send");
     assert_eq!(r.status().as_u16(), 204);
 }
+
+/// Attendance in every form, the delegation lists, the histories and the summary carry an
+/// `ETag` and answer a matching `If-None-Match` with 304 and no body; a write under the
+/// conference changes the tag.
+#[actix_web::test]
+async fn public_reads_answer_if_none_match_with_304_until_a_write_changes_them() {
+    let app = spawn_app().await;
+    let o = app.organiser("conditional-reads@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default().to_string();
+    let delegations = format!("/api/v1/conferences/{cid}/delegations");
+    let (s, _) = app
+        .post(&delegations, Some(&o.token), &json!({"country": "KH"}))
+        .await;
+    assert_eq!(s, 201);
+    let paths = [
+        format!("/api/v1/conferences/{cid}/attendance"),
+        format!("/api/v1/conferences/{cid}/attendance?order=protocol"),
+        format!("/api/v1/conferences/{cid}/attendance?by=session"),
+        delegations.clone(),
+        format!("{delegations}?order=protocol"),
+        "/api/v1/countries/KH/attendance".to_string(),
+        "/api/v1/attendance/summary?region=Asia".to_string(),
+    ];
+    let etag_of = |r: &crate::helpers::Response| {
+        r.headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut tags = Vec::new();
+    for path in &paths {
+        let r = app.request(Method::GET, path, None, None).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let etag = etag_of(&r);
+        assert!(etag.starts_with('"'), "{path}: {etag:?}");
+        let again = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert!(again.body().is_empty(), "{path}");
+        tags.push(etag);
+    }
+    // A new delegation changes every one of them.
+    let (s, _) = app
+        .post(&delegations, Some(&o.token), &json!({"country": "Lao PDR"}))
+        .await;
+    assert_eq!(s, 201);
+    for (path, old) in paths.iter().zip(&tags) {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("if-none-match", old)
+            .send()
+            .await
+            .expect("send");
+        if path.contains("countries/KH") {
+            // Cambodia's history did not change.
+            assert_eq!(r.status().as_u16(), 304, "{path}");
+        } else {
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            assert_ne!(&etag_of(&r), old, "{path}");
+        }
+    }
+}
