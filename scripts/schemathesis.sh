@@ -40,6 +40,10 @@ start_server "$PORT"
 # organiser-add example names exists.
 ADMIN_PASSWORD="$(add_organiser admin@plenary.example Admin --admin)"
 add_organiser editor@example.org "Second Organiser" >/dev/null
+# The account of POST /auth/token's example, with the example's password, so that the
+# login's examples get past 401.
+printf '%s\n' 'correct horse battery staple' |
+  "$BIN" organiser add --email organiser@example.org --name "Example Organiser" >&2
 api_post /api/v1/conferences/019954f8-9000-7a00-8000-17a9f0c0e000/organisers \
   "$(token_for admin@plenary.example "$ADMIN_PASSWORD")" \
   "{\"email\": \"$EMAIL\", \"role\": \"owner\"}"
