@@ -236,12 +236,15 @@ pub async fn submit(
                 reviewed_by: None,
                 note: None,
             };
-            diesel::insert_into(delegation_credentials::table)
+            // The stored row (timestamps at PostgreSQL's microsecond precision) is what the
+            // answer and its ETag are made of, so that the tag matches a later GET's.
+            let row: CredentialsRow = diesel::insert_into(delegation_credentials::table)
                 .values(&row)
                 .on_conflict(delegation_credentials::delegation_id)
                 .do_update()
                 .set(&row)
-                .execute(conn)
+                .returning(CredentialsRow::as_returning())
+                .get_result(conn)
                 .await?;
             diesel::insert_into(credential_documents::table)
                 .values((

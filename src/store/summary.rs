@@ -20,7 +20,7 @@ pub struct CountrySummary {
     /// Alpha-2.
     #[diesel(sql_type = Text)]
     pub country: String,
-    /// English short name.
+    /// The UN English short name (`un_name`), as attendance shows it.
     #[diesel(sql_type = Text)]
     pub name: String,
     /// UN M49 region (`"Asia"`), null for Antarctica.
@@ -139,7 +139,7 @@ pub async fn per_country(
     page: &PageRequest<SummaryKey>,
 ) -> diesel::QueryResult<Page<CountrySummary>> {
     let rows: Vec<CountrySummary> = diesel::sql_query(
-        "SELECT c.code AS country, c.name, c.region, c.subregion,
+        "SELECT c.code AS country, c.un_name AS name, c.region, c.subregion,
                 count(*) AS conferences,
                 count(*) FILTER (WHERE d.role = 'host') AS as_host,
                 count(*) FILTER (WHERE d.role = 'member') AS as_member,

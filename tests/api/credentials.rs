@@ -321,3 +321,46 @@ async fn everyone_else_is_refused() {
     assert_eq!(current["status"], "submitted");
     assert_eq!(current["bytes"], PDF.len(), "unchanged");
 }
+
+/// Once wrong: the upload's `ETag` was made of the in-memory row (nanosecond timestamps), so
+/// it never matched the stored one (microseconds) and `If-Match` with it was 412.
+#[actix_web::test]
+async fn the_uploads_etag_is_the_one_get_gives_and_if_match_accepts_it() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let credentials = format!("{}/credentials", w.url);
+    let r = app
+        .client
+        .request(Method::PUT, format!("{}{credentials}", app.address))
+        .bearer_auth(&w.focal_point)
+        .header("content-type", "application/pdf")
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    let tag = |r: &crate::helpers::Response| {
+        r.headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let uploaded = tag(&r);
+    let read = app
+        .request(Method::GET, &credentials, Some(&w.owner), None)
+        .await;
+    assert_eq!(tag(&read), uploaded);
+    let (s, body) = status_json(
+        app.client
+            .patch(format!("{}{credentials}", app.address))
+            .bearer_auth(&w.owner)
+            .header("if-match", &uploaded)
+            .json(&json!({"status": "verified"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
