@@ -533,7 +533,9 @@ async fn the_printable_list_escapes_every_text_shows_both_scripts_and_no_email()
     assert_eq!(page.matches("<h1>").count(), 1);
     assert_eq!(page.matches("<style>").count(), 1);
     // No external resource, no email (not even for organisers), no gender.
-    assert!(!page.contains("http:") && !page.contains("https:") && !page.contains("src="));
+    assert!(!page.contains("http:") && !page.contains("https:") && !page.contains("src=\""));
+    assert_eq!(page.matches("href=\"").count(), 1);
+    assert!(page.contains(r#"<link rel="icon" href="data:,">"#));
     assert!(!page.contains("@example.cn") && !page.contains("male"));
 
     // Cached like the exports: the same tag gives 304.
