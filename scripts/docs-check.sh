@@ -14,16 +14,10 @@ cd "$(dirname "$0")/.."
 PORT="${DOCS_CHECK_PORT:-18381}"
 PAGE_PORT="${DOCS_CHECK_PAGE_PORT:-18382}"
 SCREENSHOT="${DOCS_SCREENSHOT:-target/docs-check/docs.png}"
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 
-if [ ! -x "$CHROMIUM" ]; then
-  echo "installing Debian's chromium"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-if [ ! -d scripts/docs-check/node_modules/playwright-core ]; then
-  (cd scripts/docs-check && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# shellcheck source=scripts/lib/chromium.sh
+. scripts/lib/chromium.sh
+ensure_chromium
 
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh

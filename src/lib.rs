@@ -18,7 +18,7 @@
 //! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
-//! | [`export`] | CSV (RFC 4180) and iCalendar (RFC 5545) files |
+//! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |
 //! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering; `StoreError` -> `ApiError` |
 //! | [`db`] | pool, migrations, ISO 3166-1 sync, the embedded PostgreSQL cluster, diesel schema |
 //! | [`state`] | `AppState`: what one HTTP worker shares (pool, country index, token keys, login limits) |
@@ -33,7 +33,7 @@ pub mod config; // settings from the environment
 pub mod db; // pool, migrations, ISO 3166-1 sync, embedded PostgreSQL, diesel schema
 pub mod domain; // validated input and API shapes
 pub mod error; // ApiError -> RFC 9457 problem+json
-pub mod export; // CSV (RFC 4180) and iCalendar (RFC 5545) files
+pub mod export; // CSV (RFC 4180), iCalendar (RFC 5545), the printable list of participants (HTML)
 pub mod http; // what route files share: JSON responses, shared query parameters and read rules
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)

@@ -204,6 +204,20 @@ pub fn iso_countries() -> Vec<CountryRecord> {
     out
 }
 
+/// The `un_name` of an alpha-2 code (`"KR"` -> `"Republic of Korea"`), from the same data as
+/// the `countries` table ([`iso_countries`], built once per process), for renderers that get
+/// only a serialised body (the printable list of participants names its venue's country).
+/// `None` for a code ISO 3166-1 does not have.
+pub fn un_name(code: &str) -> Option<&'static str> {
+    static NAMES: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(|| {
+        iso_countries()
+            .into_iter()
+            .map(|c| (c.code, c.un_name))
+            .collect()
+    });
+    NAMES.get(code).map(String::as_str)
+}
+
 /// An in-memory index from every accepted input form to alpha-2, built from the database at
 /// start (countries are reference data that never change while the server runs).
 #[derive(Debug, Default, Clone)]

@@ -160,11 +160,49 @@ impl DelegationStatus {
 vocabulary! {
     /// Where a conference's host delegations go in protocol order (`protocol_host`).
     ProtocolHost {
-        /// The host state first, then the host organisation, then everyone else.
+        /// The host state first among the states, a host organisation first in its
+        /// section.
         First = "first",
-        /// The host state last among the states, the host organisation last among the
-        /// organisations.
+        /// The host state last among the states, a host organisation last in its section.
         Last = "last",
+    }
+}
+
+vocabulary! {
+    /// The section of the list of participants a delegation belongs to (API.md "The official
+    /// List of Participants"), in the order the sections are listed.
+    Section {
+        /// States: the host, members and guests.
+        States = "states",
+        /// States with the role `observer`.
+        ObserverStates = "observer_states",
+        /// Organisations of kind `intergovernmental`.
+        IntergovernmentalOrganisations = "intergovernmental_organisations",
+        /// Every other organisation (government agencies, NGOs, others).
+        OtherOrganisations = "other_organisations",
+    }
+}
+
+impl Section {
+    /// The section of a delegation: a state's (`is_state`) by its `role`, an organisation's
+    /// by its `kind` (`organisation_kind`, `"intergovernmental"` or another).
+    pub fn of(is_state: bool, role: DelegationRole, organisation_kind: Option<&str>) -> Self {
+        match (is_state, role, organisation_kind) {
+            (true, DelegationRole::Observer, _) => Section::ObserverStates,
+            (true, _, _) => Section::States,
+            (false, _, Some("intergovernmental")) => Section::IntergovernmentalOrganisations,
+            (false, _, _) => Section::OtherOrganisations,
+        }
+    }
+
+    /// The heading of the section on the printed list (UN English usage).
+    pub fn heading(self) -> &'static str {
+        match self {
+            Section::States => "States",
+            Section::ObserverStates => "Observer States",
+            Section::IntergovernmentalOrganisations => "Intergovernmental organizations",
+            Section::OtherOrganisations => "Other organizations",
+        }
     }
 }
 
@@ -234,6 +272,36 @@ mod tests {
         assert!(DelegationStatus::Attended.counts());
         assert!(!DelegationStatus::Declined.counts());
         assert!(NominationStatus::Nominated.counts() && !NominationStatus::Rejected.counts());
+        // Sections: the order of the list, observers among states, organisations by kind.
+        let mut sections: Vec<Section> = Section::ALL
+            .iter()
+            .filter_map(|s| Section::parse(s))
+            .collect();
+        sections.sort();
+        assert_eq!(
+            sections.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            Section::ALL
+        );
+        assert_eq!(
+            Section::of(true, DelegationRole::Host, None),
+            Section::States
+        );
+        assert_eq!(
+            Section::of(true, DelegationRole::Guest, None),
+            Section::States
+        );
+        assert_eq!(
+            Section::of(true, DelegationRole::Observer, None),
+            Section::ObserverStates
+        );
+        assert_eq!(
+            Section::of(false, DelegationRole::Observer, Some("intergovernmental")),
+            Section::IntergovernmentalOrganisations
+        );
+        assert_eq!(
+            Section::of(false, DelegationRole::Member, Some("non_governmental")),
+            Section::OtherOrganisations
+        );
         // The list of participants sorts by category in the documented order.
         let mut sorted: Vec<_> = MemberCategory::ALL
             .iter()

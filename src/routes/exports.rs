@@ -3,6 +3,8 @@
 //!   status),
 //! - `GET /api/v1/conferences/{id}/participants.csv` (one row per member; who may read it as
 //!   for `/participants`),
+//! - `GET /api/v1/conferences/{id}/participants.html` (the printable list, rendered by
+//!   [`crate::export::participants`]; who may read it as for `/participants`),
 //! - `GET /api/v1/conferences/{id}/sessions.ics` (RFC 5545, one `VEVENT` per session).
 //!
 //! The paths are registered as their own resources ahead of nothing else: `attendance.csv` is a
@@ -17,7 +19,7 @@ use crate::auth::MaybeCaller;
 use crate::conditional::{etag_of_bytes, tagged};
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::export::{calendar, table};
+use crate::export::{calendar, participants as printable, table};
 use crate::http::params::order_param;
 use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
@@ -45,6 +47,7 @@ pub const ATTENDANCE_COLUMNS: &[&str] = &[
 /// The columns of `participants.csv` (`email` only for the conference's organisers).
 pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "protocol_position",
+    "section",
     "delegation",
     "country",
     "organisation_id",
@@ -142,8 +145,9 @@ pub async fn attendance_csv(
 }
 
 /// `GET /conferences/{id}/participants.csv`: the list of participants, one row per member
-/// (a delegation without members has one row with empty member cells), delegations in
-/// protocol order, members head first. Read rights as `/participants`; the `email` column
+/// (a delegation without members has one row with empty member cells), delegations in the
+/// order of `/participants` (by section, protocol order within each; the `section` column),
+/// members head first. Read rights as `/participants`; the `email` column
 /// only for the conference's organisers. Errors: 404.
 pub async fn participants_csv(
     req: HttpRequest,
@@ -167,6 +171,7 @@ pub async fn participants_csv(
     for d in list.delegations {
         let delegation = vec![
             d.position.to_string(),
+            d.section.to_string(),
             d.name.clone(),
             table::opt(&d.country),
             table::opt(&d.organisation_id),
@@ -203,6 +208,39 @@ pub async fn participants_csv(
         format!("participants-{id}.csv"),
         body,
     ))
+}
+
+/// `GET /conferences/{id}/participants.html`: the printable list of participants (A4), the
+/// same list as `/participants` (same readers; never an email, not even for organisers)
+/// rendered by [`printable::render_html`]. `Content-Type: text/html; charset=utf-8`, a
+/// `Content-Security-Policy` that lets nothing load ([`printable::CONTENT_SECURITY_POLICY`]),
+/// a strong `ETag` (304 on a matching `If-None-Match`). Errors: 404.
+pub async fn participants_html(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let list = participants::of_conference(
+        &mut conn,
+        &state.countries,
+        access.conference,
+        Audience::Public,
+    )
+    .await?;
+    let body = printable::render_html(&list)?;
+    let etag = etag_of_bytes(body.as_bytes());
+    Ok(tagged(Some(&req), StatusCode::OK, etag, |res| {
+        res.insert_header((header::CONTENT_TYPE, printable::CONTENT_TYPE))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                printable::CONTENT_SECURITY_POLICY,
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(body)
+    }))
 }
 
 /// `GET /conferences/{id}/sessions.ics`: the sessions as an RFC 5545 calendar in the

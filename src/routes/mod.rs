@@ -85,6 +85,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/attendance.csv" => exports::attendance_csv),
         endpoint!(GET "/api/v1/conferences/{id}/participants" => participants::list),
         endpoint!(GET "/api/v1/conferences/{id}/participants.csv" => exports::participants_csv),
+        endpoint!(GET "/api/v1/conferences/{id}/participants.html" => exports::participants_html),
         endpoint!(GET "/api/v1/conferences/{id}/sessions.ics" => exports::sessions_ics),
         endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => protocol::get),
         endpoint!(PUT "/api/v1/conferences/{id}/protocol-order" => protocol::put),

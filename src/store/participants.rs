@@ -1,7 +1,9 @@
 //! The list of participants of a conference: every delegation that counts as attending
-//! (registered, confirmed, attended) in protocol order, with its accepted members (head
-//! first, then by category in [`MemberCategory`]'s order, then in the order they were added).
-//! Members' genders are never in it.
+//! (registered, confirmed, attended) by [`Section`] (states, observer states,
+//! intergovernmental organisations, other organisations) and in protocol order within each
+//! ([`Line::list_key`]), with its accepted members (head first, then by category in
+//! [`MemberCategory`]'s order, then in the order they were added). Members' genders are never
+//! in it.
 //!
 //! Who may read it is decided by the route (`routes::participants::list`): the
 //! conference's organisers, and everyone once `participants_public` is true. Member emails
@@ -22,7 +24,7 @@ use super::protocol::{self, Line};
 use crate::db::schema::delegation_members;
 use crate::domain::conference::Conference;
 use crate::domain::delegation::Head;
-use crate::domain::vocab::{MemberCategory, NominationStatus};
+use crate::domain::vocab::{MemberCategory, NominationStatus, Section};
 
 /// Who the list is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,15 +62,17 @@ pub struct Participant {
 /// A delegation in the list of participants.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ParticipantDelegation {
-    /// 1-based position in protocol order among the listed delegations.
+    /// 1-based position in the list (sections in order, protocol order within each).
     pub position: usize,
+    /// The section of the list the delegation is in.
+    pub section: Section,
     /// The delegation.
     pub delegation_id: Uuid,
     /// Alpha-2 of a state's delegation, else null.
     pub country: Option<String>,
     /// The organisation of an organisation's delegation, else null.
     pub organisation_id: Option<Uuid>,
-    /// English short name of the state, or the organisation's name.
+    /// UN English short name of the state (`un_name`), or the organisation's name.
     pub name: String,
     /// The organisation's acronym, if any.
     pub acronym: Option<String>,
@@ -92,7 +96,7 @@ pub struct ParticipantDelegation {
 pub struct Participants {
     /// The conference.
     pub conference: Conference,
-    /// Delegations in protocol order.
+    /// Delegations by section, in protocol order within each.
     pub delegations: Vec<ParticipantDelegation>,
 }
 
@@ -103,11 +107,12 @@ pub async fn of_conference(
     conference: ConferenceRow,
     audience: Audience,
 ) -> QueryResult<Participants> {
-    let lines: Vec<Line> = protocol::lines(conn, countries, conference.id)
+    let mut lines: Vec<Line> = protocol::lines(conn, countries, conference.id)
         .await?
         .into_iter()
         .filter(Line::counts)
         .collect();
+    lines.sort_by_cached_key(Line::list_key);
     let ids: Vec<Uuid> = lines.iter().map(|l| l.delegation.id).collect();
     let mut rows: Vec<MemberRow> = delegation_members::table
         .filter(delegation_members::delegation_id.eq_any(&ids))
@@ -142,10 +147,12 @@ pub async fn of_conference(
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
+            let section = l.section();
             let d = l.delegation;
             let head = d.head();
             ParticipantDelegation {
                 position: i + 1,
+                section,
                 members: members.remove(&d.id).unwrap_or_default(),
                 delegation_id: d.id,
                 country: d.country,

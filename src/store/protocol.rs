@@ -1,14 +1,17 @@
 //! Protocol order: the order in which a conference's delegations are listed in official
 //! documents (list of participants, attendance, seating).
 //!
-//! The computed order is: host delegations first (the host state before a host organisation),
-//! then states by English short name, then organisations by name; names compare ignoring
-//! letter case, accents and a leading "the" (see [`sort_name`]). A conference with
-//! `protocol_host: "last"` places its host state last among the states and its host
-//! organisation last among the organisations instead. A conference may store its
-//! own explicit order (e.g. drawn by lot) with `PUT /conferences/{id}/protocol-order`: the
-//! delegations it lists come first, in that order, and any other delegation follows in the
-//! computed order.
+//! The computed order follows the sections of the list of participants ([`Section`]): states
+//! (host, members, guests), observer states, intergovernmental organisations, other
+//! organisations. Within a section delegations sort by name (a state's UN English short
+//! name), names compared ignoring letter case, accents and a leading "the" (see
+//! [`sort_name`]); a host delegation comes first in its section, or last with the
+//! conference's `protocol_host: "last"`. A conference may store its own explicit order (e.g.
+//! drawn by lot) with `PUT /conferences/{id}/protocol-order`: the delegations it lists come
+//! first, in that order, and any other delegation follows in the computed order
+//! ([`Line::protocol_key`]). The list of participants keeps its sections together: it lists
+//! by section, and within a section in protocol order ([`Line::list_key`]), so an explicit
+//! order applies within each section there.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -24,7 +27,7 @@ use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
 use crate::domain::country::CountryIndex;
 use crate::domain::delegation::Delegation;
 use crate::domain::precondition::IfMatch;
-use crate::domain::vocab::{DelegationRole, ProtocolHost};
+use crate::domain::vocab::{DelegationRole, ProtocolHost, Section};
 
 pub use super::attendance::sort_name;
 
@@ -38,6 +41,8 @@ pub struct Line {
     pub name: String,
     /// The organisation's acronym (null for states and organisations without one).
     pub acronym: Option<String>,
+    /// The organisation's `kind` (`"intergovernmental"`, ...; null for states).
+    pub organisation_kind: Option<String>,
     /// Position in the conference's explicit protocol order (1-based), if it has one.
     pub rank: Option<i32>,
     /// The conference's `protocol_host`: where a host delegation goes.
@@ -45,9 +50,11 @@ pub struct Line {
 }
 
 /// The sort key of a delegation in protocol order: explicit rank (`u32::MAX` when none),
-/// group (host first: 0 host state, 1 host organisation, 2 state, 3 organisation; host last:
-/// 0 state, 1 host state, 2 organisation, 3 host organisation), [`sort_name`], id.
-/// Also the keyset of lists in protocol order, so it is serialised into cursors.
+/// group (twice the index of its [`Section`], plus 1 for the delegations after the first
+/// place: host first, 0 the host state, 1 the other states, 2 observer states, 4 a host
+/// intergovernmental organisation, 5 the other ones, ...; host last, 0 the states, 1 the
+/// host state, ...), [`sort_name`], id. Also the keyset of lists in protocol order, so it is
+/// serialised into cursors.
 pub type ProtocolKey = (u32, u8, String, Uuid);
 
 impl Line {
@@ -62,6 +69,15 @@ impl Line {
         self.delegation.status.counts()
     }
 
+    /// The section of the list of participants this delegation belongs to.
+    pub fn section(&self) -> Section {
+        Section::of(
+            self.is_state(),
+            self.delegation.role,
+            self.organisation_kind.as_deref(),
+        )
+    }
+
     /// This delegation's place in protocol order.
     pub fn protocol_key(&self) -> ProtocolKey {
         let rank = self
@@ -69,17 +85,19 @@ impl Line {
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(u32::MAX);
         let host = self.delegation.role == DelegationRole::Host;
-        let group = match (self.host, host, self.is_state()) {
-            (ProtocolHost::First, true, true) => 0,
-            (ProtocolHost::First, true, false) => 1,
-            (ProtocolHost::First, false, true) => 2,
-            (ProtocolHost::First, false, false) => 3,
-            (ProtocolHost::Last, false, true) => 0,
-            (ProtocolHost::Last, true, true) => 1,
-            (ProtocolHost::Last, false, false) => 2,
-            (ProtocolHost::Last, true, false) => 3,
+        let after_first = match self.host {
+            ProtocolHost::First => !host,
+            ProtocolHost::Last => host,
         };
+        let section = self.section() as u8;
+        let group = section * 2 + u8::from(after_first);
         (rank, group, sort_name(&self.name), self.delegation.id)
+    }
+
+    /// This delegation's place in the list of participants: its section, then its
+    /// [`Line::protocol_key`] (an explicit order applies within each section).
+    pub fn list_key(&self) -> (Section, ProtocolKey) {
+        (self.section(), self.protocol_key())
     }
 }
 
@@ -155,16 +173,22 @@ organisation_column!(
     "name"
 );
 organisation_column!(
+    /// The kind of a delegation's organisation (NULL for a state's delegation).
+    OrganisationKind,
+    "kind"
+);
+organisation_column!(
     /// The acronym of a delegation's organisation (NULL for a state's delegation or an
     /// organisation without one).
     OrganisationAcronym,
     "acronym"
 );
 
-/// A delegation with its organisation's name and acronym, its rank and its conference's
-/// `protocol_host`.
+/// A delegation with its organisation's name, acronym and kind, its rank and its
+/// conference's `protocol_host`.
 type LineRow = (
     DelegationRow,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<i32>,
@@ -197,6 +221,7 @@ pub async fn lines(
             DelegationRow::as_select(),
             OrganisationName,
             OrganisationAcronym,
+            OrganisationKind,
             delegation_protocol_ranks::rank.nullable(),
             conferences::protocol_host,
         ))
@@ -204,22 +229,25 @@ pub async fn lines(
         .await?;
     let mut lines: Vec<Line> = rows
         .into_iter()
-        .map(|(delegation, organisation, acronym, rank, host)| {
-            let country = delegation
-                .country
-                .as_deref()
-                .and_then(|code| countries.name(code));
-            Line {
-                name: country
-                    .map(str::to_string)
-                    .or(organisation)
-                    .unwrap_or_default(),
-                acronym,
-                rank,
-                host,
-                delegation,
-            }
-        })
+        .map(
+            |(delegation, organisation, acronym, organisation_kind, rank, host)| {
+                let country = delegation
+                    .country
+                    .as_deref()
+                    .and_then(|code| countries.name(code));
+                Line {
+                    name: country
+                        .map(str::to_string)
+                        .or(organisation)
+                        .unwrap_or_default(),
+                    acronym,
+                    organisation_kind,
+                    rank,
+                    host,
+                    delegation,
+                }
+            },
+        )
         .collect();
     sort(&mut lines);
     Ok(lines)
@@ -407,6 +435,7 @@ mod tests {
         }
         check(OrganisationName);
         check(OrganisationAcronym);
+        check(OrganisationKind);
         check(HeadMemberName);
         check(HeadMemberTitle);
         check(DelegationRow::as_select());

@@ -570,7 +570,12 @@ async fn every_operation_answers_as_the_spec_says() {
         let (s, body) = get(path.clone()).await;
         assert_eq!(s, 200, "{path}: {body}");
     }
-    for file in ["attendance.csv", "participants.csv", "sessions.ics"] {
+    for file in [
+        "attendance.csv",
+        "participants.csv",
+        "participants.html",
+        "sessions.ics",
+    ] {
         let r = app
             .client
             .get(format!("{}{c}/{file}", app.address))

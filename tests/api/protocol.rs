@@ -1,4 +1,5 @@
-//! Protocol order: computed (host, states by name, organisations) and explicit (drawn by lot).
+//! Protocol order: computed (by section: host and states by name, observer states,
+//! intergovernmental organisations, other organisations) and explicit (drawn by lot).
 
 use serde_json::{json, Value};
 
@@ -155,18 +156,18 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
         })
         .unwrap_or_default();
     let order_path = format!("/api/v1/conferences/{cid}/protocol-order");
-    // Computed: the host state, the host organisation, then states by name ignoring accents
-    // (Åland under A, Côte d'Ivoire under C), then organisations by name ignoring accents and a
-    // leading "the" (The Colombo Process under C).
+    // Computed by section: the host state, then states by name ignoring accents (Åland under
+    // A, Côte d'Ivoire under C), then the intergovernmental organisations, the host one first,
+    // the others by name ignoring accents and a leading "the" (The Colombo Process under C).
     assert_eq!(
         protocol_codes(&app, &cid).await,
         vec![
             "CN",
-            "Bali Process",
             "AX",
             "BS",
             "CI",
             "VN",
+            "Bali Process",
             "Ägäis Forum",
             "The Colombo Process"
         ]
@@ -184,10 +185,10 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
             "VN",
             "The Colombo Process",
             "CN",
-            "Bali Process",
             "AX",
             "BS",
             "CI",
+            "Bali Process",
             "Ägäis Forum"
         ]
     );
@@ -243,10 +244,10 @@ async fn an_explicit_protocol_order_wins_and_can_be_cleared() {
         protocol_codes(&app, &cid).await,
         vec![
             "CN",
-            "Bali Process",
             "AX",
             "BS",
             "CI",
+            "Bali Process",
             "Ägäis Forum",
             "The Colombo Process"
         ]
