@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::country::CountryIndex;
@@ -34,7 +34,7 @@ pub enum Audience {
 }
 
 /// An accepted member of a delegation in the list of participants.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Participant {
     /// Form of address (`"H.E."`), if any.
     pub honorific: Option<String>,
@@ -58,7 +58,7 @@ pub struct Participant {
 }
 
 /// A delegation in the list of participants.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ParticipantDelegation {
     /// 1-based position in protocol order among the listed delegations.
     pub position: usize,
