@@ -266,6 +266,10 @@ fn conflict_message(constraint: Option<&str>) -> String {
         Some("delegation_members_one_head") => {
             "this delegation already has a head; unset it first".to_string()
         }
+        Some("participant_editions_conference_number_key" | "participant_editions_one_final") => {
+            "another edition of the list of participants was made at the same moment; try again"
+                .to_string()
+        }
         Some(other) => format!("the change would duplicate an existing resource ({other})"),
         None => "the change would duplicate an existing resource".to_string(),
     }

@@ -17,6 +17,7 @@
 //! | [`store::grants`] | who organises which conference (owner, editor) |
 //! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
+//! | [`store::editions`] | editions of the list of participants: frozen, numbered snapshots and their statistics |
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |
 //! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering; `StoreError` -> `ApiError` |

@@ -224,6 +224,20 @@ diesel::table! {
         document -> Bytea,
     }
 }
+diesel::table! {
+    /// Editions of the List of Participants, frozen snapshots (migration
+    /// 2026-12-02-000004_participant_editions).
+    participant_editions (id) {
+        id -> Uuid,
+        conference_id -> Uuid,
+        number -> Int4,
+        kind -> Text,
+        as_of -> Timestamptz,
+        snapshot -> Jsonb,
+        statistics -> Jsonb,
+        created_by -> Nullable<Uuid>,
+    }
+}
 diesel::joinable!(country_aliases -> countries (code));
 diesel::joinable!(conference_organisers -> conferences (conference_id));
 diesel::joinable!(conference_organisers -> organisers (organiser_id));
@@ -231,6 +245,7 @@ diesel::joinable!(delegations -> conferences (conference_id));
 diesel::joinable!(delegation_members -> delegations (delegation_id));
 diesel::joinable!(sessions -> conferences (conference_id));
 diesel::joinable!(session_delegations -> sessions (session_id));
+diesel::joinable!(participant_editions -> conferences (conference_id));
 
 diesel::table! {
     login_failures (key) {
@@ -285,4 +300,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     focal_points,
     delegation_credentials,
     credential_documents,
+    participant_editions,
 );

@@ -2,7 +2,7 @@
 //! members.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ pub const MAX_BATCH: usize = 200;
 pub const MAX_SIZE: i64 = 100_000;
 
 /// The head of a delegation as stated by the organiser.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Head {
     /// Full name (required when a head is given).
     pub name: String,

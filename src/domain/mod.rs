@@ -5,6 +5,7 @@ pub mod attendance;
 pub mod conference;
 pub mod country;
 pub mod delegation;
+pub mod edition;
 pub mod input;
 pub mod organisation;
 pub mod precondition;

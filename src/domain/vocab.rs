@@ -1,8 +1,9 @@
 //! The closed vocabularies of Plenary (API.md): conference statuses, organiser roles,
 //! delegation roles and statuses, session and organisation kinds, the host's place in protocol
-//! order, members' categories, genders and nomination statuses. Each is a Rust enum that is
-//! written to JSON and to PostgreSQL (`text` columns, kept to these values by `CHECK`
-//! constraints) as its snake_case name, so no code compares status strings.
+//! order, members' categories, genders, nomination statuses and kinds of edition of the list
+//! of participants. Each is a Rust enum that is written to JSON and to PostgreSQL (`text`
+//! columns, kept to these values by `CHECK` constraints) as its snake_case name, and read back
+//! from both, so no code compares status strings.
 
 use std::io::Write as _;
 
@@ -52,6 +53,17 @@ macro_rules! vocabulary {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        /// Reads the exact name back (stored snapshots, e.g. editions of the list of
+        /// participants); any other text is an error.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::unknown_variant(&text, $name::ALL)
+                })
             }
         }
 
@@ -258,6 +270,18 @@ impl NominationStatus {
     }
 }
 
+vocabulary! {
+    /// The kind of an edition of the list of participants (API.md "The official List of
+    /// Participants"): provisional ones while registration runs, one final one after the
+    /// meeting, after which no edition follows.
+    EditionKind {
+        /// A provisional list; another edition may follow.
+        Provisional = "provisional",
+        /// The final list: the last edition.
+        Final = "final",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +335,16 @@ mod tests {
         sorted.sort();
         let names: Vec<&str> = sorted.into_iter().map(MemberCategory::as_str).collect();
         assert_eq!(names, MemberCategory::ALL);
+    }
+
+    #[test]
+    fn names_read_back_from_json_and_others_are_refused() {
+        let kind: Result<EditionKind, _> = serde_json::from_str("\"final\"");
+        assert_eq!(kind.ok(), Some(EditionKind::Final));
+        let written = serde_json::to_string(&MemberCategory::Adviser).unwrap_or_default();
+        let read: Result<MemberCategory, _> = serde_json::from_str(&written);
+        assert_eq!(read.ok(), Some(MemberCategory::Adviser));
+        let draft: Result<EditionKind, _> = serde_json::from_str("\"draft\"");
+        assert!(draft.is_err());
     }
 }

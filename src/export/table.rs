@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use crate::error::ApiError;
+use crate::store::participants::ParticipantDelegation;
 
 /// The media type of CSV responses.
 pub const CONTENT_TYPE: &str = "text/csv; charset=utf-8";
@@ -44,6 +45,75 @@ where
 /// An optional value as a cell (empty when null).
 pub fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// The columns of `participants.csv` (`email` only for the conference's organisers).
+pub const PARTICIPANT_COLUMNS: &[&str] = &[
+    "protocol_position",
+    "section",
+    "delegation",
+    "country",
+    "organisation_id",
+    "role",
+    "status",
+    "authority",
+    "is_head",
+    "full_name",
+    "title",
+    "member_position",
+    "email",
+];
+
+/// The list of participants as a CSV document ([`PARTICIPANT_COLUMNS`]): one row per member
+/// (a delegation without members has one row with empty member cells), in the order of
+/// `delegations`, members in their order. The `email` column only `with_email` (the
+/// conference's organisers). This one writer serves the live list (`participants.csv`) and
+/// every edition (`participants/editions/{number}.csv`, read back from its snapshot).
+/// Errors: 500 only on a bug (a row of the wrong width).
+pub fn participants_csv(
+    delegations: Vec<ParticipantDelegation>,
+    with_email: bool,
+) -> Result<Vec<u8>, ApiError> {
+    let columns: Vec<&str> = PARTICIPANT_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| with_email || *c != "email")
+        .collect();
+    let mut rows = Vec::new();
+    for d in delegations {
+        let delegation = vec![
+            d.position.to_string(),
+            d.section.to_string(),
+            d.name.clone(),
+            opt(&d.country),
+            opt(&d.organisation_id),
+            d.role.to_string(),
+            d.status.to_string(),
+            opt(&d.authority),
+        ];
+        if d.members.is_empty() {
+            let mut row = delegation.clone();
+            row.extend(std::iter::repeat_n(
+                String::new(),
+                columns.len() - row.len(),
+            ));
+            rows.push(row);
+        }
+        for m in d.members {
+            let mut row = delegation.clone();
+            row.extend([
+                m.is_head.to_string(),
+                m.full_name,
+                opt(&m.title),
+                opt(&m.position),
+            ]);
+            if with_email {
+                row.push(m.email.flatten().unwrap_or_default());
+            }
+            rows.push(row);
+        }
+    }
+    to_csv(&columns, rows)
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The success responses of the JSON routes: 200, 201 (with `Location`), 204, and the tagged
-//! forms that carry the representation's strong `ETag` (see [`crate::conditional`]).
+//! forms that carry the representation's strong `ETag` (see [`crate::conditional`]); and the
+//! one form of a file download (CSV, iCalendar) with its `ETag`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use crate::conditional::{etag_of, json_with_etag, tagged};
+use crate::conditional::{etag_of, etag_of_bytes, json_with_etag, tagged};
 
 /// 200 with `body` as JSON.
 pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
@@ -36,4 +37,25 @@ pub fn created_tagged<T: Serialize>(location: String, body: &T) -> HttpResponse 
 /// 204, no body.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
+}
+
+/// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
+/// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
+/// tag, so that calendar and spreadsheet clients can poll cheaply.
+pub fn file(
+    req: &HttpRequest,
+    content_type: &str,
+    filename: String,
+    body: impl Into<Vec<u8>>,
+) -> HttpResponse {
+    let body = body.into();
+    let etag = etag_of_bytes(&body);
+    tagged(Some(req), StatusCode::OK, etag, |res| {
+        res.insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body)
+    })
 }

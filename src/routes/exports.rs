@@ -21,6 +21,7 @@ use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, participants as printable, table};
 use crate::http::params::order_param;
+use crate::http::respond::file;
 use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
 use crate::store::participants::{self, Audience};
@@ -43,44 +44,6 @@ pub const ATTENDANCE_COLUMNS: &[&str] = &[
     "head_title",
     "sessions_attended",
 ];
-
-/// The columns of `participants.csv` (`email` only for the conference's organisers).
-pub const PARTICIPANT_COLUMNS: &[&str] = &[
-    "protocol_position",
-    "section",
-    "delegation",
-    "country",
-    "organisation_id",
-    "role",
-    "status",
-    "authority",
-    "is_head",
-    "full_name",
-    "title",
-    "member_position",
-    "email",
-];
-
-/// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
-/// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
-/// tag, so that calendar and spreadsheet clients can poll cheaply.
-fn file(
-    req: &HttpRequest,
-    content_type: &str,
-    filename: String,
-    body: impl Into<Vec<u8>>,
-) -> HttpResponse {
-    let body = body.into();
-    let etag = etag_of_bytes(&body);
-    tagged(Some(req), StatusCode::OK, etag, |res| {
-        res.insert_header((header::CONTENT_TYPE, content_type))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ))
-            .body(body)
-    })
-}
 
 /// `GET /conferences/{id}/attendance.csv?order=protocol|name` (default `protocol`): one row
 /// per delegation whatever its status (`counts` says whether it counts as attendance), with
@@ -161,47 +124,7 @@ pub async fn participants_csv(
     let id = conference.id;
     let list =
         participants::of_conference(&mut conn, &state.countries, conference, audience).await?;
-    let with_email = audience == Audience::Organisers;
-    let columns: Vec<&str> = PARTICIPANT_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| with_email || *c != "email")
-        .collect();
-    let mut rows = Vec::new();
-    for d in list.delegations {
-        let delegation = vec![
-            d.position.to_string(),
-            d.section.to_string(),
-            d.name.clone(),
-            table::opt(&d.country),
-            table::opt(&d.organisation_id),
-            d.role.to_string(),
-            d.status.to_string(),
-            table::opt(&d.authority),
-        ];
-        if d.members.is_empty() {
-            let mut row = delegation.clone();
-            row.extend(std::iter::repeat_n(
-                String::new(),
-                columns.len() - row.len(),
-            ));
-            rows.push(row);
-        }
-        for m in d.members {
-            let mut row = delegation.clone();
-            row.extend([
-                m.is_head.to_string(),
-                m.full_name,
-                table::opt(&m.title),
-                table::opt(&m.position),
-            ]);
-            if with_email {
-                row.push(m.email.flatten().unwrap_or_default());
-            }
-            rows.push(row);
-        }
-    }
-    let body = table::to_csv(&columns, rows)?;
+    let body = table::participants_csv(list.delegations, audience == Audience::Organisers)?;
     Ok(file(
         &req,
         table::CONTENT_TYPE,

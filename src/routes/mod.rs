@@ -10,6 +10,7 @@ pub mod countries;
 pub mod credentials;
 pub mod delegations;
 pub mod docs;
+pub mod editions;
 pub mod exports;
 pub mod focal_points;
 pub mod health;
@@ -86,6 +87,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/participants" => participants::list),
         endpoint!(GET "/api/v1/conferences/{id}/participants.csv" => exports::participants_csv),
         endpoint!(GET "/api/v1/conferences/{id}/participants.html" => exports::participants_html),
+        endpoint!(GET "/api/v1/conferences/{id}/participants/editions" => editions::list),
+        endpoint!(POST "/api/v1/conferences/{id}/participants/editions" => editions::create),
+        // `{number}.csv` before `{number}`: a plain `{number}` segment would also match `1.csv`.
+        endpoint!(GET "/api/v1/conferences/{id}/participants/editions/{number}.csv" => editions::csv),
+        endpoint!(GET "/api/v1/conferences/{id}/participants/editions/{number}" => editions::get),
         endpoint!(GET "/api/v1/conferences/{id}/sessions.ics" => exports::sessions_ics),
         endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => protocol::get),
         endpoint!(PUT "/api/v1/conferences/{id}/protocol-order" => protocol::put),

@@ -77,6 +77,9 @@ pub enum ResourceKind {
     /// A delegation's letter of credentials: uploads and reviews (`credentials`; id the
     /// delegation's).
     Credentials,
+    /// An edition of the list of participants (`participants_edition`); the entry holds its
+    /// number, kind, `as_of` and statistics, not the snapshot.
+    Edition,
 }
 
 impl ResourceKind {
@@ -93,6 +96,7 @@ impl ResourceKind {
             ResourceKind::ProtocolOrder => "protocol_order",
             ResourceKind::FocalPoint => "focal_point",
             ResourceKind::Credentials => "credentials",
+            ResourceKind::Edition => "participants_edition",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod countries;
 pub mod credentials;
 pub mod delegations;
 pub mod documents;
+pub mod editions;
 pub mod error;
 pub mod focal_points;
 pub mod grants;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::country::CountryIndex;
@@ -36,7 +36,7 @@ pub enum Audience {
 }
 
 /// An accepted member of a delegation in the list of participants.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Participant {
     /// Form of address (`"H.E."`), if any.
     pub honorific: Option<String>,
@@ -60,7 +60,7 @@ pub struct Participant {
 }
 
 /// A delegation in the list of participants.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ParticipantDelegation {
     /// 1-based position in the list (sections in order, protocol order within each).
     pub position: usize,

@@ -540,6 +540,7 @@ async fn fingerprint(app: &TestApp) -> String {
         "session_presence",
         "delegation_protocol_ranks",
         "focal_points",
+        "participant_editions",
         "organisations",
         "organisers",
     ];

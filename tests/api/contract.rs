@@ -141,14 +141,24 @@ impl Spec {
                 if segments.len() != actual.len() {
                     return None;
                 }
+                // Literal segments weigh 2, a parameter with a literal suffix (`{number}.csv`)
+                // 1, a bare parameter 0: the most specific template wins.
                 let mut literal = 0;
                 for (t, a) in segments.iter().zip(&actual) {
                     if t.starts_with('{') && t.ends_with('}') {
                         if a.is_empty() {
                             return None;
                         }
-                    } else if t == a {
+                    } else if let Some(suffix) = t
+                        .strip_prefix('{')
+                        .and_then(|t| t.split_once('}').map(|(_, suffix)| suffix))
+                    {
+                        if a.len() <= suffix.len() || !a.ends_with(suffix) {
+                            return None;
+                        }
                         literal += 1;
+                    } else if t == a {
+                        literal += 2;
                     } else {
                         return None;
                     }

@@ -12,6 +12,7 @@ mod cors;
 mod countries;
 mod credentials;
 mod delegations;
+mod editions;
 mod errors;
 mod exports;
 mod hardening;

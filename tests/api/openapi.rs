@@ -15,15 +15,21 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()
 }
 
-/// A concrete path for a template: ids become fresh UUIDs, a country code `KH`, a file name
-/// one of the page's assets.
+/// A concrete path for a template: ids become fresh UUIDs, an edition number `1`, a country
+/// code `KH`, a file name one of the page's assets.
 fn concrete(template: &str) -> String {
     template
         .split('/')
         .map(|seg| match seg {
             "{code}" => "KH".to_string(),
             "{file}" => "index.css".to_string(),
-            s if s.starts_with('{') => uuid::Uuid::now_v7().to_string(),
+            "{number}" => "1".to_string(),
+            s if s.starts_with('{') => match s.split_once('}') {
+                // `{number}.csv`: a parameter with a literal suffix keeps the suffix.
+                Some(("{number", suffix)) => format!("1{suffix}"),
+                Some((_, suffix)) => format!("{}{suffix}", uuid::Uuid::now_v7()),
+                None => uuid::Uuid::now_v7().to_string(),
+            },
             s => s.to_string(),
         })
         .collect::<Vec<_>>()
@@ -585,6 +591,31 @@ async fn every_operation_answers_as_the_spec_says() {
             .expect("send");
         assert_eq!(r.status().as_u16(), 200, "{file}");
     }
+
+    // Editions of the list of participants (issue 13).
+    let (s, edition) = app
+        .post(
+            &format!("{c}/participants/editions"),
+            t,
+            &json!({"kind": "provisional"}),
+        )
+        .await;
+    assert_eq!((s, edition["number"].as_i64()), (201, Some(1)), "{edition}");
+    let (s, editions) = get(format!("{c}/participants/editions")).await;
+    assert_eq!((s, editions["items"][0]["number"].as_i64()), (200, Some(1)));
+    let (s, one) = get(format!("{c}/participants/editions/1")).await;
+    assert_eq!(
+        (s, one["edition"]["kind"].as_str()),
+        (200, Some("provisional"))
+    );
+    let r = app
+        .client
+        .get(format!("{}{c}/participants/editions/1.csv", app.address))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200, "editions/1.csv");
 
     // Deletes, innermost first; the conference goes with `cascade`.
     for path in [&m, &sid, &d] {

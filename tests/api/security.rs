@@ -122,7 +122,8 @@ pub(crate) fn write_routes() -> Vec<(String, String)> {
 
 /// Every route of the route table (`plenary::routes::endpoints`) as `(method, path)`, with
 /// the placeholders `{o}` (organisation), `{c}` (conference), `{d}` (delegation), `{m}`
-/// (member), `{s}` (session) and `{f}` (focal point) that [`world`]'s values fill.
+/// (member), `{s}` (session), `{f}` (focal point) and `{number}` (an edition of the list of
+/// participants) that [`world`]'s values fill.
 pub(crate) fn routes() -> Vec<(String, String)> {
     plenary::routes::endpoints()
         .into_iter()
@@ -142,8 +143,9 @@ pub(crate) fn routes() -> Vec<(String, String)> {
         .collect()
 }
 
-/// A conference with a delegation, a member, a session and an invited focal point of the
-/// delegation; returns the placeholder values.
+/// A conference with a delegation, a member, a session, an invited focal point of the
+/// delegation and a provisional edition of its list of participants (number 1); returns the
+/// placeholder values.
 pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
     let t = Some(token);
     let (_, org) = app
@@ -191,6 +193,14 @@ pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, Stri
             &json!({"email": format!("fp-{}@example.org", uuid::Uuid::now_v7()), "name": "F P"}),
         )
         .await;
+    let (_, e) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/participants/editions"),
+            t,
+            &json!({"kind": "provisional"}),
+        )
+        .await;
+    assert_eq!(e["number"], 1, "{e}");
     vec![
         ("{o}", org["id"].as_str().unwrap_or_default().to_string()),
         ("{c}", cid),
@@ -198,6 +208,7 @@ pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, Stri
         ("{m}", m["id"].as_str().unwrap_or_default().to_string()),
         ("{s}", s["id"].as_str().unwrap_or_default().to_string()),
         ("{f}", f["id"].as_str().unwrap_or_default().to_string()),
+        ("{number}", "1".to_string()),
     ]
 }
 
