@@ -331,7 +331,7 @@ async fn observer_states_and_other_organisations_have_sections_of_their_own() {
     let t = Some(owner.token.as_str());
     let conf = app.conference(&owner, "published").await;
     let cid = conf["id"].as_str().unwrap_or_default().to_string();
-    let mut org = |name: &'static str, kind: &'static str| {
+    let org = |name: &'static str, kind: &'static str| {
         let app = &app;
         async move {
             let (s, o) = app
