@@ -39,6 +39,23 @@ pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
+/// A 200 printable HTML page (the list of participants, [`crate::export::participants`]):
+/// `text/html; charset=utf-8`, its strict `Content-Security-Policy` (no network access),
+/// `nosniff`, and a strong `ETag` of its bytes (304 on a matching `If-None-Match`).
+pub fn printable(req: &HttpRequest, page: String) -> HttpResponse {
+    use crate::export::participants as page_of;
+    let etag = etag_of_bytes(page.as_bytes());
+    tagged(Some(req), StatusCode::OK, etag, |res| {
+        res.insert_header((header::CONTENT_TYPE, page_of::CONTENT_TYPE))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                page_of::CONTENT_SECURITY_POLICY,
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(page)
+    })
+}
+
 /// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
 /// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
 /// tag, so that calendar and spreadsheet clients can poll cheaply.

@@ -4,7 +4,7 @@
 //!
 //! - `POST .../participants/editions` `{"kind": "provisional"|"final"}` (organisers),
 //! - `GET .../participants/editions` (oldest first),
-//! - `GET .../participants/editions/{number}` and `.../{number}.csv`.
+//! - `GET .../participants/editions/{number}`, `.../{number}.csv` and `.../{number}.html`.
 //!
 //! Who may read them is who may read `/participants` (`Need::ReadParticipants`). An edition
 //! holds the public list (no emails), so every reader gets the same bytes.
@@ -18,7 +18,7 @@ use crate::domain::edition::parse_edition;
 use crate::domain::input::parse_json;
 use crate::error::ApiError;
 use crate::export::table;
-use crate::http::respond::{created_tagged, file, ok, ok_tagged};
+use crate::http::respond::{created_tagged, file, ok, ok_tagged, printable};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::editions::{self, Edition, EditionRow};
@@ -101,6 +101,19 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let row = load(&path, caller, &state).await?;
     Ok(ok_tagged(&req, &row.edition()?))
+}
+
+/// `GET .../participants/editions/{number}.html`: the edition as the printable page of
+/// `participants.html` (the same renderer, its heading naming the edition). Errors: 404.
+pub async fn html(
+    req: HttpRequest,
+    path: web::Path<(Uuid, String)>,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let row = load(&path, caller, &state).await?;
+    let page = crate::export::participants::render_html(&row.edition()?)?;
+    Ok(printable(&req, page))
 }
 
 /// `GET .../participants/editions/{number}.csv`: the edition as `participants.csv` writes the

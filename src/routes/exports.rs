@@ -10,18 +10,16 @@
 //! The paths are registered as their own resources ahead of nothing else: `attendance.csv` is a
 //! literal segment, so it never reaches the `{id}`-only routes.
 
-use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::access::{self, Need};
 use crate::auth::MaybeCaller;
-use crate::conditional::{etag_of_bytes, tagged};
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
 use crate::export::{calendar, participants as printable, table};
 use crate::http::params::order_param;
-use crate::http::respond::file;
+use crate::http::respond::{self, file};
 use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
 use crate::store::participants::{self, Audience};
@@ -153,17 +151,7 @@ pub async fn participants_html(
         Audience::Public,
     )
     .await?;
-    let body = printable::render_html(&list)?;
-    let etag = etag_of_bytes(body.as_bytes());
-    Ok(tagged(Some(&req), StatusCode::OK, etag, |res| {
-        res.insert_header((header::CONTENT_TYPE, printable::CONTENT_TYPE))
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                printable::CONTENT_SECURITY_POLICY,
-            ))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(body)
-    }))
+    Ok(respond::printable(&req, printable::render_html(&list)?))
 }
 
 /// `GET /conferences/{id}/sessions.ics`: the sessions as an RFC 5545 calendar in the

@@ -91,6 +91,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/conferences/{id}/participants/editions" => editions::create),
         // `{number}.csv` before `{number}`: a plain `{number}` segment would also match `1.csv`.
         endpoint!(GET "/api/v1/conferences/{id}/participants/editions/{number}.csv" => editions::csv),
+        endpoint!(GET "/api/v1/conferences/{id}/participants/editions/{number}.html" => editions::html),
         endpoint!(GET "/api/v1/conferences/{id}/participants/editions/{number}" => editions::get),
         endpoint!(GET "/api/v1/conferences/{id}/sessions.ics" => exports::sessions_ics),
         endpoint!(GET "/api/v1/conferences/{id}/protocol-order" => protocol::get),

@@ -418,7 +418,7 @@ async fn editions_are_visible_as_the_list_of_participants() {
     let header = csv.lines().next().unwrap_or_default();
     assert_eq!(
         header,
-        "protocol_position,delegation,country,organisation_id,role,status,authority,is_head,full_name,title,member_position"
+        "protocol_position,section,delegation,country,organisation_id,role,status,authority,is_head,full_name,title,member_position"
     );
     // A draft conference's editions are its organisers' only.
     let draft = app.conference(&owner, "draft").await;

@@ -616,6 +616,15 @@ async fn every_operation_answers_as_the_spec_says() {
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 200, "editions/1.csv");
+    let r = app
+        .client
+        .get(format!("{}{c}/participants/editions/1.html", app.address))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200, "editions/1.html");
+    assert!(String::from_utf8_lossy(r.body()).contains("edition"));
 
     // Deletes, innermost first; the conference goes with `cascade`.
     for path in [&m, &sid, &d] {
