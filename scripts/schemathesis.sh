@@ -31,6 +31,11 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 
+# The letter of credentials is sent as application/pdf: schemathesis learns how from
+# scripts/schemathesis_hooks.py.
+export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}"
+export SCHEMATHESIS_HOOKS=schemathesis_hooks
+
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh
 start_server "$PORT"
