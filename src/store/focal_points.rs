@@ -348,6 +348,19 @@ pub async fn of_account(
         .collect())
 }
 
+/// The one rule of a usable invitation: neither accepted nor revoked, and not expired by
+/// the database's clock.
+fn still_usable() -> Box<
+    dyn BoxableExpression<focal_points::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>,
+> {
+    Box::new(
+        focal_points::accepted_at
+            .is_null()
+            .and(focal_points::revoked_at.is_null())
+            .and(focal_points::expires_at.gt(diesel::dsl::now)),
+    )
+}
+
 /// An invitation that can still be accepted, locked for the acceptance: its code's hash
 /// matches, it is neither accepted nor revoked, and it has not expired by the database's
 /// clock. `None` otherwise (the caller answers the same 401 either way).
@@ -357,9 +370,7 @@ pub async fn usable(
 ) -> QueryResult<Option<FocalPointRow>> {
     focal_points::table
         .filter(focal_points::code_hash.eq(hash_code(code)))
-        .filter(focal_points::accepted_at.is_null())
-        .filter(focal_points::revoked_at.is_null())
-        .filter(focal_points::expires_at.gt(diesel::dsl::now))
+        .filter(still_usable())
         .select(FocalPointRow::as_select())
         .first(conn)
         .await
@@ -408,9 +419,7 @@ pub async fn accept(
         async |tx| {
             let before: Option<FocalPointRow> = focal_points::table
                 .filter(focal_points::id.eq(id))
-                .filter(focal_points::accepted_at.is_null())
-                .filter(focal_points::revoked_at.is_null())
-                .filter(focal_points::expires_at.gt(diesel::dsl::now))
+                .filter(still_usable())
                 .for_update()
                 .select(FocalPointRow::as_select())
                 .first(tx.conn)
