@@ -354,6 +354,7 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         trusted_proxies: settings.trusted_proxies.clone(),
         body_timeout: settings.body_timeout,
         invitation_ttl_days: settings.invitation_ttl_days,
+        public_reads: settings.public_reads.clone(),
     };
     let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(

@@ -30,7 +30,13 @@ fn header_values<'r>(req: &'r HttpRequest, name: &header::HeaderName) -> Vec<&'r
 /// Whether the request's `If-None-Match` holds `etag` or `*` (weak comparison, RFC 9110
 /// §13.1.2: `W/"x"` matches `"x"`). `false` without the header.
 pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
-    entity_tags(header_values(req, &header::IF_NONE_MATCH))
+    none_match_in(header_values(req, &header::IF_NONE_MATCH), etag)
+}
+
+/// Whether `If-None-Match` header values (`values`) hold `etag` or `*`, compared as
+/// [`none_match`] does.
+pub fn none_match_in<'a>(values: impl IntoIterator<Item = &'a str>, etag: &str) -> bool {
+    entity_tags(values)
         .iter()
         .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
 }

@@ -40,6 +40,9 @@ pub struct Settings {
     /// `PLENARY_INVITATION_TTL_DAYS`: days a focal-point invitation code stays valid,
     /// default 14.
     pub invitation_ttl_days: i64,
+    /// `PLENARY_CACHE_BYTES` (default 32 MiB, 0: off), `DATABASE_READ_URL` (a streaming
+    /// replica, optional) and `PLENARY_REPLICA_MAX_LAG_MS` (default 1000).
+    pub public_reads: crate::http::public_cache::PublicReadSettings,
 }
 
 /// Networks of trusted reverse proxies (`PLENARY_TRUSTED_PROXIES`): each an address and a
@@ -139,6 +142,17 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!(e))?,
             body_timeout: Duration::from_secs(parse_var("PLENARY_BODY_TIMEOUT_SECS", 10)?),
             invitation_ttl_days: parse_var("PLENARY_INVITATION_TTL_DAYS", 14)?,
+            public_reads: crate::http::public_cache::PublicReadSettings {
+                cache_bytes: parse_var(
+                    "PLENARY_CACHE_BYTES",
+                    crate::http::public_cache::DEFAULT_CACHE_BYTES,
+                )?,
+                read_url: var("DATABASE_READ_URL"),
+                replica_max_lag: Duration::from_millis(parse_var(
+                    "PLENARY_REPLICA_MAX_LAG_MS",
+                    1000,
+                )?),
+            },
         })
     }
 }

@@ -24,6 +24,7 @@ use crate::config::TrustedProxies;
 use crate::db::{self, PoolSettings};
 use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, PROBLEM_JSON};
+use crate::http::public_cache::{PublicReadSettings, PublicReads};
 use crate::state::AppState;
 use crate::store::login_limits::LoginLimits;
 
@@ -206,6 +207,8 @@ pub struct Options {
     pub body_timeout: Duration,
     /// Days a focal-point invitation code stays valid.
     pub invitation_ttl_days: i64,
+    /// The cache of public reads and the read replica.
+    pub public_reads: PublicReadSettings,
 }
 
 /// A built server, bound and ready to run.
@@ -230,6 +233,7 @@ impl Application {
             trusted_proxies,
             body_timeout,
             invitation_ttl_days,
+            public_reads,
         } = options;
         let trusted_proxies = Arc::new(trusted_proxies);
         db::migrate(database_url).await?;
@@ -253,6 +257,17 @@ impl Application {
             max_size: pool.max_size.div_ceil(workers).max(1),
             ..pool
         };
+        // The instance's public reads: its known revisions (kept by the listener on the
+        // primary), its cache, and the replica's measured lag (kept by the monitor).
+        let public = Arc::new(PublicReads::new(&public_reads));
+        crate::freshness::spawn_listener(database_url.to_string(), public.freshness.clone());
+        if let (Some(read_url), Some(status)) = (&public_reads.read_url, &public.replica) {
+            crate::db::replica::spawn_monitor(
+                database_url.to_string(),
+                read_url.clone(),
+                status.clone(),
+            );
+        }
         let states = (0..workers)
             .map(|_| {
                 Ok(web::Data::new(AppState {
@@ -263,6 +278,12 @@ impl Application {
                     trusted_proxies: trusted_proxies.clone(),
                     body_timeout,
                     invitation_ttl_days,
+                    read_pool: public_reads
+                        .read_url
+                        .as_deref()
+                        .map(|url| db::build_pool(url, &per_worker))
+                        .transpose()?,
+                    public: public.clone(),
                 }))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -284,6 +305,11 @@ impl Application {
                 ))
                 .wrap(actix_web::middleware::from_fn(body_deadline))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                // Public reads: cache, replica or primary; and this instance's writes known
+                // at once. Inside CORS, which adds its headers to cached answers too.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::public_cache::middleware,
+                ))
                 // CORS outside the error rendering, so that error answers to reads carry it too.
                 .wrap(crate::http::cors::policy())
                 .wrap(actix_web::middleware::from_fn(crate::http::cors::finish))

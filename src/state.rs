@@ -7,6 +7,7 @@ use crate::config::TrustedProxies;
 use crate::db::{DbConn, DbPool};
 use crate::domain::country::CountryIndex;
 use crate::error::ApiError;
+use crate::http::public_cache::PublicReads;
 use crate::store::login_limits::LoginLimits;
 
 /// The state of one HTTP worker: every request that worker serves sees it.
@@ -29,11 +30,31 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Days a focal-point invitation code stays valid (`PLENARY_INVITATION_TTL_DAYS`).
     pub invitation_ttl_days: i64,
+    /// This worker's pool on the read replica (`DATABASE_READ_URL`), if one is configured.
+    pub read_pool: Option<DbPool>,
+    /// The instance's cache, known revisions and replica status, shared by its workers.
+    pub public: Arc<PublicReads>,
 }
 
 impl AppState {
-    /// A pooled connection. Errors: 503 when none is available within the pool timeout.
+    /// A pooled connection: on the replica while a public read runs there
+    /// ([`crate::db::replica::reading`]), else on the primary; a replica that cannot give one
+    /// is marked down and the primary serves. Errors: 503 when none is available within the
+    /// pool timeout.
     pub async fn conn(&self) -> Result<DbConn, ApiError> {
+        if crate::db::replica::reading_replica() {
+            if let Some(read_pool) = &self.read_pool {
+                match read_pool.get().await {
+                    Ok(conn) => return Ok(conn),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "read replica unavailable; using the primary");
+                        if let Some(status) = &self.public.replica {
+                            status.down();
+                        }
+                    }
+                }
+            }
+        }
         self.pool.get().await.map_err(ApiError::from)
     }
 }

@@ -3,6 +3,7 @@
 //! Every query lives in [`crate::store`]; this module only provides connections.
 
 pub mod embedded;
+pub mod replica;
 pub mod schema;
 
 use std::time::Duration;

@@ -5,4 +5,5 @@
 
 pub mod cors;
 pub mod params;
+pub mod public_cache;
 pub mod respond;

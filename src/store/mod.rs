@@ -20,6 +20,7 @@ pub mod organisers;
 pub mod participants;
 pub mod presence;
 pub mod protocol;
+pub mod revisions;
 pub mod search;
 pub mod sessions;
 pub mod summary;

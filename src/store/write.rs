@@ -11,7 +11,10 @@
 //! 5. for a request that owns an `Idempotency-Key` (the current [`idempotency::Slot`]), the
 //!    response the handler sends, rendered from the write's result and stored in the same
 //!    transaction right before COMMIT: a retry after a crash between COMMIT and the answer
-//!    replays it and creates nothing.
+//!    replays it and creates nothing;
+//! 6. the revision of every conference the write touched ([`revisions::bump`]), bumped and
+//!    notified in the same transaction, and after COMMIT made known to this instance at once
+//!    ([`crate::freshness::committed`]), so its own cached public reads never lag its writes.
 
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use serde::Serialize;
@@ -19,6 +22,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Entry, ResourceKind, Subject};
 use super::idempotency;
+use super::revisions;
 use super::{Caller, StoreError};
 use crate::access::{self, Need};
 use crate::domain::precondition::IfMatch;
@@ -183,6 +187,8 @@ async fn attempt_once<T: 'static>(
             entries: Vec::new(),
         };
         let value = body(&mut tx).await?;
+        let touched = touched_conferences(&mut tx).await?;
+        let bumped = revisions::bump(tx.conn, &touched).await?;
         if let Some(actor) = scope.actor {
             audit::insert(tx.conn, actor, &tx.entries).await?;
         }
@@ -191,12 +197,13 @@ async fn attempt_once<T: 'static>(
         if let Some((slot, response)) = &reply {
             slot.store_in(tx.conn, response).await?;
         }
-        Ok((value, reply))
+        Ok((value, reply, bumped))
     }
     .await;
     match result {
-        Ok((value, reply)) => {
+        Ok((value, reply, bumped)) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
+            crate::freshness::committed(&bumped);
             if let Some((slot, response)) = reply {
                 slot.committed(response);
             }
@@ -207,6 +214,20 @@ async fn attempt_once<T: 'static>(
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+/// The conferences whose public reads the transaction's write changes: the scope's, each
+/// logged row's, and for an organisation those it has delegations in (its name shows in their
+/// attendance). Their revisions are bumped before COMMIT ([`revisions::bump`]).
+async fn touched_conferences(tx: &mut Tx<'_>) -> Result<Vec<Uuid>, StoreError> {
+    let mut ids: Vec<Uuid> = tx.scope.conference_id().into_iter().collect();
+    for entry in &tx.entries {
+        ids.extend(entry.subject.conference_id);
+        if entry.subject.kind == ResourceKind::Organisation {
+            ids.extend(revisions::conferences_of_organisation(tx.conn, entry.subject.id).await?);
+        }
+    }
+    Ok(ids)
 }
 
 /// Creates one resource: `insert` returns the stored row, which is logged as created.

@@ -353,6 +353,7 @@ pub fn test_options() -> Options {
         trusted_proxies: Default::default(),
         body_timeout: std::time::Duration::from_secs(10),
         invitation_ttl_days: 14,
+        public_reads: Default::default(),
     }
 }
 
@@ -387,6 +388,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// The app of a server at `address` (started with [`test_options`]' keys) over `db`.
+    pub fn on(address: String, db: TestDb) -> TestApp {
+        TestApp {
+            address,
+            db_url: db.url.clone(),
+            _db: db,
+            client: Client::new(),
+            tokens: TokenKeys::new(SECRET.as_bytes()).expect("keys"),
+        }
+    }
+
     /// A database connection to the test database.
     pub async fn conn(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(&self.db_url)

@@ -29,6 +29,7 @@ mod organisations;
 mod participants;
 mod presence;
 mod protocol;
+mod public_reads;
 mod python;
 mod resilience;
 mod search;

@@ -1,0 +1,2 @@
+DROP TABLE conference_revisions;
+DROP SEQUENCE conference_revision_seq;

@@ -1,0 +1,382 @@
+//! Public reads: where an anonymous `GET` is answered from — this instance's cache of rendered
+//! responses, the read replica (`DATABASE_READ_URL`) or the primary — and the response header
+//! [`SOURCE_HEADER`] that says which.
+//!
+//! **What is cached.** An anonymous (`Authorization`-less) `GET` under
+//! `/api/v1/conferences/{id}/…` (the conference, its attendance in every form, delegations,
+//! participants, editions, exports, sessions, protocol order) answered 200, keyed by path and
+//! query, in a `moka` cache bounded in bytes (`PLENARY_CACHE_BYTES`, default 32 MiB; 0 turns
+//! it off). Reads across conferences (lists, countries, organisations, the summary) and every
+//! authenticated read are never cached.
+//!
+//! **Why it is never stale** (the five lines of issue 14):
+//! 1. Every audited write bumps its conferences' revisions in its own transaction, under the
+//!    revision row's lock, and notifies them; PostgreSQL delivers the notification at COMMIT.
+//! 2. An entry is stored with a revision *no newer* than the data it holds: what this instance
+//!    knew before the read (primary), or what the replica held before the read (replica).
+//! 3. An entry is served only while its revision is at least the newest this instance knows
+//!    ([`crate::freshness::Freshness::known`]), and only while the instance is sure it has
+//!    seen every write committed more than 500 ms ago (its heartbeats come back through the
+//!    same notification queue); otherwise the read goes to the database.
+//! 4. The replica serves a conference only when its own revision of it is at least the one
+//!    this instance knows (else the primary), so a refill never stores replica data under a
+//!    newer revision, and no read returns older data than one this instance already served.
+//! 5. The instance's own writes are known before they are answered, so it reads them at once.
+//!
+//! `If-None-Match` is answered from the entry (304) without touching the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use uuid::Uuid;
+
+use crate::conditional;
+use crate::db::replica::{self, ReplicaStatus};
+use crate::freshness::{self, Freshness};
+use crate::state::AppState;
+use crate::store::revisions;
+
+/// The response header naming where a public read was answered from: `cache`, `replica` or
+/// `primary`.
+pub const SOURCE_HEADER: &str = "x-plenary-source";
+
+/// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
+pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Bytes counted for an entry besides its key, headers and body (the entry's own fields and
+/// the cache's bookkeeping).
+const ENTRY_OVERHEAD: usize = 256;
+
+/// Settings of public reads.
+#[derive(Debug, Clone)]
+pub struct PublicReadSettings {
+    /// `PLENARY_CACHE_BYTES`: the cache's bound in bytes; 0 turns it off.
+    pub cache_bytes: u64,
+    /// `DATABASE_READ_URL`: a streaming replica of the primary, for public reads.
+    pub read_url: Option<String>,
+    /// `PLENARY_REPLICA_MAX_LAG_MS`: the replica's lag beyond which reads leave it.
+    pub replica_max_lag: Duration,
+}
+
+impl Default for PublicReadSettings {
+    fn default() -> Self {
+        Self {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            read_url: None,
+            replica_max_lag: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// One rendered response: status 200, its headers and body, and the conference revision it
+/// is no newer than.
+#[derive(Debug)]
+pub struct Entry {
+    conference: Uuid,
+    revision: i64,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Entry {
+    fn weight(key: &str, entry: &Entry) -> u32 {
+        let headers: usize = entry
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        u32::try_from(key.len() + headers + entry.body.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    }
+
+    fn etag(&self) -> Option<&str> {
+        self.headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The answer to a request with `if_none_match` (its `If-None-Match` values): 304 with the
+    /// `ETag` when it holds the entry's tag, else the whole response.
+    fn respond(&self, if_none_match: &[String], source: Source) -> HttpResponse {
+        let mut res = match self.etag() {
+            Some(etag) if conditional::none_match_in(if_none_match.iter().map(String::as_str), etag) => {
+                let mut res = HttpResponse::NotModified().finish();
+                if let Some(v) = self.headers.get(header::ETAG) {
+                    res.headers_mut().insert(header::ETAG, v.clone());
+                }
+                res
+            }
+            _ => {
+                let mut res = HttpResponse::Ok().body(self.body.clone());
+                for (name, value) in &self.headers {
+                    res.headers_mut().append(name.clone(), value.clone());
+                }
+                res
+            }
+        };
+        source.mark(res.headers_mut());
+        res
+    }
+}
+
+/// The cache of rendered public responses, bounded in bytes ([`Entry::weight`]).
+#[derive(Clone)]
+pub struct ResponseCache {
+    inner: moka::sync::Cache<String, Arc<Entry>>,
+    max_bytes: u64,
+}
+
+impl ResponseCache {
+    /// A cache of at most `max_bytes` bytes; an entry over 1/16 of that is not kept.
+    pub fn new(max_bytes: u64) -> Self {
+        let inner = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|key: &String, entry: &Arc<Entry>| Entry::weight(key, entry))
+            .build();
+        Self { inner, max_bytes }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        self.inner.get(key)
+    }
+
+    fn insert(&self, key: String, entry: Arc<Entry>) {
+        if u64::from(Entry::weight(&key, &entry)) > self.max_bytes / 16 {
+            return;
+        }
+        self.inner.insert(key, entry);
+        // Evict now, not on some later call: the bound holds after every insert.
+        self.inner.run_pending_tasks();
+    }
+
+    /// The bytes held now ([`Entry::weight`] summed).
+    pub fn weighted_size(&self) -> u64 {
+        self.inner.weighted_size()
+    }
+
+    /// The bound in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
+/// What an instance shares among its workers for public reads.
+pub struct PublicReads {
+    /// The revisions this instance knows.
+    pub freshness: Arc<Freshness>,
+    /// The cache (`None`: off).
+    pub cache: Option<ResponseCache>,
+    /// The replica's measured lag (`None`: no replica).
+    pub replica: Option<Arc<ReplicaStatus>>,
+}
+
+impl PublicReads {
+    /// The shared parts for `settings` (the listener and monitor are started separately).
+    pub fn new(settings: &PublicReadSettings) -> Self {
+        Self {
+            freshness: Arc::new(Freshness::default()),
+            cache: (settings.cache_bytes > 0).then(|| ResponseCache::new(settings.cache_bytes)),
+            replica: settings
+                .read_url
+                .as_ref()
+                .map(|_| Arc::new(ReplicaStatus::new(settings.replica_max_lag))),
+        }
+    }
+}
+
+/// Where a public read was answered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Cache,
+    Replica,
+    Primary,
+}
+
+impl Source {
+    fn mark(self, headers: &mut HeaderMap) {
+        let value = match self {
+            Source::Cache => "cache",
+            Source::Replica => "replica",
+            Source::Primary => "primary",
+        };
+        headers.insert(
+            HeaderName::from_static(SOURCE_HEADER),
+            HeaderValue::from_static(value),
+        );
+    }
+}
+
+/// The conference a path under `/api/v1/conferences/{id}` belongs to.
+fn conference_of(path: &str) -> Option<Uuid> {
+    let rest = path.strip_prefix("/api/v1/conferences/")?;
+    let id = rest.split('/').next()?;
+    Uuid::parse_str(id).ok()
+}
+
+/// The middleware: every request runs with this instance's [`Freshness`] (so its writes are
+/// known at once); an anonymous `GET` under `/api/v1/` is answered from the cache, the replica
+/// or the primary as the module documentation says.
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let public = state.public.clone();
+    let fresh = public.freshness.clone();
+    let public_read = req.method() == Method::GET
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && req.path().starts_with("/api/v1/");
+    if !public_read {
+        let res = freshness::scope(fresh, next.call(req)).await?;
+        return Ok(res.map_into_boxed_body());
+    }
+
+    let conference = conference_of(req.path());
+    let key = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
+    let cache = match (&public.cache, conference) {
+        (Some(cache), Some(_)) if fresh.is_sure() => Some(cache),
+        _ => None,
+    };
+    if let (Some(cache), Some(id)) = (cache, conference) {
+        if let Some(entry) = cache.get(&key) {
+            if entry.conference == id && entry.revision >= fresh.known(id) {
+                let tags = if_none_match(&req);
+                let res = entry.respond(&tags, Source::Cache);
+                return Ok(req.into_response(res));
+            }
+        }
+    }
+
+    // The database: the replica when it is measured within its lag and holds at least what
+    // this instance knows of the conference; else the primary.
+    let known = conference.map_or(0, |id| fresh.known(id));
+    let mut source = Source::Primary;
+    let mut revision = known;
+    if let (Some(status), Some(pool)) = (&public.replica, &state.read_pool) {
+        if status.usable() {
+            match probe(pool, conference).await {
+                Ok(held) if held >= known => {
+                    source = Source::Replica;
+                    revision = held;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "read replica failed; reading from the primary");
+                    status.down();
+                }
+            }
+        }
+    }
+    // A read to be stored is made whole (200), and `If-None-Match` answered from the entry.
+    let tags = if cache.is_some() {
+        let tags = if_none_match(&req);
+        req.headers_mut().remove(header::IF_NONE_MATCH);
+        tags
+    } else {
+        Vec::new()
+    };
+    let res = freshness::scope(
+        fresh.clone(),
+        replica::reading(source == Source::Replica, next.call(req)),
+    )
+    .await?;
+    // Reads from the primary raise what this instance knows to what it has served, so that a
+    // later read from a lagging replica is never older.
+    if let (Source::Primary, Some(_), Some(id)) = (source, &public.replica, conference) {
+        if let Ok(mut conn) = state.pool.get().await {
+            if let Ok(held) = revisions::of(&mut conn, id).await {
+                fresh.advance(id, held);
+            }
+        }
+    }
+    let (Some(cache), Some(id), StatusCode::OK) = (cache, conference, res.status()) else {
+        let mut res = res.map_into_boxed_body();
+        source.mark(res.headers_mut());
+        return Ok(res);
+    };
+    let (http_req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("reading a response body"))?;
+    let entry = Arc::new(Entry {
+        conference: id,
+        revision,
+        headers: head.headers().clone(),
+        body,
+    });
+    cache.insert(key, entry.clone());
+    Ok(ServiceResponse::new(http_req, entry.respond(&tags, source)))
+}
+
+/// The request's `If-None-Match` values.
+fn if_none_match(req: &ServiceRequest) -> Vec<String> {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The replica's revision of `conference` (0 for reads outside a conference), read before the
+/// request's own queries; an error when the replica cannot be reached.
+async fn probe(pool: &crate::db::DbPool, conference: Option<Uuid>) -> anyhow::Result<i64> {
+    let mut conn = pool.get().await?;
+    Ok(revisions::of(&mut conn, conference.unwrap_or(Uuid::nil())).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(bytes: usize) -> Arc<Entry> {
+        Arc::new(Entry {
+            conference: Uuid::nil(),
+            revision: 1,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; bytes]),
+        })
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_bound() {
+        let cache = ResponseCache::new(64 * 1024);
+        for i in 0..2_000 {
+            cache.insert(format!("/api/v1/conferences/x/attendance?{i}"), entry(1_000));
+            assert!(
+                cache.weighted_size() <= cache.max_bytes(),
+                "{} bytes held, bound {}",
+                cache.weighted_size(),
+                cache.max_bytes()
+            );
+        }
+        assert!(cache.weighted_size() > 32 * 1024, "the cache is used");
+        // An entry over a sixteenth of the bound is not kept.
+        cache.insert("big".into(), entry(8 * 1024));
+        assert!(cache.get("big").is_none());
+    }
+
+    #[test]
+    fn conference_paths_name_their_conference() {
+        let id = Uuid::now_v7();
+        assert_eq!(
+            conference_of(&format!("/api/v1/conferences/{id}/attendance.csv")),
+            Some(id)
+        );
+        assert_eq!(conference_of(&format!("/api/v1/conferences/{id}")), Some(id));
+        assert_eq!(conference_of("/api/v1/conferences"), None);
+        assert_eq!(conference_of("/api/v1/conferences/not-an-id/attendance"), None);
+        assert_eq!(conference_of("/api/v1/countries/KH/attendance"), None);
+    }
+}

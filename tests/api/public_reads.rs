@@ -1,0 +1,314 @@
+//! Public reads at scale (issue 14): the cache of rendered anonymous reads and its correctness
+//! across instances, the read replica's routing and fallback, and `X-Plenary-Source`.
+
+use std::time::{Duration, Instant};
+
+use diesel_async::RunQueryDsl;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with, start_server, status_json, test_options, TestApp};
+
+/// An anonymous GET: status, `X-Plenary-Source`, `ETag`, JSON body.
+async fn read(address: &str, path: &str) -> (u16, String, String, Value) {
+    let r = crate::helpers::Client::new()
+        .get(format!("{address}{path}"))
+        .send()
+        .await
+        .expect("send");
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (source, etag) = (header("x-plenary-source"), header("etag"));
+    let (status, body) = status_json(r).await;
+    (status, source, etag, body)
+}
+
+/// Reads `path` until it is answered from `source` (the listener is sure a moment after
+/// start); panics after 5 s.
+async fn until_source(address: &str, path: &str, source: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, got, _, body) = read(address, path).await;
+        assert_eq!(status, 200, "{body}");
+        if got == source {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "{path} never came from {source}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn countries(attendance: &Value) -> Vec<String> {
+    attendance["countries"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["country"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn delegation(app: &TestApp, token: &str, cid: &str, country: &str) {
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            Some(token),
+            &json!({"country": country, "status": "attended", "size": 2}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+}
+
+#[actix_web::test]
+async fn anonymous_reads_are_cached_and_the_instances_own_write_shows_at_once() {
+    let app = spawn_app().await;
+    let o = app.organiser("cache@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&app, &o.token, cid, "KH").await;
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    let cached = until_source(&app.address, &path, "cache").await;
+    assert_eq!(countries(&cached), vec!["KH"]);
+    // The cached answer is the database's, byte for byte in meaning, with the same tag.
+    let (_, _, etag, again) = read(&app.address, &path).await;
+    assert_eq!(again, cached);
+    // If-None-Match is answered from the cache: 304 with the tag, no body.
+    let r = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 304);
+    assert_eq!(r.headers().get("x-plenary-source").map(|v| v.as_bytes()), Some(&b"cache"[..]));
+    assert_eq!(r.headers().get("etag").and_then(|v| v.to_str().ok()), Some(etag.as_str()));
+    assert!(r.body().is_empty());
+    // CORS still applies to cached answers.
+    let r = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("origin", "https://press.example")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        r.headers().get("access-control-allow-origin").map(|v| v.as_bytes()),
+        Some(&b"*"[..])
+    );
+    // A write is read at once, without waiting for its notification.
+    delegation(&app, &o.token, cid, "TH").await;
+    let (s, source, new_etag, after) = read(&app.address, &path).await;
+    assert_eq!(s, 200);
+    assert_ne!(source, "cache", "the entry older than the write is not served");
+    assert_eq!(countries(&after), vec!["KH", "TH"]);
+    assert_ne!(new_etag, etag);
+    let cached = until_source(&app.address, &path, "cache").await;
+    assert_eq!(countries(&cached), vec!["KH", "TH"]);
+    // Organisers' reads are never cached nor marked.
+    let r = app
+        .request(Method::GET, &path, Some(&o.token), None)
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().get("x-plenary-source").is_none());
+}
+
+#[actix_web::test]
+async fn a_draft_is_not_cached_for_anyone_and_publishing_it_shows() {
+    let app = spawn_app().await;
+    let o = app.organiser("draft-cache@example.org", false).await;
+    let conf = app.conference(&o, "draft").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    for _ in 0..3 {
+        let (s, source, _, _) = read(&app.address, &path).await;
+        assert_eq!(s, 404);
+        assert_ne!(source, "cache");
+    }
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/conferences/{cid}"),
+            Some(&o.token),
+            &json!({"status": "published"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _, _, _) = read(&app.address, &path).await;
+    assert_eq!(s, 200);
+}
+
+#[actix_web::test]
+async fn a_renamed_organisation_shows_in_cached_attendance() {
+    let app = spawn_app().await;
+    let o = app.organiser("org-cache@example.org", true).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let (s, org) = app
+        .post(
+            "/api/v1/organisations",
+            Some(&o.token),
+            &json!({"name": "Mekong Centre", "kind": "intergovernmental"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let oid = org["id"].as_str().unwrap_or_default();
+    let (s, d) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            Some(&o.token),
+            &json!({"organisation_id": oid, "status": "attended"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    let cached = until_source(&app.address, &path, "cache").await;
+    assert!(cached.to_string().contains("Mekong Centre"), "{cached}");
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/organisations/{oid}"),
+            Some(&o.token),
+            &json!({"name": "Lancang-Mekong Centre"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, _, _, after) = read(&app.address, &path).await;
+    assert!(after.to_string().contains("Lancang-Mekong Centre"), "{after}");
+}
+
+#[actix_web::test]
+async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
+    let a = spawn_app().await;
+    let b_address = start_server(&a.db_url, test_options()).await;
+    let o = a.organiser("two@example.org", false).await;
+    let conf = a.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&a, &o.token, cid, "KH").await;
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&b_address, &path, "cache").await;
+    for (round, country) in ["TH", "VN", "LA"].into_iter().enumerate() {
+        delegation(&a, &o.token, cid, country).await;
+        let acknowledged = Instant::now();
+        let mut seen = 0;
+        loop {
+            let (s, _, _, body) = read(&b_address, &path).await;
+            assert_eq!(s, 200);
+            let n = countries(&body).len();
+            assert!(n >= seen, "instance B went back from {seen} to {n} countries");
+            seen = n;
+            if n == round + 2 {
+                break;
+            }
+            assert!(
+                acknowledged.elapsed() < Duration::from_secs(1),
+                "B still without {country} {:?} after A acknowledged it",
+                acknowledged.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_lost_listener_reconnects_and_misses_nothing() {
+    let a = spawn_app().await;
+    let b_address = start_server(&a.db_url, test_options()).await;
+    let o = a.organiser("lost@example.org", false).await;
+    let conf = a.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&a, &o.token, cid, "KH").await;
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&b_address, &path, "cache").await;
+    // Every listener of this database loses its connection, then a write lands at once, likely
+    // before they are back (its notification then goes nowhere).
+    let mut conn = a.conn().await;
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'plenary-listener'",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("terminate listeners");
+    delegation(&a, &o.token, cid, "TH").await;
+    let acknowledged = Instant::now();
+    loop {
+        let (_, _, _, body) = read(&b_address, &path).await;
+        if countries(&body).len() == 2 {
+            break;
+        }
+        assert!(
+            acknowledged.elapsed() < Duration::from_secs(1),
+            "B served the old attendance {:?} after the write",
+            acknowledged.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // And it comes back to caching.
+    let cached = until_source(&b_address, &path, "cache").await;
+    assert_eq!(countries(&cached).len(), 2);
+}
+
+#[actix_web::test]
+async fn a_replica_that_is_down_leaves_reads_on_the_primary() {
+    let mut options = test_options();
+    options.public_reads.read_url = Some("postgres://plenary@127.0.0.1:1/nothing".into());
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("down@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/conferences/{cid}/delegations");
+    for _ in 0..5 {
+        let (s, source, _, body) = read(&app.address, &path).await;
+        assert_eq!(s, 200, "{body}");
+        assert_ne!(source, "replica");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, source, _, _) = read(&app.address, "/api/v1/countries/KH").await;
+    assert_eq!((s, source.as_str()), (200, "primary"));
+}
+
+#[actix_web::test]
+async fn public_reads_go_to_the_replica_and_organisers_reads_to_the_primary() {
+    // A "replica" that is the primary itself (not in recovery: no lag), so that routing is
+    // tested here; the scale-out check (scripts/scaleout.py) runs a real streaming replica.
+    let db = crate::helpers::fresh_database().await;
+    let mut options = test_options();
+    options.public_reads.read_url = Some(db.url.clone());
+    options.public_reads.cache_bytes = 0;
+    let address = start_server(&db.url, options).await;
+    let app = TestApp::on(address, db);
+    let o = app.organiser("replica@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&app.address, &path, "replica").await;
+    until_source(&app.address, "/api/v1/countries/KH", "replica").await;
+    delegation(&app, &o.token, cid, "KH").await;
+    let (_, source, _, body) = read(&app.address, &path).await;
+    assert_eq!(source, "replica", "the cache is off");
+    assert_eq!(countries(&body), vec!["KH"]);
+}
+
+#[actix_web::test]
+async fn a_small_cache_still_answers_correctly() {
+    let mut options = test_options();
+    options.public_reads.cache_bytes = 4096;
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("small@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&app, &o.token, cid, "KH").await;
+    // The attendance is over a sixteenth of 4 KiB: never kept, always right.
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    for _ in 0..5 {
+        let (s, source, _, body) = read(&app.address, &path).await;
+        assert_eq!(s, 200);
+        assert_eq!(source, "primary");
+        assert_eq!(countries(&body), vec!["KH"]);
+    }
+}
