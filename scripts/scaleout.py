@@ -178,6 +178,47 @@ def wait_until(what, check, seconds=30):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def stale_reads(reads, acked, t0):
+    """Reads that started more than STALE_AFTER after some write's acknowledgement and do not
+    list it: (count, up to 10 samples). `reads`: (start, end, instance, phase, source, visible);
+    `acked`: name -> acknowledgement time."""
+    ack_order = sorted((t, nm) for nm, t in acked.items())
+    ack_times = [t for t, _ in ack_order]
+    count, samples = 0, []
+    for start, end, inst, at, source, visible in reads:
+        due = ack_order[:bisect.bisect_left(ack_times, start - STALE_AFTER)]
+        missing = [nm for _, nm in due if nm not in visible]
+        if missing:
+            count += 1
+            if len(samples) < 10:
+                samples.append({"instance": inst + 1, "phase": at, "source": source,
+                                "at_s": round(start - t0, 2), "missing": len(missing),
+                                "oldest_missing_acked_s_before": round(start - acked[missing[0]], 2)})
+    return count, samples
+
+
+def non_monotonic_reads(reads, t0):
+    """Reads that miss a write listed by an earlier read on the same instance, one that completed
+    before this one started (writes are never deleted, so that is a read going back in time):
+    (count, up to 10 samples)."""
+    count, samples = 0, []
+    for inst in sorted({x[2] for x in reads}):
+        mine = [x for x in reads if x[2] == inst]
+        by_end = sorted(mine, key=lambda x: x[1])
+        seen, k = set(), 0
+        for start, end, _, at, source, visible in sorted(mine, key=lambda x: x[0]):
+            while k < len(by_end) and by_end[k][1] < start:
+                seen |= by_end[k][5]
+                k += 1
+            gone = seen - visible
+            if gone:
+                count += 1
+                if len(samples) < 10:
+                    samples.append({"instance": inst + 1, "phase": at, "source": source,
+                                    "at_s": round(start - t0, 2), "vanished": len(gone)})
+    return count, samples
+
+
 def main():
     ap = argparse.ArgumentParser(description="Scale-out check (see the docstring).")
     ap.add_argument("--binary", default="target/debug/plenary")
@@ -381,40 +422,9 @@ def main():
         duplicated = sum(1 for nm in acked if stored.get(nm, 0) > 1) + len(org_rows)
         unacknowledged_stored = len(set(stored) - set(acked))
 
-        # Stale reads: a read started more than 1 s after a write's acknowledgement misses it.
-        ack_order = sorted((t, nm) for nm, t in acked.items())
-        ack_times = [t for t, _ in ack_order]
         ok_reads = [x for x in reads if x[5] is not None]
-        stale = 0
-        stale_samples = []
-        for start, end, inst, at, source, visible in ok_reads:
-            due = ack_order[:bisect.bisect_left(ack_times, start - STALE_AFTER)]
-            missing = [nm for _, nm in due if nm not in visible]
-            if missing:
-                stale += 1
-                if len(stale_samples) < 10:
-                    stale_samples.append({"instance": inst + 1, "phase": at, "source": source,
-                                          "at_s": round(start - t0, 2), "missing": len(missing),
-                                          "oldest_missing_acked_s_before": round(
-                                              start - acked[missing[0]], 2)})
-
-        # Monotonic reads per instance: nothing an earlier completed read listed may vanish.
-        non_monotonic = 0
-        monotonic_samples = []
-        for inst in range(2):
-            mine = [x for x in ok_reads if x[2] == inst]
-            by_end = sorted(mine, key=lambda x: x[1])
-            seen, k = set(), 0
-            for start, end, _, at, source, visible in sorted(mine, key=lambda x: x[0]):
-                while k < len(by_end) and by_end[k][1] < start:
-                    seen |= by_end[k][5]
-                    k += 1
-                gone = seen - visible
-                if gone:
-                    non_monotonic += 1
-                    if len(monotonic_samples) < 10:
-                        monotonic_samples.append({"instance": inst + 1, "phase": at, "source": source,
-                                                  "at_s": round(start - t0, 2), "vanished": len(gone)})
+        stale, stale_samples = stale_reads(ok_reads, acked, t0)
+        non_monotonic, monotonic_samples = non_monotonic_reads(ok_reads, t0)
 
         by_phase = {name: {s: 0 for s in (*SOURCES, "other", "errors")} for name, _ in PHASES}
         for _, _, _, at, source, visible in reads:
