@@ -156,7 +156,10 @@ where
         let c = conn.as_mut()?;
         diesel::sql_query(sql).get_result::<T>(c).await.ok()
     };
-    tokio::time::timeout(QUERY_TIMEOUT, work).await.ok().flatten()
+    tokio::time::timeout(QUERY_TIMEOUT, work)
+        .await
+        .ok()
+        .flatten()
 }
 
 tokio::task_local! {
@@ -184,7 +187,9 @@ mod tests {
         assert!(!status.usable(), "not measured yet");
         status.caught_up_at(Instant::now());
         assert!(status.usable());
-        assert!(status.lag().is_some_and(|l| l < Duration::from_millis(1000)));
+        assert!(status
+            .lag()
+            .is_some_and(|l| l < Duration::from_millis(1000)));
         status.down();
         assert!(!status.usable());
         assert_eq!(status.lag(), None);

@@ -96,16 +96,16 @@ impl Entry {
     }
 
     fn etag(&self) -> Option<&str> {
-        self.headers
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
+        self.headers.get(header::ETAG).and_then(|v| v.to_str().ok())
     }
 
     /// The answer to a request with `if_none_match` (its `If-None-Match` values): 304 with the
     /// `ETag` when it holds the entry's tag, else the whole response.
     fn respond(&self, if_none_match: &[String], source: Source) -> HttpResponse {
         let mut res = match self.etag() {
-            Some(etag) if conditional::none_match_in(if_none_match.iter().map(String::as_str), etag) => {
+            Some(etag)
+                if conditional::none_match_in(if_none_match.iter().map(String::as_str), etag) =>
+            {
                 let mut res = HttpResponse::NotModified().finish();
                 if let Some(v) = self.headers.get(header::ETAG) {
                     res.headers_mut().insert(header::ETAG, v.clone());
@@ -353,7 +353,10 @@ mod tests {
     fn the_cache_never_holds_more_than_its_bound() {
         let cache = ResponseCache::new(64 * 1024);
         for i in 0..2_000 {
-            cache.insert(format!("/api/v1/conferences/x/attendance?{i}"), entry(1_000));
+            cache.insert(
+                format!("/api/v1/conferences/x/attendance?{i}"),
+                entry(1_000),
+            );
             assert!(
                 cache.weighted_size() <= cache.max_bytes(),
                 "{} bytes held, bound {}",
@@ -374,9 +377,15 @@ mod tests {
             conference_of(&format!("/api/v1/conferences/{id}/attendance.csv")),
             Some(id)
         );
-        assert_eq!(conference_of(&format!("/api/v1/conferences/{id}")), Some(id));
+        assert_eq!(
+            conference_of(&format!("/api/v1/conferences/{id}")),
+            Some(id)
+        );
         assert_eq!(conference_of("/api/v1/conferences"), None);
-        assert_eq!(conference_of("/api/v1/conferences/not-an-id/attendance"), None);
+        assert_eq!(
+            conference_of("/api/v1/conferences/not-an-id/attendance"),
+            None
+        );
         assert_eq!(conference_of("/api/v1/countries/KH/attendance"), None);
     }
 }

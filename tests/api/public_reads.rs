@@ -87,8 +87,14 @@ async fn anonymous_reads_are_cached_and_the_instances_own_write_shows_at_once() 
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 304);
-    assert_eq!(r.headers().get("x-plenary-source").map(|v| v.as_bytes()), Some(&b"cache"[..]));
-    assert_eq!(r.headers().get("etag").and_then(|v| v.to_str().ok()), Some(etag.as_str()));
+    assert_eq!(
+        r.headers().get("x-plenary-source").map(|v| v.as_bytes()),
+        Some(&b"cache"[..])
+    );
+    assert_eq!(
+        r.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
     assert!(r.body().is_empty());
     // CORS still applies to cached answers.
     let r = app
@@ -99,22 +105,25 @@ async fn anonymous_reads_are_cached_and_the_instances_own_write_shows_at_once() 
         .await
         .expect("send");
     assert_eq!(
-        r.headers().get("access-control-allow-origin").map(|v| v.as_bytes()),
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
         Some(&b"*"[..])
     );
     // A write is read at once, without waiting for its notification.
     delegation(&app, &o.token, cid, "TH").await;
     let (s, source, new_etag, after) = read(&app.address, &path).await;
     assert_eq!(s, 200);
-    assert_ne!(source, "cache", "the entry older than the write is not served");
+    assert_ne!(
+        source, "cache",
+        "the entry older than the write is not served"
+    );
     assert_eq!(countries(&after), vec!["KH", "TH"]);
     assert_ne!(new_etag, etag);
     let cached = until_source(&app.address, &path, "cache").await;
     assert_eq!(countries(&cached), vec!["KH", "TH"]);
     // Organisers' reads are never cached nor marked.
-    let r = app
-        .request(Method::GET, &path, Some(&o.token), None)
-        .await;
+    let r = app.request(Method::GET, &path, Some(&o.token), None).await;
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.headers().get("x-plenary-source").is_none());
 }
@@ -178,7 +187,10 @@ async fn a_renamed_organisation_shows_in_cached_attendance() {
         .await;
     assert_eq!(s, 200);
     let (_, _, _, after) = read(&app.address, &path).await;
-    assert!(after.to_string().contains("Lancang-Mekong Centre"), "{after}");
+    assert!(
+        after.to_string().contains("Lancang-Mekong Centre"),
+        "{after}"
+    );
 }
 
 #[actix_web::test]
@@ -199,7 +211,10 @@ async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
             let (s, _, _, body) = read(&b_address, &path).await;
             assert_eq!(s, 200);
             let n = countries(&body).len();
-            assert!(n >= seen, "instance B went back from {seen} to {n} countries");
+            assert!(
+                n >= seen,
+                "instance B went back from {seen} to {n} countries"
+            );
             seen = n;
             if n == round + 2 {
                 break;
@@ -310,5 +325,83 @@ async fn a_small_cache_still_answers_correctly() {
         assert_eq!(s, 200);
         assert_eq!(source, "primary");
         assert_eq!(countries(&body), vec!["KH"]);
+    }
+}
+
+/// An anonymous or authenticated GET: status, `X-Plenary-Source`, body bytes.
+async fn raw(address: &str, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut rb = crate::helpers::Client::new().get(format!("{address}{path}"));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    let r = rb.send().await.expect("send");
+    let source = r
+        .headers()
+        .get("x-plenary-source")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (r.status().as_u16(), source, r.body().to_vec())
+}
+
+/// Generated from the route table: every read under a conference answers an anonymous caller
+/// the same from the cache as from the database, organisers' reads never come from the cache,
+/// and once the conference is a draft again no anonymous read of it is 200 (nothing cached
+/// outlives the change).
+#[actix_web::test]
+async fn every_conference_read_is_the_same_cached_and_a_draft_hides_them_all() {
+    use crate::security::{fill, routes, world};
+    let app = spawn_app().await;
+    let o = app.organiser("matrix-cache@example.org", false).await;
+    let values = world(&app, &o.token).await;
+    let reads: Vec<String> = routes()
+        .into_iter()
+        .filter(|(m, p)| m == "GET" && p.starts_with("/api/v1/conferences/{c}"))
+        .map(|(_, p)| fill(&p, &values))
+        .collect();
+    assert!(
+        reads.len() >= 15,
+        "the route table lost its reads: {reads:?}"
+    );
+    until_source(
+        &app.address,
+        &fill("/api/v1/conferences/{c}", &values),
+        "cache",
+    )
+    .await;
+    let mut cached = 0;
+    for path in &reads {
+        let (s1, _, b1) = raw(&app.address, path, None).await;
+        let (s2, source, b2) = raw(&app.address, path, None).await;
+        assert_eq!((s1, &b1), (s2, &b2), "{path}: the cache changed the answer");
+        if source == "cache" {
+            assert_eq!(s1, 200, "{path}: only 200 is cached");
+            cached += 1;
+        }
+        let (_, source, _) = raw(&app.address, path, Some(&o.token)).await;
+        assert_eq!(
+            source, "",
+            "{path}: an organiser's read is not a public one"
+        );
+    }
+    assert!(
+        cached >= 10,
+        "only {cached} of {} reads were cached",
+        reads.len()
+    );
+    let (s, body) = app
+        .patch(
+            &fill("/api/v1/conferences/{c}", &values),
+            Some(&o.token),
+            &json!({"status": "draft"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    for path in &reads {
+        let (s, source, _) = raw(&app.address, path, None).await;
+        assert!(
+            s == 401 || s == 404,
+            "{path}: {s} from {source} for a draft"
+        );
     }
 }
