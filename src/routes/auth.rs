@@ -121,6 +121,7 @@ pub struct Me {
 
 /// `GET /api/v1/me`: the organiser of the token.
 pub async fn me(
+    req: HttpRequest,
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -129,14 +130,17 @@ pub async fn me(
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the organiser no longer exists".to_string()))?;
     let focal_point_of = focal_points::of_account(&mut conn, o.id).await?;
-    Ok(HttpResponse::Ok().json(Me {
-        id: o.id,
-        email: o.email,
-        name: o.name,
-        is_admin: o.is_admin,
-        is_organiser: o.is_organiser,
-        focal_point_of,
-    }))
+    Ok(crate::http::respond::ok_tagged(
+        &req,
+        &Me {
+            id: o.id,
+            email: o.email,
+            name: o.name,
+            is_admin: o.is_admin,
+            is_organiser: o.is_organiser,
+            focal_point_of,
+        },
+    ))
 }
 
 /// The one answer to every refused acceptance: unknown, used, expired or revoked code, or a

@@ -12,7 +12,7 @@ use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
-use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
@@ -64,14 +64,16 @@ pub async fn list(
         // Full-text search: best match first, with a cursor of its own (store::search).
         let page = PageRequest::from_query(&query, &mut errors);
         errors.check()?;
-        return Ok(ok(
-            &search::ranked(&mut conn, &filter, caller.0, &page).await?
+        return Ok(ok_tagged(
+            &req,
+            &search::ranked(&mut conn, &filter, caller.0, &page).await?,
         ));
     }
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
-    Ok(ok(
-        &conferences::list(&mut conn, &filter, caller.0, &page).await?
+    Ok(ok_tagged(
+        &req,
+        &conferences::list(&mut conn, &filter, caller.0, &page).await?,
     ))
 }
 
@@ -145,6 +147,7 @@ pub async fn delete(
 
 /// `GET /api/v1/conferences/{id}/organisers` (its organisers and admins).
 pub async fn list_organisers(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: Authenticated,
     state: web::Data<AppState>,
@@ -152,7 +155,8 @@ pub async fn list_organisers(
     let mut conn = state.conn().await?;
     access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let items = grants::organisers_of(&mut conn, *path).await?;
-    Ok(ok(
+    Ok(ok_tagged(
+        &req,
         &serde_json::json!({"items": items, "next_cursor": null}),
     ))
 }
@@ -238,8 +242,8 @@ pub async fn log(
     errors.check()?;
     let mut conn = state.conn().await?;
     access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
-    Ok(ok(&crate::store::audit::of_conference(
-        &mut conn, *path, &page,
-    )
-    .await?))
+    Ok(ok_tagged(
+        &req,
+        &crate::store::audit::of_conference(&mut conn, *path, &page).await?,
+    ))
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::MaybeCaller;
 use crate::domain::input::{Errors, Query};
 use crate::error::ApiError;
-use crate::http::respond::{ok, ok_tagged};
+use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::{countries, PageRequest};
@@ -25,7 +25,10 @@ pub async fn list(
     }
     errors.check()?;
     let mut conn = state.conn().await?;
-    Ok(ok(&countries::list(&mut conn, query.get("q"), &page).await?))
+    Ok(ok_tagged(
+        &req,
+        &countries::list(&mut conn, query.get("q"), &page).await?,
+    ))
 }
 
 /// Resolves a path segment (alpha-2, alpha-3, name or alias) to alpha-2. Errors: 404.

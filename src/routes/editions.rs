@@ -18,7 +18,7 @@ use crate::domain::edition::parse_edition;
 use crate::domain::input::parse_json;
 use crate::error::ApiError;
 use crate::export::table;
-use crate::http::respond::{created_tagged, file, ok, ok_tagged, printable};
+use crate::http::respond::{created_tagged, file, ok_tagged, printable};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::editions::{self, Edition, EditionRow};
@@ -65,6 +65,7 @@ pub async fn create(
 /// "next_cursor": null}`, every edition oldest first (by number). Errors: 404 as
 /// `/participants`.
 pub async fn list(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -72,7 +73,8 @@ pub async fn list(
     let mut conn = state.conn().await?;
     let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let items = editions::list(&mut conn, access.conference.id).await?;
-    Ok(ok(
+    Ok(ok_tagged(
+        &req,
         &serde_json::json!({"items": items, "next_cursor": null}),
     ))
 }

@@ -9,7 +9,7 @@ use crate::access::{self, Need};
 use crate::auth::Authenticated;
 use crate::domain::input::{parse_json, Errors, Obj};
 use crate::error::ApiError;
-use crate::http::respond::{created, no_content, ok};
+use crate::http::respond::{created, no_content, ok_tagged};
 use crate::idempotency::respond_once;
 use crate::state::AppState;
 use crate::store::focal_points::{self, FocalPoint, Invitation};
@@ -110,6 +110,7 @@ pub async fn invite(
 /// `GET .../focal-points` (organisers): every invitation of the delegation with its
 /// `status`, never a code.
 pub async fn list(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: Authenticated,
     state: web::Data<AppState>,
@@ -118,7 +119,8 @@ pub async fn list(
     let mut conn = state.conn().await?;
     authorise(&mut conn, caller.0, conference_id, delegation_id).await?;
     let items = focal_points::list(&mut conn, delegation_id).await?;
-    Ok(ok(
+    Ok(ok_tagged(
+        &req,
         &serde_json::json!({"items": items, "next_cursor": null}),
     ))
 }

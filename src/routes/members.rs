@@ -13,7 +13,7 @@ use crate::domain::delegation::{parse_member, Member};
 use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::members::Writer;
@@ -61,7 +61,10 @@ pub async fn list(
     errors.check()?;
     let mut conn = state.conn().await?;
     authorise(&mut conn, caller.0, conference_id, delegation_id, false).await?;
-    Ok(ok(&members::list(&mut conn, delegation_id, &page).await?))
+    Ok(ok_tagged(
+        &req,
+        &members::list(&mut conn, delegation_id, &page).await?,
+    ))
 }
 
 /// `POST .../members`: 201; 403 for a focal point sending review fields; 409 for a second

@@ -10,7 +10,7 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
 use crate::error::ApiError;
-use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
@@ -42,7 +42,10 @@ pub async fn list(
         country,
     };
     let mut conn = state.conn().await?;
-    Ok(ok(&organisations::list(&mut conn, &filter, &page).await?))
+    Ok(ok_tagged(
+        &req,
+        &organisations::list(&mut conn, &filter, &page).await?,
+    ))
 }
 
 async fn find(state: &AppState, id: Uuid) -> Result<OrganisationRow, ApiError> {
@@ -160,10 +163,8 @@ pub async fn log(
     if !exists && !audit::has_organisation(&mut conn, id).await? {
         return Err(ApiError::NotFound("no such organisation".to_string()));
     }
-    Ok(ok(&audit::entries(
-        &mut conn,
-        LogOf::Organisation(id),
-        &page,
-    )
-    .await?))
+    Ok(ok_tagged(
+        &req,
+        &audit::entries(&mut conn, LogOf::Organisation(id), &page).await?,
+    ))
 }

@@ -1,13 +1,13 @@
 //! `/api/v1/conferences/{id}/participants`: the list of participants of a conference (who may
 //! read it: [`crate::access`], `Need::ReadParticipants`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::access::{self, Need};
 use crate::auth::MaybeCaller;
 use crate::error::ApiError;
-use crate::http::respond::ok;
+use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::participants;
 
@@ -16,6 +16,7 @@ use crate::store::participants;
 /// emails; everyone else sees the list only when `participants_public` is true, and never
 /// emails. Errors: 404 (hidden conference, or a list the caller may not read).
 pub async fn list(
+    req: HttpRequest,
     path: web::Path<Uuid>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -23,11 +24,8 @@ pub async fn list(
     let mut conn = state.conn().await?;
     let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let (audience, conference) = (access.audience(), access.conference);
-    Ok(ok(&participants::of_conference(
-        &mut conn,
-        &state.countries,
-        conference,
-        audience,
-    )
-    .await?))
+    Ok(ok_tagged(
+        &req,
+        &participants::of_conference(&mut conn, &state.countries, conference, audience).await?,
+    ))
 }

@@ -10,7 +10,7 @@ use crate::domain::input::{parse_json, Errors, Query};
 use crate::domain::session::{parse_session, Session};
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::http::respond::{created_tagged, no_content, ok, ok_tagged};
+use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::{sessions, PageRequest};
@@ -28,8 +28,9 @@ pub async fn list(
     errors.check()?;
     let mut conn = state.conn().await?;
     let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
-    Ok(ok(
-        &sessions::list(&mut conn, &access.conference, &page).await?
+    Ok(ok_tagged(
+        &req,
+        &sessions::list(&mut conn, &access.conference, &page).await?,
     ))
 }
 

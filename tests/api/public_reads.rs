@@ -405,3 +405,56 @@ async fn every_conference_read_is_the_same_cached_and_a_draft_hides_them_all() {
         );
     }
 }
+
+/// Generated from the route table: every read that answers 200, to an anonymous caller or to
+/// the conference's organiser, carries an `ETag` and answers `If-None-Match` with it by 304,
+/// whether cached or not.
+#[actix_web::test]
+async fn every_read_has_an_etag_and_answers_if_none_match() {
+    use crate::security::{fill, routes, world};
+    let app = spawn_app().await;
+    let o = app.organiser("etag-matrix@example.org", false).await;
+    let mut values = world(&app, &o.token).await;
+    values.push(("{code}", "KH".to_string()));
+    let (mut checked, mut missing) = (Vec::new(), Vec::new());
+    for token in [None, Some(o.token.as_str())] {
+        for (method, route) in routes() {
+            if method != "GET" || !route.starts_with("/api/v1/") {
+                continue;
+            }
+            let path = fill(&route, &values);
+            let send = |inm: Option<&str>| {
+                let mut rb = app.client.get(format!("{}{path}", app.address));
+                if let Some(t) = token {
+                    rb = rb.bearer_auth(t);
+                }
+                if let Some(tag) = inm {
+                    rb = rb.header("if-none-match", tag);
+                }
+                rb.send()
+            };
+            let r = send(None).await.expect("send");
+            if r.status().as_u16() != 200 {
+                continue;
+            }
+            let Some(etag) = r
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+            else {
+                missing.push((route, token.is_some()));
+                continue;
+            };
+            let r = send(Some(&etag)).await.expect("send");
+            assert_eq!(
+                r.status().as_u16(),
+                304,
+                "{route} with If-None-Match {etag}"
+            );
+            checked.push((route, token.is_some()));
+        }
+    }
+    assert_eq!(missing, Vec::<(String, bool)>::new(), "200 without an ETag");
+    assert!(checked.len() >= 40, "only {checked:?}");
+}
