@@ -22,28 +22,12 @@ Standard library only.
 import argparse, glob, json, os, pwd, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.request, urllib.error
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from pgtools import free_port, pg_bindir  # noqa: E402
+
 SECRET = "fault-script-secret-fault-script-secret-0123"
 PASSWORD = "fault script password"
 EMAIL = "fault@example.org"
-
-
-def pg_bindir():
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
-        if os.path.exists(os.path.join(out, "initdb")):
-            return out
-    except Exception:
-        pass
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
-    if not dirs:
-        sys.exit("PostgreSQL server binaries not found")
-    return dirs[-1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:

@@ -35,6 +35,9 @@ on exit, also on failure.
 import argparse, bisect, glob, json, os, pwd, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.request, urllib.error
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from pgtools import free_port, pg_bindir  # noqa: E402
+
 SECRET = "scaleout-script-secret-scaleout-script-secret-0123"
 PASSWORD = "scaleout script password"
 EMAIL = "scaleout@example.org"
@@ -42,25 +45,6 @@ DB = "scale"
 PHASES = [("normal", 10.0), ("replay_paused", 8.0), ("replay_resumed", 5.0), ("replica_stopped", 8.0)]
 SOURCES = ("cache", "replica", "primary", "unknown")
 STALE_AFTER = 1.0  # seconds after its acknowledgement a write must be visible to every read
-
-
-def pg_bindir():
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
-        if os.path.exists(os.path.join(out, "initdb")):
-            return out
-    except Exception:
-        pass
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
-    if not dirs:
-        sys.exit("PostgreSQL server binaries not found")
-    return dirs[-1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:

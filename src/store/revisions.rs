@@ -24,6 +24,12 @@ struct Bumped {
     revision: i64,
 }
 
+fn pairs(rows: Vec<Bumped>) -> Vec<(Uuid, i64)> {
+    rows.into_iter()
+        .map(|r| (r.conference_id, r.revision))
+        .collect()
+}
+
 #[derive(diesel::QueryableByName)]
 struct One {
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -63,10 +69,7 @@ pub async fn bump(
     .bind::<Array<SqlUuid>, _>(&ids)
     .load(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.conference_id, r.revision))
-        .collect())
+    Ok(pairs(rows))
 }
 
 /// The conferences whose public reads show organisation `id` (through a delegation): an
@@ -104,10 +107,7 @@ pub async fn all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<(Uuid,
         diesel::sql_query("SELECT conference_id, revision FROM conference_revisions")
             .load(conn)
             .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.conference_id, r.revision))
-        .collect())
+    Ok(pairs(rows))
 }
 
 /// Parses a notification payload `<uuid>:<revision>`; `None` for anything else.
