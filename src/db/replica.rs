@@ -11,7 +11,7 @@
 //! server that is not in recovery (a promoted replica, or the primary itself) has no lag.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,18 @@ pub struct ReplicaStatus {
     /// primary had; 0: never (down, or not measured yet).
     caught_up: AtomicU64,
     max_lag: Duration,
+    /// The replica's replayed WAL position at the last sample (`i64::MAX` when it is not in
+    /// recovery, -1 before any sample).
+    replayed: AtomicI64,
+    /// The WAL position a read across conferences needs the replica to have replayed: the
+    /// primary's position sampled after the last such read was served by the primary.
+    required: AtomicI64,
+    /// When (nanoseconds since `start`, +1) the last read across conferences served by the
+    /// primary ended; 0: none.
+    primary_read: AtomicU64,
+    /// When the newest primary sample was started: every primary read that ended before it
+    /// is covered by `required`.
+    covered: AtomicU64,
 }
 
 impl ReplicaStatus {
@@ -40,6 +52,10 @@ impl ReplicaStatus {
             start: Instant::now(),
             caught_up: AtomicU64::new(0),
             max_lag,
+            replayed: AtomicI64::new(-1),
+            required: AtomicI64::new(0),
+            primary_read: AtomicU64::new(0),
+            covered: AtomicU64::new(0),
         }
     }
 
@@ -62,6 +78,32 @@ impl ReplicaStatus {
     /// Whether public reads may go to the replica now: measured, and within the lag allowed.
     pub fn usable(&self) -> bool {
         self.lag().is_some_and(|lag| lag <= self.max_lag)
+    }
+
+    /// Whether a read across conferences (not ordered by a conference's revision) may go to
+    /// the replica: [`Self::usable`], and the replica has replayed all that the primary held
+    /// when this instance last answered such a read from it, so that the instance never
+    /// answers older data after newer.
+    pub fn usable_across_conferences(&self) -> bool {
+        self.usable()
+            && AtomicU64::load(&self.primary_read, Ordering::Acquire)
+                <= AtomicU64::load(&self.covered, Ordering::Acquire)
+            && AtomicI64::load(&self.replayed, Ordering::Acquire)
+                >= AtomicI64::load(&self.required, Ordering::Acquire)
+    }
+
+    /// Records that a read across conferences was just answered by the primary.
+    pub fn primary_read_done(&self) {
+        self.primary_read.fetch_max(self.now(), Ordering::AcqRel);
+    }
+
+    /// Records a primary sample `lsn` whose query started at `started` (nanoseconds, +1): it
+    /// covers every primary read that ended before.
+    fn primary_sampled(&self, started: u64, lsn: i64) {
+        if AtomicU64::load(&self.primary_read, Ordering::Acquire) != 0 {
+            self.required.fetch_max(lsn, Ordering::AcqRel);
+        }
+        self.covered.fetch_max(started, Ordering::AcqRel);
     }
 
     /// Marks the replica down (a read on it failed); the monitor brings it back.
@@ -100,8 +142,12 @@ pub fn spawn_monitor(primary_url: String, replica_url: String, status: Arc<Repli
         loop {
             tick.tick().await;
             let now = Instant::now();
+            let started = status.now();
             match sample(&mut primary, &primary_url, PRIMARY_LSN).await {
-                Some(Lsn { lsn: Some(lsn) }) => samples.push_back((now, lsn)),
+                Some(Lsn { lsn: Some(lsn) }) => {
+                    samples.push_back((now, lsn));
+                    status.primary_sampled(started, lsn);
+                }
                 _ => primary = None,
             }
             // Samples older than the lag allowed (plus a margin) can only say "too late".
@@ -115,11 +161,15 @@ pub fn spawn_monitor(primary_url: String, replica_url: String, status: Arc<Repli
             match sample::<Replay>(&mut replica, &replica_url, REPLICA_LSN).await {
                 Some(Replay {
                     in_recovery: false, ..
-                }) => status.caught_up_at(Instant::now()),
+                }) => {
+                    status.replayed.store(i64::MAX, Ordering::Release);
+                    status.caught_up_at(Instant::now());
+                }
                 Some(Replay {
                     lsn: Some(replayed),
                     ..
                 }) => {
+                    status.replayed.store(replayed, Ordering::Release);
                     if let Some((t, _)) = samples.iter().rev().find(|(_, lsn)| *lsn <= replayed) {
                         status.caught_up_at(*t);
                     }
@@ -202,5 +252,26 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         strict.caught_up_at(strict.start);
         assert!(!strict.usable(), "30 ms behind a 10 ms limit");
+    }
+
+    #[test]
+    fn after_the_primary_a_read_across_conferences_waits_for_the_replica_to_catch_up() {
+        let status = ReplicaStatus::new(Duration::from_millis(1000));
+        status.caught_up_at(Instant::now());
+        status.replayed.store(100, Ordering::Release);
+        assert!(status.usable_across_conferences(), "no primary read yet");
+        status.primary_read_done();
+        assert!(
+            !status.usable_across_conferences(),
+            "no primary sample since that read"
+        );
+        // The primary, sampled after the read, was at 150: the replica (100) is behind.
+        status.primary_sampled(status.now(), 150);
+        assert!(!status.usable_across_conferences());
+        status.replayed.store(150, Ordering::Release);
+        assert!(status.usable_across_conferences());
+        // Reads of a conference are ordered by its revision instead.
+        status.primary_read_done();
+        assert!(status.usable());
     }
 }

@@ -21,6 +21,9 @@
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
 //!    newer revision, and no read returns older data than one this instance already served.
+//!    (Reads across conferences, never cached, go back to the replica after the primary only
+//!    once it has replayed what the primary held then:
+//!    [`ReplicaStatus::usable_across_conferences`].)
 //! 5. The instance's own writes are known before they are answered, so it reads them at once.
 //!
 //! `If-None-Match` is answered from the entry (304) without touching the database.
@@ -264,7 +267,11 @@ pub async fn middleware(
     let mut source = Source::Primary;
     let mut revision = known;
     if let (Some(status), Some(pool)) = (&public.replica, &state.read_pool) {
-        if status.usable() {
+        let usable = match conference {
+            Some(_) => status.usable(),
+            None => status.usable_across_conferences(),
+        };
+        if usable {
             match probe(pool, conference).await {
                 Ok(held) if held >= known => {
                     source = Source::Replica;
@@ -292,12 +299,18 @@ pub async fn middleware(
     )
     .await?;
     // Reads from the primary raise what this instance knows to what it has served, so that a
-    // later read from a lagging replica is never older.
-    if let (Source::Primary, Some(_), Some(id)) = (source, &public.replica, conference) {
-        if let Ok(mut conn) = state.pool.get().await {
-            if let Ok(held) = revisions::of(&mut conn, id).await {
-                fresh.advance(id, held);
+    // later read from a lagging replica is never older: a conference's revision, or for reads
+    // across conferences the WAL position the replica must reach first.
+    if let (Source::Primary, Some(status)) = (source, &public.replica) {
+        match conference {
+            Some(id) => {
+                if let Ok(mut conn) = state.pool.get().await {
+                    if let Ok(held) = revisions::of(&mut conn, id).await {
+                        fresh.advance(id, held);
+                    }
+                }
             }
+            None => status.primary_read_done(),
         }
     }
     let (Some(cache), Some(id), StatusCode::OK) = (cache, conference, res.status()) else {
