@@ -10,9 +10,9 @@ scale-<writer>-<n> in one published conference, each POST with an Idempotency-Ke
 the instance, the response header `X-Plenary-Source` (`cache`, `replica`, `primary`; missing
 counts as `unknown`) and which scale-* organisations it lists.
 
-Phases (writers and readers run through all of them): normal (10 s); listeners cut (5 s: every
-0.3 s, the instances' LISTEN and heartbeat connections are terminated on the primary, so their
-invalidation channel keeps being lost and re-made, and notifications are missed); replica
+Phases (writers and readers run through all of them): normal (10 s); revisions cut (5 s: every
+0.3 s, the instances' connections that ask the primary for changed revisions are terminated,
+so their invalidation channel keeps being lost and re-made); replica
 replay paused with `pg_wal_replay_pause()` (8 s), replay resumed (5 s), replica stopped with
 `pg_ctl stop -m fast` (8 s).
 
@@ -44,7 +44,7 @@ SECRET = "scaleout-script-secret-scaleout-script-secret-0123"
 PASSWORD = "scaleout script password"
 EMAIL = "scaleout@example.org"
 DB = "scale"
-PHASES = [("normal", 10.0), ("listeners_cut", 5.0), ("replay_paused", 8.0), ("replay_resumed", 5.0),
+PHASES = [("normal", 10.0), ("revisions_cut", 5.0), ("replay_paused", 8.0), ("replay_resumed", 5.0),
           ("replica_stopped", 8.0)]
 SOURCES = ("cache", "replica", "primary", "unknown")
 STALE_AFTER = 1.0  # seconds after its acknowledgement a write must be visible to every read
@@ -374,7 +374,7 @@ def main():
             t.start()
         replica_behind = None
         paused_confirmed = None
-        listener_cuts = 0
+        watcher_cuts = 0
         for name, seconds in PHASES:
             phase["name"] = name
             print(f"scaleout: phase {name} ({seconds:.0f} s) at {time.monotonic() - t0:.1f} s, "
@@ -389,15 +389,15 @@ def main():
                 replica.psql("SELECT pg_wal_replay_resume()")
             elif name == "replica_stopped":
                 replica.stop("fast")
-            if name == "listeners_cut":
+            if name == "revisions_cut":
                 # The instances' invalidation channel, lost again and again: they must serve
                 # uncached while unsure, and miss nothing when they are back.
                 until = time.monotonic() + seconds
                 while time.monotonic() < until:
                     out = primary.psql(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name IN ('plenary-listener', 'plenary-heartbeat')")
-                    listener_cuts += int(out.strip() or 0)
+                        "WHERE application_name = 'plenary-revisions'")
+                    watcher_cuts += int(out.strip() or 0)
                     time.sleep(0.3)
             else:
                 time.sleep(seconds)
@@ -449,7 +449,7 @@ def main():
             "non_monotonic_reads": non_monotonic,
             "reads_by_phase_and_source": by_phase,
             "read_errors": read_errors,
-            "listener_connections_cut": listener_cuts,
+            "revision_connections_cut": watcher_cuts,
             "replay_pause_confirmed": paused_confirmed,
             "replica_delegations_behind_at_end_of_pause": replica_behind,
             "require_replica": args.require_replica,
@@ -478,8 +478,8 @@ def main():
             failures.append("pausing replay did not leave the replica behind (harness broken)")
         if not acked:
             failures.append("no write was acknowledged")
-        if listener_cuts == 0:
-            failures.append("no listener connection was cut (harness broken)")
+        if watcher_cuts == 0:
+            failures.append("no revision connection was cut (harness broken)")
         if failures:
             for f in failures:
                 print("scaleout: " + f, file=sys.stderr)

@@ -2,20 +2,21 @@
 //! sure of it: the ground on which the cache of public reads ([`crate::http::public_cache`])
 //! and the read replica's use ([`crate::db::replica`]) stand.
 //!
-//! The revisions come from the primary: a listener connection runs `LISTEN plenary_revisions`
-//! ([`crate::store::revisions::CHANNEL`]), then reads every conference's revision, then keeps
-//! the highest it has seen of each ([`Freshness::known`]). Writes made by this instance are
-//! known at once, before their response leaves ([`committed`]).
+//! The revisions come from the primary: a connection of the instance's own (application name
+//! `plenary-revisions`) asks every 100 ms what changed since its previous question
+//! ([`crate::store::revisions::changed_since`]: by transaction id, so that no committed write
+//! is missed whatever order writes commit in), and the instance keeps the highest revision it
+//! has seen of each conference ([`Freshness::known`]). Writes made by this instance are known
+//! at once, before their response leaves ([`committed`]).
 //!
-//! **Being sure.** A notification can be lost without a sign: its connection drops, or hangs.
-//! So the listener also sends itself a heartbeat every 100 ms on a second connection
-//! (`NOTIFY plenary_hb_<instance>`, payload: when it was sent). PostgreSQL delivers a
-//! session's notifications in commit order, so when a heartbeat sent at `t` comes back,
-//! every write committed before `t` has been seen. The instance is *sure* while the newest
-//! heartbeat that came back was sent less than [`SURE_WINDOW`] ago; while it is not
-//! ([`Freshness::is_sure`] false: at start, after a reconnect until the first heartbeat, or
-//! when heartbeats stall), public reads are served uncached and the replica is checked by its
-//! measured lag alone.
+//! **Being sure.** A question answered says: every write committed before it was asked has
+//! been seen. The instance is *sure* while its newest answered question was asked less than
+//! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]); while it is not (at start, when the
+//! connection is lost or a question takes too long, until it has reconnected and been answered
+//! again), public reads are served uncached and the replica is checked by its measured lag
+//! alone. (LISTEN/NOTIFY was the first design: a notifying transaction holds a database-wide
+//! lock through its commit, which halved write throughput, and a lost notification leaves no
+//! trace; questions by transaction id have neither problem.)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,27 +24,24 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::store::revisions;
 
-/// How old the newest returned heartbeat may be for the instance to be sure of its revisions.
-/// A write acknowledged by any instance is therefore seen here within this time plus the
-/// heartbeat period, well inside the contract's 1 s.
+/// How long ago the newest answered question may have been asked for the instance to be sure
+/// of its revisions; also the longest a question may take. A write acknowledged by any
+/// instance is therefore seen here within this time, well inside the contract's 1 s.
 pub const SURE_WINDOW: Duration = Duration::from_millis(500);
-/// How often the listener sends itself a heartbeat.
-const HEARTBEAT_EVERY: Duration = Duration::from_millis(100);
-/// How long without any returned heartbeat before the listener reconnects.
-const RECONNECT_AFTER: Duration = Duration::from_secs(3);
+/// How often the instance asks what changed.
+const ASK_EVERY: Duration = Duration::from_millis(100);
 
 /// The revisions an instance knows, and whether it can be sure of them. Shared by every HTTP
 /// worker of the instance.
 #[derive(Debug)]
 pub struct Freshness {
     known: RwLock<HashMap<Uuid, i64>>,
-    /// Nanoseconds since `start` at which the newest returned heartbeat was sent; 0: none
-    /// since the listener (re)connected.
+    /// Nanoseconds since `start` (+1) at which the newest answered question was asked; 0:
+    /// none since the connection was (re)made.
     confirmed: AtomicU64,
     start: Instant,
 }
@@ -89,7 +87,7 @@ impl Freshness {
     }
 
     fn nanos_now(&self) -> u64 {
-        // +1: a heartbeat sent in the very first nanosecond is not "none".
+        // +1: a question asked in the very first nanosecond is not "none".
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX) + 1
     }
 
@@ -117,24 +115,21 @@ pub async fn scope<F: std::future::Future>(freshness: Arc<Freshness>, f: F) -> F
 
 /// Called by the audited-write path after COMMIT with the revisions it bumped: this instance
 /// knows them before the write is answered (its own reads never lag its own writes). Outside a
-/// request (the importer, the command line) it does nothing: the notification carries them.
+/// request (the importer, the command line) it does nothing: the instances' next questions
+/// find them.
 pub fn committed(bumped: &[(Uuid, i64)]) {
     let _ = CURRENT.try_with(|f| f.advance_all(bumped));
 }
 
-/// Starts the listener of instance `freshness` on the primary at `url`, on the current tokio
-/// runtime; it reconnects forever (backing off up to 2 s) until the runtime stops.
-pub fn spawn_listener(url: String, freshness: Arc<Freshness>) {
+/// Starts asking the primary at `url` what changed, for instance `freshness`, on the current
+/// tokio runtime; it reconnects forever (backing off up to 2 s) until the runtime stops.
+pub fn spawn_watcher(url: String, freshness: Arc<Freshness>) {
     tokio::spawn(async move {
-        let channel = format!("plenary_hb_{}", Uuid::now_v7().simple());
         let mut backoff = Duration::from_millis(50);
         loop {
             freshness.unsure();
-            match listen(&url, &freshness, &channel).await {
-                Ok(()) => backoff = Duration::from_millis(50),
-                Err(e) => {
-                    tracing::warn!(error = %e, "revision listener lost; public reads uncached until it is back");
-                }
+            if let Err(e) = watch(&url, &freshness).await {
+                tracing::warn!(error = %e, "revisions unknown; public reads uncached until they are back");
             }
             freshness.unsure();
             tokio::time::sleep(backoff).await;
@@ -143,59 +138,28 @@ pub fn spawn_listener(url: String, freshness: Arc<Freshness>) {
     });
 }
 
-/// One session of the listener: returns when its connection is lost or heartbeats stall.
-async fn listen(url: &str, freshness: &Freshness, channel: &str) -> anyhow::Result<()> {
-    let mut listener = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query("SET application_name = 'plenary-listener'")
-        .execute(&mut listener)
+/// One connection's life: asks every [`ASK_EVERY`] until a question fails or takes longer
+/// than [`SURE_WINDOW`].
+async fn watch(url: &str, freshness: &Freshness) -> anyhow::Result<()> {
+    let mut conn = tokio::time::timeout(SURE_WINDOW * 4, AsyncPgConnection::establish(url))
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting took over {:?}", SURE_WINDOW * 4))??;
+    diesel::sql_query("SET application_name = 'plenary-revisions'")
+        .execute(&mut conn)
         .await?;
-    diesel::sql_query(format!("LISTEN {}", revisions::CHANNEL))
-        .execute(&mut listener)
-        .await?;
-    diesel::sql_query(format!("LISTEN {channel}"))
-        .execute(&mut listener)
-        .await?;
-    let mut sender = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query("SET application_name = 'plenary-heartbeat'")
-        .execute(&mut sender)
-        .await?;
-    // After LISTEN: a write committed from now on is notified, one committed before is here.
-    freshness.advance_all(&revisions::all(&mut sender).await?);
-    tracing::info!("revision listener connected");
-
-    let mut notifications = std::pin::pin!(listener.notifications_stream());
-    let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+    let mut since = 0;
+    let mut tick = tokio::time::interval(ASK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_back = Instant::now();
     loop {
-        tokio::select! {
-            n = notifications.next() => {
-                let n = match n {
-                    None => anyhow::bail!("the listener's connection closed"),
-                    Some(n) => n?,
-                };
-                if n.channel == revisions::CHANNEL {
-                    if let Some((id, revision)) = revisions::parse_payload(&n.payload) {
-                        freshness.advance(id, revision);
-                    }
-                } else if n.channel == channel {
-                    if let Ok(sent) = n.payload.parse::<u64>() {
-                        freshness.confirm(sent);
-                        last_back = Instant::now();
-                    }
-                }
-            }
-            _ = tick.tick() => {
-                if last_back.elapsed() > RECONNECT_AFTER {
-                    anyhow::bail!("no heartbeat came back for {RECONNECT_AFTER:?}");
-                }
-                let sent = freshness.nanos_now();
-                let notify = diesel::sql_query(format!("NOTIFY {channel}, '{sent}'"));
-                tokio::time::timeout(SURE_WINDOW, notify.execute(&mut sender))
-                    .await
-                    .map_err(|_| anyhow::anyhow!("a heartbeat took over {SURE_WINDOW:?} to send"))??;
-            }
-        }
+        tick.tick().await;
+        let asked = freshness.nanos_now();
+        let (xmin, changed) =
+            tokio::time::timeout(SURE_WINDOW, revisions::changed_since(&mut conn, since))
+                .await
+                .map_err(|_| anyhow::anyhow!("a question took over {SURE_WINDOW:?}"))??;
+        freshness.advance_all(&changed);
+        freshness.confirm(asked);
+        since = xmin;
     }
 }
 
@@ -216,14 +180,14 @@ mod tests {
     }
 
     #[test]
-    fn sure_only_after_a_recent_heartbeat() {
+    fn sure_only_after_a_recent_answer() {
         let f = Freshness::default();
-        assert!(!f.is_sure(), "no heartbeat yet");
+        assert!(!f.is_sure(), "no answer yet");
         f.confirm(f.nanos_now());
         assert!(f.is_sure());
         f.unsure();
         assert!(!f.is_sure());
-        // A heartbeat sent longer ago than the window does not make it sure.
+        // An answer to a question asked longer ago than the window does not make it sure.
         std::thread::sleep(SURE_WINDOW + Duration::from_millis(20));
         f.confirm(1);
         assert!(!f.is_sure());

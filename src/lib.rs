@@ -35,7 +35,7 @@ pub mod db; // pool, migrations, ISO 3166-1 sync, embedded PostgreSQL, diesel sc
 pub mod domain; // validated input and API shapes
 pub mod error; // ApiError -> RFC 9457 problem+json
 pub mod export; // CSV (RFC 4180), iCalendar (RFC 5545), the printable list of participants (HTML)
-pub mod freshness; // the conference revisions an instance knows, from LISTEN/NOTIFY with heartbeats
+pub mod freshness; // the conference revisions an instance knows, asked of the primary every 100 ms
 pub mod http; // what route files share: JSON responses, shared query parameters and read rules
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)

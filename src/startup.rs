@@ -257,10 +257,10 @@ impl Application {
             max_size: pool.max_size.div_ceil(workers).max(1),
             ..pool
         };
-        // The instance's public reads: its known revisions (kept by the listener on the
+        // The instance's public reads: its known revisions (kept by the watcher on the
         // primary), its cache, and the replica's measured lag (kept by the monitor).
         let public = Arc::new(PublicReads::new(&public_reads));
-        crate::freshness::spawn_listener(database_url.to_string(), public.freshness.clone());
+        crate::freshness::spawn_watcher(database_url.to_string(), public.freshness.clone());
         if let (Some(read_url), Some(status)) = (&public_reads.read_url, &public.replica) {
             crate::db::replica::spawn_monitor(
                 database_url.to_string(),

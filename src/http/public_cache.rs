@@ -11,13 +11,15 @@
 //!
 //! **Why it is never stale** (the five lines of issue 14):
 //! 1. Every audited write bumps its conferences' revisions in its own transaction, under the
-//!    revision row's lock, and notifies them; PostgreSQL delivers the notification at COMMIT.
+//!    revision row's lock, with the transaction's id; each instance asks the primary every
+//!    100 ms which revisions changed since the oldest transaction running at its previous
+//!    question, so no committed bump is missed whatever order writes commit in.
 //! 2. An entry is stored with a revision *no newer* than the data it holds: what this instance
 //!    knew before the read (primary), or what the replica held before the read (replica).
 //! 3. An entry is served only while its revision is at least the newest this instance knows
 //!    ([`crate::freshness::Freshness::known`]), and only while the instance is sure it has
-//!    seen every write committed more than 500 ms ago (its heartbeats come back through the
-//!    same notification queue); otherwise the read goes to the database.
+//!    seen every write committed more than 500 ms ago (a question asked less than 500 ms ago
+//!    was answered); otherwise the read goes to the database.
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
 //!    newer revision, and no read returns older data than one this instance already served.
@@ -180,7 +182,7 @@ pub struct PublicReads {
 }
 
 impl PublicReads {
-    /// The shared parts for `settings` (the listener and monitor are started separately).
+    /// The shared parts for `settings` (the revision watcher and replica monitor are started separately).
     pub fn new(settings: &PublicReadSettings) -> Self {
         Self {
             freshness: Arc::new(Freshness::default()),

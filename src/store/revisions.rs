@@ -5,16 +5,12 @@
 //! [`bump`] runs inside every audited write ([`super::write`]), after the write and right
 //! before COMMIT: it upserts each touched conference's row, taking the next value of
 //! `conference_revision_seq` *after* the row lock is held, so one conference's revisions grow
-//! in commit order; and it queues `pg_notify('plenary_revisions', '<id>:<revision>')`, which
-//! PostgreSQL delivers to the listeners ([`crate::freshness`]) at COMMIT and never for a
-//! rolled-back write.
+//! in commit order, and records the writing transaction's id. Every instance reads what
+//! changed with [`changed_since`] ([`crate::freshness`]).
 
 use diesel::sql_types::{Array, BigInt, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-
-/// The channel of revision notifications; the payload is `<conference uuid>:<revision>`.
-pub const CHANNEL: &str = "plenary_revisions";
 
 #[derive(diesel::QueryableByName)]
 struct Bumped {
@@ -22,12 +18,6 @@ struct Bumped {
     conference_id: Uuid,
     #[diesel(sql_type = BigInt)]
     revision: i64,
-}
-
-fn pairs(rows: Vec<Bumped>) -> Vec<(Uuid, i64)> {
-    rows.into_iter()
-        .map(|r| (r.conference_id, r.revision))
-        .collect()
 }
 
 #[derive(diesel::QueryableByName)]
@@ -42,8 +32,7 @@ struct Conference {
     conference_id: Uuid,
 }
 
-/// Gives each conference of `ids` its next revision and queues the notification of it; in the
-/// caller's transaction. `ids` are locked in sorted order (no deadlock between two writes
+/// Gives each conference of `ids` its next revision, in the caller's transaction. `ids` are locked in sorted order (no deadlock between two writes
 /// touching the same conferences). Returns `(conference, revision)` pairs.
 pub async fn bump(
     conn: &mut AsyncPgConnection,
@@ -60,16 +49,17 @@ pub async fn bump(
              INSERT INTO conference_revisions AS r (conference_id, revision) \
              SELECT id, nextval('conference_revision_seq') FROM unnest($1::uuid[]) AS t(id) \
              ON CONFLICT (conference_id) DO UPDATE \
-                 SET revision = nextval('conference_revision_seq') \
+                 SET revision = nextval('conference_revision_seq'), xid = pg_current_xact_id() \
              RETURNING r.conference_id, r.revision) \
-         SELECT b.conference_id, b.revision FROM bumped AS b, \
-             LATERAL (SELECT pg_notify('plenary_revisions', \
-                                       b.conference_id::text || ':' || b.revision)) AS n",
+         SELECT conference_id, revision FROM bumped",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .load(conn)
     .await?;
-    Ok(pairs(rows))
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.conference_id, r.revision))
+        .collect())
 }
 
 /// The conferences whose public reads show organisation `id` (through a delegation): an
@@ -101,31 +91,38 @@ pub async fn of(conn: &mut AsyncPgConnection, id: Uuid) -> diesel::QueryResult<i
     Ok(row.revision.unwrap_or(0))
 }
 
-/// Every conference's revision, to start from after (re)connecting the listener.
-pub async fn all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<(Uuid, i64)>> {
-    let rows: Vec<Bumped> =
-        diesel::sql_query("SELECT conference_id, revision FROM conference_revisions")
-            .load(conn)
-            .await?;
-    Ok(pairs(rows))
+#[derive(diesel::QueryableByName)]
+struct Changed {
+    #[diesel(sql_type = BigInt)]
+    xmin: i64,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    conference_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    revision: Option<i64>,
 }
 
-/// Parses a notification payload `<uuid>:<revision>`; `None` for anything else.
-pub fn parse_payload(payload: &str) -> Option<(Uuid, i64)> {
-    let (id, revision) = payload.split_once(':')?;
-    Some((id.parse().ok()?, revision.parse().ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_parse_and_garbage_does_not() {
-        let id = Uuid::now_v7();
-        assert_eq!(parse_payload(&format!("{id}:42")), Some((id, 42)));
-        assert_eq!(parse_payload("nonsense"), None);
-        assert_eq!(parse_payload(&format!("{id}:x")), None);
-        assert_eq!(parse_payload("abc:1"), None);
-    }
+/// What changed since a previous call: the revisions bumped by every transaction whose id is
+/// at least `since` (0: every conference's), and the `xmin` of this statement's snapshot (the
+/// oldest transaction still running), to pass as `since` next time. Every transaction that
+/// commits after this snapshot has an id of at least that `xmin`, so a sequence of calls
+/// misses no committed bump, whatever order transactions commit in (a bump may be returned
+/// more than once). Everything committed before the call started is in its answer.
+pub async fn changed_since(
+    conn: &mut AsyncPgConnection,
+    since: i64,
+) -> diesel::QueryResult<(i64, Vec<(Uuid, i64)>)> {
+    let rows: Vec<Changed> = diesel::sql_query(
+        "SELECT s.xmin, r.conference_id, r.revision \
+         FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) AS s \
+         LEFT JOIN conference_revisions AS r ON r.xid >= $1::text::xid8",
+    )
+    .bind::<BigInt, _>(since)
+    .load(conn)
+    .await?;
+    let xmin = <[Changed]>::first(&rows).map_or(since, |r| r.xmin);
+    let changed = rows
+        .into_iter()
+        .filter_map(|r| Some((r.conference_id?, r.revision?)))
+        .collect();
+    Ok((xmin, changed))
 }

@@ -13,7 +13,7 @@
 //!    transaction right before COMMIT: a retry after a crash between COMMIT and the answer
 //!    replays it and creates nothing;
 //! 6. the revision of every conference the write touched ([`revisions::bump`]), bumped and
-//!    notified in the same transaction, and after COMMIT made known to this instance at once
+//!    recorded in the same transaction, and after COMMIT made known to this instance at once
 //!    ([`crate::freshness::committed`]), so its own cached public reads never lag its writes.
 
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};

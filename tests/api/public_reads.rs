@@ -28,7 +28,7 @@ async fn read(address: &str, path: &str) -> (u16, String, String, Value) {
     (status, source, etag, body)
 }
 
-/// Reads `path` until it is answered from `source` (the listener is sure a moment after
+/// Reads `path` until it is answered from `source` (the instance is sure a moment after
 /// start); panics after 5 s.
 async fn until_source(address: &str, path: &str, source: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -110,7 +110,7 @@ async fn anonymous_reads_are_cached_and_the_instances_own_write_shows_at_once() 
             .map(|v| v.as_bytes()),
         Some(&b"*"[..])
     );
-    // A write is read at once, without waiting for its notification.
+    // A write is read at once, without waiting for the instance's next question.
     delegation(&app, &o.token, cid, "TH").await;
     let (s, source, new_etag, after) = read(&app.address, &path).await;
     assert_eq!(s, 200);
@@ -230,7 +230,7 @@ async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
 }
 
 #[actix_web::test]
-async fn a_lost_listener_reconnects_and_misses_nothing() {
+async fn a_lost_revision_watcher_reconnects_and_misses_nothing() {
     let a = spawn_app().await;
     let b_address = start_server(&a.db_url, test_options()).await;
     let o = a.organiser("lost@example.org", false).await;
@@ -239,16 +239,16 @@ async fn a_lost_listener_reconnects_and_misses_nothing() {
     delegation(&a, &o.token, cid, "KH").await;
     let path = format!("/api/v1/conferences/{cid}/attendance");
     until_source(&b_address, &path, "cache").await;
-    // Every listener of this database loses its connection, then a write lands at once, likely
-    // before they are back (its notification then goes nowhere).
+    // Every revision watcher of this database loses its connection, then a write lands at
+    // once, likely before they are back.
     let mut conn = a.conn().await;
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND application_name = 'plenary-listener'",
+         WHERE datname = current_database() AND application_name = 'plenary-revisions'",
     )
     .execute(&mut conn)
     .await
-    .expect("terminate listeners");
+    .expect("terminate the watchers");
     delegation(&a, &o.token, cid, "TH").await;
     let acknowledged = Instant::now();
     loop {
