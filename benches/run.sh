@@ -23,6 +23,8 @@
 # BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
 # BENCH_POOL_ALT (the second pool size measured at 64 connections, default 4),
 # BENCH_REPLICA_PORT (port of the streaming replica's socket, default 5433),
+# BENCH_CACHE_ALL_MIB (a cache bound that holds every attendance of the main data set, for
+# the row "cache holding all"; default 128),
 # BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
 # (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
 # build for a before/after comparison).
@@ -240,7 +242,7 @@ fill_cache() {
   local t0
   t0=$(date +%s%N)
   attendance_cfg "$BENCH_IDS" > "$WORK/fill.cfg"
-  curl -s --parallel --parallel-max 8 -K "$WORK/fill.cfg" || true
+  curl -s --no-progress-meter --parallel --parallel-max 8 -K "$WORK/fill.cfg" 2>/dev/null || true
   echo "  $1: cache filled with $(wc -l < "$BENCH_IDS") attendance reads in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
 }
 # sample_sources LABEL [N]: right after a run, N random attendance reads one by one: where each
@@ -331,7 +333,8 @@ make_replica() {
   rm -rf "$REPLICA_DIR" "$REPLICA_SOCKET"
   mkdir -p "$REPLICA_DIR" "$REPLICA_SOCKET"
   chmod 700 "$REPLICA_DIR"
-  [ "$(id -u)" != 0 ] || chown postgres: "$REPLICA_DIR" "$REPLICA_SOCKET"
+  touch "$DATA_DIR/replica.log"
+  [ "$(id -u)" != 0 ] || chown postgres: "$REPLICA_DIR" "$REPLICA_SOCKET" "$DATA_DIR/replica.log"
   as_pg "$PG_BIN/pg_basebackup" -h "$SOCKET" -p 5432 -U plenary -D "$REPLICA_DIR" -R -X stream -c fast
   as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -l "$DATA_DIR/replica.log" \
     -o "-p $REPLICA_PORT -k $REPLICA_SOCKET" -w start >/dev/null
@@ -401,6 +404,18 @@ if [ -z "$FOCUS" ]; then
   done
 fi
 printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
+stop_server
+
+# The default 32 MiB may hold only part of the data set's attendance: the same run with a
+# cache that holds all of it (hits only).
+CACHE_ALL_MIB=${BENCH_CACHE_ALL_MIB:-128}
+log "cached attendance, cache of $CACHE_ALL_MIB MiB"
+SERVER_ENV="PLENARY_CACHE_BYTES=$(( CACHE_ALL_MIB * 1048576 ))" start_server "$MAIN_DB"
+fill_cache A-cache-all
+check_source A-cache-all "$URL_SAMPLE" cache 2
+sed -i '$ s/}$/, "cache_mib": '"$CACHE_ALL_MIB"'}/' "$RESULTS"
+warm ids.lua 64 "$BASE/"; run_wrk A-cache-all "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+sample_sources A-cache-all
 stop_server
 
 # The same attendance reads with the cache off: every read goes to PostgreSQL, the SQL
