@@ -33,11 +33,20 @@ def parse_log(text):
     return entries
 
 
+# Statements of Plenary's own background connections (the freshness listener and its
+# heartbeats, the replica monitor), which run during the captured requests too: their
+# sessions name themselves with `SET application_name = 'plenary-…'`.
+BACKGROUND_APP = re.compile(r"(?:execute \S+|statement): SET application_name = 'plenary-")
+BACKGROUND_SQL = re.compile(r"^(?:NOTIFY|LISTEN|UNLISTEN)\b", re.I)
+
+
 def capture(log_path, workdir, sample):
     entries = parse_log(Path(log_path).read_text(errors="replace"))
+    background = {pid for pid, level, msg in entries
+                  if level == "LOG" and BACKGROUND_APP.match(msg)}
     scenarios, current = {}, None
-    for i, (_pid, level, msg) in enumerate(entries):
-        if level != "LOG":
+    for i, (pid, level, msg) in enumerate(entries):
+        if level != "LOG" or pid in background:
             continue
         m = re.match(r"statement: SELECT 'bench-marker (\w+)'", msg)
         if m:
@@ -47,7 +56,7 @@ def capture(log_path, workdir, sample):
         if current is None or current == "END":
             continue
         m = re.match(r"(?:execute (\S+)|statement): (.*)", msg, re.S)
-        if not m:
+        if not m or BACKGROUND_SQL.match(m.group(2).strip()):
             continue
         params = {}
         nxt = entries[i + 1] if i + 1 < len(entries) else None
@@ -142,12 +151,26 @@ def mib(kib):
 
 
 SCENARIOS = {
-    "A": "A `GET /conferences/{id}/attendance` (random published)",
+    "ceiling": "ceiling `GET /health/live`",
+    "A": "A `GET /conferences/{id}/attendance` (random published), cached",
+    "A-uncached": "A, uncached (`PLENARY_CACHE_BYTES=0`)",
+    "A-cache-all": "A, cached, the cache holding every conference",
+    "A-replica-uncached": "A, on the replica, uncached",
+    "A-replica-cached": "A, on the replica, cached",
     "B": "B `GET /conferences?participant=KH&from=2015-01-01`",
     "C": "C `GET /countries/KH/attendance`",
     "D": "D `POST /conferences/{id}/delegations` (token)",
     "token": "`POST /auth/token`",
 }
+
+
+# Names of the captured requests (SQL and EXPLAIN sections): A's SQL is that of a cache miss.
+SQL_NAMES = dict(SCENARIOS, A="A `GET /conferences/{id}/attendance` (random published)")
+
+
+def pg_key(scenario):
+    """The pgbench scenario replaying a wrk scenario's SQL (every form of A runs A's)."""
+    return "A" if scenario.startswith("A") else scenario
 
 
 def rate(d, status=None):
@@ -161,17 +184,20 @@ def targets(wrk, pgb, rows, main_size):
         return next((r for r in wrk if r["scenario"] == scenario and r["size"] == size
                      and r["connections"] == c), None)
     out = ["## Targets (64 connections)", "", "| target | measured | met |", "|---|---|---|"]
-    a, p = get("A"), pgb.get(("A", main_size, 64))
+    a, p = get("A-uncached") or get("A"), pgb.get(("A", main_size, 64))
     if a and p and p["tps"]:
         ratio = rate(a["data"]) / p["tps"]
-        out.append(f"| A >= 60 % of pgbench's rate for the same SQL | {ratio * 100:.0f} % "
+        out.append(f"| A{' (uncached)' if a['scenario'] != 'A' else ''} >= 60 % of pgbench's "
+                   f"rate for the same SQL | {ratio * 100:.0f} % "
                    f"({rate(a['data']):.0f} / {p['tps']:.0f}) | {'yes' if ratio >= 0.6 else 'no'} |")
-    for sc in ("A", "B", "C"):
+    for sc in ("A", "A-uncached", "B", "C"):
         r = get(sc)
         if r:
             p99 = r["data"]["p99_us"] / 1000
             alt = next((x for x in wrk if x["scenario"].startswith("pool")
-                        and x["scenario"].endswith(f"-{sc}")), None)
+                        and x["scenario"].endswith(f"-{sc[0]}")), None)
+            if sc == "A" and get("A-uncached"):
+                alt = None  # the pool runs are uncached: they go with A-uncached
             note = (f" (pool {alt['scenario'].split('-')[0][4:]}: "
                     f"{alt['data']['p99_us'] / 1000:.1f} ms)" if alt else "")
             out.append(f"| p99 <= 25 ms for {sc} | {p99:.1f} ms{note} | {'yes' if p99 <= 25 else 'no'} |")
@@ -202,6 +228,90 @@ def targets(wrk, pgb, rows, main_size):
     return out + [""]
 
 
+def public_reads(wrk, pgb, rows, main_size):
+    """The side-by-side table of public reads at 64 connections: the ceiling, attendance from
+    the cache, uncached, pgbench on the uncached SQL, the replica configuration, writes."""
+    def get(scenario, c=64):
+        return next((r for r in wrk if r["scenario"] == scenario and r["size"] == main_size
+                     and r["connections"] == c), None)
+    ceiling, p = get("ceiling"), pgb.get(("A", main_size, 64))
+    if not ceiling and not get("A-uncached"):
+        return []
+    ceil_rate = rate(ceiling["data"]) if ceiling else 0
+    p_rate = p["tps"] if p else 0
+    checks = {r["scenario"]: r for r in rows if r["kind"] == "source_check"}
+    samples = {r["scenario"]: r for r in rows if r["kind"] == "sources"}
+
+    def source(*labels):
+        parts = []
+        for label in labels:
+            c = checks.get(label)
+            if c:
+                mark = "" if c["got"] == c["expected"] else f" (expected {c['expected']})"
+                parts.append(f"{c['got'] or 'none'}{mark}")
+        smp = next((samples[x] for x in labels if x in samples), None)
+        if smp:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(smp["counts"].items()))
+            parts.append(f"after: {counts} of {smp['n']}")
+        return "; ".join(parts) or "-"
+
+    def pct(x, y):
+        return f"{x / y * 100:.0f} %" if y else "-"
+
+    out = ["## Public reads (64 connections)", "",
+           "One run, one machine, 64 connections. Ceiling: `GET /health/live` (no database, "
+           "no cache). Attendance: scenario A, `GET /api/v1/conferences/{id}/attendance` over "
+           "random published conferences, anonymous. Cached: default settings "
+           "(`PLENARY_CACHE_BYTES` 32 MiB), the cache filled beforehand with every "
+           "conference's attendance once. Uncached: `PLENARY_CACHE_BYTES=0`. pgbench: the SQL "
+           "of an uncached read, replayed on the primary (`-M prepared`). Replica: a streaming "
+           "replica of the same cluster (`pg_basebackup -R`, same cores) as "
+           "`DATABASE_READ_URL`. Source: `X-Plenary-Source` of one read before the run, then "
+           "of 200 random reads made one by one after it. Peak RSS: VmHWM of the server "
+           "during that run (reset before it).", "",
+           "| configuration | req/s | p50 ms | p99 ms | / ceiling | / pgbench | peak RSS MiB "
+           "| source |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+
+    def row(name, r, labels=(), writes=False):
+        if not r:
+            return
+        d = r["data"]
+        x = rate(d)
+        shown = f"{x:.0f}"
+        if writes:
+            shown = f"{rate(d, '201'):.0f} created/s ({x:.0f} req/s)"
+        out.append(f"| {name} | {shown} | {ms(d['p50_us'])} | {ms(d['p99_us'])} "
+                   f"| {pct(x, ceil_rate)} | {'-' if writes else pct(x, p_rate)} "
+                   f"| {mib(r['rss_hwm_kib'])} | {source(*labels)} |")
+
+    row("ceiling: `GET /health/live`", ceiling)
+    row("cached attendance", get("A"), ("A",))
+    big = next((r for r in rows if r["kind"] == "source_check" and r["scenario"] == "A-cache-all"), None)
+    row(f"cached attendance, cache of {big['cache_mib'] if big else '?'} MiB (holds all)",
+        get("A-cache-all"), ("A-cache-all",))
+    row("uncached attendance", get("A-uncached"), ("A-uncached",))
+    if p:
+        out.append(f"| pgbench on the uncached SQL | {p['tps']:.0f} | {ms(p['p50_us'])} "
+                   f"| {ms(p['p99_us'])} | {pct(p['tps'], ceil_rate)} | 100 % | - | primary |")
+    row("replica, uncached attendance", get("A-replica-uncached"), ("A-replica-uncached",))
+    row("replica, cached attendance", get("A-replica-cached"),
+        ("A-replica-first-read", "A-replica-cached"))
+    row("writes: D `POST /conferences/{id}/delegations`", get("D"), writes=True)
+    smp = samples.get("A")
+    if smp and smp.get("mean_bytes"):
+        mean = smp["mean_bytes"]
+        out += ["", f"An attendance response is {mean / 1024:.1f} KiB on average: the "
+                f"{smp['ids']} published conferences need about "
+                f"{mean * smp['ids'] / 1048576:.0f} MiB of cache (plus keys and headers) "
+                "against the default bound of 32 MiB."]
+    rep_row = next((r for r in rows if r["kind"] == "replica"), None)
+    if rep_row:
+        out += ["", f"Replica: made and streaming in {rep_row['seconds']} s "
+                f"(pg_is_in_recovery: {rep_row['in_recovery']})."]
+    return out + [""]
+
+
 def render(results_path, out_path):
     rows = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
     meta = next(r for r in rows if r["kind"] == "meta")
@@ -226,11 +336,13 @@ def render(results_path, out_path):
          f"{meta['rustc']}",
          f"- {meta['duration']} s per measurement after {meta['warmup']} s of warm-up "
          f"(scaling: {meta['scale_duration']} s); Plenary with default settings "
-         "(pool 16, one worker per CPU), `RUST_LOG=warn`",
+         "(pool 16, one worker per CPU, cache of public reads 32 MiB), `RUST_LOG=warn`"
+         + (f"; `--focus {meta['focus']}`" if meta.get("focus") else ""),
          f"- load average before: {meta['load_before']}, after: {end.get('load_after', '?')}; "
          f"whole run {end.get('seconds', '?')} s. The machine is shared: other builds may "
          "have run at the same time, so compare ratios rather than absolute figures.", ""]
 
+    o += public_reads(wrk, pgb, rows, main_size)
     o += targets(wrk, pgb, rows, main_size)
     o += ["## Data sets", "",
           "| conferences | published | drafts | organisations | countries | delegations "
@@ -247,6 +359,7 @@ def render(results_path, out_path):
           "Plenary: wrk, 2 threads (1 for 1 connection). pgbench: the SQL Plenary sends for the "
           "same request (captured below) with its parameters as literals, `-M prepared`, same "
           "connection count. "
+          "Every form of A is set beside pgbench on A's (uncached) SQL. "
           "Ratio = Plenary req/s / pgbench transactions/s. RSS = Plenary's peak resident "
           "set during that measurement (VmHWM, reset before each).", "",
           "| scenario | conns | req/s | p50 ms | p99 ms | max ms | errors | pgbench tx/s "
@@ -266,7 +379,7 @@ def render(results_path, out_path):
                 errs += f"; socket {nerr}"
         else:
             errs = f"non-2xx {err['status']}, socket {nerr}"
-        p = pgb.get((r["scenario"], r["size"], r["connections"]))
+        p = pgb.get((pg_key(r["scenario"]), r["size"], r["connections"]))
         if p:
             pcols = f"{p['tps']:.0f} | {ms(p['p50_us'])} / {ms(p['p99_us'])} | " \
                     f"{rps / p['tps'] * 100:.0f} %" if p["tps"] else "- | - | -"
@@ -293,8 +406,14 @@ def render(results_path, out_path):
               "default 16 (same data, same run).", "",
               "| scenario | pool 16: req/s, p50 / p99 ms | "
               f"pool {alt}: req/s, p50 / p99 ms |", "|---|---:|---:|"]
+        uncached = any(x["scenario"] == "A-uncached" for x in wrk)
+        if uncached:
+            o[-2:-2] = ["The pool runs have the cache off (`PLENARY_CACHE_BYTES=0`): A is "
+                        "compared with the uncached attendance (a cached read takes no "
+                        "connection).", ""]
         for sc in ("A", "B", "C", "D"):
-            base = next((x for x in wrk if x["scenario"] == sc and x["size"] == main_size
+            name = "A-uncached" if sc == "A" and uncached else sc
+            base = next((x for x in wrk if x["scenario"] == name and x["size"] == main_size
                          and x["connections"] == 64), None)
             other = next((x for x in pools if x["scenario"].endswith(f"-{sc}")), None)
             if not base or not other:
@@ -303,14 +422,16 @@ def render(results_path, out_path):
                 d = r["data"]
                 created = (f" ({rate(d, '201'):.0f} created/s)" if d.get("statuses") else "")
                 return f"{rate(d):.0f}{created}, {ms(d['p50_us'])} / {ms(d['p99_us'])}"
-            o.append(f"| {sc} | {cell(base)} | {cell(other)} |")
+            o.append(f"| {SCENARIOS.get(name, name) if name != sc else sc} | {cell(base)} "
+                     f"| {cell(other)} |")
 
     sizes = sorted({r["size"] for r in wrk if r["scenario"].startswith("scale-")})
     if sizes:
         o += ["", "## Scaling", "",
               f"The same requests on data sets of {', '.join(str(s) for s in sizes)} conferences, "
               f"{meta['scale_duration']} s each, Plenary and, below it, pgbench running the same "
-              "SQL on the same data set (the database's own scaling). p50 / p99 ms, req/s.", "",
+              "SQL on the same data set (the database's own scaling); Plenary with the cache off "
+              "(`PLENARY_CACHE_BYTES=0`). p50 / p99 ms, req/s.", "",
               "| scenario | conns | " + " | ".join(f"{s} conf." for s in sizes)
               + f" | p50 {sizes[-1]} / {sizes[0]} |",
               "|---|---:|" + "---:|" * len(sizes) + "---:|"]
@@ -351,7 +472,7 @@ def render(results_path, out_path):
               "with these parameters, the conference id drawn at random from the published ones.",
               ""]
         for name, stmts in capture["scenarios"].items():
-            o += [f"### {SCENARIOS.get(name, name)}: {len(stmts)} statements", "", "```sql"]
+            o += [f"### {SQL_NAMES.get(name, name)}: {len(stmts)} statements", "", "```sql"]
             for s in stmts:
                 params = ", ".join(f"${k} = {v}" for k, v in sorted(s["params"].items(),
                                                                     key=lambda kv: int(kv[0])))
@@ -362,7 +483,7 @@ def render(results_path, out_path):
     if explains:
         o += ["## EXPLAIN (ANALYZE, BUFFERS)", ""]
         for r in explains:
-            o += [f"<details><summary>{SCENARIOS.get(r['scenario'], r['scenario'])}, "
+            o += [f"<details><summary>{SQL_NAMES.get(r['scenario'], r['scenario'])}, "
                   f"{r['size']} conferences</summary>", "", "```", r["plan"].rstrip(), "```",
                   "", "</details>", ""]
 

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Plenary benchmarks: throughput and latency of the release binary under wrk, side by side with
-# pgbench running the same SQL on the same database, at 1 / 16 / 64 connections; scaling over
-# 1 000 / 10 000 / 100 000 conferences; results in benches/RESULTS.md. See README "Benchmarks".
+# pgbench running the same SQL on the same database, at 1 / 16 / 64 connections; public reads
+# side by side: the ceiling (GET /health/live), attendance from the cache, uncached
+# (PLENARY_CACHE_BYTES=0), and through a streaming read replica (DATABASE_READ_URL); scaling
+# over 1 000 / 10 000 / 100 000 conferences; results in benches/RESULTS.md. See README
+# "Benchmarks".
 #
 #   benches/run.sh [--quick] [--no-build] [--sizes "1000 10000 100000"] [--out FILE]
+#                  [--focus public-reads]
 #
 # --quick     5 s per scenario after a 1 s warm-up, scaling over 1 000 and 10 000 only
 # --no-build  use target/release/plenary as it is
 # --sizes     conference counts of the scaling part (the main data set is always 10 000)
 # --out       where to write the report (default benches/RESULTS.md)
+# --focus public-reads
+#             only the main data set's public-read table: ceiling, cached / uncached / replica
+#             attendance (A), pgbench on A's SQL, writes (D), and the pool-size runs of A and D
+#             (no B, C, logins, EXPLAIN or scaling)
 #
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
 # BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
 # BENCH_POOL_ALT (the second pool size measured at 64 connections, default 4),
+# BENCH_REPLICA_PORT (port of the streaming replica's socket, default 5433),
+# BENCH_CACHE_ALL_MIB (a cache bound that holds every attendance of the main data set, for
+# the row "cache holding all"; default 128),
 # BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
 # (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
 # build for a before/after comparison).
@@ -29,17 +40,20 @@ QUICK=0
 BUILD=1
 OUT=$BENCH/RESULTS.md
 SIZES=""
+FOCUS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --focus) FOCUS=$2; shift ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+case "$FOCUS" in ""|public-reads) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
 if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}; SCALE_DURATION=${BENCH_SCALE_DURATION:-5}
   SIZES=${SIZES:-"1000 10000"}
@@ -59,6 +73,7 @@ BIN=${BENCH_BIN:-$ROOT/target/release/plenary}
 [ -z "${BENCH_BIN:-}" ] || BUILD=0
 BASE=http://127.0.0.1:$PORT
 SERVER_PID=""
+READ_URL=""
 export BENCH_LUA_DIR=$BENCH/wrk
 
 log() { printf '\n== %s  %s\n' "$(date +%T)" "$*" >&2; }
@@ -103,7 +118,16 @@ stop_cluster() {
     as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
   fi
 }
-cleanup() { stop_server; stop_cluster; }
+# The streaming replica (made by make_replica): its own data folder, socket folder and port.
+REPLICA_DIR=$DATA_DIR/replica
+REPLICA_SOCKET=$DATA_DIR/replica-run
+REPLICA_PORT=${BENCH_REPLICA_PORT:-5433}
+stop_replica() {
+  if [ -f "$REPLICA_DIR/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+cleanup() { stop_server; stop_replica; stop_cluster; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -112,6 +136,7 @@ log "fresh PostgreSQL cluster in $DATA_DIR"
 if [ -e "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ] && [ ! -f "$DATA_DIR/pg/PG_VERSION" ]; then
   die "$DATA_DIR exists and is not a benchmark cluster; set BENCH_DATA_DIR"
 fi
+stop_replica
 stop_cluster
 rm -rf "$DATA_DIR"
 # `plenary migrate` on the embedded database initialises the cluster (as the postgres user
@@ -158,7 +183,8 @@ start_server() {
   stop_server
   (cd "$WORK" && DATABASE_URL=$(db_url "$db") BIND_ADDR=127.0.0.1:$PORT \
      PLENARY_JWT_SECRET=bench-secret-0123456789abcdef0123456789abcdef RUST_LOG=warn \
-     exec env ${SERVER_ENV:-} "$BIN" serve) > "$WORK/server_$db.log" 2>&1 &
+     exec env ${SERVER_ENV:-} ${READ_URL:+"DATABASE_READ_URL=$READ_URL"} "$BIN" serve) \
+     > "$WORK/server_$db.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -fs "$BASE/health/ready" >/dev/null 2>&1 && return 0
@@ -185,6 +211,53 @@ run_wrk() {
   printf '{"kind": "wrk", "scenario": "%s", "size": %s, "connections": %s, "rss_hwm_kib": %s, "rss_kib": %s, "data": %s}\n' \
     "$label" "$size" "$c" "$(rss_kib "$SERVER_PID" VmHWM)" "$(rss_kib "$SERVER_PID" VmRSS)" "$out" >> "$RESULTS"
   echo "  $label c=$c: $out" >&2
+}
+# Public reads: X-Plenary-Source of one anonymous GET (a HEAD is not a GET: `curl -I` gets no
+# such header), checked against what the configuration should give.
+source_of() {
+  curl -s -o /dev/null -D - "$1" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-plenary-source" {print $2}'
+}
+# check_source LABEL URL EXPECTED [SECONDS]: waits up to SECONDS (default 0) for EXPECTED
+# (the replica is used only once its monitor has measured it), records what came.
+check_source() {
+  local label=$1 url=$2 want=$3 secs=${4:-0} got i
+  for i in $(seq 0 $(( secs * 5 ))); do
+    got=$(source_of "$url")
+    [ "$got" = "$want" ] && break
+    [ "$i" -lt $(( secs * 5 )) ] && sleep 0.2
+  done
+  printf '{"kind": "source_check", "scenario": "%s", "url": "%s", "expected": "%s", "got": "%s"}\n' \
+    "$label" "${url#"$BASE"}" "$want" "$got" >> "$RESULTS"
+  echo "  $label: X-Plenary-Source: ${got:-(none)} (expected $want)" >&2
+  [ "$got" = "$want" ] || echo "  WARNING: $label is not answered from $want" >&2
+}
+# Attendance URLs of the conference ids in file $1, as a curl config (one response each,
+# discarded).
+attendance_cfg() {
+  sed "s|.*|url = \"$BASE/api/v1/conferences/&/attendance\"\noutput = \"/dev/null\"|" "$1"
+}
+# fill_cache LABEL: every published conference's attendance once (8 at a time), so that the
+# cached runs start with the cache as full as its bound allows.
+fill_cache() {
+  local t0
+  t0=$(date +%s%N)
+  attendance_cfg "$BENCH_IDS" > "$WORK/fill.cfg"
+  curl -s --no-progress-meter --parallel --parallel-max 8 -K "$WORK/fill.cfg" 2>/dev/null || true
+  echo "  $1: cache filled with $(wc -l < "$BENCH_IDS") attendance reads in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
+}
+# sample_sources LABEL [N]: right after a run, N random attendance reads one by one: where each
+# was answered from, and the mean body size (how much of the data set the cache can hold).
+sample_sources() {
+  local label=$1 n=${2:-200} out
+  shuf -n "$n" "$BENCH_IDS" > "$WORK/sample_ids.txt"
+  attendance_cfg "$WORK/sample_ids.txt" > "$WORK/sample.cfg"
+  out=$(curl -s -K "$WORK/sample.cfg" -w '%header{x-plenary-source} %{size_download}\n' \
+    | awk '{n[$1 == "" ? "none" : $1]++; bytes += $2; k++}
+           END {printf "{"; sep = ""; for (s in n) {printf "%s\"%s\": %d", sep, s, n[s]; sep = ", "}
+                printf "}, \"mean_bytes\": %d", (k ? bytes / k : 0)}')
+  printf '{"kind": "sources", "scenario": "%s", "n": %s, "ids": %s, "counts": %s}\n' \
+    "$label" "$n" "$(wc -l < "$BENCH_IDS")" "$out" >> "$RESULTS"
+  echo "  $label: sources of $n random attendance reads after the run: $out" >&2
 }
 warm() { wrk -t1 -c"$2" -d"${WARMUP}s" --timeout 10s -s "$BENCH/wrk/$1" "$3" >/dev/null; }
 
@@ -239,30 +312,81 @@ explain_all() {
   done
 }
 
+# --- the read replica ---------------------------------------------------------------------
+# make_replica: a streaming replica of the benchmark cluster, `pg_basebackup -R` (a
+# standby.signal and primary_conninfo over the primary's socket) into its own data folder,
+# started with its own socket folder and port. The embedded cluster needs nothing changed:
+# PostgreSQL 15 defaults to wal_level = replica and max_wal_senders = 10, and initdb
+# --auth=trust wrote `local replication all trust` into pg_hba.conf (added here if missing).
+make_replica() {
+  local t0 hba state=""
+  t0=$(date +%s)
+  log "streaming replica in $REPLICA_DIR (socket $REPLICA_SOCKET, port $REPLICA_PORT)"
+  [ "$(psql_db postgres -At -c 'SHOW wal_level')" != minimal ] || die "wal_level = minimal: no replica possible"
+  [ "$(psql_db postgres -At -c 'SHOW max_wal_senders')" -gt 0 ] || die "max_wal_senders = 0: no replica possible"
+  hba=$(psql_db postgres -At -c 'SHOW hba_file')
+  if ! grep -Eq '^[[:space:]]*local[[:space:]]+replication[[:space:]]+(all|plenary)[[:space:]]+trust' "$hba"; then
+    echo "local replication all trust" >> "$hba"
+    psql_db postgres -c 'SELECT pg_reload_conf()' >/dev/null
+  fi
+  stop_replica
+  rm -rf "$REPLICA_DIR" "$REPLICA_SOCKET"
+  mkdir -p "$REPLICA_DIR" "$REPLICA_SOCKET"
+  chmod 700 "$REPLICA_DIR"
+  touch "$DATA_DIR/replica.log"
+  [ "$(id -u)" != 0 ] || chown postgres: "$REPLICA_DIR" "$REPLICA_SOCKET" "$DATA_DIR/replica.log"
+  as_pg "$PG_BIN/pg_basebackup" -h "$SOCKET" -p 5432 -U plenary -D "$REPLICA_DIR" -R -X stream -c fast
+  as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -l "$DATA_DIR/replica.log" \
+    -o "-p $REPLICA_PORT -k $REPLICA_SOCKET" -w start >/dev/null
+  for _ in $(seq 1 150); do
+    state=$(psql_db postgres -At -c "SELECT state FROM pg_stat_replication LIMIT 1")
+    [ "$state" = streaming ] && break
+    sleep 0.2
+  done
+  [ "$state" = streaming ] || { tail -20 "$DATA_DIR/replica.log" >&2; die "the replica does not stream"; }
+  printf '{"kind": "replica", "seconds": %s, "state": "%s", "in_recovery": "%s"}\n' \
+    "$(( $(date +%s) - t0 ))" "$state" \
+    "$("$PG_BIN/psql" -X -At -h "$REPLICA_SOCKET" -p "$REPLICA_PORT" -U plenary -d postgres -c 'SELECT pg_is_in_recovery()')" \
+    >> "$RESULTS"
+  echo "  replica: $state, made in $(( $(date +%s) - t0 )) s" >&2
+}
+
 # --- main run -----------------------------------------------------------------------------
 T0=$(date +%s)
 : > "$RESULTS"
-printf '{"kind": "meta", "commit": "%s%s", "date": "%s", "cpu": "%s", "cores": %s, "mem": "%s", "kernel": "%s", "postgres": "%s", "wrk": "%s", "rustc": "%s", "duration": %s, "warmup": %s, "scale_duration": %s, "load_before": "%s"}\n' \
+printf '{"kind": "meta", "commit": "%s%s", "date": "%s", "cpu": "%s", "cores": %s, "mem": "%s", "kernel": "%s", "postgres": "%s", "wrk": "%s", "rustc": "%s", "duration": %s, "warmup": %s, "scale_duration": %s, "load_before": "%s", "focus": "%s"}\n' \
   "$COMMIT" "$DIRTY" "$(date -u +%FT%TZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
   "$(nproc)" "$(free -h | awk '/Mem:/ {print $2}')" "$(uname -r)" "$PG_VERSION" \
   "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" "$(rustc --version 2>/dev/null || echo unknown)" \
-  "$DURATION" "$WARMUP" "$SCALE_DURATION" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
+  "$DURATION" "$WARMUP" "$SCALE_DURATION" "$(cut -d' ' -f1-3 /proc/loadavg)" "$FOCUS" >> "$RESULTS"
 
 make_dataset "$MAIN_SIZE" 1
 MAIN_DB=bench_$MAIN_SIZE
 psql_db "$MAIN_DB" -At -c "SELECT code FROM countries ORDER BY code" > "$WORK/countries.txt"
 capture_sql "$MAIN_DB" "$MAIN_SIZE"
-explain_all "$MAIN_DB" "$MAIN_SIZE"
+[ -n "$FOCUS" ] || explain_all "$MAIN_DB" "$MAIN_SIZE"
 
 log "load: $MAIN_SIZE conferences, ${DURATION}s per run after ${WARMUP}s of warm-up"
-start_server "$MAIN_DB"
 export BENCH_IDS=$WORK/ids_$MAIN_SIZE.txt BENCH_COUNTRIES=$WORK/countries.txt
 export BENCH_PATH="/api/v1/conferences/%s/attendance"
 URL_B="$BASE/api/v1/conferences?participant=KH&from=2015-01-01"
 URL_C="$BASE/api/v1/countries/KH/attendance"
+URL_LIVE="$BASE/health/live"
+URL_SAMPLE="$BASE/api/v1/conferences/$(head -1 "$BENCH_IDS")/attendance"
+
+# Default settings: the cache of public reads on (32 MiB), so A is the cached attendance once
+# the cache is filled; the ceiling is Plenary's cheapest route in the same configuration.
+start_server "$MAIN_DB"
+fill_cache A
+check_source A "$URL_SAMPLE" cache 2
+for c in $CONNECTIONS; do
+  warm get.lua "$c" "$URL_LIVE"; run_wrk ceiling "$MAIN_SIZE" "$c" "$DURATION" get.lua "$URL_LIVE"
+done
 for c in $CONNECTIONS; do
   warm ids.lua "$c" "$BASE/"; run_wrk A "$MAIN_SIZE" "$c" "$DURATION" ids.lua "$BASE/"
+  [ "$c" != 64 ] || sample_sources A
   run_pgbench A "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_A.sql" "$MAIN_DB"
+  [ -z "$FOCUS" ] || continue
   warm get.lua "$c" "$URL_B"; run_wrk B "$MAIN_SIZE" "$c" "$DURATION" get.lua "$URL_B"
   run_pgbench B "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_B.sql" "$MAIN_DB"
   warm get.lua "$c" "$URL_C"; run_wrk C "$MAIN_SIZE" "$c" "$DURATION" get.lua "$URL_C"
@@ -274,28 +398,78 @@ for c in $CONNECTIONS; do
   warm delegations.lua "$c" "$BASE/"; run_wrk D "$MAIN_SIZE" "$c" "$DURATION" delegations.lua "$BASE/"
 done
 export BENCH_BODY="{\"email\": \"$OWNER_EMAIL\", \"password\": \"$OWNER_PASSWORD\"}"
-for c in $CONNECTIONS; do
-  run_wrk token "$MAIN_SIZE" "$c" "$DURATION" post.lua "$BASE/api/v1/auth/token"
-done
+if [ -z "$FOCUS" ]; then
+  for c in $CONNECTIONS; do
+    run_wrk token "$MAIN_SIZE" "$c" "$DURATION" post.lua "$BASE/api/v1/auth/token"
+  done
+fi
 printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
 stop_server
+
+# The default 32 MiB may hold only part of the data set's attendance: the same run with a
+# cache that holds all of it (hits only).
+CACHE_ALL_MIB=${BENCH_CACHE_ALL_MIB:-128}
+log "cached attendance, cache of $CACHE_ALL_MIB MiB"
+SERVER_ENV="PLENARY_CACHE_BYTES=$(( CACHE_ALL_MIB * 1048576 ))" start_server "$MAIN_DB"
+fill_cache A-cache-all
+check_source A-cache-all "$URL_SAMPLE" cache 2
+sed -i '$ s/}$/, "cache_mib": '"$CACHE_ALL_MIB"'}/' "$RESULTS"
+warm ids.lua 64 "$BASE/"; run_wrk A-cache-all "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+sample_sources A-cache-all
+stop_server
+
+# The same attendance reads with the cache off: every read goes to PostgreSQL, the SQL
+# pgbench_A replays.
+log "uncached attendance (PLENARY_CACHE_BYTES=0)"
+SERVER_ENV="PLENARY_CACHE_BYTES=0" start_server "$MAIN_DB"
+check_source A-uncached "$URL_SAMPLE" primary
+for c in $CONNECTIONS; do
+  warm ids.lua "$c" "$BASE/"; run_wrk A-uncached "$MAIN_SIZE" "$c" "$DURATION" ids.lua "$BASE/"
+done
+stop_server
+
+# The replica configuration: public reads on a streaming replica of the same cluster (on the
+# same cores), uncached and cached, 64 connections.
+make_replica
+READ_URL="host=$REPLICA_SOCKET port=$REPLICA_PORT user=plenary dbname=$MAIN_DB"
+log "replica configuration, uncached (DATABASE_READ_URL, PLENARY_CACHE_BYTES=0)"
+SERVER_ENV="PLENARY_CACHE_BYTES=0" start_server "$MAIN_DB"
+check_source A-replica-uncached "$URL_SAMPLE" replica 10
+warm ids.lua 64 "$BASE/"; run_wrk A-replica-uncached "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+sample_sources A-replica-uncached
+stop_server
+log "replica configuration, cached (DATABASE_READ_URL, default cache)"
+start_server "$MAIN_DB"
+check_source A-replica-first-read "$URL_SAMPLE" replica 10
+fill_cache A-replica
+check_source A-replica-cached "$URL_SAMPLE" cache 2
+warm ids.lua 64 "$BASE/"; run_wrk A-replica-cached "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+sample_sources A-replica-cached
+stop_server
+READ_URL=""
+stop_replica
 
 # --- pool size ----------------------------------------------------------------------------
 # The same 64-connection runs with a pool of POOL_ALT connections instead of the default 16:
 # on a 2-core machine that also runs PostgreSQL and the load generator, 16 busy backends
 # crowd out Plenary's workers (a latency tail), while writes wait on WAL flushes and gain
-# from more connections.
+# from more connections. The cache is off here, so that A measures the database path (it is
+# compared with A-uncached; a cached read takes no connection).
 POOL_ALT=${BENCH_POOL_ALT:-4}
-log "pool size $POOL_ALT: 64 connections"
-SERVER_ENV="PLENARY_DB_POOL_SIZE=$POOL_ALT" start_server "$MAIN_DB"
+log "pool size $POOL_ALT: 64 connections (cache off)"
+SERVER_ENV="PLENARY_DB_POOL_SIZE=$POOL_ALT PLENARY_CACHE_BYTES=0" start_server "$MAIN_DB"
 BENCH_TOKEN=$(token)
 warm ids.lua 64 "$BASE/"; run_wrk "pool$POOL_ALT-A" "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
-warm get.lua 64 "$URL_B"; run_wrk "pool$POOL_ALT-B" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_B"
-warm get.lua 64 "$URL_C"; run_wrk "pool$POOL_ALT-C" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_C"
+if [ -z "$FOCUS" ]; then
+  warm get.lua 64 "$URL_B"; run_wrk "pool$POOL_ALT-B" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_B"
+  warm get.lua 64 "$URL_C"; run_wrk "pool$POOL_ALT-C" "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_C"
+fi
 warm delegations.lua 64 "$BASE/"; run_wrk "pool$POOL_ALT-D" "$MAIN_SIZE" 64 "$DURATION" delegations.lua "$BASE/"
 stop_server
 
 # --- scaling ------------------------------------------------------------------------------
+# With the cache off: the scaling of the database path (a cached read does not depend on it).
+[ -z "$FOCUS" ] || SIZES=""
 for n in $SIZES; do
   db=bench_$n
   if [ "$n" != "$MAIN_SIZE" ]; then
@@ -303,7 +477,7 @@ for n in $SIZES; do
     explain_all "$db" "$n"
   fi
   log "scaling: $n conferences, ${SCALE_DURATION}s per run"
-  start_server "$db"
+  SERVER_ENV="PLENARY_CACHE_BYTES=0" start_server "$db"
   export BENCH_IDS=$WORK/ids_$n.txt
   for c in 1 64; do
     warm ids.lua "$c" "$BASE/"; run_wrk scale-A "$n" "$c" "$SCALE_DURATION" ids.lua "$BASE/"
