@@ -262,7 +262,7 @@ def public_reads(wrk, pgb, rows, main_size):
            "One run, one machine, 64 connections. Ceiling: `GET /health/live` (no database, "
            "no cache). Attendance: scenario A, `GET /api/v1/conferences/{id}/attendance` over "
            "random published conferences, anonymous. Cached: default settings "
-           "(`PLENARY_CACHE_BYTES` 32 MiB), the cache filled beforehand with every "
+           "(`PLENARY_CACHE_BYTES` 64 MiB), the cache filled beforehand with every "
            "conference's attendance once. Uncached: `PLENARY_CACHE_BYTES=0`. pgbench: the SQL "
            "of an uncached read, replayed on the primary (`-M prepared`). Replica: a streaming "
            "replica of the same cluster (`pg_basebackup -R`, same cores) as "
@@ -304,7 +304,7 @@ def public_reads(wrk, pgb, rows, main_size):
         out += ["", f"An attendance response is {mean / 1024:.1f} KiB on average: the "
                 f"{smp['ids']} published conferences need about "
                 f"{mean * smp['ids'] / 1048576:.0f} MiB of cache (plus keys and headers) "
-                "against the default bound of 32 MiB."]
+                "against the default bound of 64 MiB."]
     rep_row = next((r for r in rows if r["kind"] == "replica"), None)
     if rep_row:
         out += ["", f"Replica: made and streaming in {rep_row['seconds']} s "
@@ -336,7 +336,7 @@ def render(results_path, out_path):
          f"{meta['rustc']}",
          f"- {meta['duration']} s per measurement after {meta['warmup']} s of warm-up "
          f"(scaling: {meta['scale_duration']} s); Plenary with default settings "
-         "(pool 16, one worker per CPU, cache of public reads 32 MiB), `RUST_LOG=warn`"
+         "(pool 16, one worker per CPU, cache of public reads 64 MiB), `RUST_LOG=warn`"
          + (f"; `--focus {meta['focus']}`" if meta.get("focus") else ""),
          f"- load average before: {meta['load_before']}, after: {end.get('load_after', '?')}; "
          f"whole run {end.get('seconds', '?')} s. The machine is shared: other builds may "

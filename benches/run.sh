@@ -374,7 +374,7 @@ URL_C="$BASE/api/v1/countries/KH/attendance"
 URL_LIVE="$BASE/health/live"
 URL_SAMPLE="$BASE/api/v1/conferences/$(head -1 "$BENCH_IDS")/attendance"
 
-# Default settings: the cache of public reads on (32 MiB), so A is the cached attendance once
+# Default settings: the cache of public reads on (64 MiB), so A is the cached attendance once
 # the cache is filled; the ceiling is Plenary's cheapest route in the same configuration.
 start_server "$MAIN_DB"
 fill_cache A
@@ -406,7 +406,7 @@ fi
 printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
 stop_server
 
-# The default 32 MiB may hold only part of the data set's attendance: the same run with a
+# The default 64 MiB may not hold all of the data set's attendance: the same run with a
 # cache that holds all of it (hits only).
 CACHE_ALL_MIB=${BENCH_CACHE_ALL_MIB:-128}
 log "cached attendance, cache of $CACHE_ALL_MIB MiB"

@@ -40,7 +40,7 @@ pub struct Settings {
     /// `PLENARY_INVITATION_TTL_DAYS`: days a focal-point invitation code stays valid,
     /// default 14.
     pub invitation_ttl_days: i64,
-    /// `PLENARY_CACHE_BYTES` (default 32 MiB, 0: off), `DATABASE_READ_URL` (a streaming
+    /// `PLENARY_CACHE_BYTES` (default 64 MiB, 0: off), `DATABASE_READ_URL` (a streaming
     /// replica, optional) and `PLENARY_REPLICA_MAX_LAG_MS` (default 1000).
     pub public_reads: crate::http::public_cache::PublicReadSettings,
 }

@@ -5,7 +5,7 @@
 //! **What is cached.** An anonymous (`Authorization`-less) `GET` under
 //! `/api/v1/conferences/{id}/…` (the conference, its attendance in every form, delegations,
 //! participants, editions, exports, sessions, protocol order) answered 200, keyed by path and
-//! query, in a `moka` cache bounded in bytes (`PLENARY_CACHE_BYTES`, default 32 MiB; 0 turns
+//! query, in a `moka` cache bounded in bytes (`PLENARY_CACHE_BYTES`, default 64 MiB; 0 turns
 //! it off). Reads across conferences (lists, countries, organisations, the summary) and every
 //! authenticated read are never cached.
 //!
@@ -53,7 +53,7 @@ use crate::store::revisions;
 pub const SOURCE_HEADER: &str = "x-plenary-source";
 
 /// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
-pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Bytes counted for an entry besides its key, headers and body (the entry's own fields and
 /// the cache's bookkeeping).
