@@ -124,6 +124,10 @@ dictionary("deletable_focal_points",
 codes = [invite(main, kept["IT"], f"accepted.{i}@plenary.example", f"Accepted {i}")["invitation_code"]
          for i in range(SPARE)]
 dictionary("invitation_codes", codes)
+# Sessions of the main conference, for its calendar export (sessions.ics).
+for day in ("15", "16"):
+    session(main, f"Fuzz plenary on the {day}th", f"2026-09-{day}T09:00:00",
+            f"2026-09-{day}T12:00:00", [kept["FR"], kept["DE"]])
 # A letter of credentials, so that its document can be read, and a provisional edition.
 call("PUT", f"/api/v1/conferences/{main}/delegations/{dlg}/credentials",
      b"%PDF-1.4\n% fuzz fixture\n%%EOF\n", content_type="application/pdf")
