@@ -95,7 +95,6 @@ out = {}
 # bodies name (organisation_id, host_organisation_id), spares for DELETE.
 out["FZ_ORGANISATION"] = organisation("Fuzz Organisation (read and changed)")
 kept_orgs = [organisation(f"Fuzz Organisation {i} (named in bodies)") for i in range(1, 5)]
-out["FZ_HOST_ORGANISATION"] = kept_orgs[1]
 dictionary("organisations", kept_orgs)
 dictionary("deletable_organisations",
            [organisation(f"Fuzz Organisation {i} (deleted)", "other") for i in range(SPARE)])
@@ -115,7 +114,8 @@ spare_countries = ["JP", "KR", "PH", "MY", "ID", "SG", "BN", "MM", "IN", "PK", "
 dictionary("deletable_delegations", [delegation(main, country=c) for c in spare_countries[:SPARE]])
 
 dlg = kept["FR"]
-out["FZ_MEMBER"] = member(main, dlg, "Marie Dupont", category="representative", is_head=True)
+# Not the head: a delegation PATCH of `head` is 409 while a member is the head.
+out["FZ_MEMBER"] = member(main, dlg, "Marie Dupont", category="representative")
 dictionary("deletable_members", [member(main, dlg, f"Fuzz Member {i}") for i in range(SPARE)])
 dictionary("deletable_focal_points",
            [invite(main, dlg, f"revoked.{i}@plenary.example", f"Revoked {i}")["id"]
@@ -141,8 +141,9 @@ sessions = conference("Fuzz: sessions", "0001-01-01", "9999-12-31", tz="UTC", co
 out["FZ_SESSION_CONFERENCE"] = sessions
 session_dlgs = [delegation(sessions, country=c) for c in ("KH", "LA", "VN", "TH")]
 dictionary("session_delegations", session_dlgs)
-out["FZ_SESSION"] = session(sessions, "Fuzz plenary", "2026-09-15T09:00:00",
-                            "2026-09-15T12:00:00", session_dlgs[:2])
+# Starting before the end that the spec's PATCH example gives (2025-09-17T10:00:00).
+out["FZ_SESSION"] = session(sessions, "Fuzz plenary", "2025-09-17T08:00:00",
+                            "2025-09-17T09:30:00", session_dlgs[:2])
 dictionary("deletable_sessions",
            [session(sessions, f"Fuzz session {i}", "2026-09-16T09:00:00", "2026-09-16T10:00:00")
             for i in range(SPARE)])
