@@ -39,8 +39,8 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 
-# The letter of credentials is sent as application/pdf: schemathesis learns how from
-# scripts/schemathesis_hooks.py.
+# scripts/schemathesis_hooks.py: how to send the letter of credentials (application/pdf), and
+# one Idempotency-Key per request.
 export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}"
 export SCHEMATHESIS_HOOKS=schemathesis_hooks
 
