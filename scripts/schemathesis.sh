@@ -6,16 +6,24 @@
 # examples: the same run every time. Exits non-zero on any failure.
 #
 # The server is `plenary serve` on its own embedded PostgreSQL with data/ imported and one
-# organiser created by `plenary organiser add` (scripts/lib/server.sh).
+# organiser created by `plenary organiser add` (scripts/lib/server.sh). Before fuzzing, the
+# script creates that organiser's own data through the API (scripts/schemathesis_fixtures.py):
+# every operation with a path id is pointed at a resource of this run (scripts/schemathesis.toml),
+# so generated requests reach the handlers instead of stopping at 404.
 #
-# A second, shorter run fuzzes what a focal point may do (the operations of API.md's
-# "Accreditation" list) with a focal point's token, its conference and delegation fixed
-# (scripts/schemathesis-focal-point.toml), so that those paths get past the permission
-# checks too.
+# Three runs, each with a JSON report in .schemathesis/reports/ and summed up at the end
+# (scripts/schemathesis_report.py: per operation, the positive cases answered 2xx):
+# 1. as the organiser: examples, coverage and fuzzing of every operation;
+# 2. as a focal point (the operations of API.md's "Accreditation" list), with its
+#    conference, delegation and nomination fixed (scripts/schemathesis-focal-point.toml), so
+#    that those paths get past the permission checks too;
+# 3. as the organiser: stateful chains of linked calls, the ids taken from responses through
+#    the spec's `links` (scripts/schemathesis-stateful.toml).
 #
 # Settings (environment): SCHEMATHESIS_PORT (18380), SCHEMATHESIS_SEED (20250917),
 # SCHEMATHESIS_MAX_EXAMPLES (100, per operation and phase), SCHEMATHESIS_FOCAL_EXAMPLES (30),
-# VENV (.venv-ci).
+# SCHEMATHESIS_STATEFUL_EXAMPLES (as SCHEMATHESIS_MAX_EXAMPLES), SCHEMATHESIS_REPORTS
+# (.schemathesis/reports), VENV (.venv-ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,10 +39,16 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 
-# The letter of credentials is sent as application/pdf: schemathesis learns how from
-# scripts/schemathesis_hooks.py.
+# scripts/schemathesis_hooks.py: how to send the letter of credentials (application/pdf), and
+# one Idempotency-Key per request.
 export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}"
 export SCHEMATHESIS_HOOKS=schemathesis_hooks
+
+# The fuzzer logs in far more often than a person: its wrong passwords (hundreds, from one
+# address) must not lock the example account out, or every login after the first 30 would be
+# 429 and the handler never reached again. The limits are the test suite's to check.
+export PLENARY_LOGIN_MAX_PER_ADDRESS=1000000 PLENARY_LOGIN_MAX_PER_EMAIL=1000000 \
+  PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL=1000000
 
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh
@@ -53,69 +67,73 @@ api_post /api/v1/conferences/019954f8-9000-7a00-8000-17a9f0c0e000/organisers \
   "$(token_for admin@plenary.example "$ADMIN_PASSWORD")" \
   "{\"email\": \"$EMAIL\", \"role\": \"owner\"}"
 
-echo "== schemathesis $VERSION on $BASE: seed $SEED, at most $MAX_EXAMPLES examples per operation"
-# The focal point of the first Lianyungang delegation (invited by the admin, accepted through
-# the API), with one nomination of its own for the member operations.
-ADMIN_TOKEN="$(token_for admin@plenary.example "$ADMIN_PASSWORD")"
-eval "$(python3 - "$BASE" "$ADMIN_TOKEN" <<'PY'
-import json, sys, urllib.request
-base, admin = sys.argv[1:3]
-conference = "019954f8-9000-7a00-8000-17a9f0c0e000"
-def call(method, path, token=None, body=None):
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
-    return json.load(urllib.request.urlopen(req))
-delegation = call("GET", f"/api/v1/conferences/{conference}/delegations?limit=1")["items"][0]["id"]
-invited = call("POST", f"/api/v1/conferences/{conference}/delegations/{delegation}/focal-points",
-               admin, {"email": "focal.point@plenary.example", "name": "Focal Point"})
-token = call("POST", "/api/v1/auth/invitations/accept", None,
-             {"code": invited["invitation_code"], "password": "focal point's passphrase"})["access_token"]
-member = call("POST", f"/api/v1/conferences/{conference}/delegations/{delegation}/members",
-              token, {"full_name": "Nominee of the Focal Point"})["id"]
-print(f"export FP_TOKEN={token} FP_CONFERENCE={conference} FP_DELEGATION={delegation} FP_MEMBER={member}")
-PY
-)"
+# The fuzzed server's own data: every operation with a path id is pointed at a resource the
+# run creates here (scripts/schemathesis_fixtures.py prints the ids and writes the throw-away
+# ones as dictionaries for scripts/schemathesis.toml).
+FIXTURES=.schemathesis/fixtures
+rm -rf "$FIXTURES"
+eval "$(python3 scripts/schemathesis_fixtures.py "$BASE" "$TOKEN" "$FIXTURES")"
+export FZ_CONFERENCE FZ_CONFERENCE_PATCHED FZ_SESSION_CONFERENCE FZ_DELEGATION FZ_MEMBER \
+  FZ_SESSION FZ_EDITION FZ_ORGANISATION FP_TOKEN FP_CONFERENCE FP_DELEGATION FP_MEMBER
+
 echo "focal point of delegation $FP_DELEGATION (conference $FP_CONFERENCE), nomination $FP_MEMBER"
 
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+REPORTS="${SCHEMATHESIS_REPORTS:-.schemathesis/reports}"
+mkdir -p "$REPORTS"
+run() { # NAME ARGS...: one schemathesis run, its JSON report in $REPORTS/NAME.json
+  local name="$1"
+  shift
+  "$VENV/bin/schemathesis" "$@" \
+    --url "$BASE" \
+    --checks "$CHECKS" \
+    --mode all \
+    --seed "$SEED" \
+    --workers 1 \
+    --generation-database none \
+    --request-timeout 60 \
+    --report json --report-json-path "$REPORTS/$name.json" \
+    --no-color
+}
+
 set +e
-"$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run api-spec/openapi.yaml \
-  --url "$BASE" \
+echo "== schemathesis $VERSION on $BASE: seed $SEED, at most $MAX_EXAMPLES examples per operation"
+echo "== 1. as an organiser, every path id one the run created (examples, coverage, fuzzing)"
+run organiser --config-file scripts/schemathesis.toml run api-spec/openapi.yaml \
   --header "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --mode all \
-  --phases examples,coverage,fuzzing,stateful \
-  --seed "$SEED" \
-  --max-examples "$MAX_EXAMPLES" \
-  --workers 1 \
-  --generation-database none \
-  --request-timeout 60 \
-  --no-color
+  --phases examples,coverage,fuzzing \
+  --max-examples "$MAX_EXAMPLES"
 STATUS=$?
-echo "== schemathesis as a focal point: its conference, delegation and nominations"
-"$VENV/bin/schemathesis" --config-file scripts/schemathesis-focal-point.toml run api-spec/openapi.yaml \
-  --url "$BASE" \
+echo "== 2. as a focal point: its conference, delegation and nominations"
+run focal-point --config-file scripts/schemathesis-focal-point.toml run api-spec/openapi.yaml \
   --header "Authorization: Bearer $FP_TOKEN" \
   --include-operation-id getMe --include-operation-id getConference \
   --include-operation-id getDelegation --include-operation-id updateDelegation \
   --include-operation-id listMembers --include-operation-id createMember \
   --include-operation-id updateMember --include-operation-id deleteMember \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --mode all \
+  --include-operation-id getCredentials --include-operation-id submitCredentials \
+  --include-operation-id getCredentialsDocument \
   --phases examples,coverage,fuzzing \
-  --seed "$SEED" \
-  --max-examples "${SCHEMATHESIS_FOCAL_EXAMPLES:-30}" \
-  --workers 1 \
-  --generation-database none \
-  --request-timeout 60 \
-  --no-color
+  --max-examples "${SCHEMATHESIS_FOCAL_EXAMPLES:-30}"
 FOCAL_STATUS=$?
-if [ "$STATUS" -eq 0 ]; then
-  STATUS=$FOCAL_STATUS
-fi
+# Not sessions.ics: a generated conference may span thousands of years, whose VTIMEZONE takes
+# the server minutes (src/export/calendar.rs scans every year in three-hour steps).
+echo "== 3. as an organiser, chains of linked calls (stateful: ids from the links' responses)"
+run stateful --config-file scripts/schemathesis-stateful.toml run api-spec/openapi.yaml \
+  --header "Authorization: Bearer $TOKEN" \
+  --phases stateful \
+  --exclude-operation-id exportSessionsIcs \
+  --max-examples "${SCHEMATHESIS_STATEFUL_EXAMPLES:-$MAX_EXAMPLES}"
+STATEFUL_STATUS=$?
 set -e
+for s in "$STATEFUL_STATUS" "$FOCAL_STATUS"; do
+  if [ "$STATUS" -eq 0 ]; then
+    STATUS=$s
+  fi
+done
+echo "== positive cases the server accepted (2xx), per operation and phase"
+python3 scripts/schemathesis_report.py "$REPORTS"/organiser.json "$REPORTS"/stateful.json \
+  "$REPORTS"/focal-point.json || true
 if [ "$STATUS" -ne 0 ]; then
   server_log_tail
 fi
