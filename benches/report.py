@@ -336,7 +336,7 @@ def render(results_path, out_path):
          f"{meta['rustc']}",
          f"- {meta['duration']} s per measurement after {meta['warmup']} s of warm-up "
          f"(scaling: {meta['scale_duration']} s); Plenary with default settings "
-         "(pool 16, one worker per CPU, cache of public reads 64 MiB), `RUST_LOG=warn`"
+         "(pool 4, one worker per CPU, cache of public reads 64 MiB), `RUST_LOG=warn`"
          + (f"; `--focus {meta['focus']}`" if meta.get("focus") else ""),
          f"- load average before: {meta['load_before']}, after: {end.get('load_after', '?')}; "
          f"whole run {end.get('seconds', '?')} s. The machine is shared: other builds may "
@@ -403,8 +403,8 @@ def render(results_path, out_path):
         alt = pools[0]["scenario"].split("-")[0][4:]
         o += ["", "## Pool size", "",
               f"The 64-connection runs again with `PLENARY_DB_POOL_SIZE={alt}` instead of the "
-              "default 16 (same data, same run).", "",
-              "| scenario | pool 16: req/s, p50 / p99 ms | "
+              "default 4 (same data, same run).", "",
+              "| scenario | pool 4 (default): req/s, p50 / p99 ms | "
               f"pool {alt}: req/s, p50 / p99 ms |", "|---|---:|---:|"]
         uncached = any(x["scenario"] == "A-uncached" for x in wrk)
         if uncached:

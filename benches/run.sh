@@ -21,7 +21,7 @@
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
 # BENCH_DURATION / BENCH_WARMUP / BENCH_SCALE_DURATION (seconds), BENCH_CONNECTIONS,
-# BENCH_POOL_ALT (the second pool size measured at 64 connections, default 4),
+# BENCH_POOL_ALT (the second pool size measured at 64 connections, default 16),
 # BENCH_REPLICA_PORT (port of the streaming replica's socket, default 5433),
 # BENCH_CACHE_ALL_MIB (a cache bound that holds every attendance of the main data set, for
 # the row "cache holding all"; default 128),
@@ -450,12 +450,12 @@ READ_URL=""
 stop_replica
 
 # --- pool size ----------------------------------------------------------------------------
-# The same 64-connection runs with a pool of POOL_ALT connections instead of the default 16:
+# The same 64-connection runs with a pool of POOL_ALT connections instead of the default 4:
 # on a 2-core machine that also runs PostgreSQL and the load generator, 16 busy backends
 # crowd out Plenary's workers (a latency tail), while writes wait on WAL flushes and gain
 # from more connections. The cache is off here, so that A measures the database path (it is
 # compared with A-uncached; a cached read takes no connection).
-POOL_ALT=${BENCH_POOL_ALT:-4}
+POOL_ALT=${BENCH_POOL_ALT:-16}
 log "pool size $POOL_ALT: 64 connections (cache off)"
 SERVER_ENV="PLENARY_DB_POOL_SIZE=$POOL_ALT PLENARY_CACHE_BYTES=0" start_server "$MAIN_DB"
 BENCH_TOKEN=$(token)

@@ -19,7 +19,7 @@ pub struct Settings {
     /// `PLENARY_DATA_DIR`: the embedded cluster's folder (default: see
     /// [`crate::db::embedded::EmbeddedPostgres::default_data_dir`]).
     pub data_dir: PathBuf,
-    /// `PLENARY_DB_POOL_SIZE`, default 16.
+    /// `PLENARY_DB_POOL_SIZE`, default 4 (benches/RESULTS.md, "Pool size").
     pub pool_size: usize,
     /// `PLENARY_DB_TIMEOUT_MS`: longest wait for a database connection, default 2000.
     pub db_timeout: Duration,
@@ -121,7 +121,7 @@ impl Settings {
             data_dir: var("PLENARY_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(crate::db::embedded::EmbeddedPostgres::default_data_dir),
-            pool_size: parse_var("PLENARY_DB_POOL_SIZE", 16)?,
+            pool_size: parse_var("PLENARY_DB_POOL_SIZE", 4)?,
             db_timeout: Duration::from_millis(parse_var("PLENARY_DB_TIMEOUT_MS", 2000)?),
             workers: var("PLENARY_WORKERS")
                 .map(|w| w.parse())

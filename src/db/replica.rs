@@ -131,9 +131,10 @@ struct Replay {
 }
 
 /// Starts the monitor of the replica at `replica_url` against the primary at `primary_url`,
-/// on the current tokio runtime, until the runtime stops.
-pub fn spawn_monitor(primary_url: String, replica_url: String, status: Arc<ReplicaStatus>) {
-    tokio::spawn(async move {
+/// on a thread of its own ([`super::in_background`]), until the instance (`status`) is gone.
+pub fn spawn_monitor(primary_url: String, replica_url: String, status: &Arc<ReplicaStatus>) {
+    let instance = Arc::downgrade(status);
+    super::in_background("plenary-replica", async move {
         let mut primary: Option<AsyncPgConnection> = None;
         let mut replica: Option<AsyncPgConnection> = None;
         let mut samples: VecDeque<(Instant, i64)> = VecDeque::new();
@@ -141,6 +142,9 @@ pub fn spawn_monitor(primary_url: String, replica_url: String, status: Arc<Repli
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let Some(status) = instance.upgrade() else {
+                return;
+            };
             let now = Instant::now();
             let started = status.now();
             match sample(&mut primary, &primary_url, PRIMARY_LSN).await {

@@ -18,7 +18,7 @@
 //!    knew before the read (primary), or what the replica held before the read (replica).
 //! 3. An entry is served only while its revision is at least the newest this instance knows
 //!    ([`crate::freshness::Freshness::known`]), and only while the instance is sure it has
-//!    seen every write committed more than 500 ms ago (a question asked less than 500 ms ago
+//!    seen every write committed more than 800 ms ago (a question asked less than 800 ms ago
 //!    was answered); otherwise the read goes to the database.
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
