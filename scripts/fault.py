@@ -23,7 +23,7 @@ import argparse, glob, json, os, pwd, random, shutil, signal, socket, subprocess
 import urllib.request, urllib.error
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from pgtools import free_port, pg_bindir  # noqa: E402
+from harness import free_port, pg_bindir, request  # noqa: E402
 
 SECRET = "fault-script-secret-fault-script-secret-0123"
 PASSWORD = "fault script password"
@@ -76,29 +76,6 @@ class Cluster:
 
     def url(self, db="plenary"):
         return f"host={self.sock} port={self.port} user=plenary dbname={db}"
-
-
-def request(method, url, body=None, token=None, key=None, timeout=5, failpoint=None, headers=None):
-    """(status, JSON body); with `headers` (a dict), the response's headers are put in it."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    if key:
-        req.add_header("idempotency-key", key)
-    if failpoint:
-        req.add_header("plenary-failpoint", failpoint)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            if headers is not None:
-                headers.update({k.lower(): v for k, v in r.headers.items()})
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        try:
-            return e.code, json.loads(e.read() or b"null")
-        except Exception:
-            return e.code, None
 
 
 def main():

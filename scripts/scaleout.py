@@ -38,7 +38,7 @@ import argparse, bisect, glob, json, os, pwd, shutil, signal, socket, subprocess
 import urllib.request, urllib.error
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from pgtools import free_port, pg_bindir  # noqa: E402
+from harness import free_port, pg_bindir, request  # noqa: E402
 
 SECRET = "scaleout-script-secret-scaleout-script-secret-0123"
 PASSWORD = "scaleout script password"
@@ -129,28 +129,6 @@ class Cluster:
                 return "\n" + "".join(f.readlines()[-n:])
         except Exception:
             return ""
-
-
-def request(method, url, body=None, token=None, key=None, timeout=5, headers=None):
-    """(status, JSON body); with `headers` (a dict), the response's headers are put in it."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    if key:
-        req.add_header("idempotency-key", key)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            if headers is not None:
-                headers.update({k.lower(): v for k, v in r.headers.items()})
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        try:
-            return e.code, json.loads(e.read() or b"null")
-        except Exception:
-            return e.code, None
 
 
 def wait_until(what, check, seconds=30):
