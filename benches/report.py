@@ -33,8 +33,8 @@ def parse_log(text):
     return entries
 
 
-# Statements of Plenary's own background connections (the freshness listener and its
-# heartbeats, the replica monitor), which run during the captured requests too: their
+# Statements of Plenary's own background connections (the revision watcher, the replica
+# monitor), which run during the captured requests too: their
 # sessions name themselves with `SET application_name = 'plenary-…'`.
 BACKGROUND_APP = re.compile(r"(?:execute \S+|statement): SET application_name = 'plenary-")
 BACKGROUND_SQL = re.compile(r"^(?:NOTIFY|LISTEN|UNLISTEN)\b", re.I)
