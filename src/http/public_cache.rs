@@ -55,6 +55,11 @@ pub const SOURCE_HEADER: &str = "x-plenary-source";
 /// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The longest path and query that is cached. Handlers ignore unknown query parameters, so
+/// `?junk=...` makes a new key for the same answer: long ones are not kept at all, and short
+/// ones meet moka's TinyLFU admission, which keeps a key read once from evicting one read often.
+const MAX_KEY_BYTES: usize = 512;
+
 /// Bytes counted for an entry besides its key, headers and body (the entry's own fields and
 /// the cache's bookkeeping).
 const ENTRY_OVERHEAD: usize = 256;
@@ -250,7 +255,7 @@ pub async fn middleware(
         .path_and_query()
         .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
     let cache = match (&public.cache, conference) {
-        (Some(cache), Some(_)) if fresh.is_sure() => Some(cache),
+        (Some(cache), Some(_)) if key.len() <= MAX_KEY_BYTES && fresh.is_sure() => Some(cache),
         _ => None,
     };
     if let (Some(cache), Some(id)) = (cache, conference) {

@@ -458,3 +458,22 @@ async fn every_read_has_an_etag_and_answers_if_none_match() {
     assert_eq!(missing, Vec::<(String, bool)>::new(), "200 without an ETag");
     assert!(checked.len() >= 40, "only {checked:?}");
 }
+
+/// Handlers ignore unknown query parameters, so a long junk query would be a new cache key
+/// for the same answer: keys over 512 bytes are never kept (found by a new-user trial).
+#[actix_web::test]
+async fn a_long_junk_query_is_answered_but_not_cached() {
+    let app = spawn_app().await;
+    let o = app.organiser("junk@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&app.address, &path, "cache").await;
+    let junk = format!("{path}?junk={}", "x".repeat(600));
+    for _ in 0..3 {
+        let (s, source, _, _) = read(&app.address, &junk).await;
+        assert_eq!((s, source.as_str()), (200, "primary"));
+    }
+    let short = format!("{path}?junk=1");
+    until_source(&app.address, &short, "cache").await;
+}
