@@ -22,7 +22,11 @@
 //!    was answered); otherwise the read goes to the database.
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
-//!    newer revision, and no read returns older data than one this instance already served.
+//!    newer revision; and every read served from a database raises what the instance knows
+//!    to that database's revision read after it, so no later read (replica or cache) returns
+//!    older data than one this instance already served. (Without that, a read from a replica
+//!    that had just caught up, then a cache entry filled a moment earlier from the primary,
+//!    went back in time: the scale-out check found it.)
 //!    (Reads across conferences, never cached, go back to the replica after the primary only
 //!    once it has replayed what the primary held then:
 //!    [`ReplicaStatus::usable_across_conferences`].)
@@ -231,7 +235,9 @@ fn conference_of(path: &str) -> Option<Uuid> {
 
 /// The middleware: every request runs with this instance's [`Freshness`] (so its writes are
 /// known at once); an anonymous `GET` under `/api/v1/` is answered from the cache, the replica
-/// or the primary as the module documentation says.
+/// or the primary as the module documentation says. A read whose query fails on the replica
+/// (it stopped, or cancelled the query in a recovery conflict) answers 503 and marks the
+/// replica down, so the next reads go to the primary.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -305,20 +311,31 @@ pub async fn middleware(
         replica::reading(source == Source::Replica, next.call(req)),
     )
     .await?;
-    // Reads from the primary raise what this instance knows to what it has served, so that a
-    // later read from a lagging replica is never older: a conference's revision, or for reads
-    // across conferences the WAL position the replica must reach first.
-    if let (Source::Primary, Some(status)) = (source, &public.replica) {
-        match conference {
-            Some(id) => {
-                if let Ok(mut conn) = state.pool.get().await {
-                    if let Ok(held) = revisions::of(&mut conn, id).await {
-                        fresh.advance(id, held);
-                    }
+    if source == Source::Replica && res.status().is_server_error() {
+        tracing::warn!(status = %res.status(), "a read failed on the replica; the next go to the primary");
+        if let Some(status) = &public.replica {
+            status.down();
+        }
+    }
+    // What a read from the database served raises what this instance knows, so that no later
+    // read (from a lagging replica, or a cache entry filled from one) is older: for a
+    // conference, its revision read again from the same database after the request's own
+    // queries (their data is no newer); for reads across conferences answered by the primary,
+    // the WAL position the replica must reach first.
+    if let Some(id) = conference {
+        if cache.is_some() || public.replica.is_some() {
+            let pool = match (source, &state.read_pool) {
+                (Source::Replica, Some(read_pool)) => read_pool,
+                _ => &state.pool,
+            };
+            if let Ok(mut conn) = pool.get().await {
+                if let Ok(held) = revisions::of(&mut conn, id).await {
+                    fresh.advance(id, held);
                 }
             }
-            None => status.primary_read_done(),
         }
+    } else if let (Source::Primary, Some(status)) = (source, &public.replica) {
+        status.primary_read_done();
     }
     let (Some(cache), Some(id), StatusCode::OK) = (cache, conference, res.status()) else {
         let mut res = res.map_into_boxed_body();
