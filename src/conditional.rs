@@ -20,7 +20,7 @@ pub fn entity_tags<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String>
 }
 
 /// The values of every `name` header line of a request that are visible ASCII.
-fn header_values<'r>(req: &'r HttpRequest, name: &header::HeaderName) -> Vec<&'r str> {
+pub fn header_values<'r>(req: &'r HttpRequest, name: &header::HeaderName) -> Vec<&'r str> {
     req.headers()
         .get_all(name)
         .filter_map(|v| v.to_str().ok())

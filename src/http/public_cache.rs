@@ -357,11 +357,11 @@ pub async fn middleware(
     Ok(ServiceResponse::new(http_req, entry.respond(&tags, source)))
 }
 
-/// The request's `If-None-Match` values.
+/// The request's `If-None-Match` values ([`conditional::header_values`]), owned: the
+/// header is taken off the request before it is served.
 fn if_none_match(req: &ServiceRequest) -> Vec<String> {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
+    conditional::header_values(req.request(), &header::IF_NONE_MATCH)
+        .into_iter()
         .map(str::to_string)
         .collect()
 }

@@ -193,52 +193,62 @@ async fn a_renamed_organisation_shows_in_cached_attendance() {
     );
 }
 
-#[actix_web::test]
-async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
+/// Instance A on a fresh database and instance B beside it; a published conference with
+/// one delegation (KH) whose attendance B already serves from its cache. Returns A, B's
+/// address, the organiser's token, the conference id and the attendance path.
+async fn two_instances_and_a_cached_attendance(
+    email: &str,
+) -> (TestApp, String, String, String, String) {
     let a = spawn_app().await;
     let b_address = start_server(&a.db_url, test_options()).await;
-    let o = a.organiser("two@example.org", false).await;
+    let o = a.organiser(email, false).await;
     let conf = a.conference(&o, "published").await;
-    let cid = conf["id"].as_str().unwrap_or_default();
-    delegation(&a, &o.token, cid, "KH").await;
+    let cid = conf["id"].as_str().unwrap_or_default().to_string();
+    delegation(&a, &o.token, &cid, "KH").await;
     let path = format!("/api/v1/conferences/{cid}/attendance");
     until_source(&b_address, &path, "cache").await;
-    for (round, country) in ["TH", "VN", "LA"].into_iter().enumerate() {
-        delegation(&a, &o.token, cid, country).await;
-        let acknowledged = Instant::now();
-        let mut seen = 0;
-        loop {
-            let (s, _, _, body) = read(&b_address, &path).await;
-            assert_eq!(s, 200);
-            let n = countries(&body).len();
-            assert!(
-                n >= seen,
-                "instance B went back from {seen} to {n} countries"
-            );
-            seen = n;
-            if n == round + 2 {
-                break;
-            }
-            assert!(
-                acknowledged.elapsed() < Duration::from_secs(1),
-                "B still without {country} {:?} after A acknowledged it",
-                acknowledged.elapsed()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
+    (a, b_address, o.token, cid, path)
+}
+
+/// Reads `path` on `address` until it lists `n` countries, at most 1 s after `acknowledged`,
+/// and never fewer than a read before it.
+async fn shows_within_a_second(address: &str, path: &str, n: usize, acknowledged: Instant) {
+    let mut seen = 0;
+    loop {
+        let (s, _, _, body) = read(address, path).await;
+        assert_eq!(s, 200);
+        let now = countries(&body).len();
+        assert!(
+            now >= seen,
+            "{address} went back from {seen} to {now} countries"
+        );
+        seen = now;
+        if now == n {
+            return;
         }
+        assert!(
+            acknowledged.elapsed() < Duration::from_secs(1),
+            "{address} still without the write {:?} after it was acknowledged",
+            acknowledged.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
+    let (a, b_address, token, cid, path) =
+        two_instances_and_a_cached_attendance("two@example.org").await;
+    for (round, country) in ["TH", "VN", "LA"].into_iter().enumerate() {
+        delegation(&a, &token, &cid, country).await;
+        shows_within_a_second(&b_address, &path, round + 2, Instant::now()).await;
     }
 }
 
 #[actix_web::test]
 async fn a_lost_revision_watcher_reconnects_and_misses_nothing() {
-    let a = spawn_app().await;
-    let b_address = start_server(&a.db_url, test_options()).await;
-    let o = a.organiser("lost@example.org", false).await;
-    let conf = a.conference(&o, "published").await;
-    let cid = conf["id"].as_str().unwrap_or_default();
-    delegation(&a, &o.token, cid, "KH").await;
-    let path = format!("/api/v1/conferences/{cid}/attendance");
-    until_source(&b_address, &path, "cache").await;
+    let (a, b_address, token, cid, path) =
+        two_instances_and_a_cached_attendance("lost@example.org").await;
     // Every revision watcher of this database loses its connection, then a write lands at
     // once, likely before they are back.
     let mut conn = a.conn().await;
@@ -249,20 +259,8 @@ async fn a_lost_revision_watcher_reconnects_and_misses_nothing() {
     .execute(&mut conn)
     .await
     .expect("terminate the watchers");
-    delegation(&a, &o.token, cid, "TH").await;
-    let acknowledged = Instant::now();
-    loop {
-        let (_, _, _, body) = read(&b_address, &path).await;
-        if countries(&body).len() == 2 {
-            break;
-        }
-        assert!(
-            acknowledged.elapsed() < Duration::from_secs(1),
-            "B served the old attendance {:?} after the write",
-            acknowledged.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    delegation(&a, &token, &cid, "TH").await;
+    shows_within_a_second(&b_address, &path, 2, Instant::now()).await;
     // And it comes back to caching.
     let cached = until_source(&b_address, &path, "cache").await;
     assert_eq!(countries(&cached).len(), 2);
