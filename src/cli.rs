@@ -355,6 +355,7 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         body_timeout: settings.body_timeout,
         invitation_ttl_days: settings.invitation_ttl_days,
         public_reads: settings.public_reads.clone(),
+        body_budget: settings.body_budget,
     };
     let app = Application::build(&database.url, &settings.bind_addr, options).await?;
     println!(

@@ -43,6 +43,10 @@ pub struct Settings {
     /// `PLENARY_CACHE_BYTES` (default 64 MiB, 0: off), `DATABASE_READ_URL` (a streaming
     /// replica, optional) and `PLENARY_REPLICA_MAX_LAG_MS` (default 1000).
     pub public_reads: crate::http::public_cache::PublicReadSettings,
+    /// `PLENARY_BODY_BUDGET_BYTES` (default 64 MiB) and
+    /// `PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES` (default 8 MiB): what request bodies in flight
+    /// may reserve, in total and per client address, before 503.
+    pub body_budget: crate::http::body_budget::BodyBudgetSettings,
 }
 
 /// Networks of trusted reverse proxies (`PLENARY_TRUSTED_PROXIES`): each an address and a
@@ -152,6 +156,16 @@ impl Settings {
                     "PLENARY_REPLICA_MAX_LAG_MS",
                     1000,
                 )?),
+            },
+            body_budget: crate::http::body_budget::BodyBudgetSettings {
+                total_bytes: parse_var(
+                    "PLENARY_BODY_BUDGET_BYTES",
+                    crate::http::body_budget::DEFAULT_TOTAL_BYTES,
+                )?,
+                per_address_bytes: parse_var(
+                    "PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES",
+                    crate::http::body_budget::DEFAULT_PER_ADDRESS_BYTES,
+                )?,
             },
         })
     }

@@ -62,6 +62,11 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 `/problems/body-budget-exceeded` with `Retry-After`: the request bodies in flight,
+    /// in total or from the caller's address, hold the budget this body would pass
+    /// ([`crate::http::body_budget`]); refused before the body is read.
+    #[error("body budget exceeded: {0}")]
+    BodyBudgetExceeded(String),
     /// 500: a bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -96,6 +101,9 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
+            ApiError::BodyBudgetExceeded(_) => {
+                ("body-budget-exceeded", "Too many request bodies in flight")
+            }
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -117,7 +125,8 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
             | ApiError::QuotaExceeded(m)
-            | ApiError::PreconditionFailed(m) => m.clone(),
+            | ApiError::PreconditionFailed(m)
+            | ApiError::BodyBudgetExceeded(m) => m.clone(),
             ApiError::NominationsClosed => {
                 "nominations for this conference are closed; only its organisers may change members now"
                     .to_string()
@@ -191,7 +200,9 @@ impl ResponseError for ApiError {
             }
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::BodyBudgetExceeded(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -24,6 +24,7 @@ use crate::config::TrustedProxies;
 use crate::db::{self, PoolSettings};
 use crate::domain::input::MAX_BODY_BYTES;
 use crate::error::{problem_response, PROBLEM_JSON};
+use crate::http::body_budget::{BodyBudget, BodyBudgetSettings};
 use crate::http::public_cache::{PublicReadSettings, PublicReads};
 use crate::state::AppState;
 use crate::store::login_limits::LoginLimits;
@@ -209,6 +210,8 @@ pub struct Options {
     pub invitation_ttl_days: i64,
     /// The cache of public reads and the read replica.
     pub public_reads: PublicReadSettings,
+    /// The budget of request bodies in flight (`PLENARY_BODY_BUDGET_*`).
+    pub body_budget: BodyBudgetSettings,
 }
 
 /// A built server, bound and ready to run.
@@ -234,7 +237,9 @@ impl Application {
             body_timeout,
             invitation_ttl_days,
             public_reads,
+            body_budget,
         } = options;
+        let body_budget = Arc::new(BodyBudget::new(body_budget));
         let trusted_proxies = Arc::new(trusted_proxies);
         db::migrate(database_url).await?;
         // Read on a connection of its own: a pooled one would stay tied to this runtime.
@@ -280,6 +285,7 @@ impl Application {
                         .map(|url| db::build_pool(url, &per_worker))
                         .transpose()?,
                     public: public.clone(),
+                    body_budget: body_budget.clone(),
                 }))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -300,6 +306,10 @@ impl Application {
                     crate::idempotency::middleware,
                 ))
                 .wrap(actix_web::middleware::from_fn(body_deadline))
+                // Outside every body reader: a body is reserved before it is read, or refused.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::body_budget::middleware,
+                ))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 // Public reads: cache, replica or primary; and this instance's writes known
                 // at once. Inside CORS, which adds its headers to cached answers too.

@@ -34,6 +34,8 @@ pub struct AppState {
     pub read_pool: Option<DbPool>,
     /// The instance's cache, known revisions and replica status, shared by its workers.
     pub public: Arc<PublicReads>,
+    /// The instance's budget of request bodies in flight, shared by its workers.
+    pub body_budget: Arc<crate::http::body_budget::BodyBudget>,
 }
 
 impl AppState {

@@ -20,8 +20,41 @@ use crate::error::ApiError;
 pub use super::query::Query;
 use super::text::{clean, Lines};
 
-/// The largest request body accepted, in bytes (1 MiB; larger is 413).
+/// The largest request body accepted, in bytes, where [`body_limit`] names no other limit
+/// (1 MiB; larger is 413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The largest body of `/api/v1/auth/*` (16 KiB): a login or an invitation's acceptance is a
+/// few hundred bytes, and anyone may send them.
+pub const MAX_AUTH_BODY_BYTES: usize = 16 << 10;
+/// The largest letter of credentials accepted, in bytes (5 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 5 << 20;
+
+/// The body limit of a request (API.md, "Details"): [`MAX_AUTH_BODY_BYTES`] under
+/// `/api/v1/auth/`, [`MAX_DOCUMENT_BYTES`] for the `PUT` of a delegation's credentials,
+/// [`MAX_BODY_BYTES`] elsewhere. The one table of body limits.
+pub fn body_limit(method: &actix_web::http::Method, path: &str) -> usize {
+    if path.starts_with("/api/v1/auth/") {
+        return MAX_AUTH_BODY_BYTES;
+    }
+    let credentials = path
+        .strip_prefix("/api/v1/conferences/")
+        .map(|rest| rest.split('/').collect::<Vec<_>>())
+        .is_some_and(|s| s.len() == 4 && s[1] == "delegations" && s[3] == "credentials");
+    if credentials && method == actix_web::http::Method::PUT {
+        MAX_DOCUMENT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
+/// A size in bytes as API.md writes it: `16 KiB`, `5 MiB` (rounded down), else bytes.
+pub fn describe_bytes(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
 
 /// Checks the content type and parses a JSON body.
 ///

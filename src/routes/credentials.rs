@@ -9,12 +9,12 @@ use uuid::Uuid;
 use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{parse_json, Errors, Obj};
+use crate::domain::input::{parse_json, Errors, Obj, MAX_DOCUMENT_BYTES};
 use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
-use crate::store::credentials::{self, MAX_DOCUMENT_BYTES};
+use crate::store::credentials;
 
 /// The magic bytes every PDF begins with (ISO 32000-1 §7.5.2).
 const PDF_MAGIC: &[u8] = b"%PDF-";

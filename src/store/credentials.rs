@@ -20,9 +20,6 @@ use crate::db::schema::{credential_documents, delegation_credentials, delegation
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::CredentialsStatus;
 
-/// The largest letter of credentials accepted, in bytes (5 MiB).
-pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
-
 /// The credentials of a delegation as the API shows them:
 /// `{"status", "sha256", "bytes", "submitted_at", "submitted_by", "reviewed_at",
 /// "reviewed_by", "note"}`; everything but `status` is null before the first upload.

@@ -377,3 +377,153 @@ async fn adding_an_organiser_does_not_reveal_whether_an_account_exists() {
         .unwrap_or_default();
     assert_eq!(emails, vec!["owner@example.org", "real@example.org"]);
 }
+
+/// A raw HTTP/1.1 connection to `app` from the loopback address `source` that sends the head
+/// of a `POST` to `path` announcing `length` body bytes, then the first `sent` of them (the
+/// rest left for later, or never).
+async fn announce(
+    app: &TestApp,
+    source: &str,
+    path: &str,
+    token: &str,
+    length: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let host = app.address.trim_start_matches("http://");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("source address"))
+        .expect("bind");
+    let mut stream = socket
+        .connect(host.parse().expect("server address"))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(&vec![b' '; sent])
+        .await
+        .expect("first bytes");
+    stream
+}
+
+/// The status line and lower-cased head of the answer on `stream` (within 5 s), its body
+/// read as `Content-Length` says.
+async fn answer(stream: &mut tokio::net::TcpStream) -> (String, String, Value) {
+    use tokio::io::AsyncReadExt;
+    let read = async {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let head = text[..end].to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    let body = serde_json::from_slice(&got[end + 4..end + 4 + length])
+                        .unwrap_or(Value::Null);
+                    let status = head.lines().next().unwrap_or_default().to_string();
+                    return (status, head, body);
+                }
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return (String::new(), text, Value::Null),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("an answer within 5 s")
+}
+
+#[actix_web::test]
+async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
+    use tokio::io::AsyncWriteExt;
+    const MIB: usize = 1 << 20;
+    let mut options = test_options();
+    options.body_budget.per_address_bytes = MIB + MIB / 2;
+    options.body_budget.total_bytes = 2 * MIB + MIB / 2;
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("budget@example.org", false).await;
+    let path = "/api/v1/organisations";
+    let length = MIB - 20;
+    // 127.0.0.1 holds about 1 MiB with a stalled upload...
+    let mut first = announce(&app, "127.0.0.1", path, &o.token, length, 1000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...so its second upload passes its address's budget: 503 before the body is sent.
+    let mut second = announce(&app, "127.0.0.1", path, &o.token, length, 0).await;
+    let (status, head, problem) = answer(&mut second).await;
+    assert!(status.starts_with("http/1.1 503"), "{head}");
+    assert!(head.contains("retry-after: 1"), "{head}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert_eq!(
+        problem["type"], "/problems/body-budget-exceeded",
+        "{problem}"
+    );
+    // Another address still has room, until the total is held.
+    let other = announce(&app, "127.0.0.2", path, &o.token, length, 1000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = announce(&app, "127.0.0.3", path, &o.token, length, 0).await;
+    let (status, head, problem) = answer(&mut third).await;
+    assert!(status.starts_with("http/1.1 503"), "{head}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("server's")),
+        "{problem}"
+    );
+    // A Content-Length over the route's limit is 413 at once, budget or not.
+    let mut login = announce(&app, "127.0.0.4", "/api/v1/auth/token", "-", 20 << 10, 0).await;
+    let (status, head, problem) = answer(&mut login).await;
+    assert!(status.starts_with("http/1.1 413"), "{head}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("16 KiB")),
+        "{problem}"
+    );
+    // The first upload finishes (answered, whatever it was), the other one's client goes
+    // away: both reservations are given back, and uploads are accepted again.
+    first
+        .write_all(&vec![b' '; length - 1000])
+        .await
+        .expect("the rest");
+    let (status, head, _) = answer(&mut first).await;
+    assert!(status.starts_with("http/1.1 400"), "{head}");
+    drop(other);
+    let started = Instant::now();
+    loop {
+        let mut fits = announce(&app, "127.0.0.1", path, &o.token, length, 0).await;
+        fits.write_all(&vec![b' '; length]).await.expect("body");
+        let (status, head, _) = answer(&mut fits).await;
+        if !status.starts_with("http/1.1 503") {
+            assert!(status.starts_with("http/1.1 400"), "{head}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still refused: {head}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (s, created) = app
+        .post(
+            path,
+            Some(&o.token),
+            &json!({"name": "Budget Organisation", "kind": "other"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+}

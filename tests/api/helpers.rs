@@ -354,6 +354,7 @@ pub fn test_options() -> Options {
         body_timeout: std::time::Duration::from_secs(10),
         invitation_ttl_days: 14,
         public_reads: Default::default(),
+        body_budget: Default::default(),
     }
 }
 
