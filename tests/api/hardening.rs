@@ -445,6 +445,24 @@ async fn answer(stream: &mut tokio::net::TcpStream) -> (String, String, Value) {
         .expect("an answer within 5 s")
 }
 
+/// Checks that the answer on `stream` has `status` and a problem whose detail contains
+/// `detail`; answers its head and problem.
+async fn refused(
+    stream: &mut tokio::net::TcpStream,
+    status: &str,
+    detail: &str,
+) -> (String, Value) {
+    let (line, head, problem) = answer(stream).await;
+    assert!(line.starts_with(&format!("http/1.1 {status}")), "{head}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(detail)),
+        "{problem}"
+    );
+    (head, problem)
+}
+
 #[actix_web::test]
 async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
     use tokio::io::AsyncWriteExt;
@@ -461,8 +479,7 @@ async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     // ...so its second upload passes its address's budget: 503 before the body is sent.
     let mut second = announce(&app, "127.0.0.1", path, &o.token, length, 0).await;
-    let (status, head, problem) = answer(&mut second).await;
-    assert!(status.starts_with("http/1.1 503"), "{head}");
+    let (head, problem) = refused(&mut second, "503", "from your address").await;
     assert!(head.contains("retry-after: 1"), "{head}");
     assert!(
         head.contains("content-type: application/problem+json"),
@@ -476,24 +493,10 @@ async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
     let other = announce(&app, "127.0.0.2", path, &o.token, length, 1000).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut third = announce(&app, "127.0.0.3", path, &o.token, length, 0).await;
-    let (status, head, problem) = answer(&mut third).await;
-    assert!(status.starts_with("http/1.1 503"), "{head}");
-    assert!(
-        problem["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("server's")),
-        "{problem}"
-    );
+    refused(&mut third, "503", "the server's").await;
     // A Content-Length over the route's limit is 413 at once, budget or not.
     let mut login = announce(&app, "127.0.0.4", "/api/v1/auth/token", "-", 20 << 10, 0).await;
-    let (status, head, problem) = answer(&mut login).await;
-    assert!(status.starts_with("http/1.1 413"), "{head}");
-    assert!(
-        problem["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("16 KiB")),
-        "{problem}"
-    );
+    refused(&mut login, "413", "16 KiB").await;
     // The first upload finishes (answered, whatever it was), the other one's client goes
     // away: both reservations are given back, and uploads are accepted again.
     first
