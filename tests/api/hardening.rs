@@ -506,9 +506,10 @@ async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
     let (status, head, _) = answer(&mut first).await;
     assert!(status.starts_with("http/1.1 400"), "{head}");
     drop(other);
+    // From the abandoned upload's address: accepted only once its reservation is given back.
     let started = Instant::now();
     loop {
-        let mut fits = announce(&app, "127.0.0.1", path, &o.token, length, 0).await;
+        let mut fits = announce(&app, "127.0.0.2", path, &o.token, length, 0).await;
         fits.write_all(&vec![b' '; length]).await.expect("body");
         let (status, head, _) = answer(&mut fits).await;
         if !status.starts_with("http/1.1 503") {
