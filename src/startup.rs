@@ -239,7 +239,7 @@ impl Application {
             public_reads,
             body_budget,
         } = options;
-        let body_budget = Arc::new(BodyBudget::new(body_budget));
+        let body_budget = BodyBudget::start(body_budget);
         let trusted_proxies = Arc::new(trusted_proxies);
         db::migrate(database_url).await?;
         // Read on a connection of its own: a pooled one would stay tied to this runtime.
