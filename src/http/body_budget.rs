@@ -18,7 +18,7 @@
 //! And the memory comes back: glibc's malloc keeps what such a burst freed (2 500 stalled
 //! uploads, debug build: RSS 50 MiB before, 291 MiB a minute after they had all closed;
 //! `malloc_trim` then brought it to 76 MiB). While the budget was pressed in the last minute
-//! (a refusal, or more than a quarter of it reserved), a thread of [`BodyBudget::start`] asks
+//! (a refusal, 413 or 503, or more than a quarter of it reserved), a thread of [`BodyBudget::start`] asks
 //! malloc to give freed memory back every 5 s.
 
 use std::cell::Cell;
@@ -179,6 +179,12 @@ impl BodyBudget {
         })
     }
 
+    /// Records a refusal made without a reservation (a `Content-Length` over its limit): it
+    /// presses the budget as much as one past it.
+    fn press(&self) {
+        self.in_flight().pressed_at = Some(Instant::now());
+    }
+
     /// The bytes reserved now, in total.
     pub fn reserved(&self) -> usize {
         self.in_flight().total
@@ -283,7 +289,10 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let bytes = match declared {
-        Some(n) if n > limit as u64 => return Ok(refuse(req, too_large(limit))),
+        Some(n) if n > limit as u64 => {
+            state.body_budget.press();
+            return Ok(refuse(req, too_large(limit)));
+        }
         Some(n) => n as usize,
         None => limit,
     };
