@@ -11,10 +11,15 @@
 //!
 //! **Being sure.** A question answered says: every write committed before it was asked has
 //! been seen. The instance is *sure* while its newest answered question was asked less than
-//! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]); while it is not (at start, when the
-//! connection is lost or a question takes too long, until it has reconnected and been answered
-//! again), public reads are served uncached and the replica is checked by its measured lag
-//! alone. (LISTEN/NOTIFY was the first design: a notifying transaction holds a database-wide
+//! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]). A read from the primary is as sure as a
+//! question: it saw every write committed before it began, so the entry it fills can be
+//! vouched for during [`SURE_WINDOW`] after it began whatever the watcher says
+//! ([`Freshness::vouches_for`]). While the instance is not sure (at start, when the
+//! connection is lost or a question takes too long, until it has reconnected and been
+//! answered again), a public read waits a moment for the next answer
+//! ([`Freshness::wait_until_sure`]) and otherwise shares one database read per response with
+//! every other request for it ([`crate::http::public_cache`]); the replica is then checked by
+//! its measured lag alone. (LISTEN/NOTIFY was the first design: a notifying transaction holds a database-wide
 //! lock through its commit, which halved write throughput, and a lost notification leaves no
 //! trace; questions by transaction id have neither problem.)
 
@@ -45,6 +50,12 @@ pub struct Freshness {
     /// none since the connection was (re)made.
     confirmed: AtomicU64,
     start: Instant,
+    /// Woken at every answered question ([`Self::wait_until_sure`]).
+    answered: tokio::sync::Notify,
+    /// Times the instance became sure after a time of not being sure (the first answer after
+    /// start included; then each lost connection or late question): what `benches/run.sh`
+    /// reports as "unsure".
+    lapses: AtomicU64,
 }
 
 impl Default for Freshness {
@@ -53,6 +64,8 @@ impl Default for Freshness {
             known: RwLock::new(HashMap::new()),
             confirmed: AtomicU64::new(0),
             start: Instant::now(),
+            answered: tokio::sync::Notify::new(),
+            lapses: AtomicU64::new(0),
         }
     }
 }
@@ -87,13 +100,47 @@ impl Freshness {
         confirmed != 0 && self.nanos_now().saturating_sub(confirmed) <= nanos(SURE_WINDOW)
     }
 
+    /// Whether an entry read from the primary at `read_at` (`None`: not from the primary) may
+    /// be served as current: the instance is sure, or the read began less than
+    /// [`SURE_WINDOW`] ago (it saw every write committed before it began).
+    pub fn vouches_for(&self, read_at: Option<Instant>) -> bool {
+        self.is_sure() || read_at.is_some_and(|at| at.elapsed() <= SURE_WINDOW)
+    }
+
+    /// Waits until the instance is sure again, at most `limit`; returns whether it is. Woken by
+    /// every answered question, so a request waits no longer than the watcher needs.
+    pub async fn wait_until_sure(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            if self.is_sure() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
+                return self.is_sure();
+            }
+        }
+    }
+
+    /// How many times the instance has become sure after not being sure since it started
+    /// (1 when it never lapsed).
+    pub fn lapses(&self) -> u64 {
+        AtomicU64::load(&self.lapses, Ordering::Relaxed)
+    }
+
     fn nanos_now(&self) -> u64 {
         // +1: a question asked in the very first nanosecond is not "none".
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX) + 1
     }
 
     fn confirm(&self, sent: u64) {
-        self.confirmed.fetch_max(sent, Ordering::AcqRel);
+        let before = self.confirmed.fetch_max(sent, Ordering::AcqRel);
+        if before == 0 || self.nanos_now().saturating_sub(before) > nanos(SURE_WINDOW) {
+            self.lapses.fetch_add(1, Ordering::Relaxed);
+        }
+        self.answered.notify_waiters();
     }
 
     fn unsure(&self) {
