@@ -305,14 +305,14 @@ impl Source {
 }
 
 /// Logs what the cache counted ([`CacheStats`]) and how often the instance became sure again
-/// ([`Freshness::lapses`]) every 10 s while they change, on a thread of its own; stops once
+/// ([`Freshness::lapses`]) every 5 s while they change, on a thread of its own; stops once
 /// the instance is gone. `benches/run.sh` reads these lines.
 pub fn spawn_reporter(public: &Arc<PublicReads>) {
     let instance = Arc::downgrade(public);
     crate::db::in_background("plenary-cache-stats", async move {
         let mut last = (0, 0, 0, 0);
         loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
             let Some(public) = instance.upgrade() else {
                 return;
             };
