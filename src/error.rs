@@ -14,6 +14,7 @@ use serde::Serialize;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 pub use crate::domain::input::FieldError;
+use crate::domain::input::Invalid;
 
 /// Everything a request can fail with. Each variant maps to one HTTP status and problem type.
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +279,13 @@ fn conflict_message(constraint: Option<&str>) -> String {
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         ApiError::Unavailable(err.to_string())
+    }
+}
+
+/// Field errors of the domain's parsers: 422 naming every invalid field.
+impl From<Invalid> for ApiError {
+    fn from(Invalid(errors): Invalid) -> Self {
+        ApiError::Validation(errors)
     }
 }
 

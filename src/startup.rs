@@ -27,6 +27,7 @@ use crate::error::{problem_response, PROBLEM_JSON};
 use crate::http::public_cache::{PublicReadSettings, PublicReads};
 use crate::state::AppState;
 use crate::store::login_limits::LoginLimits;
+use crate::store::reference;
 
 /// Rewrites every error response that is not already problem+json (actix's own 404, 405, 413
 /// and extractor errors) into an RFC 9457 body with the same status.
@@ -236,13 +237,13 @@ impl Application {
             public_reads,
         } = options;
         let trusted_proxies = Arc::new(trusted_proxies);
-        db::migrate(database_url).await?;
+        reference::migrate(database_url).await?;
         // Read on a connection of its own: a pooled one would stay tied to this runtime.
         let countries = {
             let mut conn = AsyncPgConnection::establish(database_url)
                 .await
                 .context("connecting to the database")?;
-            Arc::new(db::load_country_index(&mut conn).await?)
+            Arc::new(reference::country_index(&mut conn).await?)
         };
         // One pool per HTTP worker. A diesel-async connection is driven by a task on the
         // runtime that opened it, and every actix worker is a single-threaded runtime: with

@@ -11,9 +11,10 @@ use std::pin::Pin;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{organisers, Caller};
+use crate::store::organisers;
 
 /// The caller of a request, if it sent a valid bearer token; anonymous otherwise.
 ///
