@@ -11,6 +11,7 @@ use std::pin::Pin;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::access::Refusal;
 use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -98,7 +99,7 @@ impl FromRequest for Authenticated {
             caller_of(req)
                 .await?
                 .map(Authenticated)
-                .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_string()))
+                .ok_or_else(|| Refusal::TokenRequired.into())
         })
     }
 }
