@@ -12,8 +12,8 @@
 //! | routes | [`routes`] | the layers below; no route module imports another |
 //! | HTTP | [`http`], [`idempotency`], [`auth`], [`state`], [`config`], [`error`], [`conditional`], [`export`] | requests, responses, problem+json |
 //! | files | [`import`] | conference documents, read into domain values |
-//! | store | [`store`], [`freshness`] | every query; returns `StoreError`, never HTTP |
-//! | db | [`db`] | connections, migrations, the schema |
+//! | store | [`store`] | every query (the revision watcher among them); returns `StoreError`, never HTTP |
+//! | db | [`db`], [`freshness`] | connections, migrations, the schema; the registry of revisions an instance knows (reads no database) |
 //! | rule | [`access`] | who may: pure, reads no database |
 //! | values | [`domain`] | parsed values; parsers return field errors (`Invalid`), no HTTP, no actix |
 //!
@@ -51,7 +51,7 @@ pub mod db; // pool, migrations, embedded PostgreSQL, diesel schema
 pub mod domain; // validated input and API shapes
 pub mod error; // ApiError -> RFC 9457 problem+json: every error the server sends
 pub mod export; // CSV (RFC 4180), iCalendar (RFC 5545), the printable list of participants (HTML)
-pub mod freshness; // the conference revisions an instance knows, asked of the primary every 100 ms
+pub mod freshness; // the registry of conference revisions an instance knows (the watcher is in store)
 pub mod http; // what route files share, and the layers startup wires
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)

@@ -101,7 +101,7 @@ impl Application {
         // The instance's public reads: its known revisions (kept by the watcher on the
         // primary), its cache, and the replica's measured lag (kept by the monitor).
         let public = Arc::new(PublicReads::new(&public_reads));
-        crate::freshness::spawn_watcher(database_url.to_string(), &public.freshness);
+        crate::store::watcher::spawn_watcher(database_url.to_string(), &public.freshness);
         crate::http::public_cache::spawn_reporter(&public);
         if let (Some(read_url), Some(status)) = (&public_reads.read_url, &public.replica) {
             crate::db::replica::spawn_monitor(database_url.to_string(), read_url.clone(), status);

@@ -26,6 +26,7 @@ pub mod search;
 pub mod sessions;
 pub mod standing;
 pub mod summary;
+pub mod watcher;
 pub mod write;
 
 pub use error::StoreError;
