@@ -156,7 +156,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     crate::http::head::head_as_get,
                 ))
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RootSpan>::new())
                 .configure(configure_app(state))
         })
         .workers(workers)
