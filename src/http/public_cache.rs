@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue, IfNoneMatch};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
@@ -151,16 +151,13 @@ impl Entry {
         self.conference == id && self.revision >= fresh.known(id) && fresh.vouches_for(self.read_at)
     }
 
-    /// The answer to a request with `if_none_match` (its `If-None-Match` values): for a 200,
+    /// The answer to a request with `if_none_match` (its parsed `If-None-Match`): for a 200,
     /// 304 with the `ETag` when it holds the entry's tag, else the whole response.
-    fn respond(&self, if_none_match: &[String], source: Source) -> HttpResponse {
+    fn respond(&self, if_none_match: Option<&IfNoneMatch>, source: Source) -> HttpResponse {
         let mut res = match self.etag() {
             Some(etag)
                 if self.status == StatusCode::OK
-                    && conditional::none_match_in(
-                        if_none_match.iter().map(String::as_str),
-                        etag,
-                    ) =>
+                    && conditional::none_match_in(if_none_match, etag) =>
             {
                 let mut res = HttpResponse::NotModified().finish();
                 if let Some(v) = self.headers.get(header::ETAG) {
@@ -398,14 +395,14 @@ async fn cached<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let fresh = &state.public.freshness;
     // A read to be stored is made whole (200), and `If-None-Match` answered from the entry.
-    let tags = if_none_match(&req);
+    let tags = conditional::if_none_match(&req);
     req.headers_mut().remove(header::IF_NONE_MATCH);
     let mut waited = false;
     for _ in 0..ATTEMPTS {
         let seen = cache.get(&key);
         if let Some(entry) = &seen {
             if entry.current(id, fresh) {
-                return Ok(req.into_response(entry.respond(&tags, Source::Cache)));
+                return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
             }
             let only_unsure = entry.conference == id && entry.revision >= fresh.known(id);
             if only_unsure && !waited {
@@ -443,7 +440,7 @@ async fn cached<B: MessageBody + 'static>(
                 // The waiting requests have it; later ones find a 200 in the cache and read
                 // anything else anew (only 200 is cached).
                 cache.flights.invalidate(&flight).await;
-                let res = entry.respond(&tags, entry.source);
+                let res = entry.respond(tags.as_ref(), entry.source);
                 return Ok(ServiceResponse::new(http_req, res));
             }
             (Some(Err(e)), _) => return Err(e),
@@ -462,7 +459,7 @@ async fn cached<B: MessageBody + 'static>(
                 if entry.current(id, fresh) {
                     // Answered without a database read of its own: from memory, as the cache.
                     cache.stats.shared.fetch_add(1, Ordering::Relaxed);
-                    return Ok(req.into_response(entry.respond(&tags, Source::Cache)));
+                    return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
                 }
             }
         }
@@ -593,15 +590,6 @@ async fn read_database<B: MessageBody + 'static>(
         revision,
         began,
     })
-}
-
-/// The request's `If-None-Match` values ([`conditional::header_values`]), owned: the
-/// header is taken off the request before it is served.
-fn if_none_match(req: &ServiceRequest) -> Vec<String> {
-    conditional::header_values(req.request(), &header::IF_NONE_MATCH)
-        .into_iter()
-        .map(str::to_string)
-        .collect()
 }
 
 /// The replica's revision of `conference` (0 for reads outside a conference), read before the
