@@ -21,7 +21,7 @@
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |
 //! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering; `StoreError` -> `ApiError` |
-//! | [`db`] | pool, migrations, ISO 3166-1 sync, the embedded PostgreSQL cluster, diesel schema |
+//! | [`db`] | pool, migrations, ISO 3166-1 sync, diesel schema (the embedded PostgreSQL cluster is the workspace crate `plenary-embedded-pg`, `crates/embedded-pg`) |
 //! | [`state`] | `AppState`: what one HTTP worker shares (pool, country index, token keys, login limits) |
 //! | [`startup`] | building and running the actix application |
 //! | [`config`], [`cli`], [`telemetry`] | settings from the environment, the `plenary` command line, tracing |
@@ -31,7 +31,7 @@ pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
 pub mod cli; // the `plenary` command line
 pub mod conditional; // ETag, If-Match, If-None-Match (RFC 9110)
 pub mod config; // settings from the environment
-pub mod db; // pool, migrations, ISO 3166-1 sync, embedded PostgreSQL, diesel schema
+pub mod db; // pool, migrations, ISO 3166-1 sync, diesel schema
 pub mod domain; // validated input and API shapes
 pub mod error; // ApiError -> RFC 9457 problem+json
 pub mod export; // CSV (RFC 4180), iCalendar (RFC 5545), the printable list of participants (HTML)
