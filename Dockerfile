@@ -7,6 +7,8 @@ COPY crates ./crates
 COPY src ./src
 COPY migrations ./migrations
 COPY api-spec ./api-spec
+# Compiled in: the printable List of Participants' template (include_str!).
+COPY templates ./templates
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
