@@ -209,23 +209,18 @@ mod tests {
 
     #[test]
     fn major_versions() {
-        assert_eq!(
-            major_version("pg_ctl (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)").as_deref(),
-            Some("15")
-        );
-        assert_eq!(
-            major_version("pg_ctl (PostgreSQL) 9.6.24").as_deref(),
-            Some("9.6")
-        );
-        assert_eq!(
-            major_version("pg_ctl (PostgreSQL) 17devel").as_deref(),
-            Some("17")
-        );
-        assert_eq!(
-            major_version("pg_ctl (PostgreSQL) 16beta1").as_deref(),
-            Some("16")
-        );
-        assert_eq!(major_version("15").as_deref(), Some("15"));
-        assert_eq!(major_version("nothing"), None);
+        for (text, major) in [
+            (
+                "pg_ctl (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)",
+                Some("15"),
+            ),
+            ("pg_ctl (PostgreSQL) 9.6.24", Some("9.6")),
+            ("pg_ctl (PostgreSQL) 17devel", Some("17")),
+            ("pg_ctl (PostgreSQL) 16beta1", Some("16")),
+            ("15", Some("15")),
+            ("nothing", None),
+        ] {
+            assert_eq!(major_version(text).as_deref(), major, "{text}");
+        }
     }
 }

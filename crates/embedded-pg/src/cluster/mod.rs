@@ -333,17 +333,23 @@ mod tests {
         cmd.status().unwrap().success()
     }
 
-    #[test]
-    fn start_stop_and_reuse_a_cluster() {
-        if EmbeddedPostgres::locate_binaries().is_err() {
-            eprintln!("skipped: no PostgreSQL binaries");
-            return;
-        }
+    /// A fresh data folder for a test cluster, removed (its server stopped) when the
+    /// [`Cleanup`] is dropped; `None` without PostgreSQL binaries.
+    fn unit_cluster_dir() -> Option<(PathBuf, Cleanup)> {
+        EmbeddedPostgres::locate_binaries().ok()?;
         let data_dir = PathBuf::from(format!(
             "/tmp/plenary-embedded-unit-{:016x}",
             rand::random::<u64>()
         ));
-        let _cleanup = Cleanup(data_dir.clone());
+        Some((data_dir.clone(), Cleanup(data_dir)))
+    }
+
+    #[test]
+    fn start_stop_and_reuse_a_cluster() {
+        let Some((data_dir, _cleanup)) = unit_cluster_dir() else {
+            eprintln!("skipped: no PostgreSQL binaries");
+            return;
+        };
 
         let mut pg = EmbeddedPostgres::start(&data_dir).unwrap();
         assert!(pg.started_by_us());
@@ -380,15 +386,10 @@ mod tests {
 
     #[test]
     fn concurrent_starts_share_one_server() {
-        if EmbeddedPostgres::locate_binaries().is_err() {
+        let Some((data_dir, _cleanup)) = unit_cluster_dir() else {
             eprintln!("skipped: no PostgreSQL binaries");
             return;
-        }
-        let data_dir = PathBuf::from(format!(
-            "/tmp/plenary-embedded-unit-{:016x}",
-            rand::random::<u64>()
-        ));
-        let _cleanup = Cleanup(data_dir.clone());
+        };
 
         let handles: Vec<_> = (0..3)
             .map(|_| {
