@@ -319,6 +319,7 @@ mod tests {
         }
     }
 
+    /// Whether the cluster accepts connections to the database `plenary`.
     fn pg_isready(pg: &EmbeddedPostgres) -> bool {
         let mut cmd = pg.client_command("pg_isready").unwrap();
         cmd.arg("-h").arg(pg.socket_dir()).args([
