@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use plenary_embedded_pg::EmbeddedPostgres;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::password;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
-use crate::db::embedded::EmbeddedPostgres;
 use crate::db::PoolSettings;
 use crate::import::{self, Outcome};
 use crate::startup::{Application, Options};

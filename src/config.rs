@@ -17,7 +17,7 @@ pub struct Settings {
     /// `PLENARY_JWT_SECRET` (>= 32 bytes).
     pub jwt_secret: Option<SecretString>,
     /// `PLENARY_DATA_DIR`: the embedded cluster's folder (default: see
-    /// [`crate::db::embedded::EmbeddedPostgres::default_data_dir`]).
+    /// [`plenary_embedded_pg::EmbeddedPostgres::default_data_dir`]).
     pub data_dir: PathBuf,
     /// `PLENARY_DB_POOL_SIZE`, default 4 (benches/RESULTS.md, "Pool size").
     pub pool_size: usize,
@@ -120,7 +120,7 @@ impl Settings {
             jwt_secret: var("PLENARY_JWT_SECRET").map(SecretString::from),
             data_dir: var("PLENARY_DATA_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(crate::db::embedded::EmbeddedPostgres::default_data_dir),
+                .unwrap_or_else(plenary_embedded_pg::EmbeddedPostgres::default_data_dir),
             pool_size: parse_var("PLENARY_DB_POOL_SIZE", 4)?,
             db_timeout: Duration::from_millis(parse_var("PLENARY_DB_TIMEOUT_MS", 2000)?),
             workers: var("PLENARY_WORKERS")

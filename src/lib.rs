@@ -17,6 +17,9 @@
 //! | rule | [`access`] | who may: pure, reads no database |
 //! | values | [`domain`] | parsed values; parsers return field errors (`Invalid`), no HTTP, no actix |
 //!
+//! Below them all, the workspace crate `plenary-embedded-pg` (`crates/embedded-pg`) runs the
+//! embedded cluster; it imports nothing of Plenary, and the compiler enforces that.
+//!
 //! Each thing has one home:
 //!
 //! | module | owns |
@@ -37,7 +40,7 @@
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |
 //! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering: the one table of every error the server sends, and which layer returns which |
-//! | [`db`] | pool, migrations, the embedded PostgreSQL cluster, diesel schema |
+//! | [`db`] | pool, migrations, diesel schema (the embedded PostgreSQL cluster is the workspace crate `plenary-embedded-pg`, `crates/embedded-pg`) |
 //! | [`state`] | `AppState`: what one HTTP worker shares (pool, country index, token keys, login limits) |
 //! | [`startup`] | wiring and running the actix application |
 //! | [`config`], [`cli`], [`telemetry`] | settings from the environment, the `plenary` command line, tracing |
@@ -47,7 +50,7 @@ pub mod auth; // organisers' passwords, JWT access tokens, bearer extractors
 pub mod cli; // the `plenary` command line
 pub mod conditional; // ETag, If-Match, If-None-Match (RFC 9110)
 pub mod config; // settings from the environment
-pub mod db; // pool, migrations, embedded PostgreSQL, diesel schema
+pub mod db; // pool, migrations, diesel schema
 pub mod domain; // validated input and API shapes
 pub mod error; // ApiError -> RFC 9457 problem+json: every error the server sends
 pub mod export; // CSV (RFC 4180), iCalendar (RFC 5545), the printable list of participants (HTML)

@@ -1,8 +1,8 @@
-//! Database access: the connection pool, migrations and the embedded cluster.
+//! Database access: the connection pool and migrations.
 //!
-//! Every query lives in [`crate::store`]; this module only provides connections.
+//! Every query lives in [`crate::store`]; this module only provides connections. The embedded
+//! cluster (used when `DATABASE_URL` is unset) is its own crate, `plenary-embedded-pg`.
 
-pub mod embedded;
 pub mod replica;
 pub mod schema;
 

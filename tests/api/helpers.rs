@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use plenary::auth::token::TokenKeys;
-use plenary::db::embedded::{EmbeddedError, EmbeddedPostgres};
 use plenary::db::PoolSettings;
 use plenary::startup::{Application, Options};
 use plenary::store::login_limits::LoginLimits;
+use plenary_embedded_pg::{EmbeddedError, EmbeddedPostgres};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
