@@ -59,6 +59,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::conditional;
+pub use crate::config::{PublicReadSettings, DEFAULT_CACHE_BYTES};
 use crate::db::replica::{self, ReplicaStatus};
 use crate::freshness::{self, Freshness};
 use crate::state::AppState;
@@ -68,9 +69,6 @@ use crate::store::revisions;
 /// `primary`.
 pub const SOURCE_HEADER: &str = "x-plenary-source";
 
-/// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
-pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
 /// The longest path and query that is cached. Handlers ignore unknown query parameters, so
 /// `?junk=...` makes a new key for the same answer: long ones are not kept at all, and short
 /// ones meet moka's TinyLFU admission, which keeps a key read once from evicting one read often.
@@ -79,27 +77,6 @@ const MAX_KEY_BYTES: usize = 512;
 /// Bytes counted for an entry besides its key, headers and body (the entry's own fields and
 /// the cache's bookkeeping).
 const ENTRY_OVERHEAD: usize = 256;
-
-/// Settings of public reads.
-#[derive(Debug, Clone)]
-pub struct PublicReadSettings {
-    /// `PLENARY_CACHE_BYTES`: the cache's bound in bytes; 0 turns it off.
-    pub cache_bytes: u64,
-    /// `DATABASE_READ_URL`: a streaming replica of the primary, for public reads.
-    pub read_url: Option<String>,
-    /// `PLENARY_REPLICA_MAX_LAG_MS`: the replica's lag beyond which reads leave it.
-    pub replica_max_lag: Duration,
-}
-
-impl Default for PublicReadSettings {
-    fn default() -> Self {
-        Self {
-            cache_bytes: DEFAULT_CACHE_BYTES,
-            read_url: None,
-            replica_max_lag: Duration::from_millis(1000),
-        }
-    }
-}
 
 /// Longest a public read waits for the instance to be sure again before it reads the
 /// database itself (coalesced with every other request for the same response). The watcher
