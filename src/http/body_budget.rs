@@ -18,8 +18,8 @@
 //! And the memory comes back: glibc's malloc keeps what such a burst freed (2 500 stalled
 //! uploads, debug build: RSS 50 MiB before, 291 MiB a minute after they had all closed;
 //! `malloc_trim` then brought it to 76 MiB). While the budget was pressed in the last minute
-//! (a refusal, 413 or 503, or more than a quarter of it reserved), a thread of [`BodyBudget::start`] asks
-//! malloc to give freed memory back every 5 s.
+//! (a refusal, 413 or 503, or more than a quarter of it reserved), a thread of
+//! [`BodyBudget::start`] asks malloc to give freed memory back every 5 s.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -39,37 +39,14 @@ use actix_web::{web, HttpMessage, ResponseError};
 use futures_util::{Stream, StreamExt};
 
 use crate::auth::throttle::client_address;
-use crate::domain::input::{body_limit, describe_bytes};
+pub use crate::config::BodyBudgetSettings;
 use crate::error::ApiError;
+use crate::http::request::body_limit;
 use crate::state::AppState;
-
-/// Default of `PLENARY_BODY_BUDGET_BYTES`: the bytes all bodies in flight may reserve together.
-pub const DEFAULT_TOTAL_BYTES: usize = 64 << 20;
-/// Default of `PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES`: the bytes the bodies in flight of one
-/// client address may reserve together (a credentials upload of 5 MiB and a few 1 MiB writes).
-pub const DEFAULT_PER_ADDRESS_BYTES: usize = 8 << 20;
 
 /// How long after the budget was last pressed freed memory is given back, and how often.
 const TRIM_FOR: Duration = Duration::from_secs(60);
 const TRIM_EVERY: Duration = Duration::from_secs(5);
-
-/// The budgets, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyBudgetSettings {
-    /// All bodies in flight together (`PLENARY_BODY_BUDGET_BYTES`).
-    pub total_bytes: usize,
-    /// The bodies in flight of one client address (`PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES`).
-    pub per_address_bytes: usize,
-}
-
-impl Default for BodyBudgetSettings {
-    fn default() -> Self {
-        Self {
-            total_bytes: DEFAULT_TOTAL_BYTES,
-            per_address_bytes: DEFAULT_PER_ADDRESS_BYTES,
-        }
-    }
-}
 
 /// What a client's bodies are counted under: its IPv4 address, or the /64 network of an IPv6
 /// one (what one subscriber is given); IPv4-mapped IPv6 addresses count as IPv4.
@@ -140,31 +117,31 @@ impl BodyBudget {
     }
 
     /// Reserves `bytes` for a body from `address` (`None`: counted in the total only).
-    /// Errors: why it would pass a budget, as the 503's detail.
+    /// Errors: 503 [`ApiError::BodyBudgetExceeded`], naming the budget it would pass.
     pub fn reserve(
         self: &Arc<Self>,
         address: Option<IpAddr>,
         bytes: usize,
-    ) -> Result<Reservation, String> {
+    ) -> Result<Reservation, ApiError> {
         let key = address.map(address_key);
         let mut in_flight = self.in_flight();
         if in_flight.total + bytes > self.settings.total_bytes {
             in_flight.pressed_at = Some(Instant::now());
-            return Err(format!(
-                "request bodies in flight hold {} of the server's {}; retry shortly",
-                describe_bytes(in_flight.total),
-                describe_bytes(self.settings.total_bytes)
-            ));
+            return Err(ApiError::BodyBudgetExceeded {
+                of_address: false,
+                held: in_flight.total,
+                budget: self.settings.total_bytes,
+            });
         }
         if let Some(key) = key {
             let held = in_flight.by_address.get(&key).copied().unwrap_or(0);
             if held + bytes > self.settings.per_address_bytes {
                 in_flight.pressed_at = Some(Instant::now());
-                return Err(format!(
-                    "request bodies in flight from your address hold {} of its {}; retry shortly",
-                    describe_bytes(held),
-                    describe_bytes(self.settings.per_address_bytes)
-                ));
+                return Err(ApiError::BodyBudgetExceeded {
+                    of_address: true,
+                    held,
+                    budget: self.settings.per_address_bytes,
+                });
             }
             in_flight.by_address.insert(key, held + bytes);
         }
@@ -261,14 +238,6 @@ fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
     req.into_response(response)
 }
 
-/// The 413 of a body over `limit`.
-fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!(
-        "the request body may have at most {} here",
-        describe_bytes(limit)
-    ))
-}
-
 /// Reserves a request's body in the budget before anything reads it, and holds the
 /// reservation until the request ends (see the module). Requests without a body pass as
 /// they are. Must sit outside everything that reads bodies.
@@ -291,7 +260,7 @@ pub async fn middleware(
     let bytes = match declared {
         Some(n) if n > limit as u64 => {
             state.body_budget.press();
-            return Ok(refuse(req, too_large(limit)));
+            return Ok(refuse(req, ApiError::PayloadTooLarge(limit)));
         }
         Some(n) => n as usize,
         None => limit,
@@ -299,9 +268,9 @@ pub async fn middleware(
     let address = client_address(req.request(), &state.trusted_proxies);
     let reservation = match state.body_budget.reserve(address, bytes) {
         Ok(reservation) => reservation,
-        Err(message) => {
+        Err(error) => {
             tracing::debug!(?address, bytes, "body budget exceeded");
-            return Ok(refuse(req, ApiError::BodyBudgetExceeded(message)));
+            return Ok(refuse(req, error));
         }
     };
     let overflowed = Rc::new(Cell::new(false));
@@ -318,7 +287,10 @@ pub async fn middleware(
         return Ok(res.map_into_boxed_body());
     }
     let (req, _) = res.into_parts();
-    Ok(refuse(ServiceRequest::from_request(req), too_large(limit)))
+    Ok(refuse(
+        ServiceRequest::from_request(req),
+        ApiError::PayloadTooLarge(limit),
+    ))
 }
 
 #[cfg(test)]

@@ -9,14 +9,16 @@ use crate::conditional::IfMatch;
 use crate::domain::delegation::{
     parse_delegation, parse_delegation_post, Delegation, DelegationPost,
 };
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
+use crate::store::standing;
 use crate::store::{protocol, PageRequest};
 
 /// `GET /api/v1/conferences/{id}/delegations?status=&role=&order=created|protocol`: creation
@@ -27,7 +29,7 @@ pub async fn list(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let filter = DelegationFilter {
         status: query
@@ -42,7 +44,7 @@ pub async fn list(
         let page = PageRequest::from_query(&query, &mut errors);
         errors.check()?;
         let mut conn = state.conn().await?;
-        access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+        standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
         return Ok(ok_tagged(
             &req,
             &protocol::list_delegations(&mut conn, &state.countries, *path, &filter, &page).await?,
@@ -51,7 +53,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &delegations::list(&mut conn, *path, &filter, &page).await?,
@@ -70,7 +72,7 @@ pub async fn create(
     let value = parse_json(&req, &body)?;
     let conference_id = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     match parse_delegation_post(&value, &state.countries)? {
         DelegationPost::Single(changes) => {
             let row = DelegationRow::new(conference_id, changes);
@@ -112,7 +114,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
+    standing::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
     Ok(ok_tagged(&req, &Delegation::from(row)))
 }
@@ -128,7 +130,7 @@ pub async fn update(
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = access::conference(
+    let access = standing::conference(
         &mut conn,
         Some(caller.0),
         conference_id,
@@ -138,7 +140,7 @@ pub async fn update(
     // Existence before validation: a delegation of another conference is 404, whatever the body.
     delegations::get(&mut conn, conference_id, id).await?;
     if let Some(fields) = value.as_object() {
-        access::delegation_fields(&access, id, fields.keys().map(String::as_str))?;
+        access::delegation_fields(access.is_focal_point(id), fields.keys().map(String::as_str))?;
     }
     let mut errors = Errors::new();
     let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
@@ -158,7 +160,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     delegations::delete(
         &mut conn,
         caller.0,

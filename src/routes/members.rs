@@ -6,18 +6,21 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::access::{self, Access, Need};
+use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
+use crate::domain::Caller;
 use crate::domain::Mode;
 use crate::error::ApiError;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::members::Writer;
-use crate::store::{delegations, members, Caller, PageRequest};
+use crate::store::standing::{self, Access};
+use crate::store::{delegations, members, PageRequest};
 
 /// Checks the caller may read or change the members of this delegation
 /// ([`Need::ReadMembers`], [`Need::Nominate`]: organisers, its focal points) and the
@@ -34,7 +37,7 @@ async fn authorise(
     } else {
         Need::ReadMembers(delegation_id)
     };
-    let access = access::conference(conn, caller, conference_id, need).await?;
+    let access = standing::conference(conn, caller, conference_id, need).await?;
     delegations::get(conn, conference_id, delegation_id).await?;
     Ok(access)
 }
@@ -43,7 +46,10 @@ async fn authorise(
 /// ([`access::member_fields`]: 403).
 fn check_fields(access: &Access, delegation_id: Uuid, body: &Value) -> Result<(), ApiError> {
     let fields = body.as_object().into_iter().flat_map(|m| m.keys());
-    access::member_fields(access, delegation_id, fields.map(String::as_str))?;
+    access::member_fields(
+        access.is_focal_point(delegation_id),
+        fields.map(String::as_str),
+    )?;
     Ok(())
 }
 
@@ -55,7 +61,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;

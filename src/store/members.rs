@@ -20,9 +20,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::standing::Access;
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
-use crate::access::{Access, Need};
+use crate::access::Need;
 use crate::db::schema::{conferences, delegation_members, delegations};
 use crate::domain::conference::Quotas;
 use crate::domain::delegation::{Member, MemberChanges};

@@ -23,8 +23,9 @@ use uuid::Uuid;
 use super::audit::{self, Entry, ResourceKind, Subject};
 use super::idempotency;
 use super::revisions;
+use super::standing;
 use super::{Caller, StoreError};
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::domain::precondition::IfMatch;
 
 /// The most attempts a write gets when it keeps failing with serialization failures.
@@ -179,7 +180,7 @@ async fn attempt_once<T: 'static>(
     AnsiTransactionManager::begin_transaction(conn).await?;
     let result = async {
         if let (Some(actor), Some((id, need))) = (scope.actor, scope.conference) {
-            access::conference(conn, Some(actor), id, need).await?;
+            standing::conference(conn, Some(actor), id, need).await?;
         }
         let mut tx = Tx {
             conn: &mut *conn,

@@ -21,7 +21,7 @@ use crate::store::Caller;
 
 /// Conference `id` and the caller's role on it, in one round trip (a nil id for anonymous
 /// callers matches no organiser); `None` when it does not exist. The query behind every
-/// access check ([`crate::access::conference`]).
+/// access check ([`crate::store::standing::conference`]).
 pub async fn with_role(
     conn: &mut AsyncPgConnection,
     id: Uuid,

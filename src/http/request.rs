@@ -1,0 +1,97 @@
+//! Reading a request for the domain's parsers: the JSON body (its media type, then its
+//! syntax) and the query string; and the one table of body limits ([`body_limit`]), which
+//! [`crate::http::body_budget`] holds every body to. What the values mean is
+//! [`crate::domain`]'s.
+
+use actix_web::http::{header, Method};
+use actix_web::HttpRequest;
+use serde_json::Value;
+
+use crate::domain::input::Query;
+use crate::error::ApiError;
+
+/// The largest request body accepted, in bytes, where [`body_limit`] names no other limit
+/// (1 MiB; larger is 413).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The largest body of `/api/v1/auth/*` (16 KiB): a login or an invitation's acceptance is a
+/// few hundred bytes, and anyone may send them.
+pub const MAX_AUTH_BODY_BYTES: usize = 16 << 10;
+/// The largest letter of credentials accepted, in bytes (5 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 5 << 20;
+
+/// The body limit of a request (API.md, "Details"): [`MAX_AUTH_BODY_BYTES`] under
+/// `/api/v1/auth/`, [`MAX_DOCUMENT_BYTES`] for the `PUT` of a delegation's credentials,
+/// [`MAX_BODY_BYTES`] elsewhere. The one table of body limits.
+pub fn body_limit(method: &Method, path: &str) -> usize {
+    if path.starts_with("/api/v1/auth/") {
+        return MAX_AUTH_BODY_BYTES;
+    }
+    let credentials = path
+        .strip_prefix("/api/v1/conferences/")
+        .map(|rest| rest.split('/').collect::<Vec<_>>())
+        .is_some_and(|s| s.len() == 4 && s[1] == "delegations" && s[3] == "credentials");
+    if credentials && method == Method::PUT {
+        MAX_DOCUMENT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
+/// Checks the content type and parses a JSON body.
+///
+/// Errors: 415 when the body is not `application/json` (or `application/*+json`), 400 when it
+/// is not well-formed JSON.
+pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType("application/json"));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
+}
+
+/// Decodes the query string into a [`Query`]. Errors: 400 when it is malformed, 422 naming a
+/// parameter whose value holds a control character ([`Query::from_pairs`]).
+pub fn parse_query(req: &HttpRequest) -> Result<Query, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+    Ok(Query::from_pairs(pairs)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_limits_by_route() {
+        let credentials = "/api/v1/conferences/c/delegations/d/credentials";
+        assert_eq!(
+            body_limit(&Method::POST, "/api/v1/auth/token"),
+            MAX_AUTH_BODY_BYTES
+        );
+        assert_eq!(body_limit(&Method::PUT, credentials), MAX_DOCUMENT_BYTES);
+        assert_eq!(body_limit(&Method::PATCH, credentials), MAX_BODY_BYTES);
+        assert_eq!(
+            body_limit(
+                &Method::PUT,
+                "/api/v1/conferences/c/delegations/d/credentials/x"
+            ),
+            MAX_BODY_BYTES
+        );
+        assert_eq!(
+            body_limit(&Method::POST, "/api/v1/organisations"),
+            MAX_BODY_BYTES
+        );
+    }
+}
