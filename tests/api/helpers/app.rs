@@ -263,3 +263,8 @@ impl TestApp {
         }
     }
 }
+
+/// The `id` of a created resource, as text (empty when there is none).
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_string()
+}
