@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    spawn_app, spawn_app_with, status_json, test_options, TestApp, PASSWORD, SECRET,
+    spawn_app, spawn_app_with, status_json, test_options, Organiser, TestApp, PASSWORD, SECRET,
 };
 
 #[actix_web::test]
@@ -146,8 +146,8 @@ pub(crate) fn routes() -> Vec<(String, String)> {
 /// A conference with a delegation, a member, a session, an invited focal point of the
 /// delegation and a provisional edition of its list of participants (number 1); returns the
 /// placeholder values.
-pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
-    let t = Some(token);
+pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str, String)> {
+    let t = Some(owner.token.as_str());
     let (_, org) = app
         .post(
             "/api/v1/organisations",
@@ -155,23 +155,8 @@ pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, Stri
             &json!({"name": format!("Org {}", uuid::Uuid::now_v7()), "kind": "other"}),
         )
         .await;
-    let (_, c) = app
-        .post(
-            "/api/v1/conferences",
-            t,
-            &json!({"title": "World", "status": "published", "start_date": "2025-09-17", "end_date": "2025-09-17",
-                    "time_zone": "Asia/Shanghai", "venue": {"city": "Lianyungang", "country": "CN"}}),
-        )
-        .await;
-    let cid = c["id"].as_str().unwrap_or_default().to_string();
-    let (_, d) = app
-        .post(
-            &format!("/api/v1/conferences/{cid}/delegations"),
-            t,
-            &json!({"country": "KH"}),
-        )
-        .await;
-    let did = d["id"].as_str().unwrap_or_default().to_string();
+    let f = app.fixture().owner(owner).delegation("KH").build().await;
+    let (cid, did) = (f.conference, f.delegations[0].clone());
     let (_, m) = app
         .post(
             &format!("/api/v1/conferences/{cid}/delegations/{did}/members"),
@@ -222,7 +207,7 @@ pub(crate) fn fill(route: &str, values: &[(&str, String)]) -> String {
 async fn every_write_route_refuses_missing_garbage_and_expired_tokens() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-auth@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let now = chrono::Utc::now().timestamp();
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -248,8 +233,8 @@ async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
     let app = spawn_app().await;
     let a = app.organiser("owasp-a@example.org", false).await;
     let b = app.organiser("owasp-b@example.org", false).await;
-    let mine = world(&app, &a.token).await;
-    let theirs = world(&app, &b.token).await;
+    let mine = world(&app, &a).await;
+    let theirs = world(&app, &b).await;
     for (method, route) in write_routes().iter().filter(|(_, r)| r.contains("{c}/")) {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         // My conference, their nested resource: 404 (it is not in my conference).
@@ -304,7 +289,7 @@ async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
 async fn unknown_fields_are_refused_on_every_body() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-fields@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     // Every JSON body (the letter of credentials is a PDF, tested in `credentials`).
     for (method, route) in write_routes()
         .iter()
@@ -334,7 +319,7 @@ async fn unknown_fields_are_refused_on_every_body() {
 async fn public_responses_never_contain_member_emails() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-email@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let cid = &values[1].1;
     for path in [
         format!("/api/v1/conferences/{cid}"),
@@ -369,7 +354,7 @@ fn leaks(text: &str) -> bool {
 async fn error_bodies_never_show_sql_diesel_or_panic_text() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-leak@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let cid = &values[1].1;
     let t = Some(o.token.as_str());
     let cases: Vec<(u16, Value)> = vec![

@@ -268,3 +268,126 @@ impl TestApp {
 pub fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()
 }
+
+/// A conference of a test with its delegations and their focal points, built by
+/// [`TestApp::fixture`]: `app.fixture().delegation("KH").focal_point("fp@example.org")`.
+pub struct Fixture {
+    /// The conference's owner.
+    pub owner: Organiser,
+    /// The conference's id.
+    pub conference: String,
+    /// The delegations' ids, in the order they were added.
+    pub delegations: Vec<String>,
+    /// The focal points, in the order they were added.
+    pub focal_points: Vec<Organiser>,
+}
+
+/// What a [`Fixture`] is made of, before [`FixtureBuilder::build`] makes it.
+pub struct FixtureBuilder<'a> {
+    app: &'a TestApp,
+    /// The owner, when given; else a new organiser `owner_email`.
+    owner: Option<Organiser>,
+    owner_email: String,
+    delegations: Vec<String>,
+    focal_points: Vec<(String, usize)>,
+}
+
+impl TestApp {
+    /// A published conference ([`TestApp::conference`]) of a new organiser
+    /// `owner@example.org`, to which delegations and focal points are added.
+    pub fn fixture(&self) -> FixtureBuilder<'_> {
+        FixtureBuilder {
+            app: self,
+            owner: None,
+            owner_email: "owner@example.org".to_string(),
+            delegations: Vec::new(),
+            focal_points: Vec::new(),
+        }
+    }
+}
+
+impl Fixture {
+    /// The `i`th delegation's path, `/api/v1/conferences/{c}/delegations/{d}`.
+    pub fn delegation_path(&self, i: usize) -> String {
+        format!(
+            "/api/v1/conferences/{}/delegations/{}",
+            self.conference, self.delegations[i]
+        )
+    }
+
+    /// The conference's id as a UUID.
+    pub fn conference_id(&self) -> Uuid {
+        Uuid::parse_str(&self.conference).expect("a UUID id")
+    }
+
+    /// The `i`th delegation's id as a UUID.
+    pub fn delegation_id(&self, i: usize) -> Uuid {
+        Uuid::parse_str(&self.delegations[i]).expect("a UUID id")
+    }
+}
+
+impl FixtureBuilder<'_> {
+    /// The conference's owner is `owner`, already created.
+    pub fn owner(self, owner: &Organiser) -> Self {
+        Self {
+            owner: Some(owner.clone()),
+            ..self
+        }
+    }
+
+    /// The conference's owner is a new organiser `email`.
+    pub fn owner_email(self, email: &str) -> Self {
+        Self {
+            owner_email: email.to_string(),
+            ..self
+        }
+    }
+
+    /// A delegation of `country` (a code, name or alias).
+    pub fn delegation(mut self, country: &str) -> Self {
+        self.delegations.push(country.to_string());
+        self
+    }
+
+    /// An active focal point `email` of the last delegation added ([`TestApp::focal_point`]).
+    pub fn focal_point(mut self, email: &str) -> Self {
+        let delegation = self.delegations.len().checked_sub(1).expect("a delegation");
+        self.focal_points.push((email.to_string(), delegation));
+        self
+    }
+
+    /// Makes the owner, the conference, its delegations and then their focal points.
+    pub async fn build(self) -> Fixture {
+        let app = self.app;
+        let owner = match self.owner {
+            Some(owner) => owner,
+            None => app.organiser(&self.owner_email, false).await,
+        };
+        let conference = id(&app.conference(&owner, "published").await);
+        let mut delegations = Vec::new();
+        for country in &self.delegations {
+            let (s, d) = app
+                .post(
+                    &format!("/api/v1/conferences/{conference}/delegations"),
+                    Some(&owner.token),
+                    &serde_json::json!({ "country": country }),
+                )
+                .await;
+            assert_eq!(s, 201, "{d}");
+            delegations.push(id(&d));
+        }
+        let mut fixture = Fixture {
+            owner,
+            conference,
+            delegations,
+            focal_points: Vec::new(),
+        };
+        for (email, i) in &self.focal_points {
+            let fp = app
+                .focal_point(email, fixture.conference_id(), fixture.delegation_id(*i))
+                .await;
+            fixture.focal_points.push(fp);
+        }
+        fixture
+    }
+}
