@@ -1,11 +1,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, status_json, TestApp};
-
-fn id(v: &serde_json::Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{id, spawn_app, status_json, TestApp};
 
 #[actix_web::test]
 async fn members_are_for_organisers_only_and_head_comes_first() {

@@ -7,11 +7,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{problem_fields, spawn_app, Organiser, TestApp};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{id, problem_fields, spawn_app, Organiser, TestApp};
 
 /// A published conference with a delegation of Cambodia, its owner and its focal point.
 struct Setup {
