@@ -1,9 +1,15 @@
-//! Every error is problem+json, including actix's own 404, 405, 413 and 415.
+//! Every error is problem+json, including actix's own 404, 405, 413 and 415; and the layers'
+//! own refusals of request bodies (408 too slow, 503 past the budget of bodies in flight).
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{problem_fields, spawn_app, status_json, Response};
+use crate::helpers::{
+    problem_fields, spawn_app, spawn_app_with, status_json, test_options, Response, TestApp,
+};
 
 async fn assert_problem(r: Response, status: u16) -> serde_json::Value {
     let ct = r
@@ -191,4 +197,260 @@ async fn forged_cursors_are_422_not_500() {
         .get(&format!("/api/v1/countries?limit=2&cursor={next}"), None)
         .await;
     assert_eq!((s, page2["items"][0]["code"].as_str()), (200, Some("AF")));
+}
+
+// A finding of the outside probe (problem+json for the layers' own errors).
+#[actix_web::test]
+async fn an_oversized_body_with_an_idempotency_key_is_problem_json() {
+    let app = spawn_app().await;
+    let o = app.organiser("big@example.org", false).await;
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = app
+        .client
+        .post(format!("{}/api/v1/organisations", app.address))
+        .bearer_auth(&o.token)
+        .header("idempotency-key", "big-1")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (s, problem) = status_json(r).await;
+    assert_eq!(s, 413);
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    assert_eq!(problem["status"], 413);
+}
+
+/// Sends the head of a POST announcing a 1000-byte body over raw TCP, then one byte every
+/// 200 ms; answers the first line of the response and how long it took (or an error after
+/// 8 s without an answer).
+fn dribble(address: &str, headers: &str) -> Result<(String, String, Duration), String> {
+    let host = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST /api/v1/organisations HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n{headers}\r\n"
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(8) {
+        let _ = stream.write_all(b" ");
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) if !answer.is_empty() => break,
+            Ok(0) => return Err("closed without an answer".to_string()),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if !answer.is_empty() {
+                    break;
+                }
+            }
+            Err(e) if !answer.is_empty() => {
+                let _ = e;
+                break;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    if status.is_empty() {
+        return Err("no answer within 8 s".to_string());
+    }
+    Ok((status, text, started.elapsed()))
+}
+
+// A finding of the outside probe (slow request bodies).
+#[actix_web::test]
+async fn a_body_sent_too_slowly_is_refused_with_408() {
+    let mut options = test_options();
+    options.body_timeout = Duration::from_secs(1);
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("slow@example.org", false).await;
+    let auth = format!("Authorization: Bearer {}\r\n", o.token);
+    // Read by the handler, and by the Idempotency-Key layer.
+    for headers in [auth.clone(), format!("{auth}Idempotency-Key: slow-1\r\n")] {
+        let address = app.address.clone();
+        let answer = tokio::task::spawn_blocking(move || dribble(&address, &headers))
+            .await
+            .expect("join");
+        let (status, text, took) = answer.expect("an answer");
+        assert!(status.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{text}"
+        );
+        assert!(took < Duration::from_secs(4), "{took:?}");
+    }
+}
+
+/// A raw HTTP/1.1 connection to `app` from the loopback address `source` that sends the head
+/// of a `POST` to `path` announcing `length` body bytes, then the first `sent` of them (the
+/// rest left for later, or never).
+async fn announce(
+    app: &TestApp,
+    source: &str,
+    path: &str,
+    token: &str,
+    length: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let host = app.address.trim_start_matches("http://");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("source address"))
+        .expect("bind");
+    let mut stream = socket
+        .connect(host.parse().expect("server address"))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(&vec![b' '; sent])
+        .await
+        .expect("first bytes");
+    stream
+}
+
+/// The status line and lower-cased head of the answer on `stream` (within 5 s), its body
+/// read as `Content-Length` says.
+async fn answer(stream: &mut tokio::net::TcpStream) -> (String, String, Value) {
+    use tokio::io::AsyncReadExt;
+    let read = async {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let head = text[..end].to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    let body = serde_json::from_slice(&got[end + 4..end + 4 + length])
+                        .unwrap_or(Value::Null);
+                    let status = head.lines().next().unwrap_or_default().to_string();
+                    return (status, head, body);
+                }
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return (String::new(), text, Value::Null),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("an answer within 5 s")
+}
+
+/// Checks that the answer on `stream` has `status` and a problem whose detail contains
+/// `detail`; answers its head and problem.
+async fn refused(
+    stream: &mut tokio::net::TcpStream,
+    status: &str,
+    detail: &str,
+) -> (String, Value) {
+    let (line, head, problem) = answer(stream).await;
+    assert!(line.starts_with(&format!("http/1.1 {status}")), "{head}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(detail)),
+        "{problem}"
+    );
+    (head, problem)
+}
+
+// A finding of the outside probe (many stalled request bodies exhausted memory).
+#[actix_web::test]
+async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
+    use tokio::io::AsyncWriteExt;
+    const MIB: usize = 1 << 20;
+    let mut options = test_options();
+    options.body_budget.per_address_bytes = MIB + MIB / 2;
+    options.body_budget.total_bytes = 2 * MIB + MIB / 2;
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("budget@example.org", false).await;
+    let path = "/api/v1/organisations";
+    let length = MIB - 20;
+    // 127.0.0.1 holds about 1 MiB with a stalled upload...
+    let mut first = announce(&app, "127.0.0.1", path, &o.token, length, 1000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...so its second upload passes its address's budget: 503 before the body is sent.
+    let mut second = announce(&app, "127.0.0.1", path, &o.token, length, 0).await;
+    let (head, problem) = refused(&mut second, "503", "from your address").await;
+    assert!(head.contains("retry-after: 1"), "{head}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert_eq!(
+        problem["type"], "/problems/body-budget-exceeded",
+        "{problem}"
+    );
+    // Another address still has room, until the total is held.
+    let other = announce(&app, "127.0.0.2", path, &o.token, length, 1000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = announce(&app, "127.0.0.3", path, &o.token, length, 0).await;
+    refused(&mut third, "503", "the server's").await;
+    // A Content-Length over the route's limit is 413 at once, budget or not.
+    let mut login = announce(&app, "127.0.0.4", "/api/v1/auth/token", "-", 20 << 10, 0).await;
+    refused(&mut login, "413", "16 KiB").await;
+    // The first upload finishes (answered, whatever it was), the other one's client goes
+    // away: both reservations are given back, and uploads are accepted again.
+    first
+        .write_all(&vec![b' '; length - 1000])
+        .await
+        .expect("the rest");
+    let (status, head, _) = answer(&mut first).await;
+    assert!(status.starts_with("http/1.1 400"), "{head}");
+    drop(other);
+    // From the abandoned upload's address: accepted only once its reservation is given back.
+    let started = Instant::now();
+    loop {
+        let mut fits = announce(&app, "127.0.0.2", path, &o.token, length, 0).await;
+        fits.write_all(&vec![b' '; length]).await.expect("body");
+        let (status, head, _) = answer(&mut fits).await;
+        if !status.starts_with("http/1.1 503") {
+            assert!(status.starts_with("http/1.1 400"), "{head}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still refused: {head}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (s, created) = app
+        .post(
+            path,
+            Some(&o.token),
+            &json!({"name": "Budget Organisation", "kind": "other"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
 }
