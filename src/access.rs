@@ -34,7 +34,6 @@ use uuid::Uuid;
 
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::store::conferences::{self as conference_store, ConferenceRow};
-use crate::store::focal_points;
 use crate::store::participants::Audience;
 use crate::store::{Caller, StoreError};
 
@@ -260,27 +259,27 @@ pub fn decide(
     }
 }
 
-/// Loads conference `id` with the caller's grants on it (its organiser role in one round
-/// trip with the conference; its focal-point grants in a second only for an authenticated
-/// caller who does not organise it) and applies [`decide`]. Errors: [`StoreError::Refused`]
-/// (401, 403, 404 as [`Refusal`] says), database errors.
+/// Loads conference `id` with the caller's grants on it, in one statement (its organiser role
+/// and, for an authenticated caller, its focal-point grants) and applies [`decide`]. Errors:
+/// [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database errors.
 pub async fn conference(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
     id: Uuid,
     need: Need,
 ) -> Result<Access, StoreError> {
-    let (conference, role) = conference_store::with_role(conn, id, caller)
-        .await?
-        .ok_or(Refusal::NoSuchConference)?;
+    let (conference, role, focal_point_of) = match caller {
+        Some(c) => conference_store::with_standing(conn, id, c).await?,
+        None => conference_store::with_role(conn, id, None)
+            .await?
+            .map(|(conference, role)| (conference, role, Vec::new())),
+    }
+    .ok_or(Refusal::NoSuchConference)?;
     let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
-    let focal_point_of = match caller {
-        Some(c) if !can_write => focal_points::delegations_of(conn, id, c.id).await?,
-        _ => Vec::new(),
-    };
     let standing = Standing {
         role,
-        focal_point_of,
+        // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
+        focal_point_of: if can_write { Vec::new() } else { focal_point_of },
     };
     decide(&conference, &standing, caller, need)?;
     Ok(Access {

@@ -38,10 +38,11 @@ pub const FAILPOINT: &str = "plenary-failpoint";
 /// Response headers stored and replayed with the body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
-/// The active organiser of the request's bearer token, authenticated exactly as the handlers'
-/// extractors do ([`caller_of`]: the token verifies and its account exists and is not
-/// disabled). `None` without a token or when authentication fails: the request then runs
-/// without the key and its handler answers (401 for a bad token or a dead account).
+/// The active organiser of the request's bearer token, authenticated as the handlers'
+/// extractors are, and once for both ([`caller_of`]: the token verifies and its account
+/// exists and is not disabled; the answer is kept in the request for the extractor). `None`
+/// without a token or when authentication fails: the request then runs without the key and
+/// its handler answers (401 for a bad token or a dead account).
 async fn organiser_of(req: &ServiceRequest) -> Option<Uuid> {
     caller_of(req.request().clone())
         .await

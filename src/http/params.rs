@@ -1,7 +1,27 @@
 //! Query parameters that more than one route reads.
 
+use serde_json::Value;
+
 use crate::domain::input::{Errors, Query};
+use crate::error::ApiError;
 use crate::store::attendance::Order;
+use crate::store::write::Input;
+
+/// What a write route hands its store function ([`Input`]): the names of `body`'s fields and
+/// `parsed`, its parse, whose 422 the store answers only after its access check. Errors: a
+/// parse error that is not a 422 (none of the body parsers returns one), answered at once.
+pub fn write_input<T>(body: &Value, parsed: Result<T, ApiError>) -> Result<Input<T>, ApiError> {
+    let parsed = match parsed {
+        Ok(value) => Ok(value),
+        Err(ApiError::Validation(fields)) => Err(fields),
+        Err(other) => return Err(other),
+    };
+    let fields = body
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    Ok(Input { fields, parsed })
+}
 
 /// Reads `?order=name|protocol`: [`Order::Name`] or [`Order::Protocol`], `default` when the
 /// parameter is absent. Any other value records a 422 field error in `errors` (and answers
