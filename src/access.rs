@@ -23,9 +23,10 @@
 //! - **The list of participants** is the organisers' (with emails); everyone else sees it
 //!   only when the conference sets `participants_public` (never with emails).
 //!
-//! Handlers make one call ([`conference`]) before they parse a body that depends on the
-//! conference; writes re-check the same rule inside their transaction
-//! ([`crate::store::write`]). The rules for lists (which conferences a caller sees) are the
+//! Reads make one call ([`conference`]) before they query. Writes check their rule once,
+//! inside their transaction ([`crate::store::write`]): the store function names the [`Need`]
+//! and hands the body what the check found; member and delegation routes name none (the other
+//! write routes still check first, and their store checks again). The rules for lists (which conferences a caller sees) are the
 //! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
 //! organisers (a focal point finds its drafts through `GET /me`).
 
@@ -279,7 +280,11 @@ pub async fn conference(
     let standing = Standing {
         role,
         // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
-        focal_point_of: if can_write { Vec::new() } else { focal_point_of },
+        focal_point_of: if can_write {
+            Vec::new()
+        } else {
+            focal_point_of
+        },
     };
     decide(&conference, &standing, caller, need)?;
     Ok(Access {

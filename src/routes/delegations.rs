@@ -93,13 +93,15 @@ pub async fn create(
         })
         .await
     } else {
-        respond(write, move |saved: &Vec<DelegationRow>| match saved.first() {
-            Some(one) => {
-                let location =
-                    format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
-                created_tagged(location, &Delegation::from(one.clone()))
+        respond(write, move |saved: &Vec<DelegationRow>| {
+            match saved.first() {
+                Some(one) => {
+                    let location =
+                        format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
+                    created_tagged(location, &Delegation::from(one.clone()))
+                }
+                None => ApiError::internal("insert returned no row").error_response(),
             }
-            None => ApiError::internal("insert returned no row").error_response(),
         })
         .await
     }
@@ -137,7 +139,8 @@ pub async fn update(
     let input = write_input(&value, parsed)?;
     let mut conn = state.conn().await?;
     let if_match = IfMatch::from_request(&req);
-    let saved = delegations::update(&mut conn, caller.0, conference_id, id, &if_match, input).await?;
+    let saved =
+        delegations::update(&mut conn, caller.0, conference_id, id, &if_match, input).await?;
     Ok(ok_tagged(&req, &Delegation::from(saved)))
 }
 

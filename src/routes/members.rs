@@ -27,7 +27,13 @@ async fn authorise(
     conference_id: Uuid,
     delegation_id: Uuid,
 ) -> Result<(), ApiError> {
-    access::conference(conn, caller, conference_id, Need::ReadMembers(delegation_id)).await?;
+    access::conference(
+        conn,
+        caller,
+        conference_id,
+        Need::ReadMembers(delegation_id),
+    )
+    .await?;
     delegations::get(conn, conference_id, delegation_id).await?;
     Ok(())
 }

@@ -380,7 +380,6 @@ impl Query for Lock {
     type SqlType = (Nullable<Jsonb>, Nullable<Bool>);
 }
 
-
 /// Refuses `after` when it would take its delegation past `quotas`. Only a member that newly
 /// counts (created, or back from `rejected`) is checked against `per_delegation`, and only one
 /// that newly counts or changes category against its category's quota, so lowering a quota

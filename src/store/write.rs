@@ -340,7 +340,6 @@ impl Query for Finish {
     type SqlType = (BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
 }
 
-
 /// The conferences whose public reads the transaction's write changes: the scope's, each
 /// logged row's, and for an organisation those it has delegations in (its name shows in their
 /// attendance). Their revisions are bumped before COMMIT ([`Finish`]).
