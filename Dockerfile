@@ -2,9 +2,13 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The workspace members (the embedded PostgreSQL cluster's crate) must be there to build.
+COPY crates ./crates
 COPY src ./src
 COPY migrations ./migrations
 COPY api-spec ./api-spec
+# Compiled in: the printable List of Participants' template (include_str!).
+COPY templates ./templates
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

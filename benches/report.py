@@ -312,6 +312,50 @@ def public_reads(wrk, pgb, rows, main_size):
     return out + [""]
 
 
+def overload(wrk, rows, main_size):
+    """The overload scenario (issue 22): 256 connections on cached attendance while a writer
+    adds delegations at a steady rate, as it is and with the revisions table locked for 3 s."""
+    runs = [r for r in rows if r["kind"] == "overload"]
+    if not runs:
+        return []
+    ceiling = next((r for r in wrk if r["scenario"] == "ceiling" and r["size"] == main_size
+                    and r["connections"] == 64), None)
+    cached = next((r for r in wrk if r["scenario"] == "A" and r["size"] == main_size
+                   and r["connections"] == 64), None)
+    out = ["## Overload (256 connections)", "",
+           "256 connections on cached attendance of random published conferences for the "
+           "run's length while `benches/writer.py` adds delegations at a steady rate, one at "
+           "a time; `overload-lock` holds `LOCK TABLE conference_revisions IN ACCESS "
+           "EXCLUSIVE MODE` for 3 s in the middle. Non-2xx: wrk's count. Fills: database "
+           "reads the cache made (one per coalesced read), from the server's counters; "
+           "shared: requests answered by another's read; waits: requests that waited for "
+           "the instance to be sure again; unsure: times the instance became sure again "
+           "after it had not been. Transactions: `pg_stat_database.xact_commit` of the "
+           "database during the run (writes, fills, the watcher's 10 questions a second).", "",
+           "| run | req/s | p50 ms | p99 ms | max ms | > 50 ms | non-2xx | writes (201) "
+           "| fills | fills/s | shared | waits | unsure | transactions/s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        d = r["data"]
+        b, a = r["before"], r["after"]
+        delta = {k: a.get(k, 0) - b.get(k, 0) for k in ("fills", "shared", "waits", "sure_again")}
+        w = r["writer"]
+        created = (w.get("statuses") or {}).get("201", 0)
+        e = d["errors"]
+        out.append(
+            f"| {r['scenario']} | {rate(d):.0f} | {ms(d['p50_us'])} | {ms(d['p99_us'])} "
+            f"| {ms(d['max_us'])} | {d.get('over_50ms', 0) * 100:.2f} % | {e['status']} "
+            f"(timeouts {e['timeout']}) | {created} of {w.get('writes', 0)} | {delta['fills']} "
+            f"| {delta['fills'] / r['seconds']:.1f} | {delta['shared']} | {delta['waits']} "
+            f"| {delta['sure_again']} | {r['xacts'] / r['seconds']:.0f} |")
+    if ceiling and cached:
+        out += ["", f"Same run, 64 connections: cached attendance {rate(cached['data']):.0f} "
+                f"req/s = {rate(cached['data']) / rate(ceiling['data']) * 100:.0f} % of the "
+                f"ceiling ({rate(ceiling['data']):.0f} req/s), p99 "
+                f"{ms(cached['data']['p99_us'])} ms."]
+    return out + [""]
+
+
 def render(results_path, out_path):
     rows = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
     meta = next(r for r in rows if r["kind"] == "meta")
@@ -343,6 +387,7 @@ def render(results_path, out_path):
          "have run at the same time, so compare ratios rather than absolute figures.", ""]
 
     o += public_reads(wrk, pgb, rows, main_size)
+    o += overload(wrk, rows, main_size)
     o += targets(wrk, pgb, rows, main_size)
     o += ["## Data sets", "",
           "| conferences | published | drafts | organisations | countries | delegations "

@@ -7,7 +7,7 @@
 # "Benchmarks".
 #
 #   benches/run.sh [--quick] [--no-build] [--sizes "1000 10000 100000"] [--out FILE]
-#                  [--focus public-reads]
+#                  [--focus public-reads|overload]
 #
 # --quick     5 s per scenario after a 1 s warm-up, scaling over 1 000 and 10 000 only
 # --no-build  use target/release/plenary as it is
@@ -17,6 +17,12 @@
 #             only the main data set's public-read table: ceiling, cached / uncached / replica
 #             attendance (A), pgbench on A's SQL, writes (D), and the pool-size runs of A and D
 #             (no B, C, logins, EXPLAIN or scaling)
+# --focus overload
+#             only the ceiling, cached attendance (A) and writes (D) at 64 connections, and the
+#             overload scenario: 256 connections for BENCH_OVERLOAD_SECONDS (30) on cached
+#             attendance of random published conferences while a writer adds
+#             BENCH_OVERLOAD_WRITES delegations a second (20), once as it is and once with the
+#             revisions table locked for 3 s in the middle (what a migration takes)
 #
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
@@ -53,7 +59,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$FOCUS" in ""|public-reads) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
+case "$FOCUS" in ""|public-reads|overload) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
 if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}; SCALE_DURATION=${BENCH_SCALE_DURATION:-5}
   SIZES=${SIZES:-"1000 10000"}
@@ -259,6 +265,43 @@ sample_sources() {
     "$label" "$n" "$(wc -l < "$BENCH_IDS")" "$out" >> "$RESULTS"
   echo "  $label: sources of $n random attendance reads after the run: $out" >&2
 }
+# Counters of the server's cache (its "public reads" log line, every 5 s while they change):
+# fills (database reads made for the cache), shared, waits, sure_again (times the instance
+# became sure again, i.e. had been unsure).
+cache_stats() {
+  local line
+  line=$(grep 'public reads' "$WORK/server_$MAIN_DB.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+  for k in fills shared waits sure_again; do
+    printf '"%s": %s, ' "$k" "$(echo "$line" | grep -o "$k=[0-9]*" | cut -d= -f2 | grep . || echo 0)"
+  done
+}
+xacts() { psql_db "$MAIN_DB" -At -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"; }
+# run_overload LABEL LOCK: 256 connections on cached attendance (random published
+# conferences) while benches/writer.py adds delegations at a steady rate; LOCK=1 holds
+# `LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE` for 3 s in the middle. One JSON
+# line: wrk's figures, the writer's, the cache's counters and the database's transactions
+# during the run.
+run_overload() {
+  local label=$1 lock=$2 secs=${BENCH_OVERLOAD_SECONDS:-30} wps=${BENCH_OVERLOAD_WRITES:-20}
+  local out before after x0 x1 writer locker=""
+  sleep 6; before="{$(cache_stats)\"x\": 0}"; x0=$(xacts)
+  python3 "$BENCH/writer.py" "$BASE" "$BENCH_TOKEN" "$BENCH_IDS" "$BENCH_COUNTRIES" "$secs" "$wps" \
+    > "$WORK/writer.json" &
+  writer=$!
+  if [ "$lock" = 1 ]; then
+    ( sleep $(( secs / 2 - 1 )); psql_db "$MAIN_DB" -c "BEGIN; LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT" >/dev/null ) &
+    locker=$!
+  fi
+  reset_hwm
+  out=$(wrk -t2 -c256 -d"${secs}s" --timeout 10s -s "$BENCH/wrk/ids.lua" "$BASE/" | tail -1)
+  wait "$writer"; [ -z "$locker" ] || wait "$locker"
+  x1=$(xacts)
+  sleep 6; after="{$(cache_stats)\"x\": 0}"
+  printf '{"kind": "overload", "scenario": "%s", "size": %s, "connections": 256, "lock": %s, "seconds": %s, "xacts": %s, "before": %s, "after": %s, "writer": %s, "rss_hwm_kib": %s, "data": %s}\n' \
+    "$label" "$MAIN_SIZE" "$lock" "$secs" "$(( x1 - x0 ))" "$before" "$after" "$(cat "$WORK/writer.json")" \
+    "$(rss_kib "$SERVER_PID" VmHWM)" "$out" >> "$RESULTS"
+  echo "  $label: $out; cache before $before after $after; writer $(cat "$WORK/writer.json")" >&2
+}
 warm() { wrk -t1 -c"$2" -d"${WARMUP}s" --timeout 10s -s "$BENCH/wrk/$1" "$3" >/dev/null; }
 
 # run_pgbench LABEL SIZE CONNS SECONDS SCRIPT DB
@@ -375,8 +418,29 @@ URL_LIVE="$BASE/health/live"
 URL_SAMPLE="$BASE/api/v1/conferences/$(head -1 "$BENCH_IDS")/attendance"
 
 # Default settings: the cache of public reads on (64 MiB), so A is the cached attendance once
-# the cache is filled; the ceiling is Plenary's cheapest route in the same configuration.
-start_server "$MAIN_DB"
+# the cache is filled; the ceiling is Plenary's cheapest route in the same configuration. The
+# cache's counters are logged (info) for the overload scenario.
+SERVER_ENV="RUST_LOG=warn,plenary::http::public_cache=info" start_server "$MAIN_DB"
+if [ "$FOCUS" = overload ]; then
+  fill_cache A
+  check_source A "$URL_SAMPLE" cache 2
+  warm get.lua 64 "$URL_LIVE"; run_wrk ceiling "$MAIN_SIZE" 64 "$DURATION" get.lua "$URL_LIVE"
+  warm ids.lua 64 "$BASE/"; run_wrk A "$MAIN_SIZE" 64 "$DURATION" ids.lua "$BASE/"
+  export BENCH_TOKEN
+  BENCH_TOKEN=$(token)
+  warm delegations.lua 64 "$BASE/"; run_wrk D "$MAIN_SIZE" 64 "$DURATION" delegations.lua "$BASE/"
+  fill_cache overload
+  run_overload overload 0
+  run_overload overload-lock 1
+  stop_server
+  printf '{"kind": "end", "seconds": %s, "load_after": "%s"}\n' "$(( $(date +%s) - T0 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
+  python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
+  cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
+  log "done in $(( $(date +%s) - T0 )) s: $OUT"
+  rm -rf "$WORK"
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi
+  exit 0
+fi
 fill_cache A
 check_source A "$URL_SAMPLE" cache 2
 for c in $CONNECTIONS; do
@@ -403,6 +467,9 @@ if [ -z "$FOCUS" ]; then
     run_wrk token "$MAIN_SIZE" "$c" "$DURATION" post.lua "$BASE/api/v1/auth/token"
   done
 fi
+fill_cache overload
+run_overload overload 0
+run_overload overload-lock 1
 printf '{"kind": "rss_final", "size": %s, "rss_hwm_kib": %s}\n' "$MAIN_SIZE" "$(rss_kib "$SERVER_PID" VmHWM)" >> "$RESULTS"
 stop_server
 

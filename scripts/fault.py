@@ -19,63 +19,16 @@ Usage: scripts/fault.py [--writers 8] [--writes 40] [--binary target/debug/plena
 Needs the PostgreSQL server binaries (as for `plenary serve`); runs as root or not.
 Standard library only.
 """
-import argparse, glob, json, os, pwd, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
 import urllib.request, urllib.error
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from harness import free_port, pg_bindir, request  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from harness import free_port, request  # noqa: E402
 
 SECRET = "fault-script-secret-fault-script-secret-0123"
 PASSWORD = "fault script password"
 EMAIL = "fault@example.org"
-
-
-class Cluster:
-    def __init__(self, root):
-        self.bindir = pg_bindir()
-        self.root = root
-        self.pgdata = os.path.join(root, "pg")
-        self.sock = os.path.join(root, "sock")
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-        os.makedirs(self.sock, exist_ok=True)
-        if self.as_root:
-            pw = pwd.getpwnam("postgres")
-            os.chmod(root, 0o755)
-            os.chown(self.sock, pw.pw_uid, pw.pw_gid)
-
-    def run(self, *args):
-        cmd = [os.path.join(self.bindir, args[0]), *args[1:]]
-        if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True)
-
-    def init(self):
-        if self.as_root:
-            os.makedirs(self.pgdata, exist_ok=True)
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.pgdata, pw.pw_uid, pw.pw_gid)
-        r = self.run("initdb", "-D", self.pgdata, "-U", "plenary", "--auth=trust", "-E", "UTF8", "--locale=C")
-        if r.returncode != 0:
-            sys.exit("initdb failed: " + r.stderr)
-
-    def start(self):
-        opts = f"-p {self.port} -k {self.sock} -c listen_addresses='' -c max_connections=100"
-        r = self.run("pg_ctl", "start", "-w", "-D", self.pgdata, "-l", os.path.join(self.pgdata, "log"), "-o", opts)
-        if r.returncode != 0:
-            sys.exit("pg_ctl start failed: " + r.stderr + r.stdout)
-
-    def stop(self, mode="fast"):
-        self.run("pg_ctl", "stop", "-w", "-m", mode, "-D", self.pgdata)
-
-    def psql(self, sql, db="plenary"):
-        r = self.run("psql", "-h", self.sock, "-p", str(self.port), "-U", "plenary", "-d", db, "-At", "-c", sql)
-        if r.returncode != 0:
-            raise RuntimeError(r.stderr)
-        return r.stdout
-
-    def url(self, db="plenary"):
-        return f"host={self.sock} port={self.port} user=plenary dbname={db}"
 
 
 def main():
@@ -89,7 +42,7 @@ def main():
         sys.exit(f"{binary} not found: run `cargo build` first")
 
     root = tempfile.mkdtemp(prefix="plenary-fault-", dir="/tmp")
-    cluster = Cluster(root)
+    cluster = Cluster(root, "pg")
     procs = []
     try:
         cluster.init()
@@ -265,4 +218,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RuntimeError as e:
+        sys.exit(f"fault script FAILED: {e}")

@@ -36,11 +36,12 @@ not (as root, PostgreSQL runs as the `postgres` user). Standard library only. Ta
 minute; everything it starts (in its own temporary folder under /tmp) is stopped and removed
 on exit, also on failure.
 """
-import argparse, bisect, glob, json, os, pwd, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, bisect, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 import urllib.request, urllib.error
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from harness import free_port, pg_bindir, request  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from harness import free_port, request  # noqa: E402
 
 SECRET = "scaleout-script-secret-scaleout-script-secret-0123"
 PASSWORD = "scaleout script password"
@@ -50,87 +51,6 @@ PHASES = [("normal", 10.0), ("revisions_cut", 5.0), ("replay_paused", 8.0), ("re
           ("replica_stopped", 8.0)]
 SOURCES = ("cache", "replica", "primary", "unknown")
 STALE_AFTER = 1.0  # seconds after its acknowledgement a write must be visible to every read
-
-
-class Cluster:
-    """One PostgreSQL cluster under root/name: data/, sock/ (Unix socket only) and log."""
-
-    def __init__(self, root, name):
-        self.bindir = pg_bindir()
-        self.home = os.path.join(root, name)
-        self.pgdata = os.path.join(self.home, "data")
-        self.sock = os.path.join(self.home, "sock")
-        self.log = os.path.join(self.home, "log")
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-        for d in (self.home, self.sock, self.pgdata):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        os.chmod(self.pgdata, 0o700)
-        if self.as_root:
-            pw = pwd.getpwnam("postgres")
-            os.chmod(root, 0o755)
-            os.chmod(self.home, 0o755)
-            for d in (self.home, self.sock, self.pgdata):
-                os.chown(d, pw.pw_uid, pw.pw_gid)
-
-    def run(self, *args, timeout=60):
-        cmd = [os.path.join(self.bindir, args[0]), *args[1:]]
-        if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-    def init(self):
-        r = self.run("initdb", "-D", self.pgdata, "-U", "plenary", "--auth=trust", "-E", "UTF8", "--locale=C")
-        if r.returncode != 0:
-            raise RuntimeError("initdb failed: " + r.stderr)
-
-    def basebackup_from(self, primary):
-        # -R writes standby.signal and primary_conninfo (the primary's socket and port);
-        # -X stream copies the WAL written during the backup over a second connection.
-        r = self.run("pg_basebackup", "-h", primary.sock, "-p", str(primary.port), "-U", "plenary",
-                     "-D", self.pgdata, "-R", "-X", "stream", "-c", "fast", timeout=120)
-        if r.returncode != 0:
-            raise RuntimeError("pg_basebackup failed: " + r.stderr)
-
-    def start(self, *settings):
-        opts = f"-p {self.port} -k {self.sock} -c listen_addresses='' -c max_connections=100"
-        for s in settings:
-            opts += f" -c {s}"
-        r = self.run("pg_ctl", "start", "-w", "-D", self.pgdata, "-l", self.log, "-o", opts)
-        if r.returncode != 0:
-            raise RuntimeError("pg_ctl start failed: " + r.stderr + r.stdout + self.log_tail())
-
-    def stop(self, mode="fast"):
-        try:
-            self.run("pg_ctl", "stop", "-w", "-m", mode, "-D", self.pgdata)
-        except Exception:
-            pass
-
-    def kill(self):
-        """Last resort at cleanup: SIGKILL the postmaster if pg_ctl left it running."""
-        try:
-            with open(os.path.join(self.pgdata, "postmaster.pid")) as f:
-                pid = int(f.readline())
-            os.kill(pid, signal.SIGKILL)
-        except Exception:
-            pass
-
-    def psql(self, sql, db=DB):
-        r = self.run("psql", "-h", self.sock, "-p", str(self.port), "-U", "plenary", "-d", db, "-At",
-                     "-v", "ON_ERROR_STOP=1", "-c", sql)
-        if r.returncode != 0:
-            raise RuntimeError(f"psql {sql!r}: {r.stderr}")
-        return r.stdout
-
-    def url(self, db=DB):
-        return f"host={self.sock} port={self.port} user=plenary dbname={db}"
-
-    def log_tail(self, n=20):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "\n" + "".join(f.readlines()[-n:])
-        except Exception:
-            return ""
 
 
 def wait_until(what, check, seconds=30):
@@ -213,13 +133,13 @@ def main():
     threads = []
     started = time.monotonic()
     try:
-        primary = Cluster(root, "primary")
+        primary = Cluster(root, "primary", db=DB)
         clusters.append(primary)
         primary.init()
         primary.start("wal_level=replica", "max_wal_senders=5", "wal_keep_size=256MB")
         primary.psql(f"CREATE DATABASE {DB}", db="postgres")
 
-        replica = Cluster(root, "replica")
+        replica = Cluster(root, "replica", db=DB)
         clusters.append(replica)
         replica.basebackup_from(primary)
         # hot_standby_feedback: the replica's queries are not cancelled by the primary's

@@ -23,20 +23,19 @@
 //! - **The list of participants** is the organisers' (with emails); everyone else sees it
 //!   only when the conference sets `participants_public` (never with emails).
 //!
-//! Reads make one call ([`conference`]) before they query. Writes check their rule once,
-//! inside their transaction ([`crate::store::write`]): the store function names the [`Need`]
-//! and hands the body what the check found; member and delegation routes name none (the other
-//! write routes still check first, and their store checks again). The rules for lists (which conferences a caller sees) are the
+//! This module is the pure rule: it reads no database. The store loads a caller's grants
+//! and applies [`decide`] ([`crate::store::standing::conference`]): reads make that one call
+//! before they query. Writes check their rule once, inside their transaction
+//! ([`crate::store::write`]): the store function names the [`Need`] and hands the body what
+//! the check found; member and delegation routes name none (the other write routes still
+//! check first, and their store checks again). The rules for lists (which conferences a caller sees) are the
 //! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
 //! organisers (a focal point finds its drafts through `GET /me`).
 
-use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
-use crate::store::conferences::{self as conference_store, ConferenceRow};
-use crate::store::participants::Audience;
-use crate::store::{Caller, StoreError};
+use crate::domain::Caller;
 
 /// What a caller needs to do with a conference (or one of its delegations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,39 +174,27 @@ pub struct Standing {
     pub focal_point_of: Vec<Uuid>,
 }
 
-/// A conference the caller may access, with the caller's standing on it.
-#[derive(Debug, Clone)]
-pub struct Access {
-    /// The conference.
-    pub conference: ConferenceRow,
-    /// `owner`/`editor` if the caller organises it.
-    pub role: Option<OrganiserRole>,
-    /// Whether the caller may change it (owner, editor or admin).
-    pub can_write: bool,
-    /// The delegations the caller is an active focal point of (empty for organisers).
-    pub focal_point_of: Vec<Uuid>,
+/// What the rule reads of a conference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visibility {
+    /// Drafts exist only for their organisers and focal points.
+    pub status: ConferenceStatus,
+    /// Whether everyone may read its list of participants.
+    pub participants_public: bool,
 }
 
-impl Access {
-    /// Who reads the list of participants: organisers (with emails) or the public.
-    pub fn audience(&self) -> Audience {
-        if self.can_write {
-            Audience::Organisers
-        } else {
-            Audience::Public
-        }
-    }
-
-    /// Whether the caller acts on `delegation` as its focal point (not as an organiser):
-    /// then the focal point's rules apply (nominations start `nominated`, the deadline binds).
-    pub fn is_focal_point(&self, delegation: Uuid) -> bool {
-        !self.can_write && self.focal_point_of.contains(&delegation)
-    }
+/// Who reads the list of participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The conference's organisers (and admins): members' emails included.
+    Organisers,
+    /// Anyone else (only when the list is public): no emails.
+    Public,
 }
 
 /// The rule: may `caller`, whose grants on `conference` are `standing`, do `need` with it?
 pub fn decide(
-    conference: &ConferenceRow,
+    conference: Visibility,
     standing: &Standing,
     caller: Option<Caller>,
     need: Need,
@@ -260,41 +247,6 @@ pub fn decide(
     }
 }
 
-/// Loads conference `id` with the caller's grants on it, in one statement (its organiser role
-/// and, for an authenticated caller, its focal-point grants) and applies [`decide`]. Errors:
-/// [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database errors.
-pub async fn conference(
-    conn: &mut AsyncPgConnection,
-    caller: Option<Caller>,
-    id: Uuid,
-    need: Need,
-) -> Result<Access, StoreError> {
-    let (conference, role, focal_point_of) = match caller {
-        Some(c) => conference_store::with_standing(conn, id, c).await?,
-        None => conference_store::with_role(conn, id, None)
-            .await?
-            .map(|(conference, role)| (conference, role, Vec::new())),
-    }
-    .ok_or(Refusal::NoSuchConference)?;
-    let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
-    let standing = Standing {
-        role,
-        // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
-        focal_point_of: if can_write {
-            Vec::new()
-        } else {
-            focal_point_of
-        },
-    };
-    decide(&conference, &standing, caller, need)?;
-    Ok(Access {
-        conference,
-        role,
-        can_write,
-        focal_point_of: standing.focal_point_of,
-    })
-}
-
 /// The organiser grant: may `caller` create conferences and organisations, and change or
 /// delete organisations (shared by every conference)? Errors: [`Refusal::NotAnOrganiser`].
 pub fn organiser(caller: Caller) -> Result<(), Refusal> {
@@ -311,31 +263,27 @@ pub const FOCAL_POINT_DELEGATION_FIELDS: &[&str] = &["authority", "size", "head"
 /// The member fields only organisers set.
 pub const REVIEW_FIELDS: &[&str] = &["nomination_status", "nomination_note"];
 
-/// May the caller of `access` change these fields of delegation `delegation` (the names of
-/// a `PATCH` body)? Organisers any; its focal points [`FOCAL_POINT_DELEGATION_FIELDS`].
-/// Errors: [`Refusal::FocalPointField`].
+/// May a caller change these fields of a delegation (the names of a `PATCH` body)?
+/// Organisers any; one acting as its focal point (`as_focal_point`)
+/// [`FOCAL_POINT_DELEGATION_FIELDS`]. Errors: [`Refusal::FocalPointField`].
 pub fn delegation_fields<'a>(
-    access: &Access,
-    delegation: Uuid,
+    as_focal_point: bool,
     mut fields: impl Iterator<Item = &'a str>,
 ) -> Result<(), Refusal> {
-    if access.is_focal_point(delegation)
-        && fields.any(|f| !FOCAL_POINT_DELEGATION_FIELDS.contains(&f))
-    {
+    if as_focal_point && fields.any(|f| !FOCAL_POINT_DELEGATION_FIELDS.contains(&f)) {
         return Err(Refusal::FocalPointField);
     }
     Ok(())
 }
 
-/// May the caller of `access` send these member fields for delegation `delegation`?
-/// Organisers any; focal points all but [`REVIEW_FIELDS`]. Errors:
+/// May a caller send these member fields for a delegation? Organisers any; one acting as
+/// its focal point (`as_focal_point`) all but [`REVIEW_FIELDS`]. Errors:
 /// [`Refusal::ReviewIsOrganisers`].
 pub fn member_fields<'a>(
-    access: &Access,
-    delegation: Uuid,
+    as_focal_point: bool,
     mut fields: impl Iterator<Item = &'a str>,
 ) -> Result<(), Refusal> {
-    if access.is_focal_point(delegation) && fields.any(|f| REVIEW_FIELDS.contains(&f)) {
+    if as_focal_point && fields.any(|f| REVIEW_FIELDS.contains(&f)) {
         return Err(Refusal::ReviewIsOrganisers);
     }
     Ok(())
@@ -344,13 +292,12 @@ pub fn member_fields<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::conference::ConferenceChanges;
 
-    fn conference(status: ConferenceStatus, participants_public: bool) -> ConferenceRow {
-        let mut row = ConferenceRow::new(ConferenceChanges::default(), None);
-        row.status = status;
-        row.participants_public = participants_public;
-        row
+    fn conference(status: ConferenceStatus, participants_public: bool) -> Visibility {
+        Visibility {
+            status,
+            participants_public,
+        }
     }
 
     /// Every need for every kind of caller on a published and on a draft conference: the
@@ -413,7 +360,7 @@ mod tests {
             for (need, expected) in &published {
                 for (i, ((caller, standing), want)) in callers.iter().zip(expected).enumerate() {
                     assert_eq!(
-                        decide(&row, standing, *caller, *need),
+                        decide(row, standing, *caller, *need),
                         *want,
                         "{status} {need:?} caller {i}"
                     );
@@ -440,7 +387,7 @@ mod tests {
         for (need, expected) in &draft {
             for (i, ((caller, standing), want)) in callers.iter().zip(expected).enumerate() {
                 assert_eq!(
-                    decide(&row, standing, *caller, *need),
+                    decide(row, standing, *caller, *need),
                     *want,
                     "draft {need:?} caller {i}"
                 );
@@ -450,7 +397,7 @@ mod tests {
         let public = conference(ConferenceStatus::Published, true);
         let nobody = Standing::default();
         assert_eq!(
-            decide(&public, &nobody, None, Need::ReadParticipants),
+            decide(public, &nobody, None, Need::ReadParticipants),
             Ok(())
         );
     }
@@ -481,38 +428,27 @@ mod tests {
 
     #[test]
     fn a_focal_point_changes_only_its_fields() {
-        let d = Uuid::now_v7();
-        let access = |can_write| Access {
-            conference: conference(ConferenceStatus::Published, false),
-            role: None,
-            can_write,
-            focal_point_of: if can_write { vec![] } else { vec![d] },
-        };
-        let focal = access(false);
-        let organiser = access(true);
         let fields = |list: &'static [&'static str]| list.iter().copied();
+        let (focal, organiser) = (true, false);
         assert_eq!(
-            delegation_fields(&focal, d, fields(&["size", "head", "authority"])),
+            delegation_fields(focal, fields(&["size", "head", "authority"])),
             Ok(())
         );
         assert_eq!(
-            delegation_fields(&focal, d, fields(&["size", "status"])),
+            delegation_fields(focal, fields(&["size", "status"])),
             Err(Refusal::FocalPointField)
         );
+        assert_eq!(delegation_fields(organiser, fields(&["status"])), Ok(()));
         assert_eq!(
-            delegation_fields(&organiser, d, fields(&["status"])),
-            Ok(())
-        );
-        assert_eq!(
-            member_fields(&focal, d, fields(&["full_name", "nomination_note"])),
+            member_fields(focal, fields(&["full_name", "nomination_note"])),
             Err(Refusal::ReviewIsOrganisers)
         );
         assert_eq!(
-            member_fields(&focal, d, fields(&["full_name", "category"])),
+            member_fields(focal, fields(&["full_name", "category"])),
             Ok(())
         );
         assert_eq!(
-            member_fields(&organiser, d, fields(&["nomination_status"])),
+            member_fields(organiser, fields(&["nomination_status"])),
             Ok(())
         );
     }

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use plenary_embedded_pg::EmbeddedPostgres;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::password;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
-use crate::db::embedded::EmbeddedPostgres;
-use crate::db::{self, PoolSettings};
+use crate::db::PoolSettings;
 use crate::import::{self, Outcome};
 use crate::startup::{Application, Options};
-use crate::store::organisers;
+use crate::store::{organisers, reference};
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -164,7 +164,7 @@ async fn dispatch(
 ) -> anyhow::Result<()> {
     match command {
         Command::Migrate => {
-            db::migrate(&database.url).await?;
+            reference::migrate(&database.url).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -179,7 +179,7 @@ async fn dispatch(
             add_organiser(&database.url, &email, &name, admin, secret).await
         }
         Command::Import { files } => {
-            db::migrate(&database.url).await?;
+            reference::migrate(&database.url).await?;
             import_files(&database.url, &files, None).await
         }
         Command::Serve { demo } => serve(settings, database, demo).await,
@@ -212,7 +212,7 @@ async fn add_organiser(
     if name.is_empty() || name.chars().count() > 300 {
         anyhow::bail!("--name must be 1 to 300 characters");
     }
-    db::migrate(url).await?;
+    reference::migrate(url).await?;
     let hash = password::hash_blocking(secret).await?;
     let mut conn = AsyncPgConnection::establish(url).await?;
     match organisers::create(&mut conn, email, name, &hash, admin, true).await {
@@ -239,7 +239,7 @@ async fn import_files(
     owner: Option<uuid::Uuid>,
 ) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    let countries = db::load_country_index(&mut conn).await?;
+    let countries = reference::country_index(&mut conn).await?;
     let mut failed = 0;
     for file in files {
         match import::import_file(&mut conn, &countries, file, owner).await {
@@ -326,7 +326,7 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
     let secret = jwt_secret(settings, database, demo)?;
     let tokens =
         TokenKeys::new(secret.expose_secret().as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
-    db::migrate(&database.url).await?;
+    reference::migrate(&database.url).await?;
     if demo {
         let password = random_hex(12);
         let hash = password::hash_blocking(SecretString::from(password.clone())).await?;

@@ -1,58 +1,55 @@
 //! Conditional requests (RFC 9110 §8.8.3, §13.1): strong `ETag`s computed from a resource's
 //! JSON representation (or a file's bytes; computed in [`crate::domain::precondition`]), the
-//! one parser of entity-tag lists, reading `If-Match`, and answering `If-None-Match`.
+//! reading `If-Match` and answering `If-None-Match`, both parsed by actix's typed headers.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::http::header::{self, Header};
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
 pub use crate::domain::precondition::{etag_of, etag_of_bytes, IfMatch};
 
-/// The entity tags of entity-tag list header values (`"a", W/"b"`, possibly several header
-/// lines), each trimmed, empty list members dropped, weak ones kept with their `W/`.
-pub fn entity_tags<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    values
-        .into_iter()
-        .flat_map(|raw| raw.split(','))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// The values of every `name` header line of a request that are visible ASCII.
-pub fn header_values<'r>(req: &'r HttpRequest, name: &header::HeaderName) -> Vec<&'r str> {
-    req.headers()
-        .get_all(name)
-        .filter_map(|v| v.to_str().ok())
-        .collect()
+/// A request's `If-None-Match`, parsed by actix's typed header (RFC 9110 §13.1.2); `None`
+/// without the header or when it does not parse (then it never matches, as if absent).
+pub fn if_none_match(req: &impl HttpMessage) -> Option<header::IfNoneMatch> {
+    if !req.headers().contains_key(header::IF_NONE_MATCH) {
+        return None;
+    }
+    header::IfNoneMatch::parse(req).ok()
 }
 
 /// Whether the request's `If-None-Match` holds `etag` or `*` (weak comparison, RFC 9110
 /// §13.1.2: `W/"x"` matches `"x"`). `false` without the header.
 pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
-    none_match_in(header_values(req, &header::IF_NONE_MATCH), etag)
+    none_match_in(if_none_match(req).as_ref(), etag)
 }
 
-/// Whether `If-None-Match` header values (`values`) hold `etag` or `*`, compared as
-/// [`none_match`] does.
-pub fn none_match_in<'a>(values: impl IntoIterator<Item = &'a str>, etag: &str) -> bool {
-    entity_tags(values)
-        .iter()
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+/// Whether a parsed `If-None-Match` (`None`: none) holds `etag` (a quoted entity tag, as
+/// [`etag_of`] makes) or is `*`, compared as [`none_match`] does.
+pub fn none_match_in(if_none_match: Option<&header::IfNoneMatch>, etag: &str) -> bool {
+    match if_none_match {
+        None => false,
+        Some(header::IfNoneMatch::Any) => true,
+        Some(header::IfNoneMatch::Items(tags)) => etag
+            .parse::<header::EntityTag>()
+            .is_ok_and(|ours| tags.iter().any(|t| t.weak_eq(&ours))),
+    }
 }
 
 impl IfMatch {
-    /// Reads `If-Match` from a request.
+    /// Reads `If-Match` from a request with actix's typed header. A header that does not
+    /// parse as `*` or a list of entity tags matches nothing (412), as a list of tags none of
+    /// which is current.
     pub fn from_request(req: &HttpRequest) -> Self {
-        let values = header_values(req, &header::IF_MATCH);
-        if values.is_empty() {
+        if !req.headers().contains_key(header::IF_MATCH) {
             return IfMatch::Absent;
         }
-        let all = entity_tags(values);
-        if all.iter().any(|t| t == "*") {
-            IfMatch::Any
-        } else {
-            IfMatch::Tags(all)
+        match header::IfMatch::parse(req) {
+            Ok(header::IfMatch::Any) => IfMatch::Any,
+            Ok(header::IfMatch::Items(tags)) => {
+                IfMatch::Tags(tags.iter().map(ToString::to_string).collect())
+            }
+            Err(_) => IfMatch::Tags(Vec::new()),
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct Settings {
     /// `PLENARY_JWT_SECRET` (>= 32 bytes).
     pub jwt_secret: Option<SecretString>,
     /// `PLENARY_DATA_DIR`: the embedded cluster's folder (default: see
-    /// [`crate::db::embedded::EmbeddedPostgres::default_data_dir`]).
+    /// [`plenary_embedded_pg::EmbeddedPostgres::default_data_dir`]).
     pub data_dir: PathBuf,
     /// `PLENARY_DB_POOL_SIZE`, default 4 (benches/RESULTS.md, "Pool size").
     pub pool_size: usize,
@@ -42,7 +42,7 @@ pub struct Settings {
     pub invitation_ttl_days: i64,
     /// `PLENARY_CACHE_BYTES` (default 64 MiB, 0: off), `DATABASE_READ_URL` (a streaming
     /// replica, optional) and `PLENARY_REPLICA_MAX_LAG_MS` (default 1000).
-    pub public_reads: crate::http::public_cache::PublicReadSettings,
+    pub public_reads: PublicReadSettings,
 }
 
 /// Networks of trusted reverse proxies (`PLENARY_TRUSTED_PROXIES`): each an address and a
@@ -120,7 +120,7 @@ impl Settings {
             jwt_secret: var("PLENARY_JWT_SECRET").map(SecretString::from),
             data_dir: var("PLENARY_DATA_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(crate::db::embedded::EmbeddedPostgres::default_data_dir),
+                .unwrap_or_else(plenary_embedded_pg::EmbeddedPostgres::default_data_dir),
             pool_size: parse_var("PLENARY_DB_POOL_SIZE", 4)?,
             db_timeout: Duration::from_millis(parse_var("PLENARY_DB_TIMEOUT_MS", 2000)?),
             workers: var("PLENARY_WORKERS")
@@ -142,11 +142,8 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!(e))?,
             body_timeout: Duration::from_secs(parse_var("PLENARY_BODY_TIMEOUT_SECS", 10)?),
             invitation_ttl_days: parse_var("PLENARY_INVITATION_TTL_DAYS", 14)?,
-            public_reads: crate::http::public_cache::PublicReadSettings {
-                cache_bytes: parse_var(
-                    "PLENARY_CACHE_BYTES",
-                    crate::http::public_cache::DEFAULT_CACHE_BYTES,
-                )?,
+            public_reads: PublicReadSettings {
+                cache_bytes: parse_var("PLENARY_CACHE_BYTES", DEFAULT_CACHE_BYTES)?,
                 read_url: var("DATABASE_READ_URL"),
                 replica_max_lag: Duration::from_millis(parse_var(
                     "PLENARY_REPLICA_MAX_LAG_MS",
@@ -177,5 +174,29 @@ mod tests {
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.local").is_err());
         assert!(TrustedProxies::parse("0.0.0.0/0").is_ok_and(|t| t.contains(ip("8.8.8.8"))));
+    }
+}
+
+/// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Settings of public reads.
+#[derive(Debug, Clone)]
+pub struct PublicReadSettings {
+    /// `PLENARY_CACHE_BYTES`: the cache's bound in bytes; 0 turns it off.
+    pub cache_bytes: u64,
+    /// `DATABASE_READ_URL`: a streaming replica of the primary, for public reads.
+    pub read_url: Option<String>,
+    /// `PLENARY_REPLICA_MAX_LAG_MS`: the replica's lag beyond which reads leave it.
+    pub replica_max_lag: Duration,
+}
+
+impl Default for PublicReadSettings {
+    fn default() -> Self {
+        Self {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            read_url: None,
+            replica_max_lag: Duration::from_millis(1000),
+        }
     }
 }

@@ -1,10 +1,26 @@
-//! The application error type and its RFC 9457 (problem details) rendering.
+//! The application error type and its RFC 9457 (problem details) rendering: the one table
+//! of every error the server sends, its status, problem type, title, detail and headers.
 //!
 //! Every error the API returns is `application/problem+json`:
 //! `{"type", "title", "status", "detail"}` and, for validation errors, `"errors": [{"field",
 //! "message"}]` naming every invalid field at once. `type` is a relative URI reference
 //! `/problems/<slug>` (RFC 9457 §3.1.1). Internal errors are logged with their cause and shown
 //! as a bare 500 that never contains SQL, diesel or panic text.
+//!
+//! Which layer returns which error (only this module and the HTTP layer know HTTP):
+//!
+//! | layer | returns | becomes |
+//! |---|---|---|
+//! | [`crate::domain`] parsers | [`Invalid`]: field errors | 422 `validation-error` |
+//! | [`crate::access`], the pure rule | [`Refusal`](crate::access::Refusal) | 401 `unauthorized` (with the bearer challenge), 403 `forbidden`, 404 `not-found` |
+//! | [`crate::store`] | [`StoreError`](crate::store::StoreError) | 422, 404, 409 (`conflict`, `nominations-closed`, `quota-exceeded`), 412, refusals, 503, 500 |
+//! | [`crate::http::request`] | `ApiError` | 415 `unsupported-media-type`, 400 `malformed-json`, 400 `bad-request` |
+//! | [`crate::auth`] | `ApiError` | 401 `unauthorized`, 429 `too-many-requests` |
+//! | handlers ([`crate::routes`]) | `ApiError` | what the layers below return; 413 and 415 of credentials |
+//! | the route table ([`crate::routes::configure`]) | [`ApiError::MethodNotAllowed`] | 405 `method-not-allowed` with `Allow` |
+//! | the body deadline ([`crate::http::deadline`]) | [`ApiError::RequestTimeout`] | 408 `request-timeout`, `Connection: close` |
+//! | CORS ([`crate::http::cors`]) | [`ApiError::CorsRefused`] | 403 `cors-refused` |
+//! | actix itself (no route, a body over the limit, a failed extractor), rewritten by [`crate::http::problems`] | [`ApiError::answered_by_actix`] | 404, 405, 413, 415, 400, 500 |
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -14,6 +30,11 @@ use serde::Serialize;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 pub use crate::domain::input::FieldError;
+use crate::domain::input::Invalid;
+
+/// The limit of a request body that [`ApiError::answered_by_actix`] names (the route's
+/// `PayloadConfig`, [`crate::domain::input::MAX_BODY_BYTES`]).
+const BODY_LIMIT: &str = "the request body exceeds 1 MiB";
 
 /// Everything a request can fail with. Each variant maps to one HTTP status and problem type.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +61,16 @@ pub enum ApiError {
     /// 403: authenticated, but without the right to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// 403 `/problems/cors-refused`: a CORS preflight for anything but a read; the reason
+    /// `actix-cors` gave, if any.
+    #[error("CORS preflight refused")]
+    CorsRefused(Option<String>),
+    /// 405 with `Allow`: the path exists, not with this method; the methods it has.
+    #[error("method not allowed; allowed: {0}")]
+    MethodNotAllowed(String),
+    /// 408 with `Connection: close`: the request body did not arrive within this time.
+    #[error("request body timed out")]
+    RequestTimeout(std::time::Duration),
     /// 404: no such resource, or one the caller may not see.
     #[error("not found: {0}")]
     NotFound(String),
@@ -62,6 +93,11 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// An error answer with no problem type of its own, with its status as actix chose it
+    /// ([`ApiError::answered_by_actix`]): a 5xx is shown as `internal-error`, anything else
+    /// as `bad-request`.
+    #[error("error status {0}")]
+    Unmapped(StatusCode),
     /// 500: a bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,6 +114,23 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
+    /// The problem for an error answer that actix made itself, without a body of ours (no
+    /// route, a body over the limit, an extractor's failure), by its status; `allow` is the
+    /// answer's `Allow` header.
+    pub fn answered_by_actix(status: StatusCode, allow: Option<&str>) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::NotFound("no such route or resource".to_string()),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ApiError::MethodNotAllowed(allow.unwrap_or_default().to_string())
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(BODY_LIMIT.to_string()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::UnsupportedMediaType("application/json")
+            }
+            other => ApiError::Unmapped(other),
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::Validation(_) => ("validation-error", "Invalid request"),
@@ -89,6 +142,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
+            ApiError::CorsRefused(_) => ("cors-refused", "CORS preflight refused"),
+            ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            ApiError::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::NominationsClosed => ("nominations-closed", "Nominations closed"),
@@ -96,6 +152,10 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
+            ApiError::Unmapped(s) if s.is_server_error() => {
+                ("internal-error", "Internal server error")
+            }
+            ApiError::Unmapped(_) => ("bad-request", "Bad request"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -111,6 +171,22 @@ impl ApiError {
                 format!("the request body must be {expected}")
             }
             ApiError::PayloadTooLarge(m) => m.clone(),
+            ApiError::CorsRefused(reason) => {
+                let offered = "only GET and HEAD with the headers Authorization and \
+                               If-None-Match are offered to other origins";
+                match reason {
+                    Some(reason) => format!("{offered} ({reason})"),
+                    None => offered.to_string(),
+                }
+            }
+            ApiError::MethodNotAllowed(allow) if allow.is_empty() => {
+                "this route does not accept this method".to_string()
+            }
+            ApiError::MethodNotAllowed(allow) => format!("this route accepts {allow}"),
+            ApiError::RequestTimeout(limit) => format!(
+                "the request body was not received within {} s",
+                limit.as_secs_f64()
+            ),
             ApiError::BadRequest(m)
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
@@ -128,7 +204,10 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 "the database is unavailable; try again shortly".to_string()
             }
-            ApiError::Internal(_) => "an unexpected error occurred".to_string(),
+            ApiError::Unmapped(s) if !s.is_server_error() => "the request is malformed".to_string(),
+            ApiError::Internal(_) | ApiError::Unmapped(_) => {
+                "an unexpected error occurred".to_string()
+            }
         }
     }
 }
@@ -150,8 +229,9 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
 }
 
-/// Builds a problem+json response for `status` with a problem type `slug`.
-pub fn problem_response(
+/// Builds a problem+json response for `status` with a problem type `slug`; every 401 carries
+/// the bearer challenge (`WWW-Authenticate: Bearer`), every 503 `Retry-After: 1`.
+fn problem_response(
     status: StatusCode,
     slug: &str,
     title: &str,
@@ -184,7 +264,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::CorsRefused(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::NominationsClosed | ApiError::QuotaExceeded(_) => {
                 StatusCode::CONFLICT
@@ -192,6 +274,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unmapped(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -208,10 +291,21 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let mut response = problem_response(self.status_code(), slug, title, self.detail(), errors);
-        if let ApiError::TooManyRequests(secs) = self {
-            if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
+        match self {
+            ApiError::TooManyRequests(secs) => {
+                if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
+            ApiError::MethodNotAllowed(allow) if !allow.is_empty() => {
+                if let Ok(value) = header::HeaderValue::from_str(allow) {
+                    response.headers_mut().insert(header::ALLOW, value);
+                }
+            }
+            ApiError::RequestTimeout(_) => response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close),
+            _ => {}
         }
         response
     }
@@ -278,6 +372,13 @@ fn conflict_message(constraint: Option<&str>) -> String {
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         ApiError::Unavailable(err.to_string())
+    }
+}
+
+/// Field errors of the domain's parsers: 422 naming every invalid field.
+impl From<Invalid> for ApiError {
+    fn from(Invalid(errors): Invalid) -> Self {
+        ApiError::Validation(errors)
     }
 }
 

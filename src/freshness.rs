@@ -2,19 +2,25 @@
 //! sure of it: the ground on which the cache of public reads ([`crate::http::public_cache`])
 //! and the read replica's use ([`crate::db::replica`]) stand.
 //!
-//! The revisions come from the primary: a connection of the instance's own (application name
-//! `plenary-revisions`) asks every 100 ms what changed since its previous question
-//! ([`crate::store::revisions::changed_since`]: by transaction id, so that no committed write
-//! is missed whatever order writes commit in), and the instance keeps the highest revision it
-//! has seen of each conference ([`Freshness::known`]). Writes made by this instance are known
+//! The revisions come from the primary: the watcher ([`crate::store::watcher`], a connection
+//! of the instance's own, application name `plenary-revisions`) asks every 100 ms what
+//! changed since its previous question (by transaction id, so that no committed write is
+//! missed whatever order writes commit in), and the instance keeps the highest revision it
+//! has seen of each conference ([`Freshness::known`]). This module is the registry only: it
+//! reads no database, so the store's write driver can report to it ([`committed`]). Writes made by this instance are known
 //! at once, before their response leaves ([`committed`]).
 //!
 //! **Being sure.** A question answered says: every write committed before it was asked has
 //! been seen. The instance is *sure* while its newest answered question was asked less than
-//! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]); while it is not (at start, when the
-//! connection is lost or a question takes too long, until it has reconnected and been answered
-//! again), public reads are served uncached and the replica is checked by its measured lag
-//! alone. (LISTEN/NOTIFY was the first design: a notifying transaction holds a database-wide
+//! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]). A read from the primary is as sure as a
+//! question: it saw every write committed before it began, so the entry it fills can be
+//! vouched for during [`SURE_WINDOW`] after it began whatever the watcher says
+//! ([`Freshness::vouches_for`]). While the instance is not sure (at start, when the
+//! connection is lost or a question takes too long, until it has reconnected and been
+//! answered again), a public read waits a moment for the next answer
+//! ([`Freshness::wait_until_sure`]) and otherwise shares one database read per response with
+//! every other request for it ([`crate::http::public_cache`]); the replica is then checked by
+//! its measured lag alone. (LISTEN/NOTIFY was the first design: a notifying transaction holds a database-wide
 //! lock through its commit, which halved write throughput, and a lost notification leaves no
 //! trace; questions by transaction id have neither problem.)
 
@@ -23,10 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-
-use crate::store::revisions;
 
 /// How long ago the newest answered question may have been asked for the instance to be sure
 /// of its revisions; also the longest a question may take. A write acknowledged by any
@@ -34,7 +37,7 @@ use crate::store::revisions;
 /// went unsure too often under full load on 2 cores: a question answered 400 ms late.)
 pub const SURE_WINDOW: Duration = Duration::from_millis(800);
 /// How often the instance asks what changed.
-const ASK_EVERY: Duration = Duration::from_millis(100);
+pub const ASK_EVERY: Duration = Duration::from_millis(100);
 
 /// The revisions an instance knows, and whether it can be sure of them. Shared by every HTTP
 /// worker of the instance.
@@ -45,6 +48,12 @@ pub struct Freshness {
     /// none since the connection was (re)made.
     confirmed: AtomicU64,
     start: Instant,
+    /// Woken at every answered question ([`Self::wait_until_sure`]).
+    answered: tokio::sync::Notify,
+    /// Times the instance became sure after a time of not being sure (the first answer after
+    /// start included; then each lost connection or late question): what `benches/run.sh`
+    /// reports as "unsure".
+    lapses: AtomicU64,
 }
 
 impl Default for Freshness {
@@ -53,6 +62,8 @@ impl Default for Freshness {
             known: RwLock::new(HashMap::new()),
             confirmed: AtomicU64::new(0),
             start: Instant::now(),
+            answered: tokio::sync::Notify::new(),
+            lapses: AtomicU64::new(0),
         }
     }
 }
@@ -87,16 +98,54 @@ impl Freshness {
         confirmed != 0 && self.nanos_now().saturating_sub(confirmed) <= nanos(SURE_WINDOW)
     }
 
-    fn nanos_now(&self) -> u64 {
+    /// Whether an entry read from the primary at `read_at` (`None`: not from the primary) may
+    /// be served as current: the instance is sure, or the read began less than
+    /// [`SURE_WINDOW`] ago (it saw every write committed before it began).
+    pub fn vouches_for(&self, read_at: Option<Instant>) -> bool {
+        self.is_sure() || read_at.is_some_and(|at| at.elapsed() <= SURE_WINDOW)
+    }
+
+    /// Waits until the instance is sure again, at most `limit`; returns whether it is. Woken by
+    /// every answered question, so a request waits no longer than the watcher needs.
+    pub async fn wait_until_sure(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            if self.is_sure() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
+                return self.is_sure();
+            }
+        }
+    }
+
+    /// How many times the instance has become sure after not being sure since it started
+    /// (1 when it never lapsed).
+    pub fn lapses(&self) -> u64 {
+        AtomicU64::load(&self.lapses, Ordering::Relaxed)
+    }
+
+    /// Nanoseconds since this registry was made, plus one: the clock of [`Self::confirm`].
+    pub fn nanos_now(&self) -> u64 {
         // +1: a question asked in the very first nanosecond is not "none".
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX) + 1
     }
 
-    fn confirm(&self, sent: u64) {
-        self.confirmed.fetch_max(sent, Ordering::AcqRel);
+    /// Records that a question asked at `sent` ([`Self::nanos_now`]) was answered: every
+    /// write committed before then has been seen. Wakes [`Self::wait_until_sure`].
+    pub fn confirm(&self, sent: u64) {
+        let before = self.confirmed.fetch_max(sent, Ordering::AcqRel);
+        if before == 0 || self.nanos_now().saturating_sub(before) > nanos(SURE_WINDOW) {
+            self.lapses.fetch_add(1, Ordering::Relaxed);
+        }
+        self.answered.notify_waiters();
     }
 
-    fn unsure(&self) {
+    /// Forgets every answer: not sure until the next one (a lost connection).
+    pub fn unsure(&self) {
         self.confirmed.store(0, Ordering::Release);
     }
 }
@@ -120,74 +169,6 @@ pub async fn scope<F: std::future::Future>(freshness: Arc<Freshness>, f: F) -> F
 /// find them.
 pub fn committed(bumped: &[(Uuid, i64)]) {
     let _ = CURRENT.try_with(|f| f.advance_all(bumped));
-}
-
-/// Starts asking the primary at `url` what changed, for instance `freshness`, on a thread of
-/// its own ([`crate::db::in_background`]: a busy server must not delay the questions, or it
-/// would go unsure and uncached exactly under load); it reconnects forever (backing off up to
-/// 2 s) and stops once the instance is gone.
-pub fn spawn_watcher(url: String, freshness: &Arc<Freshness>) {
-    let instance = Arc::downgrade(freshness);
-    crate::db::in_background("plenary-revisions", async move {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            let Some(freshness) = instance.upgrade() else {
-                return;
-            };
-            freshness.unsure();
-            drop(freshness);
-            match watch(&url, &instance).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "revisions unknown; public reads uncached until they are back")
-                }
-            }
-            if let Some(freshness) = instance.upgrade() {
-                freshness.unsure();
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
-    });
-}
-
-/// One connection's life: asks every [`ASK_EVERY`] until a question fails or takes longer
-/// than [`SURE_WINDOW`] (an error), or the instance is gone (`Ok`).
-async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Result<()> {
-    let mut conn = tokio::time::timeout(SURE_WINDOW * 4, AsyncPgConnection::establish(url))
-        .await
-        .map_err(|_| anyhow::anyhow!("connecting took over {:?}", SURE_WINDOW * 4))??;
-    diesel::sql_query("SET application_name = 'plenary-revisions'")
-        .execute(&mut conn)
-        .await?;
-    let mut since = 0;
-    let mut tick = tokio::time::interval(ASK_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut previous = Instant::now();
-    loop {
-        tick.tick().await;
-        let Some(freshness) = instance.upgrade() else {
-            return Ok(());
-        };
-        let asked = freshness.nanos_now();
-        let started = Instant::now();
-        let (xmin, changed) =
-            tokio::time::timeout(SURE_WINDOW, revisions::changed_since(&mut conn, since))
-                .await
-                .map_err(|_| anyhow::anyhow!("a question took over {SURE_WINDOW:?}"))??;
-        freshness.advance_all(&changed);
-        freshness.confirm(asked);
-        since = xmin;
-        let (gap, took) = (started.duration_since(previous), started.elapsed());
-        if gap + took > SURE_WINDOW {
-            tracing::warn!(
-                ?gap,
-                ?took,
-                "revisions were late; public reads went uncached meanwhile"
-            );
-        }
-        previous = started;
-    }
 }
 
 #[cfg(test)]

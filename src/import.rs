@@ -26,11 +26,10 @@ use uuid::Uuid;
 use crate::domain::conference::{parse_conference, ConferenceChanges};
 use crate::domain::country::CountryIndex;
 use crate::domain::delegation::{parse_delegation, parse_member, MemberChanges};
-use crate::domain::input::{Errors, FieldError};
+use crate::domain::input::{Errors, FieldError, Invalid};
 use crate::domain::organisation::parse_organisation;
 use crate::domain::session::parse_session;
 use crate::domain::Mode;
-use crate::error::ApiError;
 use crate::store::documents::{
     self, Connection, DelegationInput, Document, PartyName, SessionInput,
 };
@@ -96,10 +95,10 @@ fn read_document(doc: &Value, countries: &CountryIndex) -> anyhow::Result<Docume
     let mut errors = Errors::new();
     let id = read_header(doc, &mut errors);
     let organisations = read_organisations(doc, countries, &mut errors);
-    let conference = read_conference(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
-    let delegations = read_delegations(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
-    let sessions = read_sessions(doc, countries, &mut errors).map_err(errors_to_anyhow)?;
-    errors.check().map_err(errors_to_anyhow)?;
+    let conference = read_conference(doc, countries, &mut errors);
+    let delegations = read_delegations(doc, countries, &mut errors);
+    let sessions = read_sessions(doc, countries, &mut errors);
+    errors.check().map_err(|Invalid(list)| invalid(&list))?;
     let (Some(id), (Some(conference), host_organisation)) = (id, conference) else {
         anyhow::bail!("invalid conference document");
     };
@@ -158,20 +157,19 @@ fn read_organisations(
 }
 
 /// The conference, validated like `POST /conferences`, and the name of its host
-/// organisation. The conference is `None` when invalid. Errors: a parser error other than
-/// a 422 (field errors go to `errors`).
+/// organisation. The conference is `None` when invalid (field errors go to `errors`).
 fn read_conference(
     doc: &Value,
     countries: &CountryIndex,
     errors: &mut Errors,
-) -> Result<(Option<ConferenceChanges>, Option<String>), ApiError> {
+) -> (Option<ConferenceChanges>, Option<String>) {
     let mut conf = take_object(doc, "conference", errors);
     let host_org = conf.remove("host_organisation");
     let conference = nest(
         parse_conference(&Value::Object(conf), countries, Mode::Create),
         "conference",
         errors,
-    )?;
+    );
     let host_org_name = match host_org {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -183,17 +181,17 @@ fn read_conference(
             None
         }
     };
-    Ok((conference, host_org_name))
+    (conference, host_org_name)
 }
 
 /// The delegations with their members. A delegation names its organisation (of the
 /// document or the database) by `"organisation"`; it is then read as a `PATCH`, since
-/// `organisation_id` is missing. Errors: a parser error other than a 422.
+/// `organisation_id` is missing.
 fn read_delegations(
     doc: &Value,
     countries: &CountryIndex,
     errors: &mut Errors,
-) -> Result<Vec<DelegationInput>, ApiError> {
+) -> Vec<DelegationInput> {
     let mut inputs = Vec::new();
     for (i, d) in take_array(doc, "delegations", errors).iter().enumerate() {
         let mut map = d.as_object().cloned().unwrap_or_default();
@@ -211,7 +209,7 @@ fn read_delegations(
             },
             errors,
         );
-        let members = read_members(members.as_ref(), &prefix, errors)?;
+        let members = read_members(members.as_ref(), &prefix, errors);
         let organisation = match org_name {
             Some(Value::String(s)) => Some(s),
             None => None,
@@ -229,34 +227,25 @@ fn read_delegations(
             members,
         });
     }
-    Ok(inputs)
+    inputs
 }
 
 /// The members of the delegation at `prefix`, each validated like a member `POST`; the
-/// valid ones (anything but an array is no members). Errors: a parser error other than a 422.
-fn read_members(
-    members: Option<&Value>,
-    prefix: &str,
-    errors: &mut Errors,
-) -> Result<Vec<MemberChanges>, ApiError> {
+/// valid ones (anything but an array is no members).
+fn read_members(members: Option<&Value>, prefix: &str, errors: &mut Errors) -> Vec<MemberChanges> {
     let mut valid = Vec::new();
     if let Some(Value::Array(list)) = members {
         for (j, m) in list.iter().enumerate() {
             let member = parse_member(m, Mode::Create);
-            valid.extend(nest(member, &format!("{prefix}.members[{j}]"), errors)?);
+            valid.extend(nest(member, &format!("{prefix}.members[{j}]"), errors));
         }
     }
-    Ok(valid)
+    valid
 }
 
 /// The valid sessions, each validated like a session `POST`, with the delegations it
-/// names (by country or organisation; names that are not strings are ignored). Errors: a
-/// parser error other than a 422.
-fn read_sessions(
-    doc: &Value,
-    countries: &CountryIndex,
-    errors: &mut Errors,
-) -> Result<Vec<SessionInput>, ApiError> {
+/// names (by country or organisation; names that are not strings are ignored).
+fn read_sessions(doc: &Value, countries: &CountryIndex, errors: &mut Errors) -> Vec<SessionInput> {
     let mut inputs = Vec::new();
     for (i, s) in take_array(doc, "sessions", errors).iter().enumerate() {
         let mut map = s.as_object().cloned().unwrap_or_default();
@@ -272,7 +261,7 @@ fn read_sessions(
             parse_session(&Value::Object(map), Mode::Create),
             &format!("sessions[{i}]"),
             errors,
-        )?;
+        );
         if let Some(changes) = changes {
             inputs.push(SessionInput {
                 changes,
@@ -280,7 +269,7 @@ fn read_sessions(
             });
         }
     }
-    Ok(inputs)
+    inputs
 }
 
 /// A session's delegation name with its lookup key: the lower-case country code when `name`
@@ -296,22 +285,17 @@ fn party_name(name: &str, countries: &CountryIndex) -> PartyName {
     }
 }
 
-/// A parser's value, or `None` with its 422 field errors moved to `errors` under `prefix`
-/// (`prefix.field`). Errors: any other parser error.
-fn nest<T>(
-    parsed: Result<T, ApiError>,
-    prefix: &str,
-    errors: &mut Errors,
-) -> Result<Option<T>, ApiError> {
+/// A parser's value, or `None` with its field errors moved to `errors` under `prefix`
+/// (`prefix.field`).
+fn nest<T>(parsed: Result<T, Invalid>, prefix: &str, errors: &mut Errors) -> Option<T> {
     match parsed {
-        Ok(value) => Ok(Some(value)),
-        Err(ApiError::Validation(list)) => {
+        Ok(value) => Some(value),
+        Err(Invalid(list)) => {
             for f in list {
                 errors.push(format!("{prefix}.{}", f.field), f.message);
             }
-            Ok(None)
+            None
         }
-        Err(other) => Err(other),
     }
 }
 
@@ -336,14 +320,6 @@ fn take_array<'a>(v: &'a Value, field: &str, errors: &mut Errors) -> &'a [Value]
             errors.push(field, "must be an array");
             &[]
         }
-    }
-}
-
-/// An API error as a command-line error: one `field: message` line per field error.
-fn errors_to_anyhow(e: ApiError) -> anyhow::Error {
-    match e {
-        ApiError::Validation(list) => invalid(&list),
-        other => anyhow::anyhow!("{other}"),
     }
 }
 

@@ -29,12 +29,20 @@ function done(summary, latency, requests)
   for code, n in pairs(counts) do
     table.insert(parts, string.format('"%s": %d', code, n))
   end
+  -- The fraction of requests slower than 50 ms: the percentile at which latency reaches it.
+  local lo, hi = 0, 100
+  if latency.max < 50000 then lo = 100 end
+  for _ = 1, 40 do
+    if hi - lo < 0.0001 then break end
+    local mid = (lo + hi) / 2
+    if latency:percentile(mid) >= 50000 then hi = mid else lo = mid end
+  end
   local e = summary.errors
   io.write(string.format(
     '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
     '"max_us": %d, "mean_us": %.1f, "errors": {"connect": %d, "read": %d, "write": %d, ' ..
-    '"status": %d, "timeout": %d}, "statuses": {%s}}\n',
+    '"status": %d, "timeout": %d}, "over_50ms": %.6f, "statuses": {%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
-    e.timeout, table.concat(parts, ", ")))
+    e.timeout, (100 - lo) / 100, table.concat(parts, ", ")))
 end

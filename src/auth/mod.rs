@@ -11,9 +11,11 @@ use std::pin::Pin;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use crate::access::Refusal;
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{organisers, Caller};
+use crate::store::organisers;
 
 /// The caller of a request, if it sent a valid bearer token; anonymous otherwise.
 ///
@@ -113,7 +115,7 @@ impl FromRequest for Authenticated {
             caller_of(req)
                 .await?
                 .map(Authenticated)
-                .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_string()))
+                .ok_or_else(|| Refusal::TokenRequired.into())
         })
     }
 }

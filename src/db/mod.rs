@@ -1,16 +1,14 @@
-//! Database access: the connection pool, migrations, reference data and the embedded cluster.
+//! Database access: the connection pool and migrations.
 //!
-//! Every query lives in [`crate::store`]; this module only provides connections.
+//! Every query lives in [`crate::store`]; this module only provides connections. The embedded
+//! cluster (used when `DATABASE_URL` is unset) is its own crate, `plenary-embedded-pg`.
 
-pub mod embedded;
 pub mod replica;
 pub mod schema;
 
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::prelude::*;
-use diesel::upsert::excluded;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
@@ -18,8 +16,6 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-
-use crate::domain::country::{iso_countries, CountryIndex};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -109,9 +105,9 @@ pub fn in_background(name: &str, task: impl std::future::Future<Output = ()> + S
     }
 }
 
-/// Applies pending migrations and synchronises the ISO 3166-1 reference data, holding an
-/// advisory lock so that several processes starting together migrate once; then fills the
-/// organisations' name skeletons (`store::organisations::sync_skeletons`).
+/// Applies pending migrations, holding an advisory lock so that several processes starting
+/// together migrate once. The reference data that the schema holds is the store's
+/// ([`crate::store::reference::migrate`] runs this, then brings it up to date).
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let url_owned = url.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -137,16 +133,6 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     })
     .await
     .context("migration task")??;
-    let mut conn = AsyncPgConnection::establish(url)
-        .await
-        .context("connecting to the database")?;
-    sync_countries(&mut conn).await?;
-    let clashes = crate::store::organisations::sync_skeletons(&mut conn)
-        .await
-        .context("computing organisation name skeletons")?;
-    for (id, name) in clashes {
-        tracing::warn!(%id, %name, "organisation name looks like another organisation's");
-    }
     Ok(())
 }
 
@@ -164,85 +150,4 @@ pub async fn revert_all(url: &str) -> anyhow::Result<()> {
     })
     .await??;
     Ok(())
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = schema::countries)]
-struct NewCountry<'a> {
-    code: &'a str,
-    alpha3: &'a str,
-    numeric: &'a str,
-    name: &'a str,
-    un_name: &'a str,
-    official_name: &'a str,
-    region: Option<&'a str>,
-    subregion: Option<&'a str>,
-}
-
-/// Upserts every ISO 3166-1 entry of the `keshvar` crate and its aliases, in one transaction.
-pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    use schema::{countries as c, country_aliases as a};
-    let records = iso_countries();
-    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
-        let rows: Vec<NewCountry<'_>> = records
-            .iter()
-            .map(|r| NewCountry {
-                code: &r.code,
-                alpha3: &r.alpha3,
-                numeric: &r.numeric,
-                name: &r.name,
-                un_name: &r.un_name,
-                official_name: &r.official_name,
-                region: r.region.as_deref(),
-                subregion: r.subregion.as_deref(),
-            })
-            .collect();
-        diesel::insert_into(c::table)
-            .values(&rows)
-            .on_conflict(c::code)
-            .do_update()
-            .set((
-                c::alpha3.eq(excluded(c::alpha3)),
-                c::numeric.eq(excluded(c::numeric)),
-                c::name.eq(excluded(c::name)),
-                c::un_name.eq(excluded(c::un_name)),
-                c::official_name.eq(excluded(c::official_name)),
-                c::region.eq(excluded(c::region)),
-                c::subregion.eq(excluded(c::subregion)),
-            ))
-            .execute(conn)
-            .await?;
-        let aliases: Vec<(String, String)> = records
-            .iter()
-            .flat_map(|r| r.aliases.iter().map(|al| (al.clone(), r.code.clone())))
-            .collect();
-        let values: Vec<_> = aliases
-            .iter()
-            .map(|(alias, code)| (a::alias.eq(alias), a::code.eq(code)))
-            .collect();
-        diesel::insert_into(a::table)
-            .values(&values)
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
-    .context("synchronising ISO 3166-1 countries")
-}
-
-/// Loads the country index (every accepted input form to alpha-2) from the database.
-pub async fn load_country_index(conn: &mut AsyncPgConnection) -> anyhow::Result<CountryIndex> {
-    use schema::{countries as c, country_aliases as a};
-    let rows: Vec<(String, String, String)> = c::table
-        .select((c::code, c::alpha3, c::un_name))
-        .load(conn)
-        .await
-        .context("loading countries")?;
-    let aliases: Vec<(String, String)> = a::table
-        .select((a::alias, a::code))
-        .load(conn)
-        .await
-        .context("loading country aliases")?;
-    Ok(CountryIndex::new(rows, aliases))
 }

@@ -4,15 +4,14 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::input::{Errors, Obj};
-use crate::error::ApiError;
+use super::input::{Errors, Invalid, Obj};
 
 /// The most delegation ids one body may list.
 pub const MAX_DELEGATION_IDS: usize = 1000;
 
 /// Reads `{"delegation_ids": [uuid, ...]}` (required, at most [`MAX_DELEGATION_IDS`], order
 /// kept, repeated ids counted once). Errors: 422 listing every invalid or unknown field.
-pub fn parse_delegation_ids(body: &Value) -> Result<Vec<Uuid>, ApiError> {
+pub fn parse_delegation_ids(body: &Value) -> Result<Vec<Uuid>, Invalid> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(Vec::new());

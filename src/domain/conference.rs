@@ -13,10 +13,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::country::CountryIndex;
-use super::input::{Errors, Field, Obj};
+use super::input::{Errors, Field, Invalid, Obj};
 use super::vocab::{ConferenceStatus, MemberCategory, ProtocolHost};
 use super::Mode;
-use crate::error::ApiError;
 
 /// Where a conference takes place.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -238,7 +237,7 @@ pub fn parse_conference(
     body: &Value,
     countries: &CountryIndex,
     mode: Mode,
-) -> Result<ConferenceChanges, ApiError> {
+) -> Result<ConferenceChanges, Invalid> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(ConferenceChanges::default());

@@ -7,12 +7,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::country::CountryIndex;
-use super::input::{join, Errors, Field, Obj};
+use super::input::{join, Errors, Field, Invalid, Obj};
 use super::vocab::{
     CredentialsStatus, DelegationRole, DelegationStatus, Gender, MemberCategory, NominationStatus,
 };
 use super::Mode;
-use crate::error::ApiError;
 
 /// The most items a batch `POST` may carry.
 pub const MAX_BATCH: usize = 200;
@@ -180,7 +179,7 @@ pub enum DelegationPost {
 pub fn parse_delegation_post(
     body: &Value,
     countries: &CountryIndex,
-) -> Result<DelegationPost, ApiError> {
+) -> Result<DelegationPost, Invalid> {
     let mut errors = Errors::new();
     if let Some(items) = body.as_object().and_then(|m| m.get("items")) {
         if let Some(map) = body.as_object() {
@@ -305,7 +304,7 @@ pub struct MemberChanges {
 
 /// Reads a member body. Errors: 422 listing every invalid or unknown field. Who may send
 /// `nomination_status` and `nomination_note` is [`crate::access::member_fields`].
-pub fn parse_member(body: &Value, mode: Mode) -> Result<MemberChanges, ApiError> {
+pub fn parse_member(body: &Value, mode: Mode) -> Result<MemberChanges, Invalid> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(MemberChanges::default());

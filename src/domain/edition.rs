@@ -3,14 +3,13 @@
 
 use serde_json::Value;
 
-use super::input::{Errors, Obj};
+use super::input::{Errors, Invalid, Obj};
 use super::vocab::EditionKind;
-use crate::error::ApiError;
 
 /// Reads an edition request: `kind` is required and one of [`EditionKind::ALL`].
 /// Errors: 422 naming `kind` (missing, null, not a string, another name) and every unknown
 /// field, all at once.
-pub fn parse_edition(body: &Value) -> Result<EditionKind, ApiError> {
+pub fn parse_edition(body: &Value) -> Result<EditionKind, Invalid> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(EditionKind::Provisional);

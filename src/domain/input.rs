@@ -1,12 +1,11 @@
 //! Strict parsing of JSON request bodies and query strings into validated values.
 //!
-//! Bodies are parsed as [`serde_json::Value`] first (malformed JSON: 400), then read field by
+//! Bodies are parsed as [`serde_json::Value`] first ([`crate::http::request::parse_json`]:
+//! malformed JSON is 400), then read field by
 //! field through [`Obj`], which trims strings, checks types, lengths and enums, refuses unknown
 //! fields, and collects *every* problem into one [`Errors`] list so that a 422 names all invalid
 //! fields at once (API.md, "Request bodies are strict").
 
-use actix_web::http::header;
-use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -15,37 +14,11 @@ use serde::Serialize;
 
 use crate::domain::country::CountryIndex;
 
-use crate::error::ApiError;
-
 pub use super::query::Query;
 use super::text::{clean, Lines};
 
 /// The largest request body accepted, in bytes (1 MiB; larger is 413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// Checks the content type and parses a JSON body.
-///
-/// Errors: 415 when the body is not `application/json` (or `application/*+json`), 400 when it
-/// is not well-formed JSON.
-pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let is_json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType("application/json"));
-    }
-    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
-}
 
 /// One invalid input field: `field` is a dotted path with 0-based indexes (`items[3].country`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -66,6 +39,12 @@ impl FieldError {
     }
 }
 
+/// Input that failed validation: every invalid field at once. It knows no HTTP: the HTTP
+/// layer answers it 422 ([`crate::error`]), the store returns it as
+/// [`crate::store::StoreError::Invalid`], the importer prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
 /// A list of field errors being collected while a request is read.
 #[derive(Debug, Default)]
 pub struct Errors(Vec<FieldError>);
@@ -83,12 +62,12 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// `Ok(value)` when no error was recorded, else a 422 with every error.
-    pub fn finish<T>(self, value: T) -> Result<T, ApiError> {
+    /// `Ok(value)` when no error was recorded, else every error.
+    pub fn finish<T>(self, value: T) -> Result<T, Invalid> {
         if self.0.is_empty() {
             Ok(value)
         } else {
-            Err(ApiError::Validation(self.0))
+            Err(Invalid(self.0))
         }
     }
     /// The recorded errors, or `Ok(())` when there are none (for the store, which knows no
@@ -100,8 +79,8 @@ impl Errors {
             Err(self.0)
         }
     }
-    /// Moves the recorded errors into a 422, or `Ok(())` when there are none.
-    pub fn check(self) -> Result<(), ApiError> {
+    /// The recorded errors, or `Ok(())` when there are none.
+    pub fn check(self) -> Result<(), Invalid> {
         self.finish(())
     }
 }

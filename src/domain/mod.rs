@@ -14,6 +14,8 @@ pub mod session;
 pub mod text;
 pub mod vocab;
 
+use uuid::Uuid;
+
 /// Organisation kinds (API.md, "Organisations").
 pub const ORGANISATION_KINDS: &[&str] = &[
     "intergovernmental",
@@ -47,4 +49,20 @@ pub enum Mode {
     Create,
     /// `PATCH`: every field optional; explicit null only for nullable fields.
     Patch,
+}
+
+/// Who is calling: an authenticated account (an `Option<Caller>` of `None` is nobody). What
+/// it may do comes from its grants: admin, the organiser grant (create conferences and
+/// organisations), organiser roles on conferences and focal-point grants on delegations,
+/// the last two read per request by the store ([`crate::store::standing`]) and judged by
+/// [`crate::access`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The account's id.
+    pub id: Uuid,
+    /// Admins see and may change everything.
+    pub is_admin: bool,
+    /// The organiser grant (`plenary organiser add`): may create conferences and
+    /// organisations and change organisations.
+    pub is_organiser: bool,
 }

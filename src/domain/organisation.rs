@@ -6,9 +6,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::country::CountryIndex;
-use super::input::{Errors, Obj};
+use super::input::{Errors, Invalid, Obj};
 use super::{Mode, ORGANISATION_KINDS};
-use crate::error::ApiError;
 
 /// An organisation as returned by the API.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -90,7 +89,7 @@ pub fn parse_organisation_body(
     body: &Value,
     countries: &CountryIndex,
     mode: Mode,
-) -> Result<OrganisationChanges, ApiError> {
+) -> Result<OrganisationChanges, Invalid> {
     let mut errors = Errors::new();
     let changes = parse_organisation(body, "", countries, mode, &mut errors);
     errors.finish(changes)

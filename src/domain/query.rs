@@ -1,12 +1,10 @@
-//! Query strings: parsed once into ordered key/value pairs (NFC, like every stored text), read
+//! Query strings: decoded once into ordered key/value pairs (NFC, like every stored text), read
 //! by name with typed accessors that record 422s.
 
-use actix_web::HttpRequest;
 use chrono::NaiveDate;
 
-use super::input::{parse_date, Errors};
+use super::input::{parse_date, Errors, Invalid};
 use super::text::nfc;
-use crate::error::ApiError;
 
 /// The query string of a request as ordered key/value pairs.
 pub struct Query {
@@ -14,12 +12,11 @@ pub struct Query {
 }
 
 impl Query {
-    /// Parses the query string; a malformed one is a 400. A value with a control character
-    /// (`%00` ...) is a 422 naming the parameter: no parameter may hold one, and PostgreSQL
-    /// text cannot hold NUL at all. Values are trimmed and normalised to NFC ([`nfc`]).
-    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+    /// The decoded pairs of a query string ([`crate::http::request::parse_query`] decodes
+    /// it). A value with a control character (`%00` ...) is an error naming the parameter:
+    /// no parameter may hold one, and PostgreSQL text cannot hold NUL at all. Values are
+    /// trimmed and normalised to NFC ([`nfc`]).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, Invalid> {
         let mut errors = Errors::new();
         for (name, value) in &pairs {
             if value.chars().any(char::is_control) {

@@ -8,9 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::input::{Errors, Obj};
+use super::input::{Errors, Invalid, Obj};
 use super::{Mode, SESSION_KINDS};
-use crate::error::ApiError;
 
 /// The most delegations one session may list.
 pub const MAX_SESSION_DELEGATIONS: usize = 500;
@@ -109,7 +108,7 @@ pub struct SessionChanges {
 }
 
 /// Reads a session body. Errors: 422 listing every invalid or unknown field.
-pub fn parse_session(body: &Value, mode: Mode) -> Result<SessionChanges, ApiError> {
+pub fn parse_session(body: &Value, mode: Mode) -> Result<SessionChanges, Invalid> {
     let mut errors = Errors::new();
     let Some(mut o) = Obj::new(body, "", &mut errors) else {
         return errors.finish(SessionChanges::default());

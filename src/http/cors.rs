@@ -10,7 +10,7 @@
 //!   with `Access-Control-Allow-Methods: GET, HEAD`, `Access-Control-Allow-Headers:
 //!   authorization, if-none-match` and `Access-Control-Max-Age: 7200` (Chromium's ceiling).
 //!   Any other preflight (for `POST`, `PUT`, `PATCH`, `DELETE`, or another header such as
-//!   `Content-Type`) is refused with 403 problem+json `/problems/cors-refused` and no
+//!   `Content-Type`) is refused with 403 problem+json `/problems/cors-refused` ([`ApiError::CorsRefused`]) and no
 //!   `Access-Control-*` header, so the browser never sends the write.
 //! - Answers to other methods carry no `Access-Control-Allow-Origin`; no
 //!   `Access-Control-Allow-Credentials` is ever sent (no cookies are used).
@@ -27,8 +27,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::ResponseError;
 
-use crate::error::problem_response;
+use crate::error::ApiError;
 
 /// How long a browser may cache a preflight answer, in seconds (Chromium caps it at 7200).
 pub const PREFLIGHT_MAX_AGE_SECS: usize = 7200;
@@ -74,23 +75,13 @@ pub async fn finish(
             res = res.map_body(|_, _| BoxBody::new(()));
         } else {
             let (req, refused) = res.into_parts();
-            let detail = match refused.into_body().try_into_bytes() {
-                Ok(reason) if !reason.is_empty() => format!(
-                    "only GET and HEAD with the headers Authorization and If-None-Match are \
-                     offered to other origins ({})",
-                    String::from_utf8_lossy(&reason)
-                ),
-                _ => "only GET and HEAD with the headers Authorization and If-None-Match are \
-                      offered to other origins"
-                    .to_string(),
+            let reason = match refused.into_body().try_into_bytes() {
+                Ok(reason) if !reason.is_empty() => {
+                    Some(String::from_utf8_lossy(&reason).into_owned())
+                }
+                _ => None,
             };
-            let problem = problem_response(
-                StatusCode::FORBIDDEN,
-                "cors-refused",
-                "CORS preflight refused",
-                detail,
-                None,
-            );
+            let problem = ApiError::CorsRefused(reason).error_response();
             res = ServiceResponse::new(req, problem);
         }
         let vary = HeaderValue::from_static(

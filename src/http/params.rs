@@ -2,25 +2,21 @@
 
 use serde_json::Value;
 
-use crate::domain::input::{Errors, Query};
-use crate::error::ApiError;
+use crate::domain::input::{Errors, Invalid, Query};
 use crate::store::attendance::Order;
 use crate::store::write::Input;
 
 /// What a write route hands its store function ([`Input`]): the names of `body`'s fields and
-/// `parsed`, its parse, whose 422 the store answers only after its access check. Errors: a
-/// parse error that is not a 422 (none of the body parsers returns one), answered at once.
-pub fn write_input<T>(body: &Value, parsed: Result<T, ApiError>) -> Result<Input<T>, ApiError> {
-    let parsed = match parsed {
-        Ok(value) => Ok(value),
-        Err(ApiError::Validation(fields)) => Err(fields),
-        Err(other) => return Err(other),
-    };
+/// `parsed`, its parse, whose 422 the store answers only after its access check.
+pub fn write_input<T>(body: &Value, parsed: Result<T, Invalid>) -> Input<T> {
     let fields = body
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    Ok(Input { fields, parsed })
+    Input {
+        fields,
+        parsed: parsed.map_err(|Invalid(fields)| fields),
+    }
 }
 
 /// Reads `?order=name|protocol`: [`Order::Name`] or [`Order::Protocol`], `default` when the

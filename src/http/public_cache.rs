@@ -19,7 +19,17 @@
 //! 3. An entry is served only while its revision is at least the newest this instance knows
 //!    ([`crate::freshness::Freshness::known`]), and only while the instance is sure it has
 //!    seen every write committed more than 800 ms ago (a question asked less than 800 ms ago
-//!    was answered); otherwise the read goes to the database.
+//!    was answered) or the entry itself was read from the primary less than 800 ms ago (that
+//!    read saw every write committed before it began).
+//!
+//! **What being unsure costs** (issue 22). When the instance cannot vouch for an entry only
+//! because it is unsure, the request first waits for the watcher's next answer (at most
+//! [`UNSURE_WAIT`]); an entry that is missing, older than what the instance knows, or still
+//! unvouched is replaced by *one* database read per key, however many requests wait for it
+//! (moka's `try_get_with` coalescing, keyed by the response and the entry it replaces), and
+//! every waiting request is answered from that read. The database never sees a stampede of
+//! uncached reads: under a spike, or while a migration holds the revisions table, readers
+//! wait for one read, not for the pool.
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
 //!    newer revision; and every read served from a database raises what the instance knows
@@ -34,19 +44,22 @@
 //!
 //! `If-None-Match` is answered from the entry (304) without touching the database.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue, IfNoneMatch};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::conditional;
+pub use crate::config::{PublicReadSettings, DEFAULT_CACHE_BYTES};
 use crate::db::replica::{self, ReplicaStatus};
 use crate::freshness::{self, Freshness};
 use crate::state::AppState;
@@ -55,9 +68,6 @@ use crate::store::revisions;
 /// The response header naming where a public read was answered from: `cache`, `replica` or
 /// `primary`.
 pub const SOURCE_HEADER: &str = "x-plenary-source";
-
-/// The default bound of the cache, in bytes (`PLENARY_CACHE_BYTES`).
-pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The longest path and query that is cached. Handlers ignore unknown query parameters, so
 /// `?junk=...` makes a new key for the same answer: long ones are not kept at all, and short
@@ -68,33 +78,31 @@ const MAX_KEY_BYTES: usize = 512;
 /// the cache's bookkeeping).
 const ENTRY_OVERHEAD: usize = 256;
 
-/// Settings of public reads.
-#[derive(Debug, Clone)]
-pub struct PublicReadSettings {
-    /// `PLENARY_CACHE_BYTES`: the cache's bound in bytes; 0 turns it off.
-    pub cache_bytes: u64,
-    /// `DATABASE_READ_URL`: a streaming replica of the primary, for public reads.
-    pub read_url: Option<String>,
-    /// `PLENARY_REPLICA_MAX_LAG_MS`: the replica's lag beyond which reads leave it.
-    pub replica_max_lag: Duration,
-}
+/// Longest a public read waits for the instance to be sure again before it reads the
+/// database itself (coalesced with every other request for the same response). The watcher
+/// answers every 100 ms, so a wait is usually one question long; a lock on the revisions table
+/// holds the questions (and every write) for as long as it is held.
+pub const UNSURE_WAIT: Duration = Duration::from_millis(1500);
 
-impl Default for PublicReadSettings {
-    fn default() -> Self {
-        Self {
-            cache_bytes: DEFAULT_CACHE_BYTES,
-            read_url: None,
-            replica_max_lag: Duration::from_millis(1000),
-        }
-    }
-}
+/// How many times a request looks again when the coalesced read it joined answered for a
+/// revision older than one this instance knows by then, before it reads on its own.
+const ATTEMPTS: usize = 3;
 
-/// One rendered response: status 200, its headers and body, and the conference revision it
-/// is no newer than.
+/// The longest a coalesced read's answer is kept for requests that saw the same entry (the
+/// request that made the read removes it as soon as the waiting requests have it).
+const FLIGHT_TTL: Duration = Duration::from_secs(1);
+
+/// One rendered response: its status, headers and body, the conference revision it is no
+/// newer than, and when the primary read that made it began (`None`: the replica made it).
 #[derive(Debug)]
 pub struct Entry {
     conference: Uuid,
     revision: i64,
+    status: StatusCode,
+    read_at: Option<Instant>,
+    source: Source,
+    /// Unique per entry: the key of the coalesced read that replaces it ([`Flights`]).
+    seq: u64,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -113,12 +121,20 @@ impl Entry {
         self.headers.get(header::ETAG).and_then(|v| v.to_str().ok())
     }
 
-    /// The answer to a request with `if_none_match` (its `If-None-Match` values): 304 with the
-    /// `ETag` when it holds the entry's tag, else the whole response.
-    fn respond(&self, if_none_match: &[String], source: Source) -> HttpResponse {
+    /// Whether this instance may serve the entry for conference `id` now: it is no older than
+    /// what the instance knows, and the instance is sure or the entry was read from the
+    /// primary within the sure window ([`Freshness::vouches_for`]).
+    fn current(&self, id: Uuid, fresh: &Freshness) -> bool {
+        self.conference == id && self.revision >= fresh.known(id) && fresh.vouches_for(self.read_at)
+    }
+
+    /// The answer to a request with `if_none_match` (its parsed `If-None-Match`): for a 200,
+    /// 304 with the `ETag` when it holds the entry's tag, else the whole response.
+    fn respond(&self, if_none_match: Option<&IfNoneMatch>, source: Source) -> HttpResponse {
         let mut res = match self.etag() {
             Some(etag)
-                if conditional::none_match_in(if_none_match.iter().map(String::as_str), etag) =>
+                if self.status == StatusCode::OK
+                    && conditional::none_match_in(if_none_match, etag) =>
             {
                 let mut res = HttpResponse::NotModified().finish();
                 if let Some(v) = self.headers.get(header::ETAG) {
@@ -127,7 +143,7 @@ impl Entry {
                 res
             }
             _ => {
-                let mut res = HttpResponse::Ok().body(self.body.clone());
+                let mut res = HttpResponse::build(self.status).body(self.body.clone());
                 for (name, value) in &self.headers {
                     res.headers_mut().append(name.clone(), value.clone());
                 }
@@ -139,11 +155,32 @@ impl Entry {
     }
 }
 
+/// The reads in flight for the cache, one per response key and entry it replaces: moka's
+/// coalescing (`try_get_with`) runs one read per key however many requests wait for it, and
+/// hands its answer to all of them.
+type Flights = moka::future::Cache<(String, u64), Arc<Entry>>;
+
+/// What the cache counts: database reads it made, requests that shared another's read, and
+/// requests that waited for the instance to be sure again.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Database reads made to fill the cache (one per coalesced read).
+    pub fills: AtomicU64,
+    /// Requests answered by a read another request made.
+    pub shared: AtomicU64,
+    /// Requests that waited for the instance to be sure ([`UNSURE_WAIT`]).
+    pub waits: AtomicU64,
+}
+
 /// The cache of rendered public responses, bounded in bytes ([`Entry::weight`]).
 #[derive(Clone)]
 pub struct ResponseCache {
     inner: moka::sync::Cache<String, Arc<Entry>>,
+    flights: Flights,
     max_bytes: u64,
+    seq: Arc<AtomicU64>,
+    /// Counters (`benches/run.sh` reports them from the server's log).
+    pub stats: Arc<CacheStats>,
 }
 
 impl ResponseCache {
@@ -153,7 +190,18 @@ impl ResponseCache {
             .max_capacity(max_bytes)
             .weigher(|key: &String, entry: &Arc<Entry>| Entry::weight(key, entry))
             .build();
-        Self { inner, max_bytes }
+        let flights = moka::future::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|key: &(String, u64), entry: &Arc<Entry>| Entry::weight(&key.0, entry))
+            .time_to_live(FLIGHT_TTL)
+            .build();
+        Self {
+            inner,
+            flights,
+            max_bytes,
+            seq: Arc::new(AtomicU64::new(1)),
+            stats: Arc::new(CacheStats::default()),
+        }
     }
 
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
@@ -167,6 +215,10 @@ impl ResponseCache {
         self.inner.insert(key, entry);
         // Evict now, not on some later call: the bound holds after every insert.
         self.inner.run_pending_tasks();
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The bytes held now ([`Entry::weight`] summed).
@@ -226,6 +278,41 @@ impl Source {
     }
 }
 
+/// Logs what the cache counted ([`CacheStats`]) and how often the instance became sure again
+/// ([`Freshness::lapses`]) every 5 s while they change, on a thread of its own; stops once
+/// the instance is gone. `benches/run.sh` reads these lines.
+pub fn spawn_reporter(public: &Arc<PublicReads>) {
+    let instance = Arc::downgrade(public);
+    crate::db::in_background("plenary-cache-stats", async move {
+        let mut last = (0, 0, 0, 0);
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let Some(public) = instance.upgrade() else {
+                return;
+            };
+            let Some(cache) = &public.cache else {
+                return;
+            };
+            let now = (
+                cache.stats.fills.load(Ordering::Relaxed),
+                cache.stats.shared.load(Ordering::Relaxed),
+                cache.stats.waits.load(Ordering::Relaxed),
+                public.freshness.lapses(),
+            );
+            if now != last {
+                tracing::info!(
+                    fills = now.0,
+                    shared = now.1,
+                    waits = now.2,
+                    sure_again = now.3,
+                    "public reads"
+                );
+                last = now;
+            }
+        }
+    });
+}
+
 /// The conference a path under `/api/v1/conferences/{id}` belongs to.
 fn conference_of(path: &str) -> Option<Uuid> {
     let rest = path.strip_prefix("/api/v1/conferences/")?;
@@ -239,43 +326,188 @@ fn conference_of(path: &str) -> Option<Uuid> {
 /// (it stopped, or cancelled the query in a recovery conflict) answers 503 and marks the
 /// replica down, so the next reads go to the primary.
 pub async fn middleware(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let public = state.public.clone();
-    let fresh = public.freshness.clone();
     let public_read = req.method() == Method::GET
         && !req.headers().contains_key(header::AUTHORIZATION)
         && req.path().starts_with("/api/v1/");
     if !public_read {
+        let fresh = state.public.freshness.clone();
         let res = freshness::scope(fresh, next.call(req)).await?;
         return Ok(res.map_into_boxed_body());
     }
-
     let conference = conference_of(req.path());
     let key = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
-    let cache = match (&public.cache, conference) {
-        (Some(cache), Some(_)) if key.len() <= MAX_KEY_BYTES && fresh.is_sure() => Some(cache),
-        _ => None,
-    };
-    if let (Some(cache), Some(id)) = (cache, conference) {
-        if let Some(entry) = cache.get(&key) {
-            if entry.conference == id && entry.revision >= fresh.known(id) {
-                let tags = if_none_match(&req);
-                let res = entry.respond(&tags, Source::Cache);
-                return Ok(req.into_response(res));
+    if let (Some(cache), Some(id)) = (&state.public.cache, conference) {
+        if key.len() <= MAX_KEY_BYTES {
+            return cached(req, &next, &state, cache, id, key).await;
+        }
+    }
+    let read = read_database(&state, req, &next, conference).await?;
+    let mut res = read.response.map_into_boxed_body();
+    read.source.mark(res.headers_mut());
+    Ok(res)
+}
+
+/// A cacheable read of conference `id` under `key`: the entry when this instance may serve it
+/// ([`Entry::current`]); when it is only unsure, after waiting for the watcher's next answer
+/// ([`UNSURE_WAIT`]); else one database read shared by every request for the same key and
+/// entry ([`Flights`]), which refills the cache. The request that made the read is answered
+/// from it; one that joined uses it only if it is current for it too, else looks again, and
+/// after [`ATTEMPTS`] reads on its own.
+async fn cached<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: &Next<B>,
+    state: &web::Data<AppState>,
+    cache: &ResponseCache,
+    id: Uuid,
+    key: String,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let fresh = &state.public.freshness;
+    // A read to be stored is made whole (200), and `If-None-Match` answered from the entry.
+    let tags = conditional::if_none_match(&req);
+    req.headers_mut().remove(header::IF_NONE_MATCH);
+    let mut waited = false;
+    for _ in 0..ATTEMPTS {
+        let seen = cache.get(&key);
+        if let Some(entry) = &seen {
+            if entry.current(id, fresh) {
+                return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
+            }
+            let only_unsure = entry.conference == id && entry.revision >= fresh.known(id);
+            if only_unsure && !waited {
+                waited = true;
+                cache.stats.waits.fetch_add(1, Ordering::Relaxed);
+                if fresh.wait_until_sure(UNSURE_WAIT).await {
+                    continue;
+                }
+            }
+        }
+        let flight = (key.clone(), seen.as_ref().map_or(0, |e| e.seq));
+        let pending = Cell::new(Some(req));
+        let led: Cell<Option<Result<HttpRequest, actix_web::Error>>> = Cell::new(None);
+        let shared = cache
+            .flights
+            .try_get_with(flight.clone(), async {
+                let Some(req) = pending.take() else {
+                    return Err(FillFailed);
+                };
+                match fill(state, req, next, cache, id, &key).await {
+                    Ok((http_req, entry)) => {
+                        led.set(Some(Ok(http_req)));
+                        Ok(entry)
+                    }
+                    Err(e) => {
+                        led.set(Some(Err(e)));
+                        Err(FillFailed)
+                    }
+                }
+            })
+            .await;
+        match (led.take(), shared) {
+            // This request made the read: it is answered from it (its own, current read).
+            (Some(Ok(http_req)), Ok(entry)) => {
+                // The waiting requests have it; later ones find a 200 in the cache and read
+                // anything else anew (only 200 is cached).
+                cache.flights.invalidate(&flight).await;
+                let res = entry.respond(tags.as_ref(), entry.source);
+                return Ok(ServiceResponse::new(http_req, res));
+            }
+            (Some(Err(e)), _) => return Err(e),
+            (Some(Ok(_)), Err(_)) | (None, Err(_)) => {
+                return Err(actix_web::error::ErrorInternalServerError(
+                    "a shared read failed",
+                ))
+            }
+            (None, Ok(entry)) => {
+                let Some(own) = pending.take() else {
+                    return Err(actix_web::error::ErrorInternalServerError(
+                        "a shared read took the request",
+                    ));
+                };
+                req = own;
+                if entry.current(id, fresh) {
+                    // Answered without a database read of its own: from memory, as the cache.
+                    cache.stats.shared.fetch_add(1, Ordering::Relaxed);
+                    return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
+                }
             }
         }
     }
+    let read = read_database(state, req, next, Some(id)).await?;
+    let mut res = read.response.map_into_boxed_body();
+    read.source.mark(res.headers_mut());
+    Ok(res)
+}
 
-    // The database: the replica when it is measured within its lag and holds at least what
-    // this instance knows of the conference; else the primary.
+/// A coalesced read failed: the request that made it answers its own error; the others make
+/// their own read (moka runs the next waiter's).
+#[derive(Debug)]
+struct FillFailed;
+
+/// Reads `req` (conference `id`, key `key`) from the database for the cache: the entry it
+/// makes (any status; a 200 is stored) and the request back, to answer with.
+async fn fill<B: MessageBody + 'static>(
+    state: &web::Data<AppState>,
+    req: ServiceRequest,
+    next: &Next<B>,
+    cache: &ResponseCache,
+    id: Uuid,
+    key: &str,
+) -> Result<(HttpRequest, Arc<Entry>), actix_web::Error> {
+    cache.stats.fills.fetch_add(1, Ordering::Relaxed);
+    let read = read_database(state, req, next, Some(id)).await?;
+    let (http_req, response) = read.response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("reading a response body"))?;
+    let entry = Arc::new(Entry {
+        conference: id,
+        revision: read.revision,
+        status: head.status(),
+        read_at: (read.source == Source::Primary).then_some(read.began),
+        source: read.source,
+        seq: cache.next_seq(),
+        headers: head.headers().clone(),
+        body,
+    });
+    if entry.status == StatusCode::OK {
+        cache.insert(key.to_string(), entry.clone());
+    }
+    Ok((http_req, entry))
+}
+
+/// A public read answered by a database.
+struct Read<B> {
+    response: ServiceResponse<B>,
+    source: Source,
+    /// The conference revision the data is no newer than (what the instance knew before the
+    /// read, or what the replica held).
+    revision: i64,
+    /// When the read began (before its queries).
+    began: Instant,
+}
+
+/// Serves `req` from the database: the replica when it is measured within its lag and holds
+/// at least what this instance knows of the conference; else the primary. Then raises what
+/// the instance knows to what that database holds after the read (monotonic reads).
+async fn read_database<B: MessageBody + 'static>(
+    state: &web::Data<AppState>,
+    req: ServiceRequest,
+    next: &Next<B>,
+    conference: Option<Uuid>,
+) -> Result<Read<B>, actix_web::Error> {
+    let public = &state.public;
+    let fresh = &public.freshness;
+    let began = Instant::now();
     let known = conference.map_or(0, |id| fresh.known(id));
     let mut source = Source::Primary;
     let mut revision = known;
@@ -298,14 +530,6 @@ pub async fn middleware(
             }
         }
     }
-    // A read to be stored is made whole (200), and `If-None-Match` answered from the entry.
-    let tags = if cache.is_some() {
-        let tags = if_none_match(&req);
-        req.headers_mut().remove(header::IF_NONE_MATCH);
-        tags
-    } else {
-        Vec::new()
-    };
     let res = freshness::scope(
         fresh.clone(),
         replica::reading(source == Source::Replica, next.call(req)),
@@ -323,7 +547,7 @@ pub async fn middleware(
     // queries (their data is no newer); for reads across conferences answered by the primary,
     // the WAL position the replica must reach first.
     if let Some(id) = conference {
-        if cache.is_some() || public.replica.is_some() {
+        if public.cache.is_some() || public.replica.is_some() {
             let pool = match (source, &state.read_pool) {
                 (Source::Replica, Some(read_pool)) => read_pool,
                 _ => &state.pool,
@@ -337,33 +561,12 @@ pub async fn middleware(
     } else if let (Source::Primary, Some(status)) = (source, &public.replica) {
         status.primary_read_done();
     }
-    let (Some(cache), Some(id), StatusCode::OK) = (cache, conference, res.status()) else {
-        let mut res = res.map_into_boxed_body();
-        source.mark(res.headers_mut());
-        return Ok(res);
-    };
-    let (http_req, response) = res.into_parts();
-    let (head, body) = response.into_parts();
-    let body = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|_| actix_web::error::ErrorInternalServerError("reading a response body"))?;
-    let entry = Arc::new(Entry {
-        conference: id,
+    Ok(Read {
+        response: res,
+        source,
         revision,
-        headers: head.headers().clone(),
-        body,
-    });
-    cache.insert(key, entry.clone());
-    Ok(ServiceResponse::new(http_req, entry.respond(&tags, source)))
-}
-
-/// The request's `If-None-Match` values ([`conditional::header_values`]), owned: the
-/// header is taken off the request before it is served.
-fn if_none_match(req: &ServiceRequest) -> Vec<String> {
-    conditional::header_values(req.request(), &header::IF_NONE_MATCH)
-        .into_iter()
-        .map(str::to_string)
-        .collect()
+        began,
+    })
 }
 
 /// The replica's revision of `conference` (0 for reads outside a conference), read before the
@@ -381,6 +584,10 @@ mod tests {
         Arc::new(Entry {
             conference: Uuid::nil(),
             revision: 1,
+            status: StatusCode::OK,
+            read_at: None,
+            source: Source::Primary,
+            seq: 0,
             headers: HeaderMap::new(),
             body: Bytes::from(vec![b'x'; bytes]),
         })

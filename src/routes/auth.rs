@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::auth::{password, throttle, token::TOKEN_TTL_SECONDS, Authenticated};
 use uuid::Uuid;
 
-use crate::domain::input::{parse_json, Errors, Field, Obj};
+use crate::domain::input::{Errors, Field, Obj};
 use crate::error::ApiError;
+use crate::http::request::parse_json;
 use crate::state::AppState;
 use crate::store::focal_points::{self, Acceptor, FocalPointOf};
 use crate::store::organisers;

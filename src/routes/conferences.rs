@@ -7,17 +7,19 @@ use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
-use crate::domain::input::{parse_json, Errors, Obj, Query};
+use crate::domain::input::{Errors, Obj};
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::attendance::{self, Order};
 use crate::store::conferences::{self, ConferenceFilter, ConferenceRow};
 use crate::store::grants;
+use crate::store::standing;
 use crate::store::{presence, search, PageRequest};
 
 /// `GET /api/v1/conferences?q=&country=&participant=&from=&to=&status=`: newest first, or
@@ -27,7 +29,7 @@ pub async fn list(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let mut filter = ConferenceFilter {
         q: query.get("q").map(str::to_string),
@@ -105,7 +107,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::ReadConference).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadConference).await?;
     Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 
@@ -119,7 +121,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let saved = conferences::update(&mut conn, caller.0, *path, &if_match, changes).await?;
@@ -134,7 +136,7 @@ pub async fn delete(
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let cascade = query.boolean("cascade", &mut errors).unwrap_or(false);
     errors.check()?;
@@ -152,7 +154,7 @@ pub async fn list_organisers(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let items = grants::organisers_of(&mut conn, *path).await?;
     Ok(ok_tagged(
         &req,
@@ -173,7 +175,7 @@ pub async fn add_organiser(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), *path, Need::Own).await?;
+    standing::conference(&mut conn, Some(caller.0), *path, Need::Own).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -207,13 +209,13 @@ pub async fn attendance(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let order = order_param(&query, Order::Name, &mut errors);
     let by_session = query.one_of("by", &["delegation", "session"], &mut errors) == Some("session");
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     if by_session {
         return Ok(ok_tagged(
             &req,
@@ -235,12 +237,12 @@ pub async fn log(
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &crate::store::audit::of_conference(&mut conn, *path, &page).await?,

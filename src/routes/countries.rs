@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::MaybeCaller;
-use crate::domain::input::{Errors, Query};
+use crate::domain::input::Errors;
 use crate::error::ApiError;
+use crate::http::request::parse_query;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::attendance::{self, Party};
@@ -17,7 +18,7 @@ pub async fn list(
     _caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::<String>::from_query(&query, &mut errors);
     if query.get("q").is_some_and(|q| q.chars().count() > 200) {
@@ -65,7 +66,7 @@ pub async fn attendance(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let code = resolve(&state, &path)?;
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let (from, to) = query.date_range(&mut errors);
     let page = PageRequest::from_query(&query, &mut errors);

@@ -6,15 +6,17 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{parse_json, Errors, Obj};
+use crate::domain::input::{Errors, Obj};
 use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
+use crate::http::request::parse_json;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::credentials::{self, MAX_DOCUMENT_BYTES};
+use crate::store::standing;
 
 /// The magic bytes every PDF begins with (ISO 32000-1 §7.5.2).
 const PDF_MAGIC: &[u8] = b"%PDF-";
@@ -58,7 +60,7 @@ pub async fn put(
     let (conference_id, delegation_id) = *path;
     {
         let mut conn = state.conn().await?;
-        access::conference(
+        standing::conference(
             &mut conn,
             Some(caller.0),
             conference_id,
@@ -100,7 +102,7 @@ async fn readable(
     delegation_id: Uuid,
 ) -> Result<crate::db::DbConn, ApiError> {
     let mut conn = state.conn().await?;
-    access::conference(
+    standing::conference(
         &mut conn,
         caller.0,
         conference_id,
@@ -157,7 +159,7 @@ pub async fn review(
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     credentials::get(&mut conn, conference_id, delegation_id).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);

@@ -3,21 +3,23 @@
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{
     parse_delegation, parse_delegation_post, Delegation, DelegationPost,
 };
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
 use crate::http::params::write_input;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::delegations::{self, DelegationFilter, DelegationRow};
+use crate::store::standing;
 use crate::store::{protocol, PageRequest};
 
 /// `GET /api/v1/conferences/{id}/delegations?status=&role=&order=created|protocol`: creation
@@ -28,7 +30,7 @@ pub async fn list(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let filter = DelegationFilter {
         status: query
@@ -43,7 +45,7 @@ pub async fn list(
         let page = PageRequest::from_query(&query, &mut errors);
         errors.check()?;
         let mut conn = state.conn().await?;
-        access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+        standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
         return Ok(ok_tagged(
             &req,
             &protocol::list_delegations(&mut conn, &state.countries, *path, &filter, &page).await?,
@@ -52,7 +54,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &delegations::list(&mut conn, *path, &filter, &page).await?,
@@ -80,7 +82,7 @@ pub async fn create(
         DelegationPost::Single(changes) => (false, rows(vec![changes])),
         DelegationPost::Batch(items) => (true, rows(items)),
     });
-    let input = write_input(&value, parsed)?;
+    let input = write_input(&value, parsed);
     let batch = matches!(input.parsed, Ok((true, _)));
     let input = input.map(|(_, rows)| rows);
     let mut conn = state.conn().await?;
@@ -116,7 +118,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
+    standing::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
     Ok(ok_tagged(&req, &Delegation::from(row)))
 }
@@ -136,7 +138,7 @@ pub async fn update(
         let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
         errors.finish(changes)
     };
-    let input = write_input(&value, parsed)?;
+    let input = write_input(&value, parsed);
     let mut conn = state.conn().await?;
     let if_match = IfMatch::from_request(&req);
     let saved =

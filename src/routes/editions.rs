@@ -12,16 +12,17 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::domain::edition::parse_edition;
-use crate::domain::input::parse_json;
 use crate::error::ApiError;
 use crate::export::table;
+use crate::http::request::parse_json;
 use crate::http::respond::{created_tagged, file, ok_tagged, printable};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::editions::{self, Edition, EditionRow};
+use crate::store::standing;
 use crate::store::StoreError;
 
 /// The edition number of a path segment: a positive decimal integer written without sign or
@@ -48,7 +49,7 @@ pub async fn create(
     let value = parse_json(&req, &body)?;
     let conference_id = path.into_inner();
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     let kind = parse_edition(&value)?;
     let write = editions::create(&mut conn, caller.0, &state.countries, conference_id, kind);
     respond(write, move |edition: &Edition| {
@@ -71,7 +72,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let items = editions::list(&mut conn, access.conference.id).await?;
     Ok(ok_tagged(
         &req,
@@ -87,7 +88,7 @@ async fn load(
 ) -> Result<EditionRow, ApiError> {
     let (conference_id, segment) = path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, *conference_id, Need::ReadParticipants).await?;
+    standing::conference(&mut conn, caller.0, *conference_id, Need::ReadParticipants).await?;
     let number = number(segment)?;
     Ok(editions::get(&mut conn, *conference_id, number).await?)
 }

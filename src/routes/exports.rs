@@ -13,16 +13,19 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Audience;
+use crate::access::Need;
 use crate::auth::MaybeCaller;
-use crate::domain::input::{Errors, Query};
+use crate::domain::input::Errors;
 use crate::error::ApiError;
 use crate::export::{calendar, participants as printable, table};
 use crate::http::params::order_param;
+use crate::http::request::parse_query;
 use crate::http::respond::{self, file};
 use crate::state::AppState;
 use crate::store::attendance::{sort_name, Order};
-use crate::store::participants::{self, Audience};
+use crate::store::participants;
+use crate::store::standing;
 use crate::store::{presence, protocol};
 
 /// The columns of `attendance.csv`.
@@ -53,12 +56,12 @@ pub async fn attendance_csv(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let order = order_param(&query, Order::Protocol, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     let id = access.conference.id;
     let lines = protocol::lines(&mut conn, &state.countries, id).await?;
     let attended = presence::sessions_attended(&mut conn, id).await?;
@@ -117,7 +120,7 @@ pub async fn participants_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let (audience, conference) = (access.audience(), access.conference);
     let id = conference.id;
     let list =
@@ -143,7 +146,7 @@ pub async fn participants_html(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let list = participants::of_conference(
         &mut conn,
         &state.countries,
@@ -164,7 +167,7 @@ pub async fn sessions_ics(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     let c = &access.conference;
     let sessions = presence::sessions_in_order(&mut conn, c.id).await?;
     let country = state

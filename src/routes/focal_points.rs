@@ -5,15 +5,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::Authenticated;
-use crate::domain::input::{parse_json, Errors, Obj};
+use crate::domain::input::{Errors, Obj};
+use crate::domain::Caller;
 use crate::error::ApiError;
+use crate::http::request::parse_json;
 use crate::http::respond::{created, no_content, ok_tagged};
 use crate::idempotency::respond_once;
 use crate::state::AppState;
+use crate::store::delegations;
 use crate::store::focal_points::{self, FocalPoint, Invitation};
-use crate::store::{delegations, Caller};
+use crate::store::standing;
 
 /// The answer to an invitation: the focal point and, in this response only, its code.
 #[derive(Debug, Serialize)]
@@ -39,7 +42,7 @@ async fn authorise(
     conference_id: Uuid,
     delegation_id: Uuid,
 ) -> Result<(), ApiError> {
-    access::conference(conn, Some(caller), conference_id, Need::Write).await?;
+    standing::conference(conn, Some(caller), conference_id, Need::Write).await?;
     delegations::get(conn, conference_id, delegation_id).await?;
     Ok(())
 }

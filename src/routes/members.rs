@@ -5,18 +5,21 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
+use crate::domain::Caller;
 use crate::domain::Mode;
 use crate::error::ApiError;
 use crate::http::params::write_input;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
-use crate::store::{delegations, members, Caller, PageRequest};
+use crate::store::standing;
+use crate::store::{delegations, members, PageRequest};
 
 /// Checks the caller may read the members of this delegation ([`Need::ReadMembers`]:
 /// organisers, its focal points) and the delegation belongs to the conference. (Writes check
@@ -27,7 +30,7 @@ async fn authorise(
     conference_id: Uuid,
     delegation_id: Uuid,
 ) -> Result<(), ApiError> {
-    access::conference(
+    standing::conference(
         conn,
         caller,
         conference_id,
@@ -46,7 +49,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
@@ -69,7 +72,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
-    let input = write_input(&value, parse_member(&value, Mode::Create))?;
+    let input = write_input(&value, parse_member(&value, Mode::Create));
     let mut conn = state.conn().await?;
     let write = members::create(
         &mut conn,
@@ -99,7 +102,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id, id) = *path;
     let value = parse_json(&req, &body)?;
-    let input = write_input(&value, parse_member(&value, Mode::Patch))?;
+    let input = write_input(&value, parse_member(&value, Mode::Patch));
     let mut conn = state.conn().await?;
     let if_match = IfMatch::from_request(&req);
     let row = members::update(

@@ -22,10 +22,10 @@ pub mod protocol;
 pub mod sessions;
 pub mod summary;
 
-use actix_web::http::{header, Method};
-use actix_web::{web, HttpResponse, Route};
+use actix_web::http::Method;
+use actix_web::{web, ResponseError, Route};
 
-use crate::error::problem_response;
+use crate::error::ApiError;
 
 /// One operation of the API: a method on a path, and the handler that serves it.
 ///
@@ -141,26 +141,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .join(", ");
         let mut resource = web::resource(path).default_service(web::to(move || {
             let allow = allow.clone();
-            async move { method_not_allowed(&allow) }
+            async move { ApiError::MethodNotAllowed(allow).error_response() }
         }));
         for e in &list {
             resource = resource.route((e.route)());
         }
         cfg.service(resource);
     }
-}
-
-/// 405 problem+json with `Allow`.
-fn method_not_allowed(allow: &str) -> HttpResponse {
-    let mut res = problem_response(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        format!("this route accepts {allow}"),
-        None,
-    );
-    if let Ok(value) = header::HeaderValue::from_str(allow) {
-        res.headers_mut().insert(header::ALLOW, value);
-    }
-    res
 }

@@ -6,10 +6,11 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
 use crate::domain::organisation::{parse_organisation_body, Organisation};
 use crate::domain::{Mode, ORGANISATION_KINDS};
 use crate::error::ApiError;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ pub async fn list(
     _caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let kind = query.one_of("kind", ORGANISATION_KINDS, &mut errors);
     let country = query.get("country").and_then(|c| {
@@ -124,7 +125,7 @@ pub async fn attendance(
 ) -> Result<HttpResponse, ApiError> {
     let id = *path;
     find(&state, id).await?;
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let (from, to) = query.date_range(&mut errors);
     let page = PageRequest::from_query(&query, &mut errors);
@@ -154,7 +155,7 @@ pub async fn log(
 ) -> Result<HttpResponse, ApiError> {
     access::organiser(caller.0)?;
     let id = *path;
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;

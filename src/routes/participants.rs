@@ -4,12 +4,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::MaybeCaller;
 use crate::error::ApiError;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::participants;
+use crate::store::standing;
 
 /// `GET /conferences/{id}/participants`: every delegation that counts (registered, confirmed,
 /// attended) in protocol order with its members, head first. Its organisers see members'
@@ -22,7 +23,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
     let (audience, conference) = (access.audience(), access.conference);
     Ok(ok_tagged(
         &req,

@@ -7,15 +7,16 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
-use crate::domain::input::parse_json;
 use crate::error::ApiError;
+use crate::http::request::parse_json;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::presence;
+use crate::store::standing;
 
 /// `GET .../sessions/{session_id}/attendance`: the delegations present (public for published
 /// and cancelled conferences). Errors: 404 (conference, or session not in it).
@@ -27,7 +28,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, session_id) = *path;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
+    standing::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &presence::get(&mut conn, &state.countries, conference_id, session_id).await?,
@@ -48,7 +49,7 @@ pub async fn put(
     let (conference_id, session_id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     // Existence before validation: a session of another conference is 404, whatever the body.
     presence::get(&mut conn, &state.countries, conference_id, session_id).await?;
     let ids = parse_delegation_ids(&value)?;

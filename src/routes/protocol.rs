@@ -4,15 +4,16 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
-use crate::domain::input::parse_json;
 use crate::error::ApiError;
+use crate::http::request::parse_json;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::protocol;
+use crate::store::standing;
 
 /// `GET /conferences/{id}/protocol-order`: the explicit order (empty when the computed
 /// order applies). Public like the conference.
@@ -23,7 +24,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &protocol::explicit_order(&mut conn, *path).await?,
@@ -43,7 +44,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let ids = parse_delegation_ids(&value)?;
     let if_match = IfMatch::from_request(&req);
     let saved = protocol::set_explicit_order(&mut conn, caller.0, *path, &if_match, ids).await?;

@@ -3,16 +3,18 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{parse_json, Errors, Query};
+use crate::domain::input::Errors;
 use crate::domain::session::{parse_session, Session};
 use crate::domain::Mode;
 use crate::error::ApiError;
+use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
+use crate::store::standing;
 use crate::store::{sessions, PageRequest};
 
 /// `GET .../sessions`: in time order.
@@ -22,12 +24,12 @@ pub async fn list(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &sessions::list(&mut conn, &access.conference, &page).await?,
@@ -44,7 +46,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    let access = standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let changes = parse_session(&value, Mode::Create)?;
     let write = sessions::create(&mut conn, Some(caller.0), &access.conference, changes);
     let conference_id = path.into_inner();
@@ -67,7 +69,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
+    let access = standing::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &sessions::get(&mut conn, &access.conference, id).await?,
@@ -85,7 +87,8 @@ pub async fn update(
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    let access =
+        standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     // Existence before validation: a session of another conference is 404, whatever the body.
     sessions::get(&mut conn, &access.conference, id).await?;
     let changes = parse_session(&value, Mode::Patch)?;
@@ -111,7 +114,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = access::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    let access =
+        standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     let if_match = IfMatch::from_request(&req);
     sessions::delete(&mut conn, caller.0, &access.conference, id, &if_match).await?;
     Ok(no_content())

@@ -4,8 +4,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::MaybeCaller;
-use crate::domain::input::{Errors, Query};
+use crate::domain::input::Errors;
 use crate::error::ApiError;
+use crate::http::request::parse_query;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
 use crate::store::summary::{self, SummaryFilter};
@@ -20,7 +21,7 @@ pub async fn get(
     _caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::from_request(&req)?;
+    let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let (from, to) = query.date_range(&mut errors);
     let page = PageRequest::from_query(&query, &mut errors);

@@ -364,7 +364,7 @@ pub async fn update(
     write::run(conn, scope, async |tx| {
         let before = lock(tx.conn, conference_id, id).await?;
         if let Some(access) = tx.access() {
-            access::delegation_fields(access, id, input.field_names())?;
+            access::delegation_fields(access.is_focal_point(id), input.field_names())?;
         }
         let changes = input.value()?;
         tx.precondition(&before)?;

@@ -26,10 +26,10 @@ use uuid::Uuid;
 
 use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
-use super::participants::{self, Audience, ParticipantDelegation, Participants};
+use super::participants::{self, ParticipantDelegation, Participants};
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{new_id, Caller, StoreError};
-use crate::access::Need;
+use crate::access::{Audience, Need};
 use crate::db::schema::{conferences, delegation_members, delegations, participant_editions};
 use crate::domain::country::CountryIndex;
 use crate::domain::vocab::{EditionKind, Gender, MemberCategory, NominationStatus};

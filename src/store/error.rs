@@ -3,7 +3,7 @@
 //! RFC 9457 problem type (`impl From<StoreError> for ApiError`).
 
 use crate::access::Refusal;
-use crate::domain::input::FieldError;
+use crate::domain::input::{FieldError, Invalid};
 
 /// Everything a store function can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,12 @@ impl From<Refusal> for StoreError {
 
 impl From<Vec<FieldError>> for StoreError {
     fn from(errors: Vec<FieldError>) -> Self {
+        StoreError::Invalid(errors)
+    }
+}
+
+impl From<Invalid> for StoreError {
+    fn from(Invalid(errors): Invalid) -> Self {
         StoreError::Invalid(errors)
     }
 }

@@ -23,9 +23,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::standing::Access;
 use super::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
-use crate::access::{self, Access, Need};
+use crate::access::{self, Need};
 use crate::db::schema::delegation_members;
 use crate::domain::conference::Quotas;
 use crate::domain::delegation::{Member, MemberChanges};
@@ -281,7 +282,7 @@ fn checked(
     input: &Input<MemberChanges>,
 ) -> Result<MemberChanges, StoreError> {
     if let Some(access) = access {
-        access::member_fields(access, delegation_id, input.field_names())?;
+        access::member_fields(access.is_focal_point(delegation_id), input.field_names())?;
     }
     input.value()
 }

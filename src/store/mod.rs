@@ -20,10 +20,13 @@ pub mod organisers;
 pub mod participants;
 pub mod presence;
 pub mod protocol;
+pub mod reference;
 pub mod revisions;
 pub mod search;
 pub mod sessions;
+pub mod standing;
 pub mod summary;
+pub mod watcher;
 pub mod write;
 
 pub use error::StoreError;
@@ -35,6 +38,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::input::{Errors, Query};
+// Private: the store's files name it `super::Caller`; everyone else `crate::domain::Caller`.
+use crate::domain::Caller;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`, for comparisons regardless of letter case.
@@ -53,21 +58,6 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Opaque cursor of the next page, `null` on the last one.
     pub next_cursor: Option<String>,
-}
-
-/// Who is calling: an authenticated account (an `Option<Caller>` of `None` is nobody). What
-/// it may do comes from its grants: admin, the organiser grant (create conferences and
-/// organisations), organiser roles on conferences and focal-point grants on delegations,
-/// the last two read per request by [`crate::access`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    /// The account's id.
-    pub id: Uuid,
-    /// Admins see and may change everything.
-    pub is_admin: bool,
-    /// The organiser grant (`plenary organiser add`): may create conferences and
-    /// organisations and change organisations.
-    pub is_organiser: bool,
 }
 
 /// `limit` and `cursor` of a keyset-paginated list, with the cursor decoded to key `K`.

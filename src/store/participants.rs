@@ -7,7 +7,7 @@
 //!
 //! Who may read it is decided by the route (`routes::participants::list`): the
 //! conference's organisers, and everyone once `participants_public` is true. Member emails
-//! are only ever loaded for organisers ([`Audience::Organisers`]).
+//! are only ever loaded for organisers ([`Audience::Organisers`], an [`crate::access`] value).
 
 use std::collections::HashMap;
 
@@ -16,6 +16,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::access::Audience;
 use crate::domain::country::CountryIndex;
 
 use super::conferences::ConferenceRow;
@@ -25,15 +26,6 @@ use crate::db::schema::delegation_members;
 use crate::domain::conference::Conference;
 use crate::domain::delegation::Head;
 use crate::domain::vocab::{MemberCategory, NominationStatus, Section};
-
-/// Who the list is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// The conference's organisers (and admins): members' emails included.
-    Organisers,
-    /// Anyone else (only when the list is public): no emails.
-    Public,
-}
 
 /// An accepted member of a delegation in the list of participants.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -34,8 +34,9 @@ use uuid::Uuid;
 use super::audit::{self, Entry, ResourceKind, Subject};
 use super::idempotency;
 use super::revisions;
+use super::standing::{self, Access};
 use super::{Caller, StoreError};
-use crate::access::{self, Access, Need};
+use crate::access::Need;
 use crate::domain::input::FieldError;
 use crate::domain::precondition::IfMatch;
 
@@ -239,7 +240,7 @@ async fn attempt_once<T: 'static>(
     let result = async {
         let access = match (scope.actor, scope.conference) {
             (Some(actor), Some((id, need))) => {
-                Some(access::conference(conn, Some(actor), id, need).await?)
+                Some(standing::conference(conn, Some(actor), id, need).await?)
             }
             _ => None,
         };

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use plenary::auth::token::TokenKeys;
-use plenary::db::embedded::{EmbeddedError, EmbeddedPostgres};
 use plenary::db::PoolSettings;
 use plenary::startup::{Application, Options};
 use plenary::store::login_limits::LoginLimits;
+use plenary_embedded_pg::{EmbeddedError, EmbeddedPostgres};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -250,7 +250,7 @@ pub async fn fresh_database() -> TestDb {
             .execute(&mut conn)
             .await
             .expect("create template");
-        plenary::db::migrate(&s.url_for(&building))
+        plenary::store::reference::migrate(&s.url_for(&building))
             .await
             .expect("migrate template");
         let mut tries = 0;
@@ -538,7 +538,7 @@ impl TestApp {
     /// Imports every document of `data/` into the test database.
     pub async fn import_data(&self) {
         let mut conn = self.conn().await;
-        let countries = plenary::db::load_country_index(&mut conn)
+        let countries = plenary::store::reference::country_index(&mut conn)
             .await
             .expect("countries");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");

@@ -42,7 +42,7 @@ async fn everything_in_data_imports_and_reimport_changes_nothing() {
 async fn an_invalid_document_stores_nothing() {
     let app = spawn_app().await;
     let mut conn = app.conn().await;
-    let countries = plenary::db::load_country_index(&mut conn)
+    let countries = plenary::store::reference::country_index(&mut conn)
         .await
         .expect("countries");
     let text = std::fs::read_to_string(concat!(

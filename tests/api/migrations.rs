@@ -29,6 +29,8 @@ async fn every_down_sql_reverts_its_migration() {
     assert!(tables(&url).await >= 11);
     plenary::db::revert_all(&url).await.expect("revert");
     assert_eq!(tables(&url).await, 0);
-    plenary::db::migrate(&url).await.expect("migrate again");
+    plenary::store::reference::migrate(&url)
+        .await
+        .expect("migrate again");
     assert!(tables(&url).await >= 11);
 }

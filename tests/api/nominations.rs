@@ -788,7 +788,7 @@ async fn conference_documents_carry_the_new_fields_through_the_same_rules() {
     let app = spawn_app().await;
     let admin = app.organiser("import-admin@example.org", true).await;
     let mut conn = app.conn().await;
-    let countries = plenary::db::load_country_index(&mut conn)
+    let countries = plenary::store::reference::country_index(&mut conn)
         .await
         .expect("countries");
     let text = std::fs::read_to_string(concat!(

@@ -393,7 +393,9 @@ async fn the_attendance_migration_down_sql_reverts_exactly_it() {
     .await;
     assert!(after <= before - 2, "{before} -> {after}");
     assert!(count(&url, "SELECT count(*) AS n FROM conferences").await >= 0);
-    plenary::db::migrate(&url).await.expect("migrate again");
+    plenary::store::reference::migrate(&url)
+        .await
+        .expect("migrate again");
     assert_eq!(attendance_objects(&url).await, 4);
 }
 

@@ -497,3 +497,72 @@ async fn a_long_junk_query_is_answered_but_not_cached() {
         "{sources:?}"
     );
 }
+
+/// Sends `n` anonymous reads of `path` at once; their statuses and sources.
+async fn many_reads(address: &str, path: &str, n: usize) -> Vec<(u16, String)> {
+    let reads = (0..n).map(|_| async {
+        let (status, source, _, _) = read(address, path).await;
+        (status, source)
+    });
+    futures::future::join_all(reads).await
+}
+
+#[actix_web::test]
+async fn many_readers_after_a_write_share_one_database_read() {
+    let app = spawn_app().await;
+    let o = app.organiser("flight@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&app, &o.token, cid, "KH").await;
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&app.address, &path, "cache").await;
+    // The write makes the entry older than what the instance knows: 40 readers at once need
+    // one new read of the database, and only one makes it (issue 22: coalesced, not a
+    // stampede).
+    delegation(&app, &o.token, cid, "TH").await;
+    let answers = many_reads(&app.address, &path, 40).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    let from_database = answers.iter().filter(|(_, s)| s != "cache").count();
+    assert_eq!(from_database, 1, "{answers:?}");
+    let (_, _, _, after) = read(&app.address, &path).await;
+    assert_eq!(countries(&after), vec!["KH", "TH"]);
+}
+
+#[actix_web::test]
+async fn while_the_revisions_are_locked_readers_wait_for_the_watcher_not_the_database() {
+    let app = spawn_app().await;
+    let o = app.organiser("locked@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&app, &o.token, cid, "KH").await;
+    let path = format!("/api/v1/conferences/{cid}/attendance");
+    until_source(&app.address, &path, "cache").await;
+    // What a migration or VACUUM FULL takes: the watcher's questions wait, the instance goes
+    // unsure after 800 ms. No write can commit meanwhile, and readers wait for the watcher's
+    // next answer and are served the cached entry (before: every one of them read the
+    // database, uncached).
+    let mut lock = app.conn().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut lock)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .expect("lock");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let readers = many_reads(&app.address, &path, 30);
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        diesel::sql_query("COMMIT")
+            .execute(&mut lock)
+            .await
+            .expect("commit");
+    };
+    let (answers, ()) = futures::future::join(readers, release).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    assert!(
+        answers.iter().all(|(_, source)| source == "cache"),
+        "{answers:?}"
+    );
+}

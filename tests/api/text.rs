@@ -500,7 +500,7 @@ async fn look_alike_organisation_names_are_one_name() {
         )
         .await;
     assert_eq!(st, 204);
-    plenary::db::migrate(&app.db_url)
+    plenary::store::reference::migrate(&app.db_url)
         .await
         .expect("migrate and sync");
     let (st, p) = organisation(&app, &owner, "Old Her\u{43e}n Society").await;

@@ -21,7 +21,7 @@ use crate::store::Caller;
 
 /// Conference `id` and the caller's role on it, in one round trip (a nil id for anonymous
 /// callers matches no organiser); `None` when it does not exist. The query behind every
-/// access check ([`crate::access::conference`]).
+/// access check ([`crate::store::standing::conference`]).
 pub async fn with_role(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -51,7 +51,7 @@ pub type Standing = (ConferenceRow, Option<OrganiserRole>, Vec<Uuid>);
 
 /// Conference `id` with an authenticated caller's standing on it ([`Standing`]), in one
 /// statement; `None` when it does not exist. The query behind the access check of an
-/// authenticated caller ([`crate::access::conference`]; anonymous callers need only
+/// authenticated caller ([`crate::store::standing::conference`]; anonymous callers need only
 /// [`with_role`]).
 pub async fn with_standing(
     conn: &mut AsyncPgConnection,

@@ -1,0 +1,82 @@
+//! A caller's standing on a conference, loaded and judged: the conference row, the caller's
+//! organiser role and focal-point grants, read from the database on every request, then held
+//! against the pure rule [`crate::access::decide`].
+
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::conferences::{self, ConferenceRow};
+use super::{Caller, StoreError};
+use crate::access::{decide, Audience, Need, Refusal, Standing, Visibility};
+use crate::domain::vocab::OrganiserRole;
+
+/// A conference the caller may access, with the caller's standing on it.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The conference.
+    pub conference: ConferenceRow,
+    /// `owner`/`editor` if the caller organises it.
+    pub role: Option<OrganiserRole>,
+    /// Whether the caller may change it (owner, editor or admin).
+    pub can_write: bool,
+    /// The delegations the caller is an active focal point of (empty for organisers).
+    pub focal_point_of: Vec<Uuid>,
+}
+
+impl Access {
+    /// Who reads the list of participants: organisers (with emails) or the public.
+    pub fn audience(&self) -> Audience {
+        if self.can_write {
+            Audience::Organisers
+        } else {
+            Audience::Public
+        }
+    }
+
+    /// Whether the caller acts on `delegation` as its focal point (not as an organiser):
+    /// then the focal point's rules apply (nominations start `nominated`, the deadline binds,
+    /// [`crate::access::delegation_fields`] and [`crate::access::member_fields`]).
+    pub fn is_focal_point(&self, delegation: Uuid) -> bool {
+        !self.can_write && self.focal_point_of.contains(&delegation)
+    }
+}
+
+/// Loads conference `id` with the caller's grants on it, in one statement (its organiser role
+/// and, for an authenticated caller, its focal-point grants) and applies [`decide`]. Errors:
+/// [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database errors.
+pub async fn conference(
+    conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
+    id: Uuid,
+    need: Need,
+) -> Result<Access, StoreError> {
+    let (conference, role, focal_point_of) = match caller {
+        Some(c) => conferences::with_standing(conn, id, c).await?,
+        None => conferences::with_role(conn, id, None)
+            .await?
+            .map(|(conference, role)| (conference, role, Vec::new())),
+    }
+    .ok_or(Refusal::NoSuchConference)?;
+    let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
+    // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
+    let focal_point_of = if can_write {
+        Vec::new()
+    } else {
+        focal_point_of
+    };
+    let standing = Standing {
+        role,
+        focal_point_of,
+    };
+    let visibility = Visibility {
+        status: conference.status,
+        participants_public: conference.participants_public,
+    };
+    decide(visibility, &standing, caller, need)?;
+    Ok(Access {
+        conference,
+        role,
+        can_write,
+        focal_point_of: standing.focal_point_of,
+    })
+}
