@@ -24,11 +24,17 @@ pub fn spawn_watcher(url: String, freshness: &Arc<Freshness>) {
             };
             freshness.unsure();
             drop(freshness);
+            let connected = Instant::now();
             match watch(&url, &instance).await {
                 Ok(()) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "revisions unknown; public reads uncached until they are back")
+                    tracing::warn!(error = %e, "revisions unknown; public reads wait for them or share one database read each")
                 }
+            }
+            // A connection that lived (not one refused at once) starts the backing off anew:
+            // otherwise every lost connection in the process's life made the next wait longer.
+            if connected.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(50);
             }
             if let Some(freshness) = instance.upgrade() {
                 freshness.unsure();
@@ -71,7 +77,7 @@ async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Resu
             tracing::warn!(
                 ?gap,
                 ?took,
-                "revisions were late; public reads went uncached meanwhile"
+                "revisions were late; public reads waited or shared database reads meanwhile"
             );
         }
         previous = started;

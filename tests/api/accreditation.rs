@@ -6,7 +6,9 @@ use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, status_json, test_options, TestApp, PASSWORD};
+use crate::helpers::{
+    spawn_app, spawn_app_with, status_json, test_options, Organiser, TestApp, PASSWORD,
+};
 use crate::security::{fill, routes, world};
 
 /// Invites `email` to delegation `did` of conference `cid`; answers (focal point id, code).
@@ -44,22 +46,14 @@ async fn accept(app: &TestApp, code: &str, password: &str) -> (u16, Value) {
 }
 
 /// A published conference of `owner` with one delegation (Lao PDR); answers (cid, did).
-async fn conference_with_delegation(app: &TestApp, token: &str) -> (String, String) {
-    let owner = crate::helpers::Organiser {
-        id: uuid::Uuid::nil(),
-        token: token.to_string(),
-    };
-    let conf = app.conference(&owner, "published").await;
-    let cid = conf["id"].as_str().unwrap_or_default().to_string();
-    let (s, d) = app
-        .post(
-            &format!("/api/v1/conferences/{cid}/delegations"),
-            Some(token),
-            &json!({"country": "Lao PDR"}),
-        )
+async fn conference_with_delegation(app: &TestApp, owner: &Organiser) -> (String, String) {
+    let f = app
+        .fixture()
+        .owner(owner)
+        .delegation("Lao PDR")
+        .build()
         .await;
-    assert_eq!(s, 201, "{d}");
-    (cid, d["id"].as_str().unwrap_or_default().to_string())
+    (f.conference, f.delegations[0].clone())
 }
 
 #[actix_web::test]
@@ -67,7 +61,7 @@ async fn invite_accept_nominate_accept_and_the_list_of_participants() {
     let app = spawn_app().await;
     let owner = app.organiser("secretariat@nia.gov.cn", false).await;
     let t = Some(owner.token.as_str());
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
+    let (cid, did) = conference_with_delegation(&app, &owner).await;
     app.patch(
         &format!("/api/v1/conferences/{cid}"),
         t,
@@ -165,7 +159,7 @@ async fn invite_accept_nominate_accept_and_the_list_of_participants() {
 async fn every_refused_code_and_password_gets_the_same_401() {
     let app = spawn_app().await;
     let owner = app.organiser("owner@example.org", false).await;
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
+    let (cid, did) = conference_with_delegation(&app, &owner).await;
     let mut refusals = Vec::new();
 
     // Unknown.
@@ -291,7 +285,7 @@ async fn guessing_codes_is_rate_limited_like_logins() {
 async fn a_new_account_needs_a_12_character_password_and_the_code_survives() {
     let app = spawn_app().await;
     let owner = app.organiser("owner@example.org", false).await;
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
+    let (cid, did) = conference_with_delegation(&app, &owner).await;
     let (_, code) = invite(&app, &owner.token, &cid, &did, "new@example.org").await;
     let (s, body) = accept(&app, &code, "too short").await;
     assert_eq!(s, 422, "{body}");
@@ -320,7 +314,7 @@ async fn a_new_account_needs_a_12_character_password_and_the_code_survives() {
 async fn revoking_takes_effect_on_the_next_request_with_the_same_token() {
     let app = spawn_app().await;
     let owner = app.organiser("owner@example.org", false).await;
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
+    let (cid, did) = conference_with_delegation(&app, &owner).await;
     let (fid, code) = invite(&app, &owner.token, &cid, &did, "fp@example.org").await;
     let (_, token) = accept(&app, &code, "a long passphrase of mine").await;
     let fp = token["access_token"]
@@ -392,14 +386,15 @@ async fn revoking_takes_effect_on_the_next_request_with_the_same_token() {
 async fn a_focal_points_account_is_not_an_organiser_until_given_a_conference() {
     let app = spawn_app().await;
     let owner = app.organiser("owner@example.org", false).await;
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
-    let fp = app
-        .focal_point(
-            "fp@example.org",
-            uuid::Uuid::parse_str(&cid).expect("id"),
-            uuid::Uuid::parse_str(&did).expect("id"),
-        )
+    let f = app
+        .fixture()
+        .owner(&owner)
+        .delegation("Lao PDR")
+        .focal_point("fp@example.org")
+        .build()
         .await;
+    let cid = f.conference.clone();
+    let fp = &f.focal_points[0];
     let t = Some(fp.token.as_str());
     let conference = json!({"title": "Mine", "start_date": "2025-09-17", "end_date": "2025-09-17",
                             "time_zone": "Asia/Shanghai", "venue": {"city": "Vientiane", "country": "LA"}});
@@ -453,7 +448,7 @@ async fn invitations_validate_and_refuse_a_second_live_one() {
     options.invitation_ttl_days = 3;
     let app = spawn_app_with(options).await;
     let owner = app.organiser("owner@example.org", false).await;
-    let (cid, did) = conference_with_delegation(&app, &owner.token).await;
+    let (cid, did) = conference_with_delegation(&app, &owner).await;
     let url = format!("/api/v1/conferences/{cid}/delegations/{did}/focal-points");
     let t = Some(owner.token.as_str());
     for (body, field) in [
@@ -497,7 +492,7 @@ async fn invitations_validate_and_refuse_a_second_live_one() {
         .await;
     assert_eq!(s, 409, "{body}");
     // Another conference's delegation id under this conference: 404.
-    let (other_cid, other_did) = conference_with_delegation(&app, &owner.token).await;
+    let (other_cid, other_did) = conference_with_delegation(&app, &owner).await;
     let (s, _) = app
         .post(
             &format!("/api/v1/conferences/{cid}/delegations/{other_did}/focal-points"),
@@ -600,8 +595,8 @@ fn body_for(method: &str, route: &str) -> Value {
 async fn focal_points_get_exactly_what_api_md_allows_on_every_route() {
     let app = spawn_app().await;
     let owner = app.organiser("owner@example.org", false).await;
-    let mine = world(&app, &owner.token).await;
-    let other_conference = world(&app, &owner.token).await;
+    let mine = world(&app, &owner).await;
+    let other_conference = world(&app, &owner).await;
     let value = |values: &[(&str, String)], key: &str| {
         values
             .iter()

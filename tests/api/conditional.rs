@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, status_json};
+use crate::helpers::{id, spawn_app, status_json};
 
 #[actix_web::test]
 async fn every_single_resource_carries_an_etag_and_stale_if_match_is_412() {
@@ -200,5 +200,90 @@ async fn public_reads_answer_if_none_match_with_304_until_a_write_changes_them()
             assert_eq!(r.status().as_u16(), 200, "{path}");
             assert_ne!(&etag_of(&r), old, "{path}");
         }
+    }
+}
+
+/// One header of a response, as text.
+fn header(r: &crate::helpers::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+// A contract fix reported by outside clients (an `ETag` on every single resource).
+#[actix_web::test]
+async fn every_single_resource_has_an_etag_and_answers_if_none_match_with_304() {
+    let app = spawn_app().await;
+    let o = app.organiser("etags@example.org", false).await;
+    let t = Some(o.token.as_str());
+    let conf = app.conference(&o, "published").await;
+    let cid = id(&conf);
+    let (s, org) = app
+        .post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "ETag Organisation", "kind": "intergovernmental"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let (s, d) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/delegations"),
+            t,
+            &json!({"country": "KH"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (s, session) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/sessions"),
+            t,
+            &json!({"title": "Opening", "starts_at": "2025-09-17T09:00:00", "ends_at": "2025-09-17T10:00:00"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{session}");
+    let routes = [
+        "/api/v1/countries/KH".to_string(),
+        "/api/v1/countries/Cambodia".to_string(),
+        format!("/api/v1/organisations/{}", id(&org)),
+        format!("/api/v1/conferences/{cid}"),
+        format!("/api/v1/conferences/{cid}/delegations/{}", id(&d)),
+        format!("/api/v1/conferences/{cid}/sessions/{}", id(&session)),
+        format!(
+            "/api/v1/conferences/{cid}/sessions/{}/attendance",
+            id(&session)
+        ),
+        format!("/api/v1/conferences/{cid}/protocol-order"),
+    ];
+    for path in &routes {
+        let r = app.request(Method::GET, path, t, None).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let Some(etag) = header(&r, "etag") else {
+            panic!("GET {path} has no ETag");
+        };
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"'),
+            "{path}: {etag}"
+        );
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&o.token)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status().as_u16(), 304, "{path}");
+        assert_eq!(header(&r, "etag").as_deref(), Some(etag.as_str()), "{path}");
+        assert!(r.body().is_empty(), "{path}");
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("if-none-match", "\"stale\"")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status().as_u16(), 200, "{path} with a stale tag");
     }
 }

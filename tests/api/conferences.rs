@@ -1,10 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{problem_fields, spawn_app};
-
-fn id(v: &serde_json::Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{id, problem_fields, spawn_app};
 
 #[actix_web::test]
 async fn create_read_update_delete() {
@@ -266,4 +262,44 @@ async fn list_filters_and_cursor_paging_never_repeat_or_skip() {
     assert_eq!(filtered["items"].as_array().map(Vec::len), Some(2));
     let (_, q) = app.get("/api/v1/conferences?q=meeting%205", None).await;
     assert_eq!(q["items"].as_array().map(Vec::len), Some(1));
+}
+
+// A finding of the outside probe (account enumeration through `POST .../organisers`).
+#[actix_web::test]
+async fn adding_an_organiser_does_not_reveal_whether_an_account_exists() {
+    let app = spawn_app().await;
+    let owner = app.organiser("owner@example.org", false).await;
+    app.organiser("real@example.org", false).await;
+    let c = app.conference(&owner, "published").await;
+    let path = format!(
+        "/api/v1/conferences/{}/organisers",
+        c["id"].as_str().unwrap_or_default()
+    );
+    let (s_real, real) = app
+        .post(
+            &path,
+            Some(&owner.token),
+            &json!({"email": "real@example.org", "role": "editor"}),
+        )
+        .await;
+    let (s_ghost, ghost) = app
+        .post(
+            &path,
+            Some(&owner.token),
+            &json!({"email": "ghost@example.org", "role": "editor"}),
+        )
+        .await;
+    assert_eq!((s_real, s_ghost), (202, 202));
+    assert_eq!(real, json!({"email": "real@example.org", "role": "editor"}));
+    assert_eq!(
+        ghost,
+        json!({"email": "ghost@example.org", "role": "editor"})
+    );
+    // The account got the role; the unknown email changed nothing.
+    let (_, list) = app.get(&path, Some(&owner.token)).await;
+    let emails: Vec<&str> = list["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|i| i["email"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(emails, vec!["owner@example.org", "real@example.org"]);
 }

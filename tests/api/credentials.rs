@@ -43,33 +43,21 @@ struct World {
 async fn world(app: &TestApp) -> World {
     let owner = app.organiser("owner@example.org", false).await;
     let stranger = app.organiser("stranger@example.org", false).await;
-    let conf = app.conference(&owner, "published").await;
-    let cid = conf["id"].as_str().unwrap_or_default().to_string();
-    let mut ids = Vec::new();
-    for country in ["KH", "TH"] {
-        let (s, d) = app
-            .post(
-                &format!("/api/v1/conferences/{cid}/delegations"),
-                Some(&owner.token),
-                &json!({"country": country}),
-            )
-            .await;
-        assert_eq!(s, 201);
-        ids.push(d["id"].as_str().unwrap_or_default().to_string());
-    }
-    let id = |s: &str| uuid::Uuid::parse_str(s).expect("uuid");
-    let fp = app
-        .focal_point("fp@example.org", id(&cid), id(&ids[0]))
-        .await;
-    let other = app
-        .focal_point("other@example.org", id(&cid), id(&ids[1]))
+    let f = app
+        .fixture()
+        .owner(&owner)
+        .delegation("KH")
+        .focal_point("fp@example.org")
+        .delegation("TH")
+        .focal_point("other@example.org")
+        .build()
         .await;
     World {
-        url: format!("/api/v1/conferences/{cid}/delegations/{}", ids[0]),
-        delegation: ids[0].clone(),
+        url: f.delegation_path(0),
+        delegation: f.delegations[0].clone(),
         owner: owner.token,
-        focal_point: fp.token,
-        other_focal_point: other.token,
+        focal_point: f.focal_points[0].token.clone(),
+        other_focal_point: f.focal_points[1].token.clone(),
         stranger: stranger.token,
     }
 }

@@ -1,9 +1,14 @@
 //! Every error is problem+json, including actix's own 404, 405, 413 and 415.
 
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{problem_fields, spawn_app, status_json, Response};
+use crate::helpers::{
+    problem_fields, spawn_app, spawn_app_with, status_json, test_options, Response,
+};
 
 async fn assert_problem(r: Response, status: u16) -> serde_json::Value {
     let ct = r
@@ -191,4 +196,105 @@ async fn forged_cursors_are_422_not_500() {
         .get(&format!("/api/v1/countries?limit=2&cursor={next}"), None)
         .await;
     assert_eq!((s, page2["items"][0]["code"].as_str()), (200, Some("AF")));
+}
+
+// A finding of the outside probe (problem+json for the layers' own errors).
+#[actix_web::test]
+async fn an_oversized_body_with_an_idempotency_key_is_problem_json() {
+    let app = spawn_app().await;
+    let o = app.organiser("big@example.org", false).await;
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = app
+        .client
+        .post(format!("{}/api/v1/organisations", app.address))
+        .bearer_auth(&o.token)
+        .header("idempotency-key", "big-1")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (s, problem) = status_json(r).await;
+    assert_eq!(s, 413);
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    assert_eq!(problem["status"], 413);
+}
+
+/// Sends the head of a POST announcing a 1000-byte body over raw TCP, then one byte every
+/// 200 ms; answers the first line of the response and how long it took (or an error after
+/// 8 s without an answer).
+fn dribble(address: &str, headers: &str) -> Result<(String, String, Duration), String> {
+    let host = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST /api/v1/organisations HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n{headers}\r\n"
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(8) {
+        let _ = stream.write_all(b" ");
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) if !answer.is_empty() => break,
+            Ok(0) => return Err("closed without an answer".to_string()),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if !answer.is_empty() {
+                    break;
+                }
+            }
+            Err(e) if !answer.is_empty() => {
+                let _ = e;
+                break;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    if status.is_empty() {
+        return Err("no answer within 8 s".to_string());
+    }
+    Ok((status, text, started.elapsed()))
+}
+
+// A finding of the outside probe (slow request bodies).
+#[actix_web::test]
+async fn a_body_sent_too_slowly_is_refused_with_408() {
+    let mut options = test_options();
+    options.body_timeout = Duration::from_secs(1);
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("slow@example.org", false).await;
+    let auth = format!("Authorization: Bearer {}\r\n", o.token);
+    // Read by the handler, and by the Idempotency-Key layer.
+    for headers in [auth.clone(), format!("{auth}Idempotency-Key: slow-1\r\n")] {
+        let address = app.address.clone();
+        let answer = tokio::task::spawn_blocking(move || dribble(&address, &headers))
+            .await
+            .expect("join");
+        let (status, text, took) = answer.expect("an answer");
+        assert!(status.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{text}"
+        );
+        assert!(took < Duration::from_secs(4), "{took:?}");
+    }
 }

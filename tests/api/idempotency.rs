@@ -325,3 +325,28 @@ async fn a_stored_response_is_never_overwritten_nor_released() {
     assert_eq!(record.response_status, Some(201));
     assert_eq!(record.response_body, Some(first.body));
 }
+
+// A finding of the outside probe (Idempotency-Key replays for dead accounts).
+#[actix_web::test]
+async fn a_disabled_organisers_key_is_not_replayed() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use plenary::db::schema::organisers;
+    let app = spawn_app().await;
+    let o = app.organiser("leaving@example.org", false).await;
+    let body = json!({"name": "International Labour Organization", "kind": "intergovernmental"});
+    let (s, _, _) = post_with_key(&app, &o.token, "create-ilo", &body).await;
+    assert_eq!(s, 201);
+    let mut conn = app.conn().await;
+    diesel::update(organisers::table.find(o.id))
+        .set(organisers::disabled_at.eq(diesel::dsl::now))
+        .execute(&mut conn)
+        .await
+        .expect("disable");
+    let (s, problem, _) = post_with_key(&app, &o.token, "create-ilo", &body).await;
+    assert_eq!(
+        (s, problem["status"].as_u64()),
+        (401, Some(401)),
+        "{problem}"
+    );
+}

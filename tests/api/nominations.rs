@@ -7,15 +7,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{problem_fields, spawn_app, Organiser, TestApp};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
-
-fn uuid(v: &Value) -> Uuid {
-    Uuid::parse_str(v["id"].as_str().unwrap_or_default()).expect("a UUID id")
-}
+use crate::helpers::{id, problem_fields, spawn_app, Organiser, TestApp};
 
 /// A published conference with a delegation of Cambodia, its owner and its focal point.
 struct Setup {
@@ -27,26 +19,18 @@ struct Setup {
 
 impl Setup {
     async fn new(app: &TestApp, tag: &str) -> Self {
-        let owner = app
-            .organiser(&format!("owner-{tag}@example.org"), false)
-            .await;
-        let conf = app.conference(&owner, "published").await;
-        let (s, d) = app
-            .post(
-                &format!("/api/v1/conferences/{}/delegations", id(&conf)),
-                Some(&owner.token),
-                &json!({"country": "KH"}),
-            )
-            .await;
-        assert_eq!(s, 201, "{d}");
-        let focal = app
-            .focal_point(&format!("focal-{tag}@example.org"), uuid(&conf), uuid(&d))
+        let f = app
+            .fixture()
+            .owner_email(&format!("owner-{tag}@example.org"))
+            .delegation("KH")
+            .focal_point(&format!("focal-{tag}@example.org"))
+            .build()
             .await;
         Setup {
-            owner,
-            focal,
-            conference: id(&conf),
-            delegation: uuid(&d),
+            delegation: f.delegation_id(0),
+            focal: f.focal_points[0].clone(),
+            owner: f.owner,
+            conference: f.conference,
         }
     }
 

@@ -9,11 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::contract::{escape, spec, Exchange, METHODS};
-use crate::helpers::{spawn_app, status_json, LIANYUNGANG};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{id, spawn_app, status_json, LIANYUNGANG};
 
 /// A concrete path for a template: ids become fresh UUIDs, an edition number `1`, a country
 /// code `KH`, a file name one of the page's assets.

@@ -1,6 +1,6 @@
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{problem_fields, spawn_app};
+use crate::helpers::{id, problem_fields, spawn_app};
 
 #[actix_web::test]
 async fn organisation_crud_and_case_insensitive_uniqueness() {
@@ -91,4 +91,85 @@ async fn organisation_with_a_delegation_cannot_be_deleted() {
         )
         .await;
     assert_eq!(s, 409, "{body}");
+}
+
+// A contract fix reported by outside clients (the organisation log).
+#[actix_web::test]
+async fn an_organisations_log_lists_its_writes_newest_first_for_organisers() {
+    let app = spawn_app().await;
+    let o = app.organiser("org-log@example.org", false).await;
+    let t = Some(o.token.as_str());
+    let (s, org) = app
+        .post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "Logged Organisation", "kind": "non_governmental"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let (s, other) = app
+        .post(
+            "/api/v1/organisations",
+            t,
+            &json!({"name": "Other Organisation", "kind": "other"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let path = format!("/api/v1/organisations/{}", id(&org));
+    let (s, _) = app.patch(&path, t, &json!({"acronym": "LO"})).await;
+    assert_eq!(s, 200);
+
+    let (s, log) = app.get(&format!("{path}/log"), t).await;
+    assert_eq!(s, 200, "{log}");
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, vec!["update", "create"], "{log}");
+    let first = &log["items"][0];
+    assert_eq!(first["resource_type"], "organisation");
+    assert_eq!(first["resource_id"], org["id"]);
+    assert_eq!(first["organiser_id"], json!(o.id.to_string()));
+    assert_eq!(
+        first["changes"]["changed"]["acronym"]["to"], "LO",
+        "{first}"
+    );
+    assert_eq!(log["next_cursor"], Value::Null);
+
+    // Paginated like the conference log.
+    let (s, page1) = app.get(&format!("{path}/log?limit=1"), t).await;
+    assert_eq!(s, 200);
+    assert_eq!(page1["items"][0]["action"], "update");
+    let cursor = page1["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!cursor.is_empty(), "{page1}");
+    let (s, page2) = app
+        .get(&format!("{path}/log?limit=1&cursor={cursor}"), t)
+        .await;
+    assert_eq!(s, 200, "{page2}");
+    assert_eq!(page2["items"][0]["action"], "create");
+    assert_eq!(page2["next_cursor"], Value::Null);
+    let (s, _) = app.get(&format!("{path}/log?limit=0"), t).await;
+    assert_eq!(s, 422);
+
+    // Organisers only; an unknown organisation is 404.
+    let (s, _) = app.get(&format!("{path}/log"), None).await;
+    assert_eq!(s, 401);
+    let (s, _) = app
+        .get(
+            "/api/v1/organisations/0190a0a0-0000-7000-8000-000000000000/log",
+            t,
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    // A deleted organisation keeps its trail.
+    let (s, _) = app.delete(&path, t).await;
+    assert_eq!(s, 204);
+    let (s, log) = app.get(&format!("{path}/log"), t).await;
+    assert_eq!(s, 200, "{log}");
+    assert_eq!(log["items"][0]["action"], "delete");
+    assert_eq!(log["items"].as_array().map(Vec::len), Some(3));
 }

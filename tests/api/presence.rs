@@ -3,11 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{fresh_database, problem_fields, spawn_app, status_json, TestApp};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{fresh_database, id, problem_fields, spawn_app, status_json, TestApp};
 
 /// A published conference in Asia/Shanghai with four delegations and three sessions.
 pub struct Fixture {

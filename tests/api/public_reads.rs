@@ -351,7 +351,7 @@ async fn every_conference_read_is_the_same_cached_and_a_draft_hides_them_all() {
     use crate::security::{fill, routes, world};
     let app = spawn_app().await;
     let o = app.organiser("matrix-cache@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let reads: Vec<String> = routes()
         .into_iter()
         .filter(|(m, p)| m == "GET" && p.starts_with("/api/v1/conferences/{c}"))
@@ -412,7 +412,7 @@ async fn every_read_has_an_etag_and_answers_if_none_match() {
     use crate::security::{fill, routes, world};
     let app = spawn_app().await;
     let o = app.organiser("etag-matrix@example.org", false).await;
-    let mut values = world(&app, &o.token).await;
+    let mut values = world(&app, &o).await;
     values.push(("{code}", "KH".to_string()));
     let (mut checked, mut missing) = (Vec::new(), Vec::new());
     for token in [None, Some(o.token.as_str())] {

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    spawn_app, spawn_app_with, status_json, test_options, TestApp, PASSWORD, SECRET,
+    spawn_app, spawn_app_with, status_json, test_options, Organiser, TestApp, PASSWORD, SECRET,
 };
 
 #[actix_web::test]
@@ -146,8 +146,8 @@ pub(crate) fn routes() -> Vec<(String, String)> {
 /// A conference with a delegation, a member, a session, an invited focal point of the
 /// delegation and a provisional edition of its list of participants (number 1); returns the
 /// placeholder values.
-pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
-    let t = Some(token);
+pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str, String)> {
+    let t = Some(owner.token.as_str());
     let (_, org) = app
         .post(
             "/api/v1/organisations",
@@ -155,23 +155,8 @@ pub(crate) async fn world(app: &TestApp, token: &str) -> Vec<(&'static str, Stri
             &json!({"name": format!("Org {}", uuid::Uuid::now_v7()), "kind": "other"}),
         )
         .await;
-    let (_, c) = app
-        .post(
-            "/api/v1/conferences",
-            t,
-            &json!({"title": "World", "status": "published", "start_date": "2025-09-17", "end_date": "2025-09-17",
-                    "time_zone": "Asia/Shanghai", "venue": {"city": "Lianyungang", "country": "CN"}}),
-        )
-        .await;
-    let cid = c["id"].as_str().unwrap_or_default().to_string();
-    let (_, d) = app
-        .post(
-            &format!("/api/v1/conferences/{cid}/delegations"),
-            t,
-            &json!({"country": "KH"}),
-        )
-        .await;
-    let did = d["id"].as_str().unwrap_or_default().to_string();
+    let f = app.fixture().owner(owner).delegation("KH").build().await;
+    let (cid, did) = (f.conference, f.delegations[0].clone());
     let (_, m) = app
         .post(
             &format!("/api/v1/conferences/{cid}/delegations/{did}/members"),
@@ -222,7 +207,7 @@ pub(crate) fn fill(route: &str, values: &[(&str, String)]) -> String {
 async fn every_write_route_refuses_missing_garbage_and_expired_tokens() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-auth@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let now = chrono::Utc::now().timestamp();
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -248,8 +233,8 @@ async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
     let app = spawn_app().await;
     let a = app.organiser("owasp-a@example.org", false).await;
     let b = app.organiser("owasp-b@example.org", false).await;
-    let mine = world(&app, &a.token).await;
-    let theirs = world(&app, &b.token).await;
+    let mine = world(&app, &a).await;
+    let theirs = world(&app, &b).await;
     for (method, route) in write_routes().iter().filter(|(_, r)| r.contains("{c}/")) {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         // My conference, their nested resource: 404 (it is not in my conference).
@@ -304,7 +289,7 @@ async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
 async fn unknown_fields_are_refused_on_every_body() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-fields@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     // Every JSON body (the letter of credentials is a PDF, tested in `credentials`).
     for (method, route) in write_routes()
         .iter()
@@ -334,7 +319,7 @@ async fn unknown_fields_are_refused_on_every_body() {
 async fn public_responses_never_contain_member_emails() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-email@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let cid = &values[1].1;
     for path in [
         format!("/api/v1/conferences/{cid}"),
@@ -369,7 +354,7 @@ fn leaks(text: &str) -> bool {
 async fn error_bodies_never_show_sql_diesel_or_panic_text() {
     let app = spawn_app().await;
     let o = app.organiser("owasp-leak@example.org", false).await;
-    let values = world(&app, &o.token).await;
+    let values = world(&app, &o).await;
     let cid = &values[1].1;
     let t = Some(o.token.as_str());
     let cases: Vec<(u16, Value)> = vec![
@@ -441,4 +426,198 @@ async fn concurrent_successful_logins_are_never_limited() {
         .map(|(s, _)| s)
         .collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+/// A server for bursts of simultaneous logins: these tests are about the limiter's
+/// atomicity, so the pool waits long enough for a busy 2-core machine instead of answering
+/// 503 (the pool timeout has its own test in `resilience`).
+async fn burst_app() -> TestApp {
+    let mut options = test_options();
+    options.pool.timeout = std::time::Duration::from_secs(30);
+    spawn_app_with(options).await
+}
+
+/// Sends `n` logins at once (`email` of each from `emails(i)`), each from the forwarded
+/// address `xff(i)` when given; answers the statuses.
+async fn logins_at_once(
+    app: &TestApp,
+    n: usize,
+    emails: impl Fn(usize) -> String,
+    password: &str,
+    xff: impl Fn(usize) -> Option<String>,
+) -> Vec<u16> {
+    let sends = (0..n).map(|i| {
+        let mut rb = app
+            .client
+            .post(format!("{}/api/v1/auth/token", app.address))
+            .json(&json!({"email": emails(i), "password": password}));
+        if let Some(x) = xff(i) {
+            rb = rb.header("x-forwarded-for", x);
+        }
+        async move { rb.send().await.expect("send") }
+    });
+    futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect()
+}
+
+/// One login from the forwarded address `xff` (if any): status and `Retry-After` (seconds).
+async fn login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    xff: Option<&str>,
+) -> (u16, Option<u64>) {
+    let mut rb = app
+        .client
+        .post(format!("{}/api/v1/auth/token", app.address))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(x) = xff {
+        rb = rb.header("x-forwarded-for", x);
+    }
+    let r = rb.send().await.expect("send");
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (r.status().as_u16(), retry)
+}
+
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+// A finding of the outside probe (login limits under concurrency and per client address).
+#[actix_web::test]
+async fn simultaneous_wrong_passwords_for_one_email_check_at_most_five() {
+    let app = burst_app().await;
+    app.organiser("target@example.org", false).await;
+    let statuses = logins_at_once(
+        &app,
+        20,
+        |_| "target@example.org".to_string(),
+        "wrong password, really",
+        |_| None,
+    )
+    .await;
+    assert_eq!(
+        count(&statuses, 401) + count(&statuses, 429),
+        20,
+        "{statuses:?}"
+    );
+    assert!(count(&statuses, 401) <= 5, "{statuses:?}");
+    assert!(count(&statuses, 429) >= 15, "{statuses:?}");
+    // Locked from this address, even with the right password.
+    let (s, _) = login(&app, "target@example.org", PASSWORD, None).await;
+    assert_eq!(s, 429);
+}
+
+// A finding of the outside probe (login limits under concurrency and per client address).
+#[actix_web::test]
+async fn simultaneous_wrong_passwords_from_one_address_check_at_most_thirty() {
+    let app = burst_app().await;
+    // Sixty different emails (no per-email limit is reached), one address.
+    let statuses = logins_at_once(
+        &app,
+        60,
+        |i| format!("probe{i}@example.org"),
+        "wrong password, really",
+        |_| None,
+    )
+    .await;
+    assert_eq!(
+        count(&statuses, 401) + count(&statuses, 429),
+        60,
+        "{statuses:?}"
+    );
+    assert!(count(&statuses, 401) <= 30, "{statuses:?}");
+    assert!(count(&statuses, 429) >= 30, "{statuses:?}");
+}
+
+// A finding of the outside probe (login limits under concurrency and per client address).
+#[actix_web::test]
+async fn a_strangers_failures_do_not_lock_the_user_out_from_elsewhere() {
+    let mut options = test_options();
+    options.trusted_proxies =
+        plenary::config::TrustedProxies::parse("127.0.0.1, ::1").expect("proxies");
+    options.login_limits.per_email_total = 8;
+    let app = spawn_app_with(options).await;
+    app.organiser("victim@example.org", false).await;
+    let stranger = Some("203.0.113.7");
+    for _ in 0..5 {
+        let (s, _) = login(&app, "victim@example.org", "guess guess guess", stranger).await;
+        assert_eq!(s, 401);
+    }
+    assert_eq!(
+        login(&app, "victim@example.org", PASSWORD, stranger)
+            .await
+            .0,
+        429
+    );
+    // The user, from another address: not locked out.
+    assert_eq!(
+        login(&app, "victim@example.org", PASSWORD, Some("198.51.100.2"))
+            .await
+            .0,
+        200
+    );
+    // A proxy chain: the rightmost untrusted hop is the client.
+    assert_eq!(
+        login(
+            &app,
+            "victim@example.org",
+            PASSWORD,
+            Some("203.0.113.7, 198.51.100.3, 127.0.0.1")
+        )
+        .await
+        .0,
+        200
+    );
+    // The per-email ceiling across addresses (8 here) still holds.
+    for i in 0..3 {
+        let from = format!("192.0.2.{i}");
+        let (s, _) = login(&app, "victim@example.org", "guess guess guess", Some(&from)).await;
+        assert_eq!(s, 401);
+    }
+    assert_eq!(
+        login(&app, "victim@example.org", PASSWORD, Some("192.0.2.200"))
+            .await
+            .0,
+        429
+    );
+}
+
+// A finding of the outside probe (login limits under concurrency and per client address).
+#[actix_web::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = spawn_app().await;
+    app.organiser("direct@example.org", false).await;
+    for i in 0..5 {
+        let from = format!("203.0.113.{i}");
+        let (s, _) = login(&app, "direct@example.org", "guess guess guess", Some(&from)).await;
+        assert_eq!(s, 401);
+    }
+    // Every attempt came from 127.0.0.1 whatever the header said: locked there.
+    let (s, _) = login(&app, "direct@example.org", PASSWORD, Some("198.51.100.9")).await;
+    assert_eq!(s, 429);
+}
+
+// A finding of the outside probe (login limits under concurrency and per client address).
+#[actix_web::test]
+async fn rate_limited_logins_say_when_to_retry() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        assert_eq!(
+            login(&app, "retry@example.org", "guess guess", None)
+                .await
+                .0,
+            401
+        );
+    }
+    let (s, retry) = login(&app, "retry@example.org", "guess guess", None).await;
+    assert_eq!(s, 429);
+    assert!(retry.is_some_and(|s| (1..=900).contains(&s)), "{retry:?}");
 }

@@ -1,10 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{problem_fields, spawn_app};
-
-fn id(v: &serde_json::Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_string()
-}
+use crate::helpers::{id, problem_fields, spawn_app};
 
 #[actix_web::test]
 async fn times_with_and_without_offset_are_the_same_instant() {

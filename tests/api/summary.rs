@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{problem_fields, spawn_app, TestApp, BEIJING, LIANYUNGANG};
+use crate::helpers::{id, problem_fields, spawn_app, TestApp, BEIJING, LIANYUNGANG};
 
 async fn conference(app: &TestApp, token: &str, title: &str, status: &str, date: &str) -> String {
     let (s, c) = app
@@ -266,4 +266,59 @@ async fn country_history_is_newest_first_and_paginated() {
         app.get("/api/v1/countries/XX/attendance", None).await.0,
         404
     );
+}
+
+// A contract fix reported by outside clients (summary filters in any letter case).
+#[actix_web::test]
+async fn summary_filters_accept_any_letter_case() {
+    let app = spawn_app().await;
+    let o = app.organiser("summary-case@example.org", false).await;
+    let t = Some(o.token.as_str());
+    let conf = app.conference(&o, "published").await;
+    for country in ["KH", "FR"] {
+        let (s, d) = app
+            .post(
+                &format!("/api/v1/conferences/{}/delegations", id(&conf)),
+                t,
+                &json!({ "country": country }),
+            )
+            .await;
+        assert_eq!(s, 201, "{d}");
+    }
+    let codes = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| l["country"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for query in [
+        "region=Asia",
+        "region=asia",
+        "region=ASIA",
+        "region=%20asia%20",
+        "subregion=south-eastern%20asia",
+        "region=asia&subregion=SOUTH-EASTERN%20ASIA",
+    ] {
+        let (s, body) = app
+            .get(&format!("/api/v1/attendance/summary?{query}"), None)
+            .await;
+        assert_eq!(s, 200, "{query}: {body}");
+        assert_eq!(codes(&body), vec!["KH".to_string()], "{query}");
+        let line = &body["items"][0];
+        assert_eq!(line["region"], "Asia", "{query}");
+        assert_eq!(line["subregion"], "South-eastern Asia", "{query}");
+    }
+    for query in [
+        "region=asiaa",
+        "region=europe&subregion=south-eastern%20asia",
+    ] {
+        let (s, body) = app
+            .get(&format!("/api/v1/attendance/summary?{query}"), None)
+            .await;
+        assert_eq!(s, 422, "{query}: {body}");
+    }
 }
