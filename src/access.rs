@@ -24,9 +24,11 @@
 //!   only when the conference sets `participants_public` (never with emails).
 //!
 //! This module is the pure rule: it reads no database. The store loads a caller's grants
-//! and applies [`decide`] ([`crate::store::standing::conference`]): handlers make that one
-//! call before they parse a body that depends on the conference; writes re-check the same
-//! rule inside their transaction ([`crate::store::write`]). The rules for lists (which conferences a caller sees) are the
+//! and applies [`decide`] ([`crate::store::standing::conference`]): reads make that one call
+//! before they query. Writes check their rule once, inside their transaction
+//! ([`crate::store::write`]): the store function names the [`Need`] and hands the body what
+//! the check found; member and delegation routes name none (the other write routes still
+//! check first, and their store checks again). The rules for lists (which conferences a caller sees) are the
 //! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
 //! organisers (a focal point finds its drafts through `GET /me`).
 

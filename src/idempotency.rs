@@ -38,16 +38,21 @@ pub const FAILPOINT: &str = "plenary-failpoint";
 /// Response headers stored and replayed with the body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
-/// The active organiser of the request's bearer token, authenticated exactly as the handlers'
-/// extractors do ([`caller_of`]: the token verifies and its account exists and is not
-/// disabled). `None` without a token or when authentication fails: the request then runs
-/// without the key and its handler answers (401 for a bad token or a dead account).
-async fn organiser_of(req: &ServiceRequest) -> Option<Uuid> {
-    caller_of(req.request().clone())
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.id)
+/// The active organiser of the request's bearer token, authenticated as the handlers'
+/// extractors are, and once for both ([`caller_of`]: the token verifies and its account
+/// exists and is not disabled; the answer is kept in the request for the extractor). `None`
+/// without a token or when the token is refused (401): the request then runs without the key
+/// and its handler answers (401 for a bad token or a dead account), writing nothing. Errors:
+/// authentication that could not be answered (503 when no database connection is available,
+/// 500): the request is answered with it and does not run, since its handler could
+/// authenticate a moment later and write without the key, so that a retry would run again
+/// instead of replaying.
+async fn organiser_of(req: &ServiceRequest) -> Result<Option<Uuid>, ApiError> {
+    match caller_of(req.request().clone()).await {
+        Ok(caller) => Ok(caller.map(|c| c.id)),
+        Err(ApiError::Unauthorized(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The middleware function (use with `actix_web::middleware::from_fn`): a `POST` with an
@@ -57,7 +62,7 @@ async fn organiser_of(req: &ServiceRequest) -> Option<Uuid> {
 ///
 /// Errors (answered as problem+json, the handler not run): 422 for a malformed key or a key
 /// reused with another request; 409 while the key's first request is still running; 503 when
-/// no database connection is available; the extractor's error when the body cannot be read.
+/// no database connection is available (to authenticate the caller or to claim the key); the extractor's error when the body cannot be read.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -70,8 +75,10 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return run(req, next).await;
     };
-    let Some(organiser) = organiser_of(&req).await else {
-        return run(req, next).await;
+    let organiser = match organiser_of(&req).await {
+        Ok(Some(organiser)) => organiser,
+        Ok(None) => return run(req, next).await,
+        Err(e) => return Ok(req.into_response(e.error_response())),
     };
     let hash = match hash_request(&mut req).await {
         Ok(hash) => hash,

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::access::Refusal;
 use crate::domain::Caller;
@@ -57,8 +57,24 @@ fn parse_bearer(value: &HeaderValue) -> Result<&str, NotBearer> {
 /// its organiser is disabled or deleted; 503 when no database connection is available.
 ///
 /// The one authentication path: the extractors [`MaybeCaller`] and [`Authenticated`] and the
-/// `Idempotency-Key` layer all call it.
+/// `Idempotency-Key` layer all call it, and it runs once per request: its answer is kept in
+/// the request's extensions, so the layer's authentication is the handler's (a failed one is
+/// not kept, and the next caller answers it again).
 pub async fn caller_of(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
+    if let Some(Known(caller)) = req.extensions().get::<Known>() {
+        return Ok(*caller);
+    }
+    let caller = authenticate(&req).await?;
+    req.extensions_mut().insert(Known(caller));
+    Ok(caller)
+}
+
+/// The caller a request was authenticated as ([`caller_of`]), kept in its extensions.
+#[derive(Debug, Clone, Copy)]
+struct Known(Option<Caller>);
+
+/// Authenticates the request's bearer token ([`caller_of`] without the kept answer).
+async fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     let invalid = || ApiError::Unauthorized("the bearer token is invalid or expired".to_string());
     let Some(token) = bearer_token(req.headers()) else {
         return Ok(None);

@@ -1,7 +1,23 @@
 //! Query parameters that more than one route reads.
 
-use crate::domain::input::{Errors, Query};
+use serde_json::Value;
+
+use crate::domain::input::{Errors, Invalid, Query};
 use crate::store::attendance::Order;
+use crate::store::write::Input;
+
+/// What a write route hands its store function ([`Input`]): the names of `body`'s fields and
+/// `parsed`, its parse, whose 422 the store answers only after its access check.
+pub fn write_input<T>(body: &Value, parsed: Result<T, Invalid>) -> Input<T> {
+    let fields = body
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    Input {
+        fields,
+        parsed: parsed.map_err(|Invalid(fields)| fields),
+    }
+}
 
 /// Reads `?order=name|protocol`: [`Order::Name`] or [`Order::Protocol`], `default` when the
 /// parameter is absent. Any other value records a 422 field error in `errors` (and answers

@@ -141,7 +141,6 @@ pub async fn delete(
     let cascade = query.boolean("cascade", &mut errors).unwrap_or(false);
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     let if_match = IfMatch::from_request(&req);
     conferences::delete(&mut conn, caller.0, *path, &if_match, cascade).await?;
     Ok(no_content())

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{
@@ -13,6 +13,7 @@ use crate::domain::input::Errors;
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
 use crate::domain::{Mode, DELEGATION_ROLES, DELEGATION_STATUSES};
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
@@ -71,37 +72,40 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let conference_id = *path;
+    let rows = |changes: Vec<_>| -> Vec<DelegationRow> {
+        changes
+            .into_iter()
+            .map(|c| DelegationRow::new(conference_id, c))
+            .collect()
+    };
+    let parsed = parse_delegation_post(&value, &state.countries).map(|post| match post {
+        DelegationPost::Single(changes) => (false, rows(vec![changes])),
+        DelegationPost::Batch(items) => (true, rows(items)),
+    });
+    let input = write_input(&value, parsed);
+    let batch = matches!(input.parsed, Ok((true, _)));
+    let input = input.map(|(_, rows)| rows);
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
-    match parse_delegation_post(&value, &state.countries)? {
-        DelegationPost::Single(changes) => {
-            let row = DelegationRow::new(conference_id, changes);
-            let write = delegations::insert_all(&mut conn, Some(caller.0), vec![row], false);
-            respond(write, move |saved: &Vec<DelegationRow>| {
-                match saved.first() {
-                    Some(one) => {
-                        let location =
-                            format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
-                        created_tagged(location, &Delegation::from(one.clone()))
-                    }
-                    None => ApiError::internal("insert returned no row").error_response(),
+    let write = delegations::insert_all(&mut conn, Some(caller.0), conference_id, input, batch);
+    if batch {
+        respond(write, move |saved: &Vec<DelegationRow>| {
+            let items: Vec<Delegation> = saved.iter().cloned().map(Delegation::from).collect();
+            let location = format!("/api/v1/conferences/{conference_id}/delegations");
+            created(location, &serde_json::json!({ "items": items }))
+        })
+        .await
+    } else {
+        respond(write, move |saved: &Vec<DelegationRow>| {
+            match saved.first() {
+                Some(one) => {
+                    let location =
+                        format!("/api/v1/conferences/{conference_id}/delegations/{}", one.id);
+                    created_tagged(location, &Delegation::from(one.clone()))
                 }
-            })
-            .await
-        }
-        DelegationPost::Batch(items) => {
-            let rows = items
-                .into_iter()
-                .map(|c| DelegationRow::new(conference_id, c))
-                .collect();
-            let write = delegations::insert_all(&mut conn, Some(caller.0), rows, true);
-            respond(write, move |saved: &Vec<DelegationRow>| {
-                let items: Vec<Delegation> = saved.iter().cloned().map(Delegation::from).collect();
-                let location = format!("/api/v1/conferences/{conference_id}/delegations");
-                created(location, &serde_json::json!({ "items": items }))
-            })
-            .await
-        }
+                None => ApiError::internal("insert returned no row").error_response(),
+            }
+        })
+        .await
     }
 }
 
@@ -129,25 +133,16 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
+    let parsed = {
+        let mut errors = Errors::new();
+        let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
+        errors.finish(changes)
+    };
+    let input = write_input(&value, parsed);
     let mut conn = state.conn().await?;
-    let access = standing::conference(
-        &mut conn,
-        Some(caller.0),
-        conference_id,
-        Need::EditDelegation(id),
-    )
-    .await?;
-    // Existence before validation: a delegation of another conference is 404, whatever the body.
-    delegations::get(&mut conn, conference_id, id).await?;
-    if let Some(fields) = value.as_object() {
-        access::delegation_fields(access.is_focal_point(id), fields.keys().map(String::as_str))?;
-    }
-    let mut errors = Errors::new();
-    let changes = parse_delegation(&value, "", &state.countries, Mode::Patch, &mut errors);
-    errors.check()?;
     let if_match = IfMatch::from_request(&req);
     let saved =
-        delegations::update(&mut conn, caller.0, conference_id, id, &if_match, changes).await?;
+        delegations::update(&mut conn, caller.0, conference_id, id, &if_match, input).await?;
     Ok(ok_tagged(&req, &Delegation::from(saved)))
 }
 
@@ -160,7 +155,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     delegations::delete(
         &mut conn,
         caller.0,

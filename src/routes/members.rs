@@ -3,10 +3,9 @@
 //! rules: [`crate::store::members`]).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, Member};
@@ -14,42 +13,31 @@ use crate::domain::input::Errors;
 use crate::domain::Caller;
 use crate::domain::Mode;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
-use crate::store::members::Writer;
-use crate::store::standing::{self, Access};
+use crate::store::standing;
 use crate::store::{delegations, members, PageRequest};
 
-/// Checks the caller may read or change the members of this delegation
-/// ([`Need::ReadMembers`], [`Need::Nominate`]: organisers, its focal points) and the
-/// delegation belongs to the conference; returns the caller's access.
+/// Checks the caller may read the members of this delegation ([`Need::ReadMembers`]:
+/// organisers, its focal points) and the delegation belongs to the conference. (Writes check
+/// their own rule, [`Need::Nominate`], inside their transaction: [`members::create`].)
 async fn authorise(
     conn: &mut diesel_async::AsyncPgConnection,
     caller: Option<Caller>,
     conference_id: Uuid,
     delegation_id: Uuid,
-    write: bool,
-) -> Result<Access, ApiError> {
-    let need = if write {
-        Need::Nominate(delegation_id)
-    } else {
-        Need::ReadMembers(delegation_id)
-    };
-    let access = standing::conference(conn, caller, conference_id, need).await?;
+) -> Result<(), ApiError> {
+    standing::conference(
+        conn,
+        caller,
+        conference_id,
+        Need::ReadMembers(delegation_id),
+    )
+    .await?;
     delegations::get(conn, conference_id, delegation_id).await?;
-    Ok(access)
-}
-
-/// Refuses a focal point's body that sets `nomination_status` or `nomination_note`
-/// ([`access::member_fields`]: 403).
-fn check_fields(access: &Access, delegation_id: Uuid, body: &Value) -> Result<(), ApiError> {
-    let fields = body.as_object().into_iter().flat_map(|m| m.keys());
-    access::member_fields(
-        access.is_focal_point(delegation_id),
-        fields.map(String::as_str),
-    )?;
     Ok(())
 }
 
@@ -66,7 +54,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    authorise(&mut conn, caller.0, conference_id, delegation_id, false).await?;
+    authorise(&mut conn, caller.0, conference_id, delegation_id).await?;
     Ok(ok_tagged(
         &req,
         &members::list(&mut conn, delegation_id, &page).await?,
@@ -84,23 +72,14 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
+    let input = write_input(&value, parse_member(&value, Mode::Create));
     let mut conn = state.conn().await?;
-    let access = authorise(
+    let write = members::create(
         &mut conn,
         Some(caller.0),
         conference_id,
         delegation_id,
-        true,
-    )
-    .await?;
-    check_fields(&access, delegation_id, &value)?;
-    let changes = parse_member(&value, Mode::Create)?;
-    let write = members::create(
-        &mut conn,
-        Some(Writer::of(caller.0, &access, delegation_id)),
-        conference_id,
-        delegation_id,
-        changes,
+        input,
     );
     respond(write, move |row: &members::MemberRow| {
         let location = format!(
@@ -123,27 +102,17 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id, id) = *path;
     let value = parse_json(&req, &body)?;
+    let input = write_input(&value, parse_member(&value, Mode::Patch));
     let mut conn = state.conn().await?;
-    let access = authorise(
-        &mut conn,
-        Some(caller.0),
-        conference_id,
-        delegation_id,
-        true,
-    )
-    .await?;
-    members::exists(&mut conn, delegation_id, id).await?;
-    check_fields(&access, delegation_id, &value)?;
-    let changes = parse_member(&value, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let row = members::update(
         &mut conn,
-        Writer::of(caller.0, &access, delegation_id),
+        caller.0,
         conference_id,
         delegation_id,
         id,
         &if_match,
-        changes,
+        input,
     )
     .await?;
     Ok(ok_tagged(&req, &Member::from(row)))
@@ -158,18 +127,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = authorise(
-        &mut conn,
-        Some(caller.0),
-        conference_id,
-        delegation_id,
-        true,
-    )
-    .await?;
     let if_match = IfMatch::from_request(&req);
     members::delete(
         &mut conn,
-        Writer::of(caller.0, &access, delegation_id),
+        caller.0,
         conference_id,
         delegation_id,
         id,

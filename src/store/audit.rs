@@ -2,7 +2,10 @@
 //! inserted in the same transaction as the write.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -113,7 +116,7 @@ pub struct Subject {
     pub conference_id: Option<Uuid>,
 }
 
-/// One write to log: who is added when it is inserted ([`insert`]).
+/// One write to log: who is added when it is inserted ([`Rows`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// What was written.
@@ -157,34 +160,72 @@ impl Entry {
     }
 }
 
-/// Inserts `entries` as written by `actor`, in one statement (inside the write's transaction).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    actor: Caller,
-    entries: &[Entry],
-) -> QueryResult<()> {
-    if entries.is_empty() {
-        return Ok(());
+/// The audit rows of a write, as columns: what [`Rows::push_insert`] inserts.
+#[derive(Debug, Default)]
+pub struct Rows {
+    organiser: Option<Uuid>,
+    ids: Vec<Uuid>,
+    conference_ids: Vec<Option<Uuid>>,
+    actions: Vec<&'static str>,
+    kinds: Vec<&'static str>,
+    resource_ids: Vec<Uuid>,
+    changes: Vec<Value>,
+}
+
+impl Rows {
+    /// The rows of `entries` as written by `actor`; none without an actor (the importer and
+    /// the command line are not logged).
+    pub fn of(actor: Option<Caller>, entries: &[Entry]) -> Self {
+        let Some(actor) = actor else {
+            return Rows::default();
+        };
+        let mut rows = Rows {
+            organiser: Some(actor.id),
+            ..Rows::default()
+        };
+        for e in entries {
+            rows.ids.push(new_id());
+            rows.conference_ids.push(e.subject.conference_id);
+            rows.actions.push(e.action.as_str());
+            rows.kinds.push(e.subject.kind.as_str());
+            rows.resource_ids.push(e.subject.id);
+            rows.changes.push(e.changes.clone());
+        }
+        rows
     }
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|e| {
-            (
-                audit_log::id.eq(new_id()),
-                audit_log::conference_id.eq(e.subject.conference_id),
-                audit_log::organiser_id.eq(actor.id),
-                audit_log::action.eq(e.action.as_str()),
-                audit_log::resource_type.eq(e.subject.kind.as_str()),
-                audit_log::resource_id.eq(e.subject.id),
-                audit_log::changes.eq(e.changes.clone()),
-            )
-        })
-        .collect();
-    diesel::insert_into(audit_log::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
-    Ok(())
+
+    /// True when there is nothing to log.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Writes the insert of these rows as one part of the write driver's last statement
+    /// before COMMIT ([`super::write`]): in the write's transaction, one statement whatever
+    /// their number.
+    pub fn push_insert<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO audit_log \
+             (id, conference_id, organiser_id, action, resource_type, resource_id, changes) \
+             SELECT e.id, e.conference_id, ",
+        );
+        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.organiser)?;
+        out.push_sql("::uuid, e.action, e.resource_type, e.resource_id, e.changes FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.conference_ids)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.actions)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.resource_ids)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Jsonb>, _>(&self.changes)?;
+        out.push_sql(
+            "::jsonb[]) AS e(id, conference_id, action, resource_type, resource_id, changes)",
+        );
+        Ok(())
+    }
 }
 
 /// One entry of `GET /conferences/{id}/log`.

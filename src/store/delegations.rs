@@ -6,9 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
-use super::write::{self, Audited, Scope};
+use super::write::{self, Audited, Input, Scope};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
-use crate::access::Need;
+use crate::access::{self, Need};
 use crate::db::schema::delegations;
 use crate::domain::delegation::{Delegation, DelegationChanges, Head};
 use crate::domain::input::Errors;
@@ -270,24 +270,24 @@ async fn check_organisations(
     Ok(errors.into_fields()?)
 }
 
-/// Inserts delegations all or nothing, in one transaction, each recorded in the audit log
-/// when an organiser (`caller`) writes them (who must be allowed to change the conference).
+/// Inserts delegations of conference `conference_id` all or nothing, in one transaction,
+/// each recorded in the audit log when an organiser (`caller`) writes them, who must be
+/// allowed to change the conference ([`Need::Write`], checked first).
 ///
-/// Errors: 422 when an organisation does not exist (naming `items[i].organisation_id` for a
-/// batch); 409 when a country or organisation already has a delegation at this conference,
-/// also when two requests race (the unique constraints decide).
+/// Errors: 422 for invalid input; 422 when an organisation does not exist (naming
+/// `items[i].organisation_id` for a batch); 409 when a country or organisation already has a
+/// delegation at this conference, also when two requests race (the unique constraints
+/// decide).
 pub async fn insert_all(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
-    rows: Vec<DelegationRow>,
+    conference_id: Uuid,
+    input: Input<Vec<DelegationRow>>,
     batch: bool,
 ) -> Result<Vec<DelegationRow>, StoreError> {
-    let conference = <[DelegationRow]>::first(&rows).map(|r| r.conference_id);
     let scope = Scope {
         actor: caller,
-        conference: conference
-            .filter(|_| caller.is_some())
-            .map(|id| (id, Need::Write)),
+        conference: caller.map(|_| (conference_id, Need::Write)),
         if_match: write::UNCONDITIONAL,
     };
     let prefix = |i: usize| {
@@ -298,12 +298,27 @@ pub async fn insert_all(
         }
     };
     write::run(conn, scope, async |tx| {
+        let rows = input.value()?;
         check_organisations(tx.conn, &rows, prefix).await?;
-        let saved: Vec<DelegationRow> = diesel::insert_into(delegations::table)
-            .values(&rows)
-            .returning(DelegationRow::as_returning())
-            .get_results(tx.conn)
-            .await?;
+        let insert = diesel::insert_into(delegations::table);
+        // One row is the usual case: its statement is prepared once per connection (a list
+        // of rows makes new SQL for each length, never kept prepared).
+        let saved: Vec<DelegationRow> = match rows.as_slice() {
+            [one] => vec![
+                insert
+                    .values(one)
+                    .returning(DelegationRow::as_returning())
+                    .get_result(tx.conn)
+                    .await?,
+            ],
+            _ => {
+                insert
+                    .values(&rows)
+                    .returning(DelegationRow::as_returning())
+                    .get_results(tx.conn)
+                    .await?
+            }
+        };
         for d in &saved {
             tx.created(d);
         }
@@ -332,53 +347,59 @@ async fn lock(
 pub const HEAD_IS_A_MEMBER: &str = "this delegation's head is its member with is_head: true; \
      change that member (or unset its is_head) instead of head";
 
-/// Applies a validated `PATCH` if `if_match` holds. Errors: 404, 412, 422 (both or neither of
-/// country and organisation, unknown organisation), 409 (duplicate; `head` given while a
-/// member with an accepted nomination has `is_head`, [`HEAD_IS_A_MEMBER`]).
+/// Applies a `PATCH` if `if_match` holds. In this order: the access check
+/// ([`Need::EditDelegation`]), 404, 403 for a focal point's field other than authority, size
+/// and head ([`access::delegation_fields`]), 422 for invalid input, 412, 409 (`head` given
+/// while a member with an accepted nomination has `is_head`, [`HEAD_IS_A_MEMBER`]), 422 (both
+/// or neither of country and organisation, unknown organisation), 409 (duplicate).
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
-    changes: DelegationChanges,
+    input: Input<DelegationChanges>,
 ) -> Result<DelegationRow, StoreError> {
-    write::update(
-        conn,
-        Scope::conference(caller, conference_id, Need::EditDelegation(id), if_match),
-        async |conn| lock(conn, conference_id, id).await,
-        async |conn, before| {
-            if changes.head.is_some() && before.head_member_name.is_some() {
-                return Err(StoreError::Conflict(HEAD_IS_A_MEMBER.to_string()));
+    let scope = Scope::conference(caller, conference_id, Need::EditDelegation(id), if_match);
+    write::run(conn, scope, async |tx| {
+        let before = lock(tx.conn, conference_id, id).await?;
+        if let Some(access) = tx.access() {
+            access::delegation_fields(access.is_focal_point(id), input.field_names())?;
+        }
+        let changes = input.value()?;
+        tx.precondition(&before)?;
+        if changes.head.is_some() && before.head_member_name.is_some() {
+            return Err(StoreError::Conflict(HEAD_IS_A_MEMBER.to_string()));
+        }
+        let mut row = before.clone();
+        row.apply(changes);
+        match (&row.country, &row.organisation_id) {
+            (Some(_), Some(_)) => {
+                return Err(StoreError::field(
+                    "organisation_id",
+                    "give either country or organisation_id, not both",
+                ))
             }
-            let mut row = before.clone();
-            row.apply(changes.clone());
-            match (&row.country, &row.organisation_id) {
-                (Some(_), Some(_)) => {
-                    return Err(StoreError::field(
-                        "organisation_id",
-                        "give either country or organisation_id, not both",
-                    ))
-                }
-                (None, None) => {
-                    return Err(StoreError::field(
-                        "country",
-                        "one of country and organisation_id is required",
-                    ))
-                }
-                _ => {}
+            (None, None) => {
+                return Err(StoreError::field(
+                    "country",
+                    "one of country and organisation_id is required",
+                ))
             }
-            check_organisations(conn, std::slice::from_ref(&row), |_| {
-                "organisation_id".to_string()
-            })
+            _ => {}
+        }
+        check_organisations(tx.conn, std::slice::from_ref(&row), |_| {
+            "organisation_id".to_string()
+        })
+        .await?;
+        let after = diesel::update(delegations::table.find(id))
+            .set(&row)
+            .returning(DelegationRow::as_returning())
+            .get_result(tx.conn)
             .await?;
-            Ok(diesel::update(delegations::table.find(id))
-                .set(&row)
-                .returning(DelegationRow::as_returning())
-                .get_result(conn)
-                .await?)
-        },
-    )
+        tx.updated(&before, &after);
+        Ok(after)
+    })
     .await
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::conferences::ConferenceRow;
 use super::delegations::DelegationRow;
 use super::organisations::{self, OrganisationRow};
+use super::write::Input;
 use super::StoreError;
 use crate::db::schema::{conference_imports, conferences, delegations, sessions};
 use crate::domain::conference::ConferenceChanges;
@@ -246,7 +247,7 @@ async fn save_delegations(
         members.push((d.id, input.members));
         rows.push(d);
     }
-    let saved = super::delegations::insert_all(conn, None, rows, true).await?;
+    let saved = super::delegations::insert_all(conn, None, id, Input::checked(rows), true).await?;
     let mut party_ids = PartyIds::new();
     for d in &saved {
         if let Some(c) = &d.country {
@@ -262,7 +263,7 @@ async fn save_delegations(
     }
     for (delegation_id, list) in members {
         for m in list {
-            super::members::create(conn, None, id, delegation_id, m).await?;
+            super::members::create(conn, None, id, delegation_id, Input::checked(m)).await?;
         }
     }
     Ok(party_ids)

@@ -6,7 +6,8 @@
 //! base64url), which is never stored, only its SHA-256. Accepting the code ([`accept`])
 //! links the row to an account (created then, or an existing one whose password the caller
 //! knew) and makes it active; revoking it ([`revoke`]) stops the code and the grant at once.
-//! The grant is read on every request ([`delegations_of`]), so revocation needs no token
+//! The grant is read on every request (with the conference, by
+//! [`super::conferences::with_standing`]), so revocation needs no token
 //! blacklist.
 
 use chrono::{DateTime, Duration, Utc};
@@ -300,22 +301,6 @@ pub async fn revoke(
     )
     .await?;
     Ok(())
-}
-
-/// The delegations of conference `conference_id` that account `account` is an active focal
-/// point of (accepted, not revoked).
-pub async fn delegations_of(
-    conn: &mut AsyncPgConnection,
-    conference_id: Uuid,
-    account: Uuid,
-) -> QueryResult<Vec<Uuid>> {
-    focal_points::table
-        .filter(focal_points::organiser_id.eq(account))
-        .filter(focal_points::conference_id.eq(conference_id))
-        .filter(focal_points::revoked_at.is_null())
-        .select(focal_points::delegation_id)
-        .load(conn)
-        .await
 }
 
 /// One entry of `GET /me`'s `focal_point_of`.

@@ -8,7 +8,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Bytea, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
@@ -38,43 +41,75 @@ pub struct KeyRecord {
 }
 
 /// Claims a key for a new request. `true` when this request owns it now: the key was unused,
-/// expired, or abandoned by a crashed first request with the same hash.
+/// expired, or abandoned by a crashed first request with the same hash. One statement: this
+/// organiser's other expired keys are forgotten, and an expired or abandoned record of this
+/// key is taken over in place (`ON CONFLICT ... DO UPDATE ... WHERE`), as if deleted and
+/// inserted anew. Errors: a foreign-key violation when the organiser no longer exists.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     organiser: Uuid,
     key: &str,
     request_hash: &str,
 ) -> QueryResult<bool> {
-    let expired = Utc::now() - chrono::Duration::hours(KEY_TTL_HOURS);
-    let abandoned = Utc::now() - chrono::Duration::seconds(ABANDONED_AFTER_SECONDS);
-    // Forget expired keys of this organiser (and any abandoned claim of this key).
-    diesel::delete(
-        k::table
-            .filter(k::organiser_id.eq(organiser))
-            .filter(k::created_at.lt(expired)),
-    )
-    .execute(conn)
-    .await?;
-    diesel::delete(
-        k::table
-            .filter(k::organiser_id.eq(organiser))
-            .filter(k::key.eq(key))
-            .filter(k::request_hash.eq(request_hash))
-            .filter(k::response_status.is_null())
-            .filter(k::created_at.lt(abandoned)),
-    )
-    .execute(conn)
-    .await?;
-    let inserted = diesel::insert_into(k::table)
-        .values((
-            k::organiser_id.eq(organiser),
-            k::key.eq(key),
-            k::request_hash.eq(request_hash),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(inserted == 1)
+    let claim = Claim {
+        organiser,
+        key,
+        request_hash,
+        expired: Utc::now() - chrono::Duration::hours(KEY_TTL_HOURS),
+        abandoned: Utc::now() - chrono::Duration::seconds(ABANDONED_AFTER_SECONDS),
+    };
+    Ok(claim.execute(conn).await? == 1)
+}
+
+/// The statement of [`claim`] (fixed SQL, kept prepared by the connection's statement cache).
+#[derive(Debug, Clone, Copy)]
+struct Claim<'a> {
+    organiser: Uuid,
+    key: &'a str,
+    request_hash: &'a str,
+    expired: DateTime<Utc>,
+    abandoned: DateTime<Utc>,
+}
+
+impl QueryFragment<Pg> for Claim<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH forgotten AS (DELETE FROM idempotency_keys \
+             WHERE organiser_id = ",
+        );
+        out.push_bind_param::<SqlUuid, _>(&self.organiser)?;
+        out.push_sql(" AND created_at < ");
+        out.push_bind_param::<Timestamptz, _>(&self.expired)?;
+        out.push_sql(" AND key <> ");
+        out.push_bind_param::<Text, _>(self.key)?;
+        out.push_sql(
+            ") INSERT INTO idempotency_keys AS k (organiser_id, key, request_hash) VALUES (",
+        );
+        out.push_bind_param::<SqlUuid, _>(&self.organiser)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.request_hash)?;
+        out.push_sql(
+            ") ON CONFLICT (organiser_id, key) DO UPDATE SET \
+             request_hash = EXCLUDED.request_hash, created_at = now(), response_status = NULL, \
+             response_headers = NULL, response_body = NULL \
+             WHERE k.created_at < ",
+        );
+        out.push_bind_param::<Timestamptz, _>(&self.expired)?;
+        out.push_sql(
+            " OR (k.request_hash = EXCLUDED.request_hash AND k.response_status IS NULL \
+             AND k.created_at < ",
+        );
+        out.push_bind_param::<Timestamptz, _>(&self.abandoned)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl QueryId for Claim<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 /// The stored record of a key.
@@ -223,36 +258,16 @@ impl Slot {
         cell(&self.render).as_ref().and_then(|r| r(value))
     }
 
-    /// Stores `response` under the slot's key inside the caller's open transaction. Errors:
-    /// [`StoreError::Conflict`] when the key holds a response already or is no longer this
-    /// request's (taken over as abandoned by a retry): the write must not commit twice.
-    pub(crate) async fn store_in(
-        &self,
-        conn: &mut AsyncPgConnection,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        let updated = diesel::update(
-            k::table
-                .filter(k::organiser_id.eq(self.organiser))
-                .filter(k::key.eq(&self.key))
-                .filter(k::request_hash.eq(&self.request_hash))
-                .filter(k::response_status.is_null()),
-        )
-        .set((
-            k::response_status.eq(i32::from(response.status)),
-            k::response_headers.eq(&response.headers),
-            k::response_body.eq(&response.body),
-        ))
-        .execute(conn)
-        .await?;
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict(
-                "another request with this Idempotency-Key answered first; retry to get its \
-                 response"
-                    .into(),
-            ))
+    /// What stores `response` under the slot's key, as one part of the write driver's last
+    /// statement before COMMIT ([`super::write`]).
+    pub(crate) fn storing(&self, response: &StoredResponse) -> Storing {
+        Storing {
+            organiser: Some(self.organiser),
+            key: Some(self.key.clone()),
+            request_hash: Some(self.request_hash.clone()),
+            status: Some(i32::from(response.status)),
+            headers: Some(response.headers.clone()),
+            body: Some(response.body.clone()),
         }
     }
 
@@ -274,6 +289,49 @@ impl Slot {
     pub fn stored(&self) -> Option<StoredResponse> {
         cell(&self.stored).clone()
     }
+}
+
+/// The response a write stores under its request's key ([`Slot::storing`]), or nothing
+/// ([`Storing::default`]: the same statement, matching no key).
+#[derive(Debug, Default)]
+pub struct Storing {
+    organiser: Option<Uuid>,
+    key: Option<String>,
+    request_hash: Option<String>,
+    status: Option<i32>,
+    headers: Option<Value>,
+    body: Option<Vec<u8>>,
+}
+
+impl Storing {
+    /// Writes the update that stores the response as one part of the write driver's last
+    /// statement: it returns one row when it stored, none when the key holds a response
+    /// already or is no longer this request's (taken over as abandoned by a retry), which
+    /// the driver refuses ([`answered_first`]): the write must not commit twice.
+    pub fn push_update<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE idempotency_keys SET response_status = ");
+        out.push_bind_param::<Nullable<Int4>, _>(&self.status)?;
+        out.push_sql(", response_headers = ");
+        out.push_bind_param::<Nullable<Jsonb>, _>(&self.headers)?;
+        out.push_sql(", response_body = ");
+        out.push_bind_param::<Nullable<Bytea>, _>(&self.body)?;
+        out.push_sql(" WHERE organiser_id = ");
+        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.organiser)?;
+        out.push_sql(" AND key = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.key)?;
+        out.push_sql(" AND request_hash = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.request_hash)?;
+        out.push_sql(" AND response_status IS NULL RETURNING 1");
+        Ok(())
+    }
+}
+
+/// The refusal of a write whose response could not be stored under its key ([`Storing`]).
+pub fn answered_first() -> StoreError {
+    StoreError::Conflict(
+        "another request with this Idempotency-Key answered first; retry to get its response"
+            .into(),
+    )
 }
 
 /// Runs `f` (the handler) with `slot` as the current request's [`Slot`].

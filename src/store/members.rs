@@ -15,16 +15,19 @@
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Bool, Jsonb, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
 use super::standing::Access;
-use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
-use crate::access::Need;
-use crate::db::schema::{conferences, delegation_members, delegations};
+use crate::access::{self, Need};
+use crate::db::schema::delegation_members;
 use crate::domain::conference::Quotas;
 use crate::domain::delegation::{Member, MemberChanges};
 use crate::domain::precondition::IfMatch;
@@ -51,27 +54,15 @@ impl Actor {
     }
 }
 
-/// Who writes a delegation's members: the caller (the audit log's author, whose access the
-/// write re-checks) and how the nomination rules see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Writer {
-    /// The caller.
-    pub caller: Caller,
-    /// Organiser or focal point.
-    pub actor: Actor,
-}
-
-impl Writer {
-    /// `caller`, whose access to the conference is `access`, writing the members of
-    /// `delegation_id`: as its focal point when [`Access::is_focal_point`] says so, else as an
-    /// organiser.
-    pub fn of(caller: Caller, access: &Access, delegation_id: Uuid) -> Self {
-        let actor = if access.is_focal_point(delegation_id) {
+impl Actor {
+    /// How the rules see the caller of a write whose access check found `access` (`None`:
+    /// the importer, an organiser): its focal point when [`Access::is_focal_point`] says so.
+    fn of(access: Option<&Access>, delegation_id: Uuid) -> Self {
+        if access.is_some_and(|a| a.is_focal_point(delegation_id)) {
             Actor::FocalPoint
         } else {
             Actor::Organiser
-        };
-        Writer { caller, actor }
+        }
     }
 }
 
@@ -230,53 +221,70 @@ impl Audited for MemberRow {
     }
 }
 
-/// Adds a member under the nomination rules of `writer` (`None`: the importer, unaudited,
+/// Adds a member under the nomination rules of its caller (`None`: the importer, unaudited,
 /// as an organiser): it starts `nominated` for a focal point and `accepted` for an organiser
-/// unless `c` says otherwise. Errors: 409 when `is_head` and the delegation already has a head, 409
-/// [`StoreError::NominationsClosed`], 409 [`StoreError::QuotaExceeded`], 404.
+/// unless the input says otherwise. In this order: the access check ([`Need::Nominate`]), 404
+/// for a delegation of another conference, 403 for a focal point sending review fields
+/// ([`access::member_fields`]), 422 for invalid input, 409 [`StoreError::NominationsClosed`],
+/// 409 [`StoreError::QuotaExceeded`], 409 when `is_head` and the delegation already has a
+/// head.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    writer: Option<Writer>,
+    caller: Option<Caller>,
     conference_id: Uuid,
     delegation_id: Uuid,
-    c: MemberChanges,
+    input: Input<MemberChanges>,
 ) -> Result<MemberRow, StoreError> {
-    let caller = writer.map(|w| w.caller);
-    let actor = writer.map_or(Actor::Organiser, |w| w.actor);
-    let now = Utc::now();
-    let mut row = MemberRow {
-        id: new_id(),
-        delegation_id,
-        full_name: String::new(),
-        title: None,
-        position: None,
-        is_head: false,
-        email: None,
-        created_at: now,
-        updated_at: now,
-        family_name: None,
-        native_name: None,
-        honorific: None,
-        category: MemberCategory::Representative,
-        gender: None,
-        nomination_status: actor.starts(),
-        nomination_note: None,
-    };
-    row.apply(c);
-    write::create(
-        conn,
-        scope(caller, conference_id, delegation_id, UNCONDITIONAL),
-        async |conn| {
-            let quotas = guard(conn, actor, conference_id, delegation_id).await?;
-            check_quotas(conn, quotas, None, &row).await?;
-            Ok(diesel::insert_into(delegation_members::table)
-                .values(&row)
-                .returning(MemberRow::as_returning())
-                .get_result(conn)
-                .await?)
-        },
-    )
+    let id = new_id();
+    let scope = scope(caller, conference_id, delegation_id, UNCONDITIONAL);
+    write::run(conn, scope, async |tx| {
+        let actor = Actor::of(tx.access(), delegation_id);
+        let guard = guard(tx.conn, conference_id, delegation_id).await?;
+        let changes = checked(tx.access(), delegation_id, &input)?;
+        guard.admits(actor)?;
+        let now = Utc::now();
+        let mut row = MemberRow {
+            id,
+            delegation_id,
+            full_name: String::new(),
+            title: None,
+            position: None,
+            is_head: false,
+            email: None,
+            created_at: now,
+            updated_at: now,
+            family_name: None,
+            native_name: None,
+            honorific: None,
+            category: MemberCategory::Representative,
+            gender: None,
+            nomination_status: actor.starts(),
+            nomination_note: None,
+        };
+        row.apply(changes);
+        check_quotas(tx.conn, guard.quotas, None, &row).await?;
+        let saved = diesel::insert_into(delegation_members::table)
+            .values(&row)
+            .returning(MemberRow::as_returning())
+            .get_result(tx.conn)
+            .await?;
+        tx.created(&saved);
+        Ok(saved)
+    })
     .await
+}
+
+/// The input of a member write, once the caller may write and the delegation is locked:
+/// 403 for a focal point's review fields ([`access::member_fields`]), then 422.
+fn checked(
+    access: Option<&Access>,
+    delegation_id: Uuid,
+    input: &Input<MemberChanges>,
+) -> Result<MemberChanges, StoreError> {
+    if let Some(access) = access {
+        access::member_fields(access.is_focal_point(delegation_id), input.field_names())?;
+    }
+    input.value()
 }
 
 /// The scope of a write to the members of `delegation_id`: organisers and the delegation's
@@ -296,38 +304,81 @@ fn scope(
 
 const NO_SUCH_MEMBER: &str = "no such member in this delegation";
 
-/// The first step of every member write, inside its transaction: locks the delegation's row
-/// (`FOR NO KEY UPDATE`: member writes to one delegation wait for each other, while rows that
-/// only refer to the delegation, such as session links, are not held up), refuses a focal
-/// point once the conference's `nominations_close_at` has passed by the database clock, and
-/// returns the conference's quotas. Errors: 404, [`StoreError::NominationsClosed`].
+/// What [`guard`] found under the delegation's lock.
+struct Guard {
+    /// The conference's quotas.
+    quotas: Option<Quotas>,
+    /// Whether the conference's `nominations_close_at` has passed (by the database clock).
+    closed: bool,
+}
+
+impl Guard {
+    /// Refuses a focal point once nominations are closed. Errors:
+    /// [`StoreError::NominationsClosed`].
+    fn admits(&self, actor: Actor) -> Result<(), StoreError> {
+        if actor == Actor::FocalPoint && self.closed {
+            Err(StoreError::NominationsClosed)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The first step of every member write, inside its transaction, in one statement: locks the
+/// delegation's row (`FOR NO KEY UPDATE OF delegations`: member writes to one delegation wait
+/// for each other, while rows that only refer to the delegation, such as session links, are
+/// not held up; the conference's row is only read) and reads the conference's quotas and
+/// whether its `nominations_close_at` has passed by the database clock ([`Guard::admits`]).
+/// Errors: 404 when the delegation is not the conference's.
 async fn guard(
     conn: &mut AsyncPgConnection,
-    actor: Actor,
     conference_id: Uuid,
     delegation_id: Uuid,
-) -> Result<Option<Quotas>, StoreError> {
-    delegations::table
-        .filter(delegations::conference_id.eq(conference_id))
-        .filter(delegations::id.eq(delegation_id))
-        .select(delegations::id)
-        .for_no_key_update()
-        .first::<Uuid>(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| StoreError::not_found("no such delegation in this conference"))?;
-    let (quotas, closed): (Option<Quotas>, Option<bool>) = conferences::table
-        .find(conference_id)
-        .select((
-            conferences::quotas,
-            conferences::nominations_close_at.lt(diesel::dsl::now),
-        ))
-        .first(conn)
-        .await?;
-    if actor == Actor::FocalPoint && closed == Some(true) {
-        return Err(StoreError::NominationsClosed);
+) -> Result<Guard, StoreError> {
+    let (quotas, closed): (Option<Quotas>, Option<bool>) = Lock {
+        conference_id,
+        delegation_id,
     }
-    Ok(quotas)
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or_else(|| StoreError::not_found("no such delegation in this conference"))?;
+    Ok(Guard {
+        quotas,
+        closed: closed == Some(true),
+    })
+}
+
+/// The statement of [`guard`] (fixed SQL, kept prepared): diesel's `FOR NO KEY UPDATE` on a
+/// join would lock the conference's row too, and `OF` is not in its DSL.
+#[derive(Debug, Clone, Copy)]
+struct Lock {
+    conference_id: Uuid,
+    delegation_id: Uuid,
+}
+
+impl QueryFragment<Pg> for Lock {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT c.quotas, c.nominations_close_at < now() \
+             FROM delegations AS d JOIN conferences AS c ON c.id = d.conference_id \
+             WHERE d.id = ",
+        );
+        out.push_bind_param::<SqlUuid, _>(&self.delegation_id)?;
+        out.push_sql(" AND d.conference_id = ");
+        out.push_bind_param::<SqlUuid, _>(&self.conference_id)?;
+        out.push_sql(" FOR NO KEY UPDATE OF d");
+        Ok(())
+    }
+}
+
+impl QueryId for Lock {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Lock {
+    type SqlType = (Nullable<Jsonb>, Nullable<Bool>);
 }
 
 /// Refuses `after` when it would take its delegation past `quotas`. Only a member that newly
@@ -399,51 +450,35 @@ async fn lock(
         .ok_or_else(|| StoreError::not_found(NO_SUCH_MEMBER))
 }
 
-/// Errors with 404 unless the member belongs to the delegation.
-pub async fn exists(
-    conn: &mut AsyncPgConnection,
-    delegation_id: Uuid,
-    id: Uuid,
-) -> Result<(), StoreError> {
-    let found: bool = diesel::select(diesel::dsl::exists(
-        delegation_members::table
-            .filter(delegation_members::delegation_id.eq(delegation_id))
-            .filter(delegation_members::id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?;
-    if found {
-        Ok(())
-    } else {
-        Err(StoreError::not_found(NO_SUCH_MEMBER))
-    }
-}
-
-/// Changes a member if `if_match` holds (audited), under the nomination rules of `writer`: a
-/// focal point's change to an accepted or rejected member that changes its representation
-/// puts it back to `nominated`. Errors: 404, 412, 409 (second head), 409
-/// [`StoreError::NominationsClosed`], 409 [`StoreError::QuotaExceeded`].
+/// Changes a member if `if_match` holds (audited), under the nomination rules of its caller:
+/// a focal point's change to an accepted or rejected member that changes its representation
+/// puts it back to `nominated`. In this order: the access check ([`Need::Nominate`]), 404 (the
+/// delegation, then the member), 403 and 422 as for [`create`], 409
+/// [`StoreError::NominationsClosed`], 412, 409 [`StoreError::QuotaExceeded`], 409 (second
+/// head).
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    writer: Writer,
+    caller: Caller,
     conference_id: Uuid,
     delegation_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
-    c: MemberChanges,
+    input: Input<MemberChanges>,
 ) -> Result<MemberRow, StoreError> {
-    let (caller, actor) = (writer.caller, writer.actor);
     let scope = scope(Some(caller), conference_id, delegation_id, if_match);
     write::run(conn, scope, async |tx| {
-        let quotas = guard(tx.conn, actor, conference_id, delegation_id).await?;
+        let actor = Actor::of(tx.access(), delegation_id);
+        let guard = guard(tx.conn, conference_id, delegation_id).await?;
         let before = lock(tx.conn, delegation_id, id).await?;
+        let changes = checked(tx.access(), delegation_id, &input)?;
+        guard.admits(actor)?;
         tx.precondition(&before)?;
         let mut row = before.clone();
-        row.apply(c.clone());
+        row.apply(changes);
         if actor == Actor::FocalPoint && row.repr() != before.repr() {
             row.nomination_status = NominationStatus::Nominated;
         }
-        check_quotas(tx.conn, quotas, Some(&before), &row).await?;
+        check_quotas(tx.conn, guard.quotas, Some(&before), &row).await?;
         let after = diesel::update(delegation_members::table.find(id))
             .set(&row)
             .returning(MemberRow::as_returning())
@@ -455,29 +490,30 @@ pub async fn update(
     .await
 }
 
-/// Removes a member if `if_match` holds (audited). Errors: 404, 412, 409
-/// [`StoreError::NominationsClosed`] (a focal point after the deadline).
+/// Removes a member if `if_match` holds (audited). In this order: the access check
+/// ([`Need::Nominate`]), 404 (the delegation), 409 [`StoreError::NominationsClosed`] (a focal
+/// point after the deadline), 404 (the member), 412.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
-    writer: Writer,
+    caller: Caller,
     conference_id: Uuid,
     delegation_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
 ) -> Result<(), StoreError> {
-    write::delete(
-        conn,
-        scope(Some(writer.caller), conference_id, delegation_id, if_match),
-        async |conn| {
-            guard(conn, writer.actor, conference_id, delegation_id).await?;
-            lock(conn, delegation_id, id).await
-        },
-        async |conn, _| {
-            diesel::delete(delegation_members::table.find(id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        },
-    )
+    let scope = scope(Some(caller), conference_id, delegation_id, if_match);
+    write::run(conn, scope, async |tx| {
+        let actor = Actor::of(tx.access(), delegation_id);
+        guard(tx.conn, conference_id, delegation_id)
+            .await?
+            .admits(actor)?;
+        let before = lock(tx.conn, delegation_id, id).await?;
+        tx.precondition(&before)?;
+        diesel::delete(delegation_members::table.find(id))
+            .execute(tx.conn)
+            .await?;
+        tx.deleted(&before);
+        Ok(())
+    })
     .await
 }

@@ -2,23 +2,18 @@
 //! `2026-12-04-000001_conference_revisions`): the number that tells every Plenary instance
 //! whether what it holds of a conference's public reads is still current.
 //!
-//! [`bump`] runs inside every audited write ([`super::write`]), after the write and right
-//! before COMMIT: it upserts each touched conference's row, taking the next value of
+//! The bump ([`push_bump`]) runs inside every audited write ([`super::write`]), after the
+//! write and right before COMMIT, in the driver's last statement: it upserts each touched conference's row, taking the next value of
 //! `conference_revision_seq` *after* the row lock is held, so one conference's revisions grow
 //! in commit order, and records the writing transaction's id. Every instance reads what
 //! changed with [`changed_since`] ([`crate::freshness`]).
 
+use diesel::pg::Pg;
+use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, BigInt, Nullable, Uuid as SqlUuid};
+use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-
-#[derive(diesel::QueryableByName)]
-struct Bumped {
-    #[diesel(sql_type = SqlUuid)]
-    conference_id: Uuid,
-    #[diesel(sql_type = BigInt)]
-    revision: i64,
-}
 
 #[derive(diesel::QueryableByName)]
 struct One {
@@ -32,34 +27,32 @@ struct Conference {
     conference_id: Uuid,
 }
 
-/// Gives each conference of `ids` its next revision, in the caller's transaction. `ids` are locked in sorted order (no deadlock between two writes
-/// touching the same conferences). Returns `(conference, revision)` pairs.
-pub async fn bump(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> diesel::QueryResult<Vec<(Uuid, i64)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+/// The conferences of `ids` whose revisions a write bumps, in the order their rows are locked:
+/// sorted (no deadlock between two writes touching the same conferences), each once.
+pub fn to_bump(ids: &[Uuid]) -> Vec<Uuid> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let rows: Vec<Bumped> = diesel::sql_query(
-        "WITH bumped AS ( \
-             INSERT INTO conference_revisions AS r (conference_id, revision) \
-             SELECT id, nextval('conference_revision_seq') FROM unnest($1::uuid[]) AS t(id) \
-             ON CONFLICT (conference_id) DO UPDATE \
-                 SET revision = nextval('conference_revision_seq'), xid = pg_current_xact_id() \
-             RETURNING r.conference_id, r.revision) \
-         SELECT conference_id, revision FROM bumped",
-    )
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.conference_id, r.revision))
-        .collect())
+    ids
+}
+
+/// Writes the bump of `ids` ([`to_bump`]) as one part of the write driver's last statement
+/// before COMMIT ([`super::write`]): an upsert that gives each conference its next revision,
+/// taking the value of `conference_revision_seq` once the row lock is held and recording the
+/// writing transaction's id, and returns `(conference_id, revision)` rows.
+pub fn push_bump<'b>(mut out: AstPass<'_, 'b, Pg>, ids: &'b Vec<Uuid>) -> QueryResult<()> {
+    out.push_sql(
+        "INSERT INTO conference_revisions AS r (conference_id, revision) \
+         SELECT id, nextval('conference_revision_seq') FROM unnest(",
+    );
+    out.push_bind_param::<Array<SqlUuid>, _>(ids)?;
+    out.push_sql(
+        "::uuid[]) AS t(id) \
+         ON CONFLICT (conference_id) DO UPDATE \
+             SET revision = nextval('conference_revision_seq'), xid = pg_current_xact_id() \
+         RETURNING r.conference_id, r.revision",
+    );
+    Ok(())
 }
 
 /// The conferences whose public reads show organisation `id` (through a delegation): an

@@ -6,7 +6,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::conferences::{self, ConferenceRow};
-use super::{focal_points, Caller, StoreError};
+use super::{Caller, StoreError};
 use crate::access::{decide, Audience, Need, Refusal, Standing, Visibility};
 use crate::domain::vocab::OrganiserRole;
 
@@ -41,23 +41,28 @@ impl Access {
     }
 }
 
-/// Loads conference `id` with the caller's grants on it (its organiser role in one round
-/// trip with the conference; its focal-point grants in a second only for an authenticated
-/// caller who does not organise it) and applies [`decide`]. Errors: [`StoreError::Refused`]
-/// (401, 403, 404 as [`Refusal`] says), database errors.
+/// Loads conference `id` with the caller's grants on it, in one statement (its organiser role
+/// and, for an authenticated caller, its focal-point grants) and applies [`decide`]. Errors:
+/// [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database errors.
 pub async fn conference(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
     id: Uuid,
     need: Need,
 ) -> Result<Access, StoreError> {
-    let (conference, role) = conferences::with_role(conn, id, caller)
-        .await?
-        .ok_or(Refusal::NoSuchConference)?;
+    let (conference, role, focal_point_of) = match caller {
+        Some(c) => conferences::with_standing(conn, id, c).await?,
+        None => conferences::with_role(conn, id, None)
+            .await?
+            .map(|(conference, role)| (conference, role, Vec::new())),
+    }
+    .ok_or(Refusal::NoSuchConference)?;
     let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
-    let focal_point_of = match caller {
-        Some(c) if !can_write => focal_points::delegations_of(conn, id, c.id).await?,
-        _ => Vec::new(),
+    // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
+    let focal_point_of = if can_write {
+        Vec::new()
+    } else {
+        focal_point_of
     };
     let standing = Standing {
         role,

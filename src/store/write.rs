@@ -4,28 +4,40 @@
 //!
 //! 1. a transaction, run again (up to 10 attempts, growing jittered pauses) when PostgreSQL
 //!    reports a serialization failure (SQLSTATE 40001) or a deadlock (40P01);
-//! 2. the access rule of [`crate::access`], re-checked inside the transaction, so a grant
-//!    revoked since the handler's check refuses the write;
+//! 2. the access rule of [`crate::access`] for the scope's [`Need`], checked once, inside the
+//!    transaction (so a grant revoked a moment ago refuses the write), by the store function
+//!    that owns the rule: the route names no `Need`. What the check found ([`Access`]) is the
+//!    body's ([`Tx::access`]), e.g. whether the caller writes as a focal point;
 //! 3. `If-Match` (RFC 9110 §13.1.1) against the locked row's API representation (412);
 //! 4. the audit entries ([`audit::Entry`]), inserted in the same transaction as the write;
 //! 5. for a request that owns an `Idempotency-Key` (the current [`idempotency::Slot`]), the
 //!    response the handler sends, rendered from the write's result and stored in the same
 //!    transaction right before COMMIT: a retry after a crash between COMMIT and the answer
 //!    replays it and creates nothing;
-//! 6. the revision of every conference the write touched ([`revisions::bump`]), bumped and
-//!    recorded in the same transaction, and after COMMIT made known to this instance at once
-//!    ([`crate::freshness::committed`]), so its own cached public reads never lag its writes.
+//! 6. the revision of every conference the write touched ([`revisions::push_bump`]), bumped
+//!    and recorded in the same transaction, and after COMMIT made known to this instance at
+//!    once ([`crate::freshness::committed`]), so its own cached public reads never lag its
+//!    writes.
+//!
+//! Steps 4 to 6 are one statement ([`Finish`]: three data-modifying parts of one `WITH`),
+//! kept prepared like every statement of the driver, so a write costs its own statements plus
+//! the access check, that one, BEGIN and COMMIT.
 
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
+use diesel::QueryResult;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::audit::{self, Entry, ResourceKind, Subject};
 use super::idempotency;
 use super::revisions;
-use super::standing;
+use super::standing::{self, Access};
 use super::{Caller, StoreError};
 use crate::access::Need;
+use crate::domain::input::FieldError;
 use crate::domain::precondition::IfMatch;
 
 /// The most attempts a write gets when it keeps failing with serialization failures.
@@ -69,6 +81,46 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// What a route has for a write whose rules the store checks: the names of the body's fields
+/// and the body as parsed, or its field errors. The store looks at them only once the access
+/// check (and the lock of what the write is under) passed, so a caller who may not write
+/// learns nothing from the body's validation, as when routes checked access first.
+#[derive(Debug, Clone)]
+pub struct Input<T> {
+    /// The body's field names (a focal point may send only some).
+    pub fields: Vec<String>,
+    /// The parsed body, or why it is invalid (422).
+    pub parsed: Result<T, Vec<FieldError>>,
+}
+
+impl<T: Clone> Input<T> {
+    /// Input that needs no check (the importer's, already valid).
+    pub fn checked(value: T) -> Self {
+        Input {
+            fields: Vec::new(),
+            parsed: Ok(value),
+        }
+    }
+
+    /// The parsed body. Errors: [`StoreError::Invalid`].
+    pub fn value(&self) -> Result<T, StoreError> {
+        self.parsed.clone().map_err(StoreError::Invalid)
+    }
+
+    /// The same input with its parsed value changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Input<U> {
+        Input {
+            fields: self.fields,
+            parsed: self.parsed.map(f),
+        }
+    }
+
+    /// The field names, for the rules of [`crate::access`].
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(String::as_str)
+    }
+}
+
 /// The `If-Match` of a write that has none (creations, the importer).
 pub const UNCONDITIONAL: &IfMatch = &IfMatch::Absent;
 
@@ -94,10 +146,17 @@ pub struct Tx<'c> {
     /// The connection, inside the transaction.
     pub conn: &'c mut AsyncPgConnection,
     scope: Scope<'c>,
+    access: Option<Access>,
     entries: Vec<Entry>,
 }
 
 impl Tx<'_> {
+    /// What the access check of the scope found inside this transaction: the conference and
+    /// the caller's standing on it. `None` for a scope without a conference or an actor.
+    pub fn access(&self) -> Option<&Access> {
+        self.access.as_ref()
+    }
+
     fn subject<R: Audited>(&self, row: &R) -> Subject {
         Subject {
             kind: R::KIND,
@@ -179,25 +238,32 @@ async fn attempt_once<T: 'static>(
 ) -> Result<T, StoreError> {
     AnsiTransactionManager::begin_transaction(conn).await?;
     let result = async {
-        if let (Some(actor), Some((id, need))) = (scope.actor, scope.conference) {
-            standing::conference(conn, Some(actor), id, need).await?;
-        }
+        let access = match (scope.actor, scope.conference) {
+            (Some(actor), Some((id, need))) => {
+                Some(standing::conference(conn, Some(actor), id, need).await?)
+            }
+            _ => None,
+        };
         let mut tx = Tx {
             conn: &mut *conn,
             scope,
+            access,
             entries: Vec::new(),
         };
         let value = body(&mut tx).await?;
         let touched = touched_conferences(&mut tx).await?;
-        let bumped = revisions::bump(tx.conn, &touched).await?;
-        if let Some(actor) = scope.actor {
-            audit::insert(tx.conn, actor, &tx.entries).await?;
-        }
         let reply = idempotency::current()
             .and_then(|slot| slot.render(&value).map(|response| (slot, response)));
-        if let Some((slot, response)) = &reply {
-            slot.store_in(tx.conn, response).await?;
-        }
+        let finish = Finish {
+            bump: revisions::to_bump(&touched),
+            log: audit::Rows::of(scope.actor, &tx.entries),
+            storing: reply.is_some(),
+            store: reply
+                .as_ref()
+                .map(|(slot, response)| slot.storing(response))
+                .unwrap_or_default(),
+        };
+        let bumped = finish.run(tx.conn).await?;
         Ok((value, reply, bumped))
     }
     .await;
@@ -217,9 +283,67 @@ async fn attempt_once<T: 'static>(
     }
 }
 
+/// The last statement of a write before COMMIT: the revision bump ([`revisions::push_bump`]),
+/// the audit rows ([`audit::Rows::push_insert`]) and the response stored under the request's
+/// `Idempotency-Key` ([`idempotency::Storing::push_update`]), as the three parts of one `WITH`
+/// (they touch different tables, so their order within the statement does not matter). Fixed
+/// SQL: prepared once per connection.
+struct Finish {
+    bump: Vec<Uuid>,
+    log: audit::Rows,
+    store: idempotency::Storing,
+    /// Whether `store` stores a response (else it matches no key).
+    storing: bool,
+}
+
+impl Finish {
+    /// Runs the statement (none when there is nothing to bump, log or store) and answers the
+    /// bumped `(conference, revision)` pairs. Errors: [`idempotency::answered_first`] when a
+    /// response was to be stored and was not.
+    async fn run(self, conn: &mut AsyncPgConnection) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        if self.bump.is_empty() && self.log.is_empty() && !self.storing {
+            return Ok(Vec::new());
+        }
+        let storing = self.storing;
+        let rows: Vec<(i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
+        if storing && <[_]>::first(&rows).is_none_or(|r| r.0 != 1) {
+            return Err(idempotency::answered_first());
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|(_, id, revision)| Some((id?, revision?)))
+            .collect())
+    }
+}
+
+impl QueryFragment<Pg> for Finish {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH bumped AS (");
+        revisions::push_bump(out.reborrow(), &self.bump)?;
+        out.push_sql("), logged AS (");
+        self.log.push_insert(out.reborrow())?;
+        out.push_sql("), stored AS (");
+        self.store.push_update(out.reborrow())?;
+        out.push_sql(
+            ") SELECT (SELECT count(*) FROM stored), b.conference_id, b.revision \
+             FROM (SELECT 1) AS one LEFT JOIN bumped AS b ON true",
+        );
+        Ok(())
+    }
+}
+
+impl QueryId for Finish {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Finish {
+    type SqlType = (BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
+}
+
 /// The conferences whose public reads the transaction's write changes: the scope's, each
 /// logged row's, and for an organisation those it has delegations in (its name shows in their
-/// attendance). Their revisions are bumped before COMMIT ([`revisions::bump`]).
+/// attendance). Their revisions are bumped before COMMIT ([`Finish`]).
 async fn touched_conferences(tx: &mut Tx<'_>) -> Result<Vec<Uuid>, StoreError> {
     let mut ids: Vec<Uuid> = tx.scope.conference_id().into_iter().collect();
     for entry in &tx.entries {
