@@ -394,6 +394,17 @@ make_replica() {
   echo "  replica: $state, made in $(( $(date +%s) - t0 )) s" >&2
 }
 
+# finish_run: the end line, the report rendered, the work folder and (unless BENCH_KEEP=1) the
+# cluster removed.
+finish_run() {
+  printf '{"kind": "end", "seconds": %s, "load_after": "%s"}\n' "$(( $(date +%s) - T0 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
+  python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
+  cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
+  log "done in $(( $(date +%s) - T0 )) s: $OUT"
+  rm -rf "$WORK"
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi
+}
+
 # --- main run -----------------------------------------------------------------------------
 T0=$(date +%s)
 : > "$RESULTS"
@@ -433,12 +444,7 @@ if [ "$FOCUS" = overload ]; then
   run_overload overload 0
   run_overload overload-lock 1
   stop_server
-  printf '{"kind": "end", "seconds": %s, "load_after": "%s"}\n' "$(( $(date +%s) - T0 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
-  python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
-  cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
-  log "done in $(( $(date +%s) - T0 )) s: $OUT"
-  rm -rf "$WORK"
-  if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi
+  finish_run
   exit 0
 fi
 fill_cache A
@@ -558,9 +564,4 @@ for n in $SIZES; do
   [ "$n" = "$MAIN_SIZE" ] || psql_db postgres -c "DROP DATABASE $db"
 done
 
-printf '{"kind": "end", "seconds": %s, "load_after": "%s"}\n' "$(( $(date +%s) - T0 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
-python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
-cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
-log "done in $(( $(date +%s) - T0 )) s: $OUT"
-rm -rf "$WORK"
-if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi
+finish_run
