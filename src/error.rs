@@ -32,7 +32,6 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 pub use crate::domain::input::FieldError;
 use crate::domain::input::Invalid;
-use crate::http::request::MAX_BODY_BYTES;
 
 /// A size in bytes as API.md writes it: `16 KiB`, `5 MiB`, else bytes.
 fn size(bytes: usize) -> String {
@@ -137,14 +136,14 @@ impl ApiError {
 
     /// The problem for an error answer that actix made itself, without a body of ours (no
     /// route, a body over the limit, an extractor's failure), by its status; `allow` is the
-    /// answer's `Allow` header.
-    pub fn answered_by_actix(status: StatusCode, allow: Option<&str>) -> Self {
+    /// answer's `Allow` header, `body_limit` the request's body limit in bytes (for a 413).
+    pub fn answered_by_actix(status: StatusCode, allow: Option<&str>, body_limit: usize) -> Self {
         match status {
             StatusCode::NOT_FOUND => ApiError::NotFound("no such route or resource".to_string()),
             StatusCode::METHOD_NOT_ALLOWED => {
                 ApiError::MethodNotAllowed(allow.unwrap_or_default().to_string())
             }
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_BODY_BYTES),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body_limit),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 ApiError::UnsupportedMediaType("application/json")
             }

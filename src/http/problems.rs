@@ -27,7 +27,8 @@ pub fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerR
         .headers()
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok());
-    let problem = ApiError::answered_by_actix(res.status(), allow);
+    let limit = super::request::body_limit(res.request().method(), res.request().path());
+    let problem = ApiError::answered_by_actix(res.status(), allow, limit);
     let (req, _) = res.into_parts();
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, problem.error_response()).map_into_right_body();
