@@ -371,9 +371,9 @@ async fn cached<B: MessageBody + 'static>(
     key: String,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let fresh = &state.public.freshness;
-    // A read to be stored is made whole (200), and `If-None-Match` answered from the entry.
+    // `If-None-Match` is answered from the entry; the read that fills it is made whole
+    // ([`fill`]).
     let tags = conditional::if_none_match(&req);
-    req.headers_mut().remove(header::IF_NONE_MATCH);
     let mut waited = false;
     for _ in 0..ATTEMPTS {
         let seen = cache.get(&key);
@@ -463,6 +463,9 @@ async fn fill<B: MessageBody + 'static>(
     key: &str,
 ) -> Result<(HttpRequest, Arc<Entry>), actix_web::Error> {
     cache.stats.fills.fetch_add(1, Ordering::Relaxed);
+    // A read to be stored is made whole (200): its own caller's tags are answered from it.
+    let mut req = req;
+    req.headers_mut().remove(header::IF_NONE_MATCH);
     let read = read_database(state, req, next, Some(id)).await?;
     let (http_req, response) = read.response.into_parts();
     let (head, body) = response.into_parts();
