@@ -156,13 +156,7 @@ async fn public_reads_answer_if_none_match_with_304_until_a_write_changes_them()
         "/api/v1/countries/KH/attendance".to_string(),
         "/api/v1/attendance/summary?region=Asia".to_string(),
     ];
-    let etag_of = |r: &crate::helpers::Response| {
-        r.headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let etag_of = |r: &crate::helpers::Response| r.header_text("etag");
     let mut tags = Vec::new();
     for path in &paths {
         let r = app.request(Method::GET, path, None, None).await;

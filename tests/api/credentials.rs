@@ -106,12 +106,7 @@ async fn a_focal_point_submits_the_secretariat_verifies_and_a_new_upload_resubmi
             .and_then(|v| v.to_str().ok()),
         Some("application/pdf")
     );
-    let disposition = r
-        .headers()
-        .get("content-disposition")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let disposition = r.header_text("content-disposition");
     assert!(disposition.starts_with("attachment"), "{disposition}");
     assert_eq!(r.bytes().await.expect("body"), PDF);
 
@@ -119,12 +114,7 @@ async fn a_focal_point_submits_the_secretariat_verifies_and_a_new_upload_resubmi
     let r = app
         .request(Method::GET, &credentials, Some(&w.owner), None)
         .await;
-    let etag = r
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let etag = r.header_text("etag");
     assert!(!etag.is_empty());
     let (s, stale) = status_json(
         app.client
@@ -327,13 +317,7 @@ async fn the_uploads_etag_is_the_one_get_gives_and_if_match_accepts_it() {
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 200);
-    let tag = |r: &crate::helpers::Response| {
-        r.headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let tag = |r: &crate::helpers::Response| r.header_text("etag");
     let uploaded = tag(&r);
     let read = app
         .request(Method::GET, &credentials, Some(&w.owner), None)

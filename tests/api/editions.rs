@@ -24,12 +24,7 @@ async fn stored(app: &TestApp) -> i64 {
 async fn text(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, String) {
     let r = app.request(reqwest::Method::GET, path, token, None).await;
     let status = r.status().as_u16();
-    let etag = r
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let etag = r.header_text("etag");
     let body = r.text().await.unwrap_or_default();
     (status, etag, body)
 }
@@ -106,12 +101,7 @@ async fn an_edition_is_frozen_when_delegations_and_members_change_afterwards() {
         )
         .await;
     assert_eq!(r.status().as_u16(), 201);
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let location = r.header_text("location");
     let created: Value = r.json().await.expect("json");
     assert_eq!(location, format!("{}/1", editions(&cid)));
     assert_eq!(created["number"], 1);

@@ -13,12 +13,7 @@ use crate::python::parse_with;
 pub async fn download(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
     let r = app.request(reqwest::Method::GET, path, token, None).await;
     let status = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let ct = r.header_text("content-type");
     (status, ct, r.bytes().await.expect("body").to_vec())
 }
 
@@ -535,12 +530,7 @@ async fn sessions_ics_parses_back_to_the_json_api_across_a_dst_change() {
     assert_eq!(again, text);
     let path = format!("{}/api/v1/conferences/{cid}/sessions.ics", app.address);
     let r = app.client.get(&path).send().await.expect("get");
-    let etag = r
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let etag = r.header_text("etag");
     assert!(etag.starts_with('"'), "{etag}");
     let r = app
         .client

@@ -214,12 +214,7 @@ async fn a_head_member_is_the_delegations_head_everywhere_and_its_head_is_then_r
     }
     // Other fields still change, with the ETag of the representation that shows the member.
     let r = app.request(Method::GET, &path, t, None).await;
-    let etag = r
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let etag = r.header_text("etag");
     let r = app
         .client
         .patch(format!("{}{path}", app.address))

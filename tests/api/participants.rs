@@ -14,12 +14,7 @@ async fn csv_rows(
 ) -> (u16, String, Vec<Vec<String>>) {
     let r = app.request(reqwest::Method::GET, path, token, None).await;
     let status = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let ct = r.header_text("content-type");
     let bytes = r.bytes().await.expect("body");
     if status != 200 {
         return (status, ct, Vec::new());

@@ -195,6 +195,15 @@ impl Response {
         self.status
     }
 
+    /// The value of header `name` as text (empty when absent or not visible ASCII).
+    pub fn header_text(&self, name: &str) -> String {
+        self.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
