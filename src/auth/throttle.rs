@@ -1,14 +1,11 @@
-//! Rate limiting of password checks (logins, and later invitation acceptances): the client
-//! address of a request, and the reservation loop around
+//! Rate limiting of password checks (logins, and later invitation acceptances): the
+//! reservation loop around
 //! [`crate::store::login_limits::reserve`].
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpRequest;
 use uuid::Uuid;
 
-use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::login_limits::{self, Counter, Reservation};
@@ -19,36 +16,6 @@ const BUSY_PAUSE: Duration = Duration::from_millis(15);
 /// of correct logins for one email waits here, five argon2 checks at a time: 64 of them took
 /// 10.3 s on a loaded 2-core machine, so the bound leaves room for three times that.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
-
-/// The client address of a request: the TCP peer, unless the peer is a trusted proxy
-/// (`PLENARY_TRUSTED_PROXIES`); then the `X-Forwarded-For` entries are read from the right,
-/// skipping trusted proxies, and the first other one is the client (the leftmost if all are
-/// trusted). A missing or malformed `X-Forwarded-For` leaves the peer. `None` without a peer.
-pub fn client_address(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
-    if !trusted.contains(peer) {
-        return Some(peer);
-    }
-    let mut hops: Vec<IpAddr> = Vec::new();
-    for value in req.headers().get_all("x-forwarded-for") {
-        let Ok(value) = value.to_str() else {
-            return Some(peer);
-        };
-        for hop in value.split(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) => hops.push(ip),
-                Err(_) => return Some(peer),
-            }
-        }
-    }
-    let client = hops
-        .iter()
-        .rev()
-        .find(|ip| !trusted.contains(**ip))
-        .or(hops.first())
-        .copied();
-    Some(client.unwrap_or(peer))
-}
 
 /// Reserves a password check on `counters` (see [`login_limits`]), waiting while checks in
 /// progress could reach a limit. Errors: 429 with `Retry-After` when a counter is at its

@@ -38,7 +38,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 use futures_util::{Stream, StreamExt};
 
-use crate::auth::throttle::client_address;
+use super::request::client_address;
 pub use crate::config::BodyBudgetSettings;
 use crate::error::ApiError;
 use crate::http::request::body_limit;

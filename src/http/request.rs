@@ -3,10 +3,13 @@
 //! [`crate::http::body_budget`] holds every body to. What the values mean is
 //! [`crate::domain`]'s.
 
+use std::net::IpAddr;
+
 use actix_web::http::{header, Method};
 use actix_web::HttpRequest;
 use serde_json::Value;
 
+use crate::config::TrustedProxies;
 use crate::domain::input::Query;
 use crate::error::ApiError;
 
@@ -67,6 +70,36 @@ pub fn parse_query(req: &HttpRequest) -> Result<Query, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
     Ok(Query::from_pairs(pairs)?)
+}
+
+/// The client address of a request: the TCP peer, unless the peer is a trusted proxy
+/// (`PLENARY_TRUSTED_PROXIES`); then the `X-Forwarded-For` entries are read from the right,
+/// skipping trusted proxies, and the first other one is the client (the leftmost if all are
+/// trusted). A missing or malformed `X-Forwarded-For` leaves the peer. `None` without a peer.
+pub fn client_address(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(peer) {
+        return Some(peer);
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else {
+            return Some(peer);
+        };
+        for hop in value.split(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => hops.push(ip),
+                Err(_) => return Some(peer),
+            }
+        }
+    }
+    let client = hops
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(**ip))
+        .or(hops.first())
+        .copied();
+    Some(client.unwrap_or(peer))
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub async fn token(
     // Failed attempts are counted per email and client address, per email and per address
     // (in PostgreSQL, shared by every instance). A check is reserved atomically before any
     // password work (429 at a limit), and its verdict counted after.
-    let address = throttle::client_address(&req, &state.trusted_proxies)
+    let address = crate::http::request::client_address(&req, &state.trusted_proxies)
         .map(|a| a.to_string())
         .unwrap_or_default();
     let counters = state.login_limits.counters(&email, &address);
@@ -184,7 +184,7 @@ pub async fn accept_invitation(
         focal_points::usable(&mut conn, &code).await?
     };
     // Counted like logins, keyed by the invitation's email (unknown codes share one key).
-    let address = throttle::client_address(&req, &state.trusted_proxies)
+    let address = crate::http::request::client_address(&req, &state.trusted_proxies)
         .map(|a| a.to_string())
         .unwrap_or_default();
     let email_key = invitation
