@@ -50,6 +50,10 @@ export SCHEMATHESIS_HOOKS=schemathesis_hooks
 export PLENARY_LOGIN_MAX_PER_ADDRESS=1000000 PLENARY_LOGIN_MAX_PER_EMAIL=1000000 \
   PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL=1000000
 
+# The fixtures accept invitations with codes from the invitation's answer, as a secretariat
+# that delivers codes itself would (the default sends them only by e-mail).
+export PLENARY_INVITATION_CODES_IN_RESPONSE=true
+
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh
 start_server "$PORT"

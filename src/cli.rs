@@ -356,8 +356,16 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         invitation_ttl_days: settings.invitation_ttl_days,
         public_reads: settings.public_reads.clone(),
         body_budget: settings.body_budget,
+        notify: settings.notify.clone(),
+        mail_dir: settings.data_dir.join("mail"),
     };
     let app = Application::build(&database.url, &settings.bind_addr, options).await?;
+    if settings.notify.smtp_url.is_none() {
+        println!(
+            "e-mail: PLENARY_SMTP_URL is not set, so e-mails are written as .eml files to {}",
+            settings.data_dir.join("mail").display()
+        );
+    }
     println!(
         "plenary listening on http://{}",
         display_addr(&settings.bind_addr, app.port())

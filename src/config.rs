@@ -47,6 +47,11 @@ pub struct Settings {
     /// `PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES` (default 8 MiB): what request bodies in flight
     /// may reserve, in total and per client address, before 503.
     pub body_budget: BodyBudgetSettings,
+    /// E-mail and webhooks: `PLENARY_SMTP_URL`, `PLENARY_MAIL_FROM`,
+    /// `PLENARY_INVITATION_URL`, `PLENARY_PUBLIC_URL`, `PLENARY_REMINDER_HOURS`,
+    /// `PLENARY_WEBHOOK_ALLOW_PRIVATE`, `PLENARY_INVITATION_CODES_IN_RESPONSE`,
+    /// `PLENARY_OUTBOX_RETRY_BASE_MS`, `PLENARY_OUTBOX_LEASE_SECS` ([`NotifySettings`]).
+    pub notify: NotifySettings,
 }
 
 /// Networks of trusted reverse proxies (`PLENARY_TRUSTED_PROXIES`): each an address and a
@@ -161,6 +166,7 @@ impl Settings {
                     DEFAULT_BODY_BUDGET_PER_ADDRESS_BYTES,
                 )?,
             },
+            notify: NotifySettings::from_env()?,
         })
     }
 }
@@ -233,5 +239,80 @@ impl Default for BodyBudgetSettings {
             total_bytes: DEFAULT_BODY_BUDGET_BYTES,
             per_address_bytes: DEFAULT_BODY_BUDGET_PER_ADDRESS_BYTES,
         }
+    }
+}
+
+/// Settings of notifications (API.md, "Notifications: e-mail and webhooks"), each with a
+/// default.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// `PLENARY_SMTP_URL`: `smtp://host:port` (no TLS, a local relay),
+    /// `smtps://user:password@host:465` (TLS), `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS). Unset: `.eml` files in `mail/` of the data folder.
+    pub smtp_url: Option<SecretString>,
+    /// `PLENARY_MAIL_FROM`, default `Plenary <plenary@localhost>`.
+    pub mail_from: String,
+    /// `PLENARY_INVITATION_URL`: a link template with `{code}` for the page where focal
+    /// points accept invitations; unset: the portal's own page, `{public_url}/portal/accept`.
+    pub invitation_url: Option<String>,
+    /// `PLENARY_PUBLIC_URL`: where clients reach this server (links and API calls in
+    /// e-mails), default `http://` and `BIND_ADDR`.
+    pub public_url: Option<String>,
+    /// `PLENARY_REMINDER_HOURS`: hours before `nominations_close_at` that the reminder
+    /// leaves, default 72.
+    pub reminder_hours: i64,
+    /// `PLENARY_WEBHOOK_ALLOW_PRIVATE=true`: webhooks may point at loopback, private and
+    /// link-local addresses (tests, on-premise receivers); default false.
+    pub webhook_allow_private: bool,
+    /// `PLENARY_INVITATION_CODES_IN_RESPONSE=true`: an invitation's 201 carries its code (a
+    /// secretariat that delivers codes itself); accounts made from such codes are unverified.
+    pub invitation_codes_in_response: bool,
+    /// `PLENARY_OUTBOX_RETRY_BASE_MS`: the first pause after a transient failure, doubled per
+    /// attempt up to an hour, default 30 000.
+    pub retry_base: Duration,
+    /// `PLENARY_OUTBOX_LEASE_SECS`: how long a sender holds a claimed message before another
+    /// instance may take it (only after a crash), default 120.
+    pub lease: Duration,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: "Plenary <plenary@localhost>".into(),
+            invitation_url: None,
+            public_url: None,
+            reminder_hours: 72,
+            webhook_allow_private: false,
+            invitation_codes_in_response: false,
+            retry_base: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
+impl NotifySettings {
+    /// Reads the environment. Errors: an unparsable value, or an invitation URL without
+    /// `{code}`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let d = NotifySettings::default();
+        let invitation_url = var("PLENARY_INVITATION_URL");
+        if let Some(url) = &invitation_url {
+            anyhow::ensure!(
+                url.contains("{code}"),
+                "PLENARY_INVITATION_URL must contain {{code}}: {url:?}"
+            );
+        }
+        Ok(Self {
+            smtp_url: var("PLENARY_SMTP_URL").map(SecretString::from),
+            mail_from: var("PLENARY_MAIL_FROM").unwrap_or(d.mail_from),
+            invitation_url,
+            public_url: var("PLENARY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            reminder_hours: parse_var("PLENARY_REMINDER_HOURS", d.reminder_hours)?,
+            webhook_allow_private: parse_var("PLENARY_WEBHOOK_ALLOW_PRIVATE", false)?,
+            invitation_codes_in_response: parse_var("PLENARY_INVITATION_CODES_IN_RESPONSE", false)?,
+            retry_base: Duration::from_millis(parse_var("PLENARY_OUTBOX_RETRY_BASE_MS", 30_000)?),
+            lease: Duration::from_secs(parse_var("PLENARY_OUTBOX_LEASE_SECS", 120)?),
+        })
     }
 }

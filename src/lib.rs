@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | wiring | [`cli`], [`startup`], [`telemetry`] | everything; decides nothing of its own |
 //! | routes | [`routes`] | the layers below; no route module imports another |
-//! | HTTP | [`http`], [`idempotency`], [`auth`], [`state`], [`config`], [`error`], [`conditional`], [`export`] | requests, responses, problem+json |
+//! | HTTP | [`http`], [`idempotency`], [`auth`], [`state`], [`config`], [`error`], [`conditional`], [`export`], [`notify`] | requests, responses, problem+json; the sender of what the outbox holds (SMTP or `.eml` files, signed webhooks) |
 //! | files | [`import`] | conference documents, read into domain values |
 //! | store | [`store`] | every query (the revision watcher among them); returns `StoreError`, never HTTP |
 //! | db | [`db`], [`freshness`] | connections, migrations, the schema; the registry of revisions an instance knows (reads no database) |
@@ -37,6 +37,7 @@
 //! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
 //! | [`store::editions`] | editions of the list of participants: frozen, numbered snapshots and their statistics |
+//! | [`notify`] | the sender of e-mails (lettre) and webhook deliveries (Standard Webhooks), claiming from `store::outbox` |
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |
 //! | [`error`] | `ApiError` and its RFC 9457 problem+json rendering: the one table of every error the server sends, and which layer returns which |
@@ -58,6 +59,7 @@ pub mod freshness; // the registry of conference revisions an instance knows (th
 pub mod http; // what route files share, and the layers startup wires
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)
+pub mod notify; // the sender of e-mails and webhook deliveries, one per instance
 pub mod routes; // thin HTTP handlers, one module per URL family, none importing another
 pub mod startup; // wires and runs the actix application (one AppState per worker)
 pub mod state; // AppState: the pool, country index, token keys and login limits a worker shares

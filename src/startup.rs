@@ -3,6 +3,7 @@
 //! ([`crate::http`], [`crate::idempotency`]), and every error is [`crate::error`]'s.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::auth::token::TokenKeys;
-use crate::config::{BodyBudgetSettings, TrustedProxies};
+use crate::config::{BodyBudgetSettings, NotifySettings, TrustedProxies};
 use crate::db::{self, PoolSettings};
 use crate::http::body_budget::BodyBudget;
 use crate::http::public_cache::{PublicReadSettings, PublicReads};
@@ -53,12 +54,18 @@ pub struct Options {
     pub public_reads: PublicReadSettings,
     /// The budget of request bodies in flight (`PLENARY_BODY_BUDGET_*`).
     pub body_budget: BodyBudgetSettings,
+    /// E-mail and webhooks (`PLENARY_SMTP_URL`, ...).
+    pub notify: NotifySettings,
+    /// Where `.eml` files go without `PLENARY_SMTP_URL` (`mail/` of the data folder).
+    pub mail_dir: PathBuf,
 }
 
 /// A built server, bound and ready to run.
 pub struct Application {
     server: Server,
     port: u16,
+    /// Held while the application lives: the sender stops once it is dropped.
+    alive: Arc<()>,
 }
 
 impl Application {
@@ -79,7 +86,10 @@ impl Application {
             invitation_ttl_days,
             public_reads,
             body_budget,
+            notify,
+            mail_dir,
         } = options;
+        let invitation_codes_in_response = notify.invitation_codes_in_response;
         let body_budget = BodyBudget::start(body_budget);
         let trusted_proxies = Arc::new(trusted_proxies);
         reference::migrate(database_url).await?;
@@ -121,6 +131,7 @@ impl Application {
                     trusted_proxies: trusted_proxies.clone(),
                     body_timeout,
                     invitation_ttl_days,
+                    invitation_codes_in_response,
                     read_pool: public_reads
                         .read_url
                         .as_deref()
@@ -135,6 +146,21 @@ impl Application {
         let listener =
             TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
         let port = listener.local_addr()?.port();
+        // The instance's sender of e-mails and webhook deliveries (src/notify).
+        let alive = Arc::new(());
+        let public_url = notify.public_url.clone().unwrap_or_else(|| {
+            let host = bind_addr.rsplit_once(':').map_or(bind_addr, |(h, _)| h);
+            format!("http://{host}:{port}")
+        });
+        crate::notify::spawn_sender(
+            database_url.to_string(),
+            crate::notify::SenderConfig {
+                settings: notify,
+                mail_dir,
+                public_url,
+            },
+            Arc::downgrade(&alive),
+        )?;
         let server = HttpServer::new(move || {
             // Called once per worker, on that worker's thread (again if a worker restarts,
             // which then shares a pool: correct, only slower).
@@ -172,7 +198,11 @@ impl Application {
         .workers(workers)
         .shutdown_timeout(30);
         let server = server.listen(listener)?.run();
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            alive,
+        })
     }
 
     /// The bound port.
@@ -182,6 +212,7 @@ impl Application {
 
     /// Runs until SIGINT/SIGTERM; in-flight requests finish first (up to 30 s).
     pub async fn run(self) -> std::io::Result<()> {
+        let _alive = self.alive;
         self.server.await
     }
 }

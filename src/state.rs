@@ -30,6 +30,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Days a focal-point invitation code stays valid (`PLENARY_INVITATION_TTL_DAYS`).
     pub invitation_ttl_days: i64,
+    /// `PLENARY_INVITATION_CODES_IN_RESPONSE`: an invitation's 201 carries its code.
+    pub invitation_codes_in_response: bool,
     /// This worker's pool on the read replica (`DATABASE_READ_URL`), if one is configured.
     pub read_pool: Option<DbPool>,
     /// The instance's cache, known revisions and replica status, shared by its workers.

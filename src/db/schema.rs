@@ -13,6 +13,10 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// May create conferences and organisations (migration 2026-12-02-000001_accreditation).
         is_organiser -> Bool,
+        /// Tokens issued before this are refused (migration 2026-12-07-000001_notifications).
+        tokens_valid_after -> Nullable<Timestamptz>,
+        /// False for an account made from a code handed out in an API response.
+        email_verified -> Bool,
     }
 }
 
@@ -280,6 +284,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Webhooks of a conference (migration 2026-12-07-000001_notifications).
+    webhooks (id) {
+        id -> Uuid,
+        conference_id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+diesel::table! {
+    /// Every message that leaves Plenary, e-mails and webhook deliveries (migration
+    /// 2026-12-07-000001_notifications).
+    outbox (id) {
+        id -> Uuid,
+        channel -> Text,
+        kind -> Text,
+        conference_id -> Nullable<Uuid>,
+        webhook_id -> Nullable<Uuid>,
+        recipient -> Text,
+        recipient_name -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        payload -> Jsonb,
+        revision -> Nullable<Int8>,
+        seq -> Int8,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        last_status_code -> Nullable<Int4>,
+        next_attempt_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+diesel::table! {
+    /// One-time password-reset codes, hashed (migration 2026-12-07-000001_notifications).
+    password_resets (id) {
+        id -> Uuid,
+        organiser_id -> Uuid,
+        code_hash -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisers,
     countries,
@@ -301,4 +355,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     delegation_credentials,
     credential_documents,
     participant_editions,
+    webhooks,
+    outbox,
+    password_resets,
 );

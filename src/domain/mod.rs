@@ -7,6 +7,7 @@ pub mod country;
 pub mod delegation;
 pub mod edition;
 pub mod input;
+pub mod mail;
 pub mod organisation;
 pub mod precondition;
 pub mod query;

@@ -48,7 +48,8 @@ async fn authorise(
 }
 
 /// `POST .../focal-points` `{"email", "name"}` (organisers): 201 with the focal point,
-/// `status: "invited"` and its `invitation_code`. Errors: 401, 403/404, 409 when the email
+/// `status: "invited"` and `invitation_code` null (the code is sent in the `invitation`
+/// e-mail; with `PLENARY_INVITATION_CODES_IN_RESPONSE=true`, the code). Errors: 401, 403/404, 409 when the email
 /// is already invited or active for the delegation, 422.
 pub async fn invite(
     req: HttpRequest,
@@ -85,12 +86,15 @@ pub async fn invite(
         &name,
         state.invitation_ttl_days,
     );
+    // The code leaves only in the invitation e-mail, unless the secretariat delivers codes
+    // itself (API.md, "Accreditation").
+    let codes_in_response = state.invitation_codes_in_response;
     respond_once(
         write,
         move |i: &Invitation| {
             let body = Invited {
                 focal_point: FocalPoint::from(&i.row),
-                invitation_code: Some(i.code.clone()),
+                invitation_code: codes_in_response.then(|| i.code.clone()),
             };
             let mut res = created(location(conference_id, i), &body);
             res.headers_mut().insert(

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod focal_points;
 pub mod health;
 pub mod members;
+pub mod messages;
 pub mod organisations;
 pub mod participants;
 pub mod presence;
@@ -115,6 +116,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PUT "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::put),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::review),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials/document" => credentials::document),
+        endpoint!(GET "/api/v1/conferences/{id}/messages" => messages::list),
+        endpoint!(POST "/api/v1/conferences/{id}/messages/{message_id}/resend" => messages::resend),
         endpoint!(GET "/api/v1/conferences/{id}/sessions" => sessions::list),
         endpoint!(POST "/api/v1/conferences/{id}/sessions" => sessions::create),
         endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::get),

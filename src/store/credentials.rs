@@ -13,10 +13,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::outbox;
 use super::write::{self, Audited, Scope};
 use super::{Caller, StoreError};
 use crate::access::Need;
 use crate::db::schema::{credential_documents, delegation_credentials, delegations};
+use crate::domain::mail::MailKind;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::CredentialsStatus;
 
@@ -276,11 +278,12 @@ pub async fn review(
     note: Option<Option<String>>,
 ) -> Result<Credentials, StoreError> {
     let scope = Scope::conference(caller, conference_id, Need::Write, if_match);
-    let state = write::update(
-        conn,
-        scope,
-        async |conn| load(conn, conference_id, delegation_id, true).await,
-        async |conn, before| {
+    let state = write::run(conn, scope, async |tx| {
+        let before = load(tx.conn, conference_id, delegation_id, true).await?;
+        tx.precondition(&before)?;
+        let after = async {
+            let conn = &mut *tx.conn;
+            let before = &before;
             if before.credentials.status == CredentialsStatus::None {
                 return Err(StoreError::Conflict(
                     "no letter of credentials has been uploaded for this delegation yet".into(),
@@ -301,12 +304,31 @@ pub async fn review(
                     .get_result(conn)
                     .await?;
             mirror(conn, delegation_id, status).await?;
-            Ok(CredentialsState {
+            Ok::<_, StoreError>(CredentialsState {
                 credentials: Credentials::from(&row),
                 ..before.clone()
             })
-        },
-    )
+        }
+        .await?;
+        tx.updated(&before, &after);
+        let mut extra = serde_json::Map::new();
+        let words = match status {
+            CredentialsStatus::Verified => "verified",
+            CredentialsStatus::Provisional => "accepted provisionally",
+            _ => "rejected",
+        };
+        extra.insert("status_words".into(), words.into());
+        if let Some(note) = &after.credentials.note {
+            extra.insert("note".into(), note.clone().into());
+        }
+        let kind = MailKind::CredentialsReviewed;
+        for email in
+            outbox::to_focal_points(tx.conn, conference_id, delegation_id, kind, extra).await?
+        {
+            tx.notify(email);
+        }
+        Ok(after)
+    })
     .await?;
     Ok(state.credentials)
 }

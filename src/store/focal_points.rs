@@ -19,10 +19,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::outbox::{self, Email};
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{lower, new_id, Caller, StoreError};
 use crate::access::Need;
 use crate::db::schema::{delegations, focal_points, organisers};
+use crate::domain::mail::MailKind;
 
 /// A focal point's state, derived from its row: `revoked`, `active` (accepted), `expired`
 /// (not accepted in time) or `invited`.
@@ -237,6 +239,20 @@ pub async fn invite(
             .get_result(tx.conn)
             .await?;
         tx.created(&saved);
+        let mut context =
+            outbox::conference_context(tx.conn, conference_id, Some(delegation_id)).await?;
+        context.insert("code".into(), code.clone().into());
+        context.insert(
+            "expires_at".into(),
+            saved.expires_at.format("%Y-%m-%d %H:%M").to_string().into(),
+        );
+        tx.notify(Email::new(
+            MailKind::Invitation,
+            Some(conference_id),
+            &saved.email,
+            &saved.name,
+            serde_json::Value::Object(context),
+        ));
         Ok(Invitation {
             row: saved,
             code: code.clone(),

@@ -23,6 +23,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::outbox;
 use super::standing::Access;
 use super::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
@@ -30,6 +31,7 @@ use crate::access::{self, Need};
 use crate::db::schema::delegation_members;
 use crate::domain::conference::Quotas;
 use crate::domain::delegation::{Member, MemberChanges};
+use crate::domain::mail::MailKind;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::{Gender, MemberCategory, NominationStatus};
 
@@ -485,6 +487,29 @@ pub async fn update(
             .get_result(tx.conn)
             .await?;
         tx.updated(&before, &after);
+        let decided = actor != Actor::FocalPoint
+            && before.nomination_status == NominationStatus::Nominated
+            && matches!(
+                after.nomination_status,
+                NominationStatus::Accepted | NominationStatus::Rejected
+            );
+        if decided {
+            let mut extra = serde_json::Map::new();
+            extra.insert("member".into(), after.full_name.clone().into());
+            extra.insert(
+                "decision".into(),
+                serde_json::to_value(after.nomination_status).unwrap_or_default(),
+            );
+            if let Some(note) = &after.nomination_note {
+                extra.insert("note".into(), note.clone().into());
+            }
+            let kind = MailKind::NominationDecided;
+            for email in
+                outbox::to_focal_points(tx.conn, conference_id, delegation_id, kind, extra).await?
+            {
+                tx.notify(email);
+            }
+        }
         Ok(after)
     })
     .await

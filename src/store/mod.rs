@@ -17,6 +17,7 @@ pub mod login_limits;
 pub mod members;
 pub mod organisations;
 pub mod organisers;
+pub mod outbox;
 pub mod participants;
 pub mod presence;
 pub mod protocol;

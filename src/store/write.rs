@@ -31,8 +31,9 @@ use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, Trans
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::audit::{self, Entry, ResourceKind, Subject};
+use super::audit::{self, Action, Entry, ResourceKind, Subject};
 use super::idempotency;
+use super::outbox::{self, Email, Event};
 use super::revisions;
 use super::standing::{self, Access};
 use super::{Caller, StoreError};
@@ -148,6 +149,8 @@ pub struct Tx<'c> {
     scope: Scope<'c>,
     access: Option<Access>,
     entries: Vec<Entry>,
+    events: Vec<Event>,
+    mail: Vec<Email>,
 }
 
 impl Tx<'_> {
@@ -176,24 +179,60 @@ impl Tx<'_> {
 
     /// Logs the creation of `row`.
     pub fn created<R: Audited>(&mut self, row: &R) {
-        let entry = Entry::created(self.subject(row), &row.repr());
-        self.entries.push(entry);
+        let subject = self.subject(row);
+        let repr = json(&row.repr());
+        self.event(subject, Action::Create, &repr);
+        self.entries.push(Entry::created(subject, &repr));
     }
 
     /// Logs a change from `before` to `after`, unless their representations are equal.
     pub fn updated<R: Audited>(&mut self, before: &R, after: &R) {
         let (b, a) = (before.repr(), after.repr());
         if b != a {
-            let entry = Entry::updated(self.subject(after), &b, &a);
-            self.entries.push(entry);
+            let subject = self.subject(after);
+            let (b, a) = (json(&b), json(&a));
+            self.event(subject, Action::Update, &a);
+            if subject.kind == ResourceKind::Member && Event::is_decision(&b, &a) {
+                self.push_event(subject, "nomination.decided", &a);
+            }
+            self.entries.push(Entry::updated(subject, &b, &a));
         }
     }
 
     /// Logs the deletion of `row`.
     pub fn deleted<R: Audited>(&mut self, row: &R) {
-        let entry = Entry::deleted(self.subject(row), &row.repr());
-        self.entries.push(entry);
+        let subject = self.subject(row);
+        let repr = json(&row.repr());
+        self.event(subject, Action::Delete, &repr);
+        self.entries.push(Entry::deleted(subject, &repr));
     }
+
+    /// Queues `email`, sent once the write commits (never if it rolls back).
+    pub fn notify(&mut self, email: Email) {
+        self.mail.push(email);
+    }
+
+    /// The webhook event of a logged write, if its kind has one and it is under a conference.
+    fn event(&mut self, subject: Subject, action: Action, repr: &serde_json::Value) {
+        if let Some(kind) = Event::of_write(subject.kind, action, repr) {
+            self.push_event(subject, kind, repr);
+        }
+    }
+
+    fn push_event(&mut self, subject: Subject, kind: &'static str, repr: &serde_json::Value) {
+        if let Some(conference_id) = subject.conference_id {
+            self.events.push(Event {
+                conference_id,
+                kind,
+                data: repr.clone(),
+            });
+        }
+    }
+}
+
+/// A representation as JSON (what the log and the webhooks carry).
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// Runs `body` as one audited write: transaction, retries, the scope's access rule, and the
@@ -249,6 +288,8 @@ async fn attempt_once<T: 'static>(
             scope,
             access,
             entries: Vec::new(),
+            events: Vec::new(),
+            mail: Vec::new(),
         };
         let value = body(&mut tx).await?;
         let touched = touched_conferences(&mut tx).await?;
@@ -257,20 +298,26 @@ async fn attempt_once<T: 'static>(
         let finish = Finish {
             bump: revisions::to_bump(&touched),
             log: audit::Rows::of(scope.actor, &tx.entries),
+            outgoing: outbox::Outgoing::of(&tx.events, &tx.mail),
             storing: reply.is_some(),
             store: reply
                 .as_ref()
                 .map(|(slot, response)| slot.storing(response))
                 .unwrap_or_default(),
         };
+        let mailed = finish.outgoing.has_mail();
         let bumped = finish.run(tx.conn).await?;
-        Ok((value, reply, bumped))
+        Ok((value, reply, bumped, mailed))
     }
     .await;
     match result {
-        Ok((value, reply, bumped)) => {
+        Ok((value, reply, bumped, mailed)) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
             crate::freshness::committed(&bumped);
+            if mailed || !bumped.is_empty() {
+                // A committed write may have queued e-mails or webhook deliveries.
+                outbox::queued().notify_waiters();
+            }
             if let Some((slot, response)) = reply {
                 slot.committed(response);
             }
@@ -284,13 +331,16 @@ async fn attempt_once<T: 'static>(
 }
 
 /// The last statement of a write before COMMIT: the revision bump ([`revisions::push_bump`]),
-/// the audit rows ([`audit::Rows::push_insert`]) and the response stored under the request's
-/// `Idempotency-Key` ([`idempotency::Storing::push_update`]), as the three parts of one `WITH`
+/// the audit rows ([`audit::Rows::push_insert`]), the response stored under the request's
+/// `Idempotency-Key` ([`idempotency::Storing::push_update`]) and the messages the write queues
+/// (webhook deliveries and e-mails, [`outbox::Outgoing::push_inserts`]), as parts of one `WITH`
 /// (they touch different tables, so their order within the statement does not matter). Fixed
 /// SQL: prepared once per connection.
 struct Finish {
     bump: Vec<Uuid>,
     log: audit::Rows,
+    /// The e-mails and webhook events the write queues ([`outbox::Outgoing::push_inserts`]).
+    outgoing: outbox::Outgoing,
     store: idempotency::Storing,
     /// Whether `store` stores a response (else it matches no key).
     storing: bool,
@@ -301,7 +351,8 @@ impl Finish {
     /// bumped `(conference, revision)` pairs. Errors: [`idempotency::answered_first`] when a
     /// response was to be stored and was not.
     async fn run(self, conn: &mut AsyncPgConnection) -> Result<Vec<(Uuid, i64)>, StoreError> {
-        if self.bump.is_empty() && self.log.is_empty() && !self.storing {
+        if self.bump.is_empty() && self.log.is_empty() && !self.storing && self.outgoing.is_empty()
+        {
             return Ok(Vec::new());
         }
         let storing = self.storing;
@@ -324,8 +375,10 @@ impl QueryFragment<Pg> for Finish {
         self.log.push_insert(out.reborrow())?;
         out.push_sql("), stored AS (");
         self.store.push_update(out.reborrow())?;
+        out.push_sql("), ");
+        self.outgoing.push_inserts(out.reborrow())?;
         out.push_sql(
-            ") SELECT (SELECT count(*) FROM stored), b.conference_id, b.revision \
+            " SELECT (SELECT count(*) FROM stored), b.conference_id, b.revision \
              FROM (SELECT 1) AS one LEFT JOIN bumped AS b ON true",
         );
         Ok(())

@@ -22,6 +22,7 @@ mod import;
 mod members;
 mod migrations;
 mod nominations;
+mod notifications;
 mod openapi;
 mod organisations;
 mod participants;

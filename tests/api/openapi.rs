@@ -462,7 +462,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .post(
             "/api/v1/auth/invitations/accept",
             None,
-            &json!({"code": invited["invitation_code"], "password": "a long enough password"}),
+            &json!({"code": app.invitation_code("focal.point@example.org").await, "password": "a long enough password"}),
         )
         .await;
     assert_eq!(s, 200, "{focal}");
@@ -475,6 +475,39 @@ async fn every_operation_answers_as_the_spec_says() {
     assert_eq!(
         (s, list["items"][0]["status"].as_str()),
         (200, Some("active"))
+    );
+    // The focal point nominates, the secretariat decides: an e-mail to the focal point,
+    // whose delivery state the organisers read, and may queue again.
+    let focal_token = focal["access_token"].as_str();
+    let (s, nominee) = app
+        .post(
+            &format!("{d}/members"),
+            focal_token,
+            &json!({"full_name": "Nominee"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{nominee}");
+    let (s, decided) = app
+        .patch(
+            &format!("{d}/members/{}", id(&nominee)),
+            t,
+            &json!({"nomination_status": "accepted", "nomination_note": "Welcome."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+    let (s, messages) = get(format!("{c}/messages?kind=nomination_decided&limit=5")).await;
+    assert_eq!(s, 200, "{messages}");
+    let (s, resent) = app
+        .post(
+            &format!("{c}/messages/{}/resend", id(&messages["items"][0])),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, resent["status"].as_str()),
+        (202, Some("pending")),
+        "{resent}"
     );
     let (s, _) = app
         .delete(&format!("{d}/focal-points/{}", id(&invited)), t)

@@ -122,8 +122,8 @@ pub(crate) fn write_routes() -> Vec<(String, String)> {
 
 /// Every route of the route table (`plenary::routes::endpoints`) as `(method, path)`, with
 /// the placeholders `{o}` (organisation), `{c}` (conference), `{d}` (delegation), `{m}`
-/// (member), `{s}` (session), `{f}` (focal point) and `{number}` (an edition of the list of
-/// participants) that [`world`]'s values fill.
+/// (member), `{s}` (session), `{f}` (focal point), `{number}` (an edition of the list of
+/// participants) and `{msg}` (an e-mail) that [`world`]'s values fill.
 pub(crate) fn routes() -> Vec<(String, String)> {
     plenary::routes::endpoints()
         .into_iter()
@@ -137,7 +137,8 @@ pub(crate) fn routes() -> Vec<(String, String)> {
                 .replace("{delegation_id}", "{d}")
                 .replace("{member_id}", "{m}")
                 .replace("{session_id}", "{s}")
-                .replace("{focal_point_id}", "{f}");
+                .replace("{focal_point_id}", "{f}")
+                .replace("{message_id}", "{msg}");
             (e.method.to_string(), path)
         })
         .collect()
@@ -186,6 +187,7 @@ pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str
         )
         .await;
     assert_eq!(e["number"], 1, "{e}");
+    let msg = invitation_message(app, &cid).await;
     vec![
         ("{o}", org["id"].as_str().unwrap_or_default().to_string()),
         ("{c}", cid),
@@ -194,7 +196,25 @@ pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str
         ("{s}", s["id"].as_str().unwrap_or_default().to_string()),
         ("{f}", f["id"].as_str().unwrap_or_default().to_string()),
         ("{number}", "1".to_string()),
+        ("{msg}", msg),
     ]
+}
+
+/// The id of the (only) e-mail of conference `cid`: the invitation of [`world`].
+async fn invitation_message(app: &TestApp, cid: &str) -> String {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use plenary::db::schema::outbox::dsl as o;
+    let cid = uuid::Uuid::parse_str(cid).expect("uuid");
+    let mut conn = app.conn().await;
+    let id: uuid::Uuid = o::outbox
+        .filter(o::conference_id.eq(cid))
+        .filter(o::kind.eq("invitation"))
+        .select(o::id)
+        .first(&mut conn)
+        .await
+        .expect("the invitation's e-mail");
+    id.to_string()
 }
 
 pub(crate) fn fill(route: &str, values: &[(&str, String)]) -> String {

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub client: Client,
     /// Token keys of the server.
     pub tokens: TokenKeys,
+    /// Where the server writes its e-mails (`.eml` files).
+    pub mail_dir: std::path::PathBuf,
 }
 
 /// An organiser created for a test.
@@ -69,6 +71,12 @@ pub fn test_options() -> Options {
         invitation_ttl_days: 14,
         public_reads: Default::default(),
         body_budget: Default::default(),
+        notify: plenary::config::NotifySettings {
+            webhook_allow_private: true,
+            retry_base: std::time::Duration::from_millis(200),
+            ..Default::default()
+        },
+        mail_dir: std::env::temp_dir().join(format!("plenary-test-mail-{}", Uuid::now_v7())),
     }
 }
 
@@ -92,6 +100,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let db = fresh_database().await;
     let db_url = db.url.clone();
     let tokens = options.tokens.clone();
+    let mail_dir = options.mail_dir.clone();
     let address = start_server(&db_url, options).await;
     TestApp {
         address,
@@ -99,6 +108,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         _db: db,
         client: Client::new(),
         tokens,
+        mail_dir,
     }
 }
 
@@ -111,7 +121,26 @@ impl TestApp {
             _db: db,
             client: Client::new(),
             tokens: TokenKeys::new(SECRET.as_bytes()).expect("keys"),
+            mail_dir: test_options().mail_dir,
         }
+    }
+
+    /// Waits for the `count`th e-mail of `kind` to `address` and returns them all
+    /// ([`super::mail::wait_for`]).
+    pub async fn mails(&self, address: &str, kind: &str, count: usize) -> Vec<super::mail::Mail> {
+        super::mail::wait_for(&self.mail_dir, address, kind, count).await
+    }
+
+    /// The code of the latest invitation e-mail to `address` (Message-IDs are UUID v7s, which
+    /// sort by time).
+    pub async fn invitation_code(&self, address: &str) -> String {
+        let mails = self.mails(address, "invitation", 1).await;
+        let newest = mails
+            .iter()
+            .max_by_key(|m| m.header("message-id").map(str::to_string))
+            .map(super::mail::Mail::code)
+            .unwrap_or_default();
+        newest
     }
 
     /// A database connection to the test database.

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod client;
 pub mod db;
+pub mod mail;
 
 pub use app::*;
 pub use client::*;

@@ -1,0 +1,140 @@
+//! The sender: delivers what the outbox holds ([`crate::store::outbox`]), e-mails by SMTP or as
+//! `.eml` files ([`mail`]) and webhook deliveries by HTTP ([`webhook`]), through one loop.
+//!
+//! Every instance runs one sender, on a thread and runtime of its own
+//! ([`crate::db::in_background`]) with a connection of its own, so request load cannot starve
+//! it and it cannot take a request's connection. It claims due messages in batches (leased,
+//! `FOR UPDATE SKIP LOCKED`), delivers a batch concurrently, and records each outcome; between
+//! batches it waits for this instance's next committed write that queued something, or for its
+//! poll interval (other instances' writes, retries coming due). Once a minute it queues the
+//! `nominations_closing` reminders that came due.
+
+pub mod mail;
+pub mod webhook;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::StreamExt;
+
+use crate::config::NotifySettings;
+use crate::store::outbox::{self, Claimed, Outcome};
+
+/// Messages claimed per batch.
+const BATCH: i64 = 32;
+/// Deliveries in flight at once within a batch.
+const IN_FLIGHT: usize = 16;
+/// Longest wait between two looks at the outbox.
+const POLL: Duration = Duration::from_millis(500);
+/// How often the due reminders are queued.
+const REMINDERS_EVERY: Duration = Duration::from_secs(60);
+
+/// What the sender needs besides the database.
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// The settings of [`NotifySettings`].
+    pub settings: NotifySettings,
+    /// Where `.eml` files go when no SMTP relay is set (`mail/` in the data folder).
+    pub mail_dir: PathBuf,
+    /// The address clients reach this server at (for links and API calls in e-mails).
+    pub public_url: String,
+}
+
+/// Starts this instance's sender on `url`'s database; it stops once `alive` is dropped (the
+/// application it belongs to is gone). Errors at start (a bad `PLENARY_SMTP_URL`) are
+/// returned; later ones are logged and retried.
+pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyhow::Result<()> {
+    let mailer = Arc::new(mail::Mailer::new(&config)?);
+    let hooks = Arc::new(webhook::Client::new(config.settings.webhook_allow_private)?);
+    crate::db::in_background("plenary-sender", async move {
+        let mut backoff = Duration::from_millis(100);
+        while alive.upgrade().is_some() {
+            match run(&url, &config, &mailer, &hooks, &alive).await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, "the sender lost its database; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    });
+    Ok(())
+}
+
+/// One connection's life: claim, deliver, record, wait; until `alive` is gone (`Ok`) or the
+/// database fails (an error).
+async fn run(
+    url: &str,
+    config: &SenderConfig,
+    mailer: &Arc<mail::Mailer>,
+    hooks: &Arc<webhook::Client>,
+    alive: &Weak<()>,
+) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    let mut reminders_at = Instant::now();
+    loop {
+        if alive.upgrade().is_none() {
+            return Ok(());
+        }
+        if reminders_at <= Instant::now() {
+            let n = outbox::queue_reminders(&mut conn, config.settings.reminder_hours).await?;
+            if n > 0 {
+                tracing::info!(queued = n, "nominations_closing reminders queued");
+            }
+            reminders_at = Instant::now() + REMINDERS_EVERY;
+        }
+        // Registered before the claim, so a write committed meanwhile still wakes the wait.
+        let woken = outbox::queued().notified();
+        let claimed = outbox::claim(&mut conn, BATCH, config.settings.lease).await?;
+        if claimed.is_empty() {
+            let _ = tokio::time::timeout(POLL, woken).await;
+            continue;
+        }
+        let outcomes: Vec<(Claimed, Outcome)> = futures_util::stream::iter(claimed)
+            .map(|message| async move {
+                let outcome = deliver(config, mailer, hooks, &message).await;
+                (message, outcome)
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        for (message, outcome) in outcomes {
+            let retry = outbox::backoff(config.settings.retry_base, message.attempts);
+            log(&message, &outcome);
+            outbox::record(&mut conn, &message, &outcome, retry).await?;
+        }
+    }
+}
+
+async fn deliver(
+    config: &SenderConfig,
+    mailer: &mail::Mailer,
+    hooks: &webhook::Client,
+    message: &Claimed,
+) -> Outcome {
+    match message.channel.as_str() {
+        "email" => mailer.send(config, message).await,
+        "webhook" => hooks.deliver(message).await,
+        other => Outcome::Permanent {
+            error: format!("unknown channel {other}"),
+            status_code: None,
+        },
+    }
+}
+
+fn log(message: &Claimed, outcome: &Outcome) {
+    match outcome {
+        Outcome::Delivered { .. } => tracing::debug!(
+            id = %message.id, channel = message.channel, kind = message.kind, "delivered"
+        ),
+        Outcome::Transient { error, .. } => tracing::warn!(
+            id = %message.id, channel = message.channel, kind = message.kind,
+            attempts = message.attempts, error, "delivery failed; will retry"
+        ),
+        Outcome::Permanent { error, .. } => tracing::warn!(
+            id = %message.id, channel = message.channel, kind = message.kind,
+            attempts = message.attempts, error, "delivery failed for good"
+        ),
+    }
+}
