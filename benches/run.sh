@@ -33,7 +33,9 @@
 # the row "cache holding all"; default 128),
 # BENCH_KEEP=1 (keep the cluster and its 10 000-conference database afterwards), BENCH_BIN
 # (benchmark this plenary binary instead of building target/release/plenary, e.g. an older
-# build for a before/after comparison).
+# build for a before/after comparison), BENCH_KEEP_LOGS=1 (keep the server's log of each
+# database next to the report, as <report>.server_<db>.log). The work folder is made in
+# TMPDIR (default /tmp).
 #
 # Database: a private PostgreSQL cluster (Plenary's embedded one: `plenary migrate` with
 # PLENARY_DATA_DIR initialises it; this script then keeps it running with pg_ctl), one fresh
@@ -73,7 +75,7 @@ PORT=${BENCH_PORT:-18600}
 DATA_DIR=${BENCH_DATA_DIR:-/tmp/plenary-bench}
 OWNER_EMAIL=bench@plenary.example
 OWNER_PASSWORD=benchmark-password-$RANDOM$RANDOM
-WORK=$(mktemp -d /tmp/plenary-bench-work.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/plenary-bench-work.XXXXXX")
 RESULTS=$WORK/results.jsonl
 BIN=${BENCH_BIN:-$ROOT/target/release/plenary}
 [ -z "${BENCH_BIN:-}" ] || BUILD=0
@@ -401,6 +403,9 @@ finish_run() {
   python3 "$BENCH/report.py" render "$RESULTS" "$OUT"
   cp "$RESULTS" "${OUT%.md}.jsonl" 2>/dev/null || true
   log "done in $(( $(date +%s) - T0 )) s: $OUT"
+  if [ "${BENCH_KEEP_LOGS:-0}" = 1 ]; then
+    for f in "$WORK"/server_*.log; do [ -e "$f" ] && cp "$f" "${OUT%.md}.${f##*/}"; done
+  fi
   rm -rf "$WORK"
   if [ "${BENCH_KEEP:-0}" != 1 ]; then stop_cluster; rm -rf "$DATA_DIR"; fi
 }

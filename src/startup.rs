@@ -139,6 +139,9 @@ impl Application {
                         .transpose()?,
                     public: public.clone(),
                     body_budget: body_budget.clone(),
+                    fills: Arc::new(tokio::sync::Semaphore::new(
+                        per_worker.max_size.saturating_sub(1).max(1),
+                    )),
                 }))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -38,6 +38,10 @@ pub struct AppState {
     pub public: Arc<PublicReads>,
     /// The instance's budget of request bodies in flight, shared by its workers.
     pub body_budget: Arc<crate::http::body_budget::BodyBudget>,
+    /// Turns of this worker's public-read fills ([`crate::http::public_cache`]): one fewer
+    /// than the pool's connections (at least one), so that a fill held up in the database
+    /// (a lock on the revisions table) never takes the last connection from writes and logins.
+    pub fills: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

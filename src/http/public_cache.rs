@@ -29,7 +29,11 @@
 //! (moka's `try_get_with` coalescing, keyed by the response and the entry it replaces), and
 //! every waiting request is answered from that read. The database never sees a stampede of
 //! uncached reads: under a spike, or while a migration holds the revisions table, readers
-//! wait for one read, not for the pool.
+//! wait for one read, not for the pool. Reads for the cache take turns
+//! ([`crate::state::AppState::fills`]: one fewer than the worker's connections) and wait for
+//! a turn up to [`FILL_WAIT`], longer than for the pool: a fill held up by the lock (its
+//! revision read waits for it) delays the next fills instead of making them 503, and writes
+//! and logins still find a connection.
 //! 4. The replica serves a conference only when its own revision of it is at least the one
 //!    this instance knows (else the primary), so a refill never stores replica data under a
 //!    newer revision; and every read served from a database raises what the instance knows
@@ -84,6 +88,13 @@ const ENTRY_OVERHEAD: usize = 256;
 /// holds the questions (and every write) for as long as it is held.
 pub const UNSURE_WAIT: Duration = Duration::from_millis(1500);
 
+/// Longest a fill waits for its turn ([`crate::state::AppState::fills`]) before it answers
+/// 503. Longer than the pool's wait on purpose: fills queue for their turn, not for the pool,
+/// so a lock held on the revisions table for a few seconds (what a migration takes), which
+/// holds up the fill in flight (its revision read waits for the lock), is waited out rather
+/// than answered 503, while writes and logins keep a connection of their own.
+pub const FILL_WAIT: Duration = Duration::from_secs(5);
+
 /// How many times a request looks again when the coalesced read it joined answered for a
 /// revision older than one this instance knows by then, before it reads on its own.
 const ATTEMPTS: usize = 3;
@@ -129,29 +140,36 @@ impl Entry {
     }
 
     /// The answer to a request with `if_none_match` (its parsed `If-None-Match`): for a 200,
-    /// 304 with the `ETag` when it holds the entry's tag, else the whole response.
+    /// 304 with the `ETag` when it holds the entry's tag, else the whole response. The
+    /// headers are one copy of the entry's map, made with room for the source and the CORS
+    /// headers ([`Entry::ready_headers`]), so nothing grows on the way out.
     fn respond(&self, if_none_match: Option<&IfNoneMatch>, source: Source) -> HttpResponse {
-        let mut res = match self.etag() {
-            Some(etag)
-                if self.status == StatusCode::OK
-                    && conditional::none_match_in(if_none_match, etag) =>
-            {
-                let mut res = HttpResponse::NotModified().finish();
-                if let Some(v) = self.headers.get(header::ETAG) {
-                    res.headers_mut().insert(header::ETAG, v.clone());
+        if if_none_match.is_some() && self.status == StatusCode::OK {
+            if let Some(etag) = self.etag() {
+                if conditional::none_match_in(if_none_match, etag) {
+                    let mut res = HttpResponse::NotModified().finish();
+                    if let Some(v) = self.headers.get(header::ETAG) {
+                        res.headers_mut().insert(header::ETAG, v.clone());
+                    }
+                    source.mark(res.headers_mut());
+                    return res;
                 }
-                res
             }
-            _ => {
-                let mut res = HttpResponse::build(self.status).body(self.body.clone());
-                for (name, value) in &self.headers {
-                    res.headers_mut().append(name.clone(), value.clone());
-                }
-                res
-            }
-        };
+        }
+        let mut res = HttpResponse::build(self.status).body(self.body.clone());
+        *res.headers_mut() = self.headers.clone();
         source.mark(res.headers_mut());
         res
+    }
+
+    /// A response's headers as an entry keeps them: the same, in a map with room for the
+    /// headers added to every answer from it (the source here, then CORS).
+    fn ready_headers(headers: &HeaderMap) -> HeaderMap {
+        let mut ready = HeaderMap::with_capacity(headers.len() + 4);
+        for (name, value) in headers {
+            ready.append(name.clone(), value.clone());
+        }
+        ready
     }
 }
 
@@ -341,12 +359,20 @@ pub async fn middleware(
         return Ok(res.map_into_boxed_body());
     }
     let conference = conference_of(req.path());
-    let key = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
     if let (Some(cache), Some(id)) = (&state.public.cache, conference) {
+        let key = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path(), |pq| pq.as_str());
         if key.len() <= MAX_KEY_BYTES {
+            // The usual case first, with nothing allocated: an entry this instance may serve.
+            if let Some(entry) = cache.get(key) {
+                if entry.current(id, &state.public.freshness) {
+                    let tags = conditional::if_none_match(&req);
+                    return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
+                }
+            }
+            let key = key.to_string();
             return cached(req, &next, &state, cache, id, key).await;
         }
     }
@@ -421,10 +447,20 @@ async fn cached<B: MessageBody + 'static>(
                 return Ok(ServiceResponse::new(http_req, res));
             }
             (Some(Err(e)), _) => return Err(e),
-            (Some(Ok(_)), Err(_)) | (None, Err(_)) => {
+            (Some(Ok(_)), Err(_)) => {
                 return Err(actix_web::error::ErrorInternalServerError(
                     "a shared read failed",
                 ))
+            }
+            // The read this request joined failed (moka hands its error to every waiter): its
+            // maker answers that error; this request looks again with its own request.
+            (None, Err(_)) => {
+                let Some(own) = pending.take() else {
+                    return Err(actix_web::error::ErrorInternalServerError(
+                        "a shared read took the request",
+                    ));
+                };
+                req = own;
             }
             (None, Ok(entry)) => {
                 let Some(own) = pending.take() else {
@@ -441,14 +477,29 @@ async fn cached<B: MessageBody + 'static>(
             }
         }
     }
+    let _turn = fill_turn(state).await?;
     let read = read_database(state, req, next, Some(id)).await?;
     let mut res = read.response.map_into_boxed_body();
     read.source.mark(res.headers_mut());
     Ok(res)
 }
 
-/// A coalesced read failed: the request that made it answers its own error; the others make
-/// their own read (moka runs the next waiter's).
+/// Waits for a turn to read the database for the cache ([`crate::state::AppState::fills`]),
+/// at most [`FILL_WAIT`]. Errors: 503 when none came.
+async fn fill_turn(
+    state: &web::Data<AppState>,
+) -> Result<tokio::sync::SemaphorePermit<'_>, actix_web::Error> {
+    match tokio::time::timeout(FILL_WAIT, state.fills.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(crate::error::ApiError::Unavailable(format!(
+            "no turn to read the database for a public read within {FILL_WAIT:?}"
+        ))
+        .into()),
+    }
+}
+
+/// A coalesced read failed: the request that made it answers its own error; the others look
+/// again with their own requests.
 #[derive(Debug)]
 struct FillFailed;
 
@@ -462,6 +513,7 @@ async fn fill<B: MessageBody + 'static>(
     id: Uuid,
     key: &str,
 ) -> Result<(HttpRequest, Arc<Entry>), actix_web::Error> {
+    let _turn = fill_turn(state).await?;
     cache.stats.fills.fetch_add(1, Ordering::Relaxed);
     // A read to be stored is made whole (200): its own caller's tags are answered from it.
     let mut req = req;
@@ -479,7 +531,7 @@ async fn fill<B: MessageBody + 'static>(
         read_at: (read.source == Source::Primary).then_some(read.began),
         source: read.source,
         seq: cache.next_seq(),
-        headers: head.headers().clone(),
+        headers: Entry::ready_headers(head.headers()),
         body,
     });
     if entry.status == StatusCode::OK {

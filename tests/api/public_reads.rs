@@ -566,3 +566,65 @@ async fn while_the_revisions_are_locked_readers_wait_for_the_watcher_not_the_dat
         "{answers:?}"
     );
 }
+
+#[actix_web::test]
+async fn reads_held_up_by_a_lock_on_the_revisions_wait_their_turn_not_for_the_pool() {
+    // Two connections, a short pool wait: every fill's revision read waits for the lock, so
+    // before fills took turns the first two fills held both connections and the others (and
+    // any organiser's read) answered 503 once the pool's wait ran out.
+    let mut options = test_options();
+    options.pool.max_size = 2;
+    options.pool.timeout = Duration::from_millis(400);
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("turns@example.org", false).await;
+    let conf = app.conference(&o, "published").await;
+    let cid = conf["id"].as_str().unwrap_or_default();
+    delegation(&app, &o.token, cid, "KH").await;
+    let mut lock = app.conn().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut lock)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .expect("lock");
+    // Six responses not cached yet (each query is its own key): six fills. A plain client:
+    // the spec-checking one refuses undeclared query parameters.
+    let raw = reqwest::Client::new();
+    let readers = futures::future::join_all((0..6).map(|i| {
+        let url = format!("{}/api/v1/conferences/{cid}/attendance?k={i}", app.address);
+        let raw = raw.clone();
+        async move {
+            let r = raw.get(url).send().await.expect("send");
+            let source = r
+                .headers()
+                .get("x-plenary-source")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            (status, source, body)
+        }
+    }));
+    let organiser = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.get(&format!("/api/v1/conferences/{cid}"), Some(&o.token))
+            .await
+    };
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        diesel::sql_query("COMMIT")
+            .execute(&mut lock)
+            .await
+            .expect("commit");
+    };
+    let (answers, (status, body), ()) = futures::join!(readers, organiser, release);
+    assert_eq!(status, 200, "an organiser's read during the lock: {body}");
+    for (status, source, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(source, "primary");
+        assert_eq!(countries(body), vec!["KH"]);
+    }
+}
