@@ -17,9 +17,13 @@
 //! 6. the revision of every conference the write touched ([`revisions::push_bump`]), bumped
 //!    and recorded in the same transaction, and after COMMIT made known to this instance at
 //!    once ([`crate::freshness::committed`]), so its own cached public reads never lag its
-//!    writes.
+//!    writes;
+//! 7. the messages the write causes ([`crate::store::outbox`]): the e-mails the body queued
+//!    ([`Tx::notify`]) and, for each logged change that is a webhook event
+//!    ([`outbox::Event::of_write`]), one delivery per matching webhook of its conference, ordered
+//!    by the revision of step 6, so that a rolled-back write sends nothing.
 //!
-//! Steps 4 to 6 are one statement ([`Finish`]: three data-modifying parts of one `WITH`),
+//! Steps 4 to 7 are one statement ([`Finish`]: data-modifying parts of one `WITH`),
 //! kept prepared like every statement of the driver, so a write costs its own statements plus
 //! the access check, that one, BEGIN and COMMIT.
 
