@@ -253,7 +253,8 @@ pub struct NotifySettings {
     /// `PLENARY_MAIL_FROM`, default `Plenary <plenary@localhost>`.
     pub mail_from: String,
     /// `PLENARY_INVITATION_URL`: a link template with `{code}` for the page where focal
-    /// points accept invitations; unset: the portal's own page, `{public_url}/portal/accept`.
+    /// points accept invitations; unset: no link (the e-mail gives the API call) until the
+    /// portal's own page exists.
     pub invitation_url: Option<String>,
     /// `PLENARY_PUBLIC_URL`: where clients reach this server (links and API calls in
     /// e-mails), default `http://` and `BIND_ADDR`.

@@ -133,18 +133,12 @@ impl Mailer {
     }
 }
 
-/// The page for `code`: `PLENARY_INVITATION_URL` with `{code}` replaced (invitations), or
-/// the portal's own page under `/portal/`.
+/// The page for `code`: `PLENARY_INVITATION_URL` with `{code}` replaced (invitations).
+/// Without it no link is given, only the API call: the portal's own pages (the contract's
+/// default) are not served yet, and a link to a missing page is worse than none.
 fn link(config: &SenderConfig, kind: MailKind, code: &str) -> Option<String> {
-    match kind {
-        MailKind::Invitation => Some(match &config.settings.invitation_url {
-            Some(template) => template.replace("{code}", code),
-            None => format!("{}/portal/accept?code={code}", config.public_url),
-        }),
-        MailKind::PasswordReset => Some(format!(
-            "{}/portal/password-reset?code={code}",
-            config.public_url
-        )),
+    match (kind, &config.settings.invitation_url) {
+        (MailKind::Invitation, Some(template)) => Some(template.replace("{code}", code)),
         _ => None,
     }
 }
