@@ -640,6 +640,30 @@ pub struct MessageState {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// The columns of a [`MessageState`], in its order.
+type MessageColumns = (
+    outbox::id,
+    outbox::kind,
+    outbox::recipient,
+    outbox::subject,
+    outbox::status,
+    outbox::attempts,
+    outbox::last_error,
+    outbox::created_at,
+    outbox::sent_at,
+);
+const MESSAGE_COLUMNS: MessageColumns = (
+    outbox::id,
+    outbox::kind,
+    outbox::recipient,
+    outbox::subject,
+    outbox::status,
+    outbox::attempts,
+    outbox::last_error,
+    outbox::created_at,
+    outbox::sent_at,
+);
+
 /// Filters of `GET .../messages`.
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {
@@ -661,17 +685,7 @@ pub async fn messages(
         .filter(outbox::channel.eq("email"))
         .order(outbox::id.desc())
         .limit(page.limit + 1)
-        .select((
-            outbox::id,
-            outbox::kind,
-            outbox::recipient,
-            outbox::subject,
-            outbox::status,
-            outbox::attempts,
-            outbox::last_error,
-            outbox::created_at,
-            outbox::sent_at,
-        ))
+        .select(MESSAGE_COLUMNS)
         .into_boxed();
     if let Some(status) = &filter.status {
         query = query.filter(outbox::status.eq(status.clone()));
@@ -734,17 +748,7 @@ async fn requeue(
             outbox::next_attempt_at.eq(diesel::dsl::now),
             outbox::leased_until.eq(None::<DateTime<Utc>>),
         ))
-        .returning((
-            outbox::id,
-            outbox::kind,
-            outbox::recipient,
-            outbox::subject,
-            outbox::status,
-            outbox::attempts,
-            outbox::last_error,
-            outbox::created_at,
-            outbox::sent_at,
-        ))
+        .returning(MESSAGE_COLUMNS)
         .get_result(conn)
         .await?;
     Ok(state)
