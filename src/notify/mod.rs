@@ -50,8 +50,9 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
     let hooks = Arc::new(webhook::Client::new(config.settings.webhook_allow_private)?);
     crate::db::in_background("plenary-sender", async move {
         let mut backoff = Duration::from_millis(100);
+        let mut unrecorded = Vec::new();
         while alive.upgrade().is_some() {
-            match run(&url, &config, &mailer, &hooks, &alive).await {
+            match run(&url, &config, &mailer, &hooks, &alive, &mut unrecorded).await {
                 Ok(()) => return,
                 Err(e) => tracing::warn!(error = %e, "the sender lost its database; retrying"),
             }
@@ -64,14 +65,26 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
 
 /// One connection's life: claim, deliver, record, wait; until `alive` is gone (`Ok`) or the
 /// database fails (an error).
+///
+/// Each outcome is recorded as soon as its delivery ends, not after the whole batch, so a
+/// sender killed mid-batch leaves only its messages in flight to be sent again. When the
+/// database fails after a message was delivered (or failed for good) but before that was
+/// recorded, the outcome waits in `unrecorded` and is recorded first on the next connection:
+/// otherwise the message's lease would run out and it would be sent a second time although
+/// nothing crashed but the connection.
 async fn run(
     url: &str,
     config: &SenderConfig,
     mailer: &Arc<mail::Mailer>,
     hooks: &Arc<webhook::Client>,
     alive: &Weak<()>,
+    unrecorded: &mut Vec<(Claimed, Outcome)>,
 ) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
+    while let Some((message, outcome)) = unrecorded.last() {
+        outbox::record(&mut conn, message, outcome, Duration::ZERO).await?;
+        unrecorded.pop();
+    }
     let mut reminders_at = Instant::now();
     loop {
         if alive.upgrade().is_none() {
@@ -91,18 +104,29 @@ async fn run(
             let _ = tokio::time::timeout(POLL, woken).await;
             continue;
         }
-        let outcomes: Vec<(Claimed, Outcome)> = futures_util::stream::iter(claimed)
+        let mut outcomes = futures_util::stream::iter(claimed)
             .map(|message| async move {
                 let outcome = deliver(config, mailer, hooks, &message).await;
                 (message, outcome)
             })
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
-        for (message, outcome) in outcomes {
-            let retry = outbox::backoff(config.settings.retry_base, message.attempts);
+            .buffer_unordered(IN_FLIGHT);
+        let mut failure = None;
+        while let Some((message, outcome)) = outcomes.next().await {
             log(&message, &outcome);
-            outbox::record(&mut conn, &message, &outcome, retry).await?;
+            if failure.is_none() {
+                let retry = outbox::backoff(config.settings.retry_base, message.attempts);
+                match outbox::record(&mut conn, &message, &outcome, retry).await {
+                    Ok(()) => continue,
+                    Err(e) => failure = Some(e),
+                }
+            }
+            // A transient failure needs no record: its lease runs out and it is tried again.
+            if !matches!(outcome, Outcome::Transient { .. }) {
+                unrecorded.push((message, outcome));
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
         }
     }
 }

@@ -34,5 +34,6 @@ mod resilience;
 mod search;
 mod security;
 mod sessions;
+mod smtp;
 mod summary;
 mod text;

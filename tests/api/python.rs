@@ -1,8 +1,10 @@
-//! Independent parsers for the exports: Python's `csv` module and the `icalendar` package
-//! (PyPI), run in the virtualenv `.venv-ci` that `.ci/run` sets up. When it is missing (a
-//! plain `cargo test`), the first test that needs it creates it with `python3 -m venv` and
-//! `pip install icalendar`, under a file lock so that parallel tests and test binaries build
-//! it once. `PLENARY_TEST_PYTHON` may name another interpreter that has `icalendar`.
+//! Independent tools in Python: parsers for the exports (the `csv` module and the `icalendar`
+//! package) and for e-mails (the `email` package), and an SMTP server (`aiosmtpd`), run in
+//! the virtualenv `.venv-ci` that `.ci/run` sets up with `tests/api/py/requirements.txt`.
+//! When it is missing or lacks a package (a plain `cargo test`), the first test that needs it
+//! creates it with `python3 -m venv` and `pip install -r`, under a file lock so that parallel
+//! tests and test binaries build it once. `PLENARY_TEST_PYTHON` may name another interpreter
+//! that has those packages.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,12 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn has_icalendar(python: &Path) -> bool {
+/// The PyPI packages the tests import (`tests/api/py/requirements.txt` installs them).
+const IMPORTS: &str = "import icalendar, aiosmtpd";
+
+fn has_packages(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", "import icalendar"])
+        .args(["-c", IMPORTS])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -30,40 +35,45 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// The Python interpreter with `icalendar`, creating `.venv-ci` when needed.
+/// The Python interpreter with the tests' packages, creating `.venv-ci` when needed.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         if let Ok(p) = std::env::var("PLENARY_TEST_PYTHON") {
             let p = PathBuf::from(p);
-            assert!(has_icalendar(&p), "PLENARY_TEST_PYTHON has no icalendar");
+            assert!(
+                has_packages(&p),
+                "PLENARY_TEST_PYTHON lacks a package of tests/api/py/requirements.txt"
+            );
             return p;
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let venv = root.join(".venv-ci");
         let python = venv.join("bin").join("python");
-        if has_icalendar(&python) {
+        if has_packages(&python) {
             return python;
         }
         let lock = std::fs::File::create(root.join("target").join(".venv-ci.lock"))
             .or_else(|_| std::fs::File::create(std::env::temp_dir().join("plenary-venv-ci.lock")))
             .expect("venv lock file");
         lock.lock().expect("venv lock");
-        if !has_icalendar(&python) {
+        if !has_packages(&python) {
             run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-            run(Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "icalendar>=6,<8",
-            ]));
+            run(Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .arg(root.join("tests/api/py/requirements.txt")));
         }
         let _ = lock.unlock();
         assert!(
-            has_icalendar(&python),
-            "{} has no icalendar",
+            has_packages(&python),
+            "{} lacks a package of tests/api/py/requirements.txt",
             python.display()
         );
         python
@@ -80,10 +90,15 @@ pub async fn parse_with(script: &str, input: &[u8]) -> Value {
         .expect("python task")
 }
 
-fn parse_blocking(script: &str, input: &[u8]) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The path of `tests/api/py/<script>`.
+pub fn script_path(script: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/api/py")
-        .join(script);
+        .join(script)
+}
+
+fn parse_blocking(script: &str, input: &[u8]) -> Value {
+    let path = script_path(script);
     let mut child = Command::new(python())
         .arg(&path)
         .stdin(Stdio::piped())
