@@ -28,6 +28,11 @@ const BATCH: i64 = 32;
 const IN_FLIGHT: usize = 16;
 /// Longest wait between two looks at the outbox.
 const POLL: Duration = Duration::from_millis(500);
+/// The first pause before connecting again after the database failed; doubled per failed
+/// attempt up to [`LAST_RETRY`], and back to this once connected.
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// The longest pause before connecting again.
+const LAST_RETRY: Duration = Duration::from_secs(5);
 /// How often the due reminders are queued.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 
@@ -49,15 +54,25 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
     let mailer = Arc::new(mail::Mailer::new(&config)?);
     let hooks = Arc::new(webhook::Client::new(config.settings.webhook_allow_private)?);
     crate::db::in_background("plenary-sender", async move {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = FIRST_RETRY;
         let mut unrecorded = Vec::new();
         while alive.upgrade().is_some() {
-            match run(&url, &config, &mailer, &hooks, &alive, &mut unrecorded).await {
+            match run(
+                &url,
+                &config,
+                &mailer,
+                &hooks,
+                &alive,
+                &mut unrecorded,
+                &mut backoff,
+            )
+            .await
+            {
                 Ok(()) => return,
                 Err(e) => tracing::warn!(error = %e, "the sender lost its database; retrying"),
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(LAST_RETRY);
         }
     });
     Ok(())
@@ -79,8 +94,12 @@ async fn run(
     hooks: &Arc<webhook::Client>,
     alive: &Weak<()>,
     unrecorded: &mut Vec<(Claimed, Outcome)>,
+    backoff: &mut Duration,
 ) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
+    // Connected: the next failure starts over with a short pause (a lease runs out while the
+    // sender waits, and what it delivered but could not record would be sent again).
+    *backoff = FIRST_RETRY;
     while let Some((message, outcome)) = unrecorded.last() {
         outbox::record(&mut conn, message, outcome, Duration::ZERO).await?;
         unrecorded.pop();
