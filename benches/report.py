@@ -356,6 +356,62 @@ def overload(wrk, rows, main_size):
     return out + [""]
 
 
+def notify(wrk, rows, main_size):
+    """The sender's throughput (`--focus notify`) and the writes measured beside it."""
+    runs = [r for r in rows if r["kind"] == "notify"]
+    if not runs:
+        return []
+    o = ["## Notifications: the outbox sender", "",
+         "Each run queues its e-mails and times until every one is `sent`. `sql`: outbox rows "
+         "inserted directly, due in an hour, then made due at once (the sender alone: claim 32 "
+         "at a time under a lease, 16 deliveries in flight, one UPDATE per outcome). `api`: "
+         "invitations through `POST .../focal-points`, 8 at a time, each write queueing its "
+         "e-mail in its own transaction; timed from the first request. `smtp`: to a local "
+         "aiosmtpd server (`tests/api/py/smtp_sink.py`, plain SMTP on loopback); `files`: "
+         "lettre's file transport (no `PLENARY_SMTP_URL`, one `.eml` file each).", "",
+         "| run | transport | queued by | messages | sent | failed | max attempts | seconds "
+         "| sent/s | writes: created/s | HTTP statuses |",
+         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in runs:
+        transport = r["scenario"].split("-")[0]
+        st = ", ".join(f"{k}: {v}" for k, v in sorted((r.get("statuses") or {}).items()))
+        o.append(f"| {r['scenario']} | {transport} | {r['queued_by']} | {r['messages']} "
+                 f"| {r['sent']} | {r['failed']} | {r['max_attempts']} | {r['seconds']} "
+                 f"| {r['per_second']} | {r.get('created_per_second', '-')} | {st or '-'} |")
+    d = [r for r in wrk if r["scenario"] in ("D", "D-before") and r["size"] == main_size]
+    if d:
+        def created(r):
+            x = r["data"]
+            secs = x["duration_us"] / 1e6
+            st = x.get("statuses") or {}
+            return (st.get("201", st.get(201, x["requests"])) / secs, x["requests"] / secs)
+        o += ["", "Writes (D: `POST .../delegations`, wrk, a random country on a random "
+              "conference: 201 or, once taken, 409). `D`: this binary, whose every write's last "
+              "statement inserts its outbox rows (no webhook or e-mail matches these writes); "
+              "`D-before`: `BENCH_BIN_BEFORE`, an older binary without notifications, on the "
+              "same database; the runs alternate.", "",
+              "| binary | conns | created/s | requests/s | p50 ms | p99 ms | statuses |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+        for r in d:
+            x = r["data"]
+            c, rps = created(r)
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted((x.get("statuses") or {}).items()))
+            o.append(f"| {r['scenario']} | {r['connections']} | {c:.0f} | {rps:.0f} "
+                     f"| {ms(x['p50_us'])} | {ms(x['p99_us'])} | {statuses or x['errors']} |")
+        o.append("")
+        for conns in sorted({r["connections"] for r in d}):
+            def mean(scenario, i):
+                v = [created(r)[i] for r in d if r["scenario"] == scenario and r["connections"] == conns]
+                return sum(v) / len(v) if v else None
+            a, b = mean("D", 1), mean("D-before", 1)
+            ca, cb = mean("D", 0), mean("D-before", 0)
+            if a and b:
+                o.append(f"- {conns} connections, mean of the runs: {a:.0f} requests/s with "
+                         f"notifications vs {b:.0f} before ({(a / b - 1) * 100:+.1f} %); created/s "
+                         f"{ca:.0f} vs {cb:.0f} ({(ca / cb - 1) * 100:+.1f} %)")
+    return o + [""]
+
+
 def render(results_path, out_path):
     rows = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
     meta = next(r for r in rows if r["kind"] == "meta")
@@ -388,6 +444,7 @@ def render(results_path, out_path):
 
     o += public_reads(wrk, pgb, rows, main_size)
     o += overload(wrk, rows, main_size)
+    o += notify(wrk, rows, main_size)
     o += targets(wrk, pgb, rows, main_size)
     o += ["## Data sets", "",
           "| conferences | published | drafts | organisations | countries | delegations "

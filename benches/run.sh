@@ -7,7 +7,7 @@
 # "Benchmarks".
 #
 #   benches/run.sh [--quick] [--no-build] [--sizes "1000 10000 100000"] [--out FILE]
-#                  [--focus public-reads|overload]
+#                  [--focus public-reads|overload|notify]
 #
 # --quick     5 s per scenario after a 1 s warm-up, scaling over 1 000 and 10 000 only
 # --no-build  use target/release/plenary as it is
@@ -23,6 +23,13 @@
 #             attendance of random published conferences while a writer adds
 #             BENCH_OVERLOAD_WRITES delegations a second (20), once as it is and once with the
 #             revisions table locked for 3 s in the middle (what a migration takes)
+# --focus notify
+#             writes (D) at 16 and 64 connections (twice; with BENCH_BIN_BEFORE, an older
+#             binary, also with it, alternating), then the outbox sender's throughput:
+#             BENCH_NOTIFY_MESSAGES (2000) e-mails queued as outbox rows in SQL (the sender
+#             alone) and as many invitations through the API (writes and sender), each timed
+#             until every message is sent, to a local SMTP server (aiosmtpd from .venv-ci,
+#             tests/api/py/smtp_sink.py) and with the file transport (no PLENARY_SMTP_URL)
 #
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
@@ -56,12 +63,12 @@ while [ $# -gt 0 ]; do
     --sizes) SIZES=$2; shift ;;
     --out) OUT=$2; shift ;;
     --focus) FOCUS=$2; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-case "$FOCUS" in ""|public-reads|overload) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
+case "$FOCUS" in ""|public-reads|overload|notify) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
 if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}; SCALE_DURATION=${BENCH_SCALE_DURATION:-5}
   SIZES=${SIZES:-"1000 10000"}
@@ -135,7 +142,15 @@ stop_replica() {
     as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -m fast -w stop >/dev/null 2>&1 || true
   fi
 }
-cleanup() { stop_server; stop_replica; stop_cluster; }
+SINK_PID=""
+stop_sink() {
+  if [ -n "$SINK_PID" ] && kill -0 "$SINK_PID" 2>/dev/null; then
+    kill -TERM "$SINK_PID" 2>/dev/null || true
+    wait "$SINK_PID" 2>/dev/null || true
+  fi
+  SINK_PID=""
+}
+cleanup() { stop_server; stop_sink; stop_replica; stop_cluster; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -448,6 +463,62 @@ if [ "$FOCUS" = overload ]; then
   fill_cache overload
   run_overload overload 0
   run_overload overload-lock 1
+  stop_server
+  finish_run
+  exit 0
+fi
+if [ "$FOCUS" = notify ]; then
+  # Writes (D), twice; with BENCH_BIN_BEFORE (an older build, e.g. of the commit before
+  # notifications) also with that binary on the same database, the runs alternating so that
+  # the machine's other load falls on both alike.
+  export BENCH_TOKEN
+  for round in 1 2; do
+    if [ -n "${BENCH_BIN_BEFORE:-}" ]; then
+      stop_server
+      BIN_AFTER=$BIN; BIN=$BENCH_BIN_BEFORE
+      start_server "$MAIN_DB"
+      BENCH_TOKEN=$(token)
+      for c in 16 64; do
+        warm delegations.lua "$c" "$BASE/"; run_wrk D-before "$MAIN_SIZE" "$c" "$DURATION" delegations.lua "$BASE/"
+      done
+      stop_server
+      BIN=$BIN_AFTER
+      start_server "$MAIN_DB"
+    fi
+    BENCH_TOKEN=$(token)
+    for c in 16 64; do
+      warm delegations.lua "$c" "$BASE/"; run_wrk D "$MAIN_SIZE" "$c" "$DURATION" delegations.lua "$BASE/"
+    done
+  done
+  stop_server
+  NOTIFY_N=${BENCH_NOTIFY_MESSAGES:-2000}
+  PSQL_MAIN=("$PG_BIN/psql" -X -q -h "$SOCKET" -p 5432 -U plenary -d "$MAIN_DB")
+  VENV_PY=$ROOT/.venv-ci/bin/python
+  if ! "$VENV_PY" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    log "setting up .venv-ci (tests/api/py/requirements.txt)"
+    python3 -m venv "$ROOT/.venv-ci"
+    "$VENV_PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/tests/api/py/requirements.txt"
+  fi
+  log "sender: $NOTIFY_N e-mails to a local SMTP server (aiosmtpd)"
+  "$VENV_PY" "$ROOT/tests/api/py/smtp_sink.py" --dir "$WORK/sink" --keep-stdin \
+    > "$WORK/sink.out" 2> "$WORK/sink.log" < /dev/null &
+  SINK_PID=$!
+  for _ in $(seq 1 100); do grep -q port "$WORK/sink.out" 2>/dev/null && break; sleep 0.1; done
+  SMTP_PORT=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["port"])' "$WORK/sink.out")
+  SERVER_ENV="PLENARY_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" start_server "$MAIN_DB"
+  for how in sql api; do
+    if [ "$how" = sql ]; then args=(sql smtp-sql "$NOTIFY_N"); else args=(api smtp-api "$NOTIFY_N" "$BASE" "$BENCH_TOKEN"); fi
+    python3 "$BENCH/notify.py" "${args[@]}" -- "${PSQL_MAIN[@]}" | tee -a "$RESULTS" >&2
+  done
+  echo "  the SMTP server received $(ls "$WORK/sink" | grep -c '\.eml$') messages" >&2
+  stop_server
+  stop_sink
+  log "sender: $NOTIFY_N e-mails as .eml files (no PLENARY_SMTP_URL)"
+  start_server "$MAIN_DB"
+  for how in sql api; do
+    if [ "$how" = sql ]; then args=(sql files-sql "$NOTIFY_N"); else args=(api files-api "$NOTIFY_N" "$BASE" "$BENCH_TOKEN"); fi
+    python3 "$BENCH/notify.py" "${args[@]}" -- "${PSQL_MAIN[@]}" | tee -a "$RESULTS" >&2
+  done
   stop_server
   finish_run
   exit 0

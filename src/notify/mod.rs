@@ -28,6 +28,10 @@ const BATCH: i64 = 32;
 const IN_FLIGHT: usize = 16;
 /// Longest wait between two looks at the outbox.
 const POLL: Duration = Duration::from_millis(500);
+/// The share of the lease a batch may spend delivering: a delivery still under way then is
+/// given up (a transient failure, tried again later), so that no other instance takes a
+/// message while this one may still send it.
+const LEASE_USE: f64 = 0.8;
 /// The first pause before connecting again after the database failed; doubled per failed
 /// attempt up to [`LAST_RETRY`], and back to this once connected.
 const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -81,8 +85,10 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
 /// One connection's life: claim, deliver, record, wait; until `alive` is gone (`Ok`) or the
 /// database fails (an error).
 ///
-/// Each outcome is recorded as soon as its delivery ends, not after the whole batch, so a
-/// sender killed mid-batch leaves only its messages in flight to be sent again. When the
+/// A batch's deliveries end before its lease runs out ([`LEASE_USE`]), however slow the
+/// relay or receiver. Each outcome is recorded as soon as its delivery ends, not after the
+/// whole batch, so a sender killed mid-batch leaves only its messages in flight to be sent
+/// again. When the
 /// database fails after a message was delivered (or failed for good) but before that was
 /// recorded, the outcome waits in `unrecorded` and is recorded first on the next connection:
 /// otherwise the message's lease would run out and it would be sent a second time although
@@ -118,6 +124,8 @@ async fn run(
         }
         // Registered before the claim, so a write committed meanwhile still wakes the wait.
         let woken = outbox::queued().notified();
+        // Taken before the claim, so it falls before the lease (which starts in the claim).
+        let deadline = tokio::time::Instant::now() + config.settings.lease.mul_f64(LEASE_USE);
         let claimed = outbox::claim(&mut conn, BATCH, config.settings.lease).await?;
         if claimed.is_empty() {
             let _ = tokio::time::timeout(POLL, woken).await;
@@ -125,7 +133,14 @@ async fn run(
         }
         let mut outcomes = futures_util::stream::iter(claimed)
             .map(|message| async move {
-                let outcome = deliver(config, mailer, hooks, &message).await;
+                let attempt = deliver(config, mailer, hooks, &message);
+                let outcome = match tokio::time::timeout_at(deadline, attempt).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Transient {
+                        error: "not delivered before its lease ran out".into(),
+                        status_code: None,
+                    },
+                };
                 (message, outcome)
             })
             .buffer_unordered(IN_FLIGHT);

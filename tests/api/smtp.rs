@@ -397,7 +397,7 @@ async fn a_delivery_whose_record_was_cut_off_is_recorded_on_reconnecting_not_sen
     let sink = Sink::start_with(&[], 1500).await;
     let mut options = test_options();
     options.notify.smtp_url = Some(sink.url().into());
-    options.notify.lease = Duration::from_secs(2);
+    options.notify.lease = Duration::from_secs(4);
     let app = spawn_app_with(options).await;
     let f = app.fixture().delegation("MY").build().await;
     let email = "siti.aminah@kln.gov.my";
@@ -434,8 +434,9 @@ async fn a_delivery_whose_record_was_cut_off_is_recorded_on_reconnecting_not_sen
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     sink.wait_for(email, 1).await;
-    // Well past the 2 s lease: recorded as sent once, not taken again.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Well past the 4 s lease and a second delivery's 1.5 s: recorded as sent once, not
+    // taken again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     let state = settled(&app, &f.conference, &f.owner.token, email).await;
     assert_eq!(
         (&state["status"], &state["attempts"]),
@@ -443,4 +444,52 @@ async fn a_delivery_whose_record_was_cut_off_is_recorded_on_reconnecting_not_sen
         "{state}"
     );
     assert_eq!(sink.received().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_delivery_slower_than_the_lease_is_given_up_before_the_lease_runs_out() {
+    // The relay takes 5 s to accept; the lease is 2 s: the sender gives up first, so that no
+    // other instance could take the message while this one might still be sending it.
+    let sink = Sink::start_with(&[], 5000).await;
+    let mut options = test_options();
+    options.notify.smtp_url = Some(sink.url().into());
+    options.notify.lease = Duration::from_secs(2);
+    options.notify.retry_base = Duration::from_secs(60);
+    let app = spawn_app_with(options).await;
+    let f = app.fixture().delegation("PH").build().await;
+    let email = "maria.santos@dfa.gov.ph";
+    let (s, fp) = app
+        .post(
+            &format!("{}/focal-points", f.delegation_path(0)),
+            Some(&f.owner.token),
+            &json!({"email": email, "name": "Maria Santos"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{fp}");
+    let started = Instant::now();
+    let state = loop {
+        let m = messages(&app, &f.conference, &f.owner.token)
+            .await
+            .remove(0);
+        if !m["last_error"].is_null() || started.elapsed() > Duration::from_secs(4) {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "given up after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (&state["status"], &state["attempts"]),
+        (&json!("pending"), &json!(1)),
+        "{state}"
+    );
+    assert!(
+        state["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("lease")),
+        "{state}"
+    );
 }
