@@ -36,3 +36,4 @@ mod security;
 mod sessions;
 mod summary;
 mod text;
+mod webhooks;

@@ -1,8 +1,10 @@
-//! Independent parsers for the exports: Python's `csv` module and the `icalendar` package
-//! (PyPI), run in the virtualenv `.venv-ci` that `.ci/run` sets up. When it is missing (a
+//! Independent tools written by others, run in the virtualenv `.venv-ci` that `.ci/run` sets
+//! up: parsers for the exports (Python's `csv` module and the `icalendar` package, PyPI) and
+//! the Standard Webhooks reference library (`standardwebhooks`, PyPI) that the webhook
+//! receiver verifies signatures with. When the virtualenv is missing or lacks a package (a
 //! plain `cargo test`), the first test that needs it creates it with `python3 -m venv` and
-//! `pip install icalendar`, under a file lock so that parallel tests and test binaries build
-//! it once. `PLENARY_TEST_PYTHON` may name another interpreter that has `icalendar`.
+//! `pip install` ([`PACKAGES`]), under a file lock so that parallel tests and test binaries
+//! build it once. `PLENARY_TEST_PYTHON` may name another interpreter that has them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,13 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn has_icalendar(python: &Path) -> bool {
+/// What `.venv-ci` holds (pip requirement specifiers); `.ci/run` installs the same.
+const PACKAGES: &[&str] = &["icalendar>=6,<8", "standardwebhooks>=1.1,<2"];
+
+/// True when `python` imports every package of [`PACKAGES`].
+fn has_packages(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", "import icalendar"])
+        .args(["-c", "import icalendar, standardwebhooks"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -30,40 +36,46 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// The Python interpreter with `icalendar`, creating `.venv-ci` when needed.
+/// The Python interpreter with [`PACKAGES`], creating (or completing) `.venv-ci` when needed.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         if let Ok(p) = std::env::var("PLENARY_TEST_PYTHON") {
             let p = PathBuf::from(p);
-            assert!(has_icalendar(&p), "PLENARY_TEST_PYTHON has no icalendar");
+            assert!(
+                has_packages(&p),
+                "PLENARY_TEST_PYTHON lacks one of {PACKAGES:?}"
+            );
             return p;
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let venv = root.join(".venv-ci");
         let python = venv.join("bin").join("python");
-        if has_icalendar(&python) {
+        if has_packages(&python) {
             return python;
         }
         let lock = std::fs::File::create(root.join("target").join(".venv-ci.lock"))
             .or_else(|_| std::fs::File::create(std::env::temp_dir().join("plenary-venv-ci.lock")))
             .expect("venv lock file");
         lock.lock().expect("venv lock");
-        if !has_icalendar(&python) {
-            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-            run(Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "icalendar>=6,<8",
-            ]));
+        if !has_packages(&python) {
+            if !python.exists() {
+                run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+            }
+            run(Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(PACKAGES));
         }
         let _ = lock.unlock();
         assert!(
-            has_icalendar(&python),
-            "{} has no icalendar",
+            has_packages(&python),
+            "{} lacks one of {PACKAGES:?}",
             python.display()
         );
         python
