@@ -37,6 +37,7 @@
 //! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
 //! | [`store::editions`] | editions of the list of participants: frozen, numbered snapshots and their statistics |
+//! | [`store::webhooks`] | a conference's webhooks (the secret never in what organisers read) and the state of their deliveries (rows of `store::outbox`) |
 //! | [`notify`] | the sender of e-mails (lettre) and webhook deliveries (Standard Webhooks), claiming from `store::outbox` |
 //! | [`import`] | reading conference documents (`data/*.json`) into validated values |
 //! | [`export`] | CSV (RFC 4180), iCalendar (RFC 5545) files and the printable List of Participants (HTML) |

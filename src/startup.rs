@@ -90,6 +90,7 @@ impl Application {
             mail_dir,
         } = options;
         let invitation_codes_in_response = notify.invitation_codes_in_response;
+        let webhook_allow_private = notify.webhook_allow_private;
         let body_budget = BodyBudget::start(body_budget);
         let trusted_proxies = Arc::new(trusted_proxies);
         reference::migrate(database_url).await?;
@@ -132,6 +133,7 @@ impl Application {
                     body_timeout,
                     invitation_ttl_days,
                     invitation_codes_in_response,
+                    webhook_allow_private,
                     read_pool: public_reads
                         .read_url
                         .as_deref()

@@ -32,6 +32,9 @@ pub struct AppState {
     pub invitation_ttl_days: i64,
     /// `PLENARY_INVITATION_CODES_IN_RESPONSE`: an invitation's 201 carries its code.
     pub invitation_codes_in_response: bool,
+    /// `PLENARY_WEBHOOK_ALLOW_PRIVATE`: a webhook may point at loopback, private and
+    /// link-local addresses (checked when it is registered, and again at each delivery).
+    pub webhook_allow_private: bool,
     /// This worker's pool on the read replica (`DATABASE_READ_URL`), if one is configured.
     pub read_pool: Option<DbPool>,
     /// The instance's cache, known revisions and replica status, shared by its workers.

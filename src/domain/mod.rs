@@ -14,6 +14,7 @@ pub mod query;
 pub mod session;
 pub mod text;
 pub mod vocab;
+pub mod webhook;
 
 use uuid::Uuid;
 

@@ -56,6 +56,53 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// Longest wait for a webhook URL's host name to resolve when it is registered.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The registration-time check of where a webhook's deliveries would go (API.md, "A webhook
+/// `url` must be..."): a host written as an IP address is refused when it is internal
+/// ([`is_internal`]) unless `allow_private`; a name is resolved (within 5 s) and refused when
+/// it does not resolve, or when any of its addresses is internal unless `allow_private`. The
+/// same rule holds again at delivery time ([`Guard`]). Errors: why, for a 422 naming `url`.
+pub async fn check_destination(url: &url::Url, allow_private: bool) -> Result<(), String> {
+    let host = match url.host() {
+        Some(url::Host::Ipv4(v4)) => return literal(IpAddr::V4(v4), allow_private),
+        Some(url::Host::Ipv6(v6)) => return literal(IpAddr::V6(v6), allow_private),
+        Some(url::Host::Domain(name)) => name.to_string(),
+        None => return Err("must name a host".into()),
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::time::timeout(
+        RESOLVE_TIMEOUT,
+        tokio::net::lookup_host((host.as_str(), port)),
+    );
+    let addrs: Vec<SocketAddr> = match lookup.await {
+        Ok(Ok(addrs)) => addrs.collect(),
+        Ok(Err(_)) => Vec::new(),
+        Err(_) => return Err(format!("the host {host} did not resolve within 5 s")),
+    };
+    if addrs.is_empty() {
+        return Err(format!("the host {host} does not resolve"));
+    }
+    match addrs.iter().find(|a| is_internal(a.ip())) {
+        Some(a) if !allow_private => Err(format!(
+            "the host {host} resolves to {}, an internal (loopback, private, link-local, multicast or unspecified) address",
+            a.ip()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn literal(ip: IpAddr, allow_private: bool) -> Result<(), String> {
+    if !allow_private && is_internal(ip) {
+        Err(format!(
+            "{ip} is an internal (loopback, private, link-local, multicast or unspecified) address"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Resolves names for the delivery client and refuses internal addresses (unless allowed): the
 /// check at delivery time.
 #[derive(Debug, Clone, Copy)]

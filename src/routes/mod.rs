@@ -22,6 +22,7 @@ pub mod presence;
 pub mod protocol;
 pub mod sessions;
 pub mod summary;
+pub mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::{web, ResponseError, Route};
@@ -118,6 +119,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials/document" => credentials::document),
         endpoint!(GET "/api/v1/conferences/{id}/messages" => messages::list),
         endpoint!(POST "/api/v1/conferences/{id}/messages/{message_id}/resend" => messages::resend),
+        endpoint!(GET "/api/v1/conferences/{id}/webhooks" => webhooks::list),
+        endpoint!(POST "/api/v1/conferences/{id}/webhooks" => webhooks::create),
+        endpoint!(GET "/api/v1/conferences/{id}/webhooks/{webhook_id}" => webhooks::get),
+        endpoint!(DELETE "/api/v1/conferences/{id}/webhooks/{webhook_id}" => webhooks::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/webhooks/{webhook_id}/deliveries" => webhooks::deliveries),
         endpoint!(GET "/api/v1/conferences/{id}/sessions" => sessions::list),
         endpoint!(POST "/api/v1/conferences/{id}/sessions" => sessions::create),
         endpoint!(GET "/api/v1/conferences/{id}/sessions/{session_id}" => sessions::get),

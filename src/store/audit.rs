@@ -83,6 +83,9 @@ pub enum ResourceKind {
     /// An edition of the list of participants (`participants_edition`); the entry holds its
     /// number, kind, `as_of` and statistics, not the snapshot.
     Edition,
+    /// A webhook of a conference (`webhook`); the entry holds its URL and events, never its
+    /// secret.
+    Webhook,
 }
 
 impl ResourceKind {
@@ -100,6 +103,7 @@ impl ResourceKind {
             ResourceKind::FocalPoint => "focal_point",
             ResourceKind::Credentials => "credentials",
             ResourceKind::Edition => "participants_edition",
+            ResourceKind::Webhook => "webhook",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod standing;
 pub mod summary;
 pub mod watcher;
+pub mod webhooks;
 pub mod write;
 
 pub use error::StoreError;
@@ -84,6 +85,12 @@ const CURSOR_YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 impl CursorKey for String {
     fn is_plausible(&self) -> bool {
         !self.contains('\0')
+    }
+}
+
+impl CursorKey for i64 {
+    fn is_plausible(&self) -> bool {
+        true
     }
 }
 

@@ -46,21 +46,7 @@ use crate::domain::mail::{self, MailKind};
 pub const RETRY_FOR: Duration = Duration::hours(25);
 
 /// The webhook event types (API.md, "Webhooks"); `*` subscribes to all of them.
-pub const EVENT_TYPES: &[&str] = &[
-    "conference.updated",
-    "delegation.created",
-    "delegation.updated",
-    "delegation.deleted",
-    "member.created",
-    "member.updated",
-    "member.deleted",
-    "nomination.decided",
-    "credentials.submitted",
-    "credentials.reviewed",
-    "edition.published",
-    "presence.updated",
-    "check_in.recorded",
-];
+pub use crate::domain::webhook::EVENT_TYPES;
 
 /// Woken after a write committed messages, so this instance's sender starts at once instead
 /// of at its next poll.
@@ -775,6 +761,7 @@ mod tests {
             K::FocalPoint,
             K::Credentials,
             K::Edition,
+            K::Webhook,
         ];
         for kind in kinds {
             for action in [Create, Update, Delete] {

@@ -37,3 +37,4 @@ mod sessions;
 mod smtp;
 mod summary;
 mod text;
+mod webhooks;

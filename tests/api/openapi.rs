@@ -487,6 +487,16 @@ async fn every_operation_answers_as_the_spec_says() {
         )
         .await;
     assert_eq!(s, 201, "{nominee}");
+    // Webhooks (nothing listens on port 9: its deliveries stay pending, retried).
+    let (s, hook) = app
+        .post(
+            &format!("{c}/webhooks"),
+            t,
+            &json!({"url": "http://127.0.0.1:9/plenary", "events": ["member.updated", "nomination.decided"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{hook}");
+    let hook_url = format!("{c}/webhooks/{}", id(&hook));
     let (s, decided) = app
         .patch(
             &format!("{d}/members/{}", id(&nominee)),
@@ -509,6 +519,24 @@ async fn every_operation_answers_as_the_spec_says() {
         (202, Some("pending")),
         "{resent}"
     );
+    let (s, hooks) = get(format!("{c}/webhooks?limit=5")).await;
+    assert_eq!(
+        (s, hooks["items"][0]["id"].clone()),
+        (200, hook["id"].clone())
+    );
+    let (s, one) = get(hook_url.clone()).await;
+    assert_eq!(
+        (s, one["url"].as_str()),
+        (200, Some("http://127.0.0.1:9/plenary"))
+    );
+    let (s, deliveries) = get(format!("{hook_url}/deliveries?limit=5")).await;
+    assert_eq!(
+        (s, deliveries["items"][0]["type"].as_str()),
+        (200, Some("nomination.decided")),
+        "{deliveries}"
+    );
+    let (s, _) = app.delete(&hook_url, t).await;
+    assert_eq!(s, 204);
     let (s, _) = app
         .delete(&format!("{d}/focal-points/{}", id(&invited)), t)
         .await;

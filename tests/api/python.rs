@@ -1,5 +1,5 @@
 //! Independent tools in Python: parsers for the exports (the `csv` module and the `icalendar`
-//! package) and for e-mails (the `email` package), and an SMTP server (`aiosmtpd`), run in
+//! package) and for e-mails (the `email` package), an SMTP server (`aiosmtpd`) and the Standard Webhooks reference library (`standardwebhooks`, which the webhook receiver verifies signatures with), run in
 //! the virtualenv `.venv-ci` that `.ci/run` sets up with `tests/api/py/requirements.txt`.
 //! When it is missing or lacks a package (a plain `cargo test`), the first test that needs it
 //! creates it with `python3 -m venv` and `pip install -r`, under a file lock so that parallel
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The PyPI packages the tests import (`tests/api/py/requirements.txt` installs them).
-const IMPORTS: &str = "import icalendar, aiosmtpd";
+const IMPORTS: &str = "import icalendar, aiosmtpd, standardwebhooks";
 
 fn has_packages(python: &Path) -> bool {
     Command::new(python)

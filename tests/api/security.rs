@@ -123,7 +123,7 @@ pub(crate) fn write_routes() -> Vec<(String, String)> {
 /// Every route of the route table (`plenary::routes::endpoints`) as `(method, path)`, with
 /// the placeholders `{o}` (organisation), `{c}` (conference), `{d}` (delegation), `{m}`
 /// (member), `{s}` (session), `{f}` (focal point), `{number}` (an edition of the list of
-/// participants) and `{msg}` (an e-mail) that [`world`]'s values fill.
+/// participants), `{msg}` (an e-mail) and `{w}` (a webhook) that [`world`]'s values fill.
 pub(crate) fn routes() -> Vec<(String, String)> {
     plenary::routes::endpoints()
         .into_iter()
@@ -138,15 +138,16 @@ pub(crate) fn routes() -> Vec<(String, String)> {
                 .replace("{member_id}", "{m}")
                 .replace("{session_id}", "{s}")
                 .replace("{focal_point_id}", "{f}")
-                .replace("{message_id}", "{msg}");
+                .replace("{message_id}", "{msg}")
+                .replace("{webhook_id}", "{w}");
             (e.method.to_string(), path)
         })
         .collect()
 }
 
 /// A conference with a delegation, a member, a session, an invited focal point of the
-/// delegation and a provisional edition of its list of participants (number 1); returns the
-/// placeholder values.
+/// delegation, a provisional edition of its list of participants (number 1) and a webhook;
+/// returns the placeholder values.
 pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str, String)> {
     let t = Some(owner.token.as_str());
     let (_, org) = app
@@ -188,6 +189,14 @@ pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str
         .await;
     assert_eq!(e["number"], 1, "{e}");
     let msg = invitation_message(app, &cid).await;
+    // Last, so that none of the writes above is delivered to it (nothing listens there).
+    let (_, w) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/webhooks"),
+            t,
+            &json!({"url": "http://127.0.0.1:9/plenary-hook", "events": ["*"]}),
+        )
+        .await;
     vec![
         ("{o}", org["id"].as_str().unwrap_or_default().to_string()),
         ("{c}", cid),
@@ -197,6 +206,7 @@ pub(crate) async fn world(app: &TestApp, owner: &Organiser) -> Vec<(&'static str
         ("{f}", f["id"].as_str().unwrap_or_default().to_string()),
         ("{number}", "1".to_string()),
         ("{msg}", msg),
+        ("{w}", w["id"].as_str().unwrap_or_default().to_string()),
     ]
 }
 
