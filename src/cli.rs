@@ -176,7 +176,9 @@ async fn dispatch(
                 .read_to_string(&mut input)
                 .context("reading the password from stdin")?;
             let secret = SecretString::from(strip_one_newline(&input).to_string());
-            add_organiser(&database.url, &email, &name, admin, secret).await
+            let done = add_organiser(&database.url, &email, &name, admin, secret).await?;
+            println!("{done}");
+            Ok(())
         }
         Command::Import { files } => {
             reference::migrate(&database.url).await?;
@@ -193,21 +195,28 @@ pub fn strip_one_newline(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-async fn add_organiser(
+/// `plenary organiser add`: creates the organiser account `email` (`name`, `--admin`) with
+/// the password given, or, when an account already has the email (any letter case, e.g. a
+/// focal point's), makes that account an organiser (and an admin with `admin`) with a
+/// verified address, keeping its name. An existing account keeps its password and sessions
+/// when it had proven its address; an unverified one (made from an invitation code handed
+/// out in an API response) gets the password given and its tokens end, since whoever made
+/// it may not own the address. Answers the line to print.
+///
+/// Errors: a password under 12 characters, an invalid email (the API's check, mixed
+/// scripts included) or name, database errors.
+pub async fn add_organiser(
     url: &str,
     email: &str,
     name: &str,
     admin: bool,
     secret: SecretString,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     password::check_strength(&secret).map_err(|e| anyhow::anyhow!(e))?;
     let email = email.trim();
     let name = name.trim();
-    let valid_email = email
-        .split_once('@')
-        .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
-    if !valid_email {
-        anyhow::bail!("--email must be an email address");
+    if let Err(message) = crate::domain::input::check_email(email) {
+        anyhow::bail!("--email {message}");
     }
     if name.is_empty() || name.chars().count() > 300 {
         anyhow::bail!("--name must be 1 to 300 characters");
@@ -215,20 +224,31 @@ async fn add_organiser(
     reference::migrate(url).await?;
     let hash = password::hash_blocking(secret).await?;
     let mut conn = AsyncPgConnection::establish(url).await?;
+    let admin_note = |is_admin: bool| if is_admin { ", admin" } else { "" };
+    if let Some(p) = organisers::make_organiser(&mut conn, email, &hash, admin).await? {
+        let what = if p.password_replaced {
+            "its address was unproven: password set to the one given, its sessions ended"
+        } else {
+            "its password and sessions are unchanged (the password given was not used)"
+        };
+        return Ok(format!(
+            "existing account {} ({}{}) made an organiser; {what}",
+            p.row.id,
+            p.row.email,
+            admin_note(p.row.is_admin)
+        ));
+    }
     match organisers::create(&mut conn, email, name, &hash, admin, true).await {
-        Ok(o) => {
-            println!(
-                "organiser {} created ({}{})",
-                o.id,
-                o.email,
-                if o.is_admin { ", admin" } else { "" }
-            );
-            Ok(())
-        }
+        Ok(o) => Ok(format!(
+            "organiser {} created ({}{})",
+            o.id,
+            o.email,
+            admin_note(o.is_admin)
+        )),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => anyhow::bail!("an organiser with email {email} already exists"),
+        )) => anyhow::bail!("an account with email {email} was created meanwhile; run again"),
         Err(e) => Err(e.into()),
     }
 }

@@ -35,6 +35,8 @@
 //! | [`store::conferences`] | the conference row (`row`), the list and its one filter (`list`), writes (`changes`) |
 //! | [`store::grants`] | who organises which conference (owner, editor) |
 //! | [`store::focal_points`] | focal points of delegations: invitations (hashed codes), acceptance, revocation |
+//! | [`store::codes`] | one-time codes (invitations, password resets): 256 random bits, stored as SHA-256 |
+//! | [`store::password_resets`] | password resets by e-mail: the code, its e-mail, spending it (new password, proven address, tokens ended) |
 //! | [`store::documents`] | saving an imported conference document in one transaction |
 //! | [`store::editions`] | editions of the list of participants: frozen, numbered snapshots and their statistics |
 //! | [`store::webhooks`] | a conference's webhooks (the secret never in what organisers read) and the state of their deliveries (rows of `store::outbox`) |

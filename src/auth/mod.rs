@@ -54,7 +54,8 @@ fn parse_bearer(value: &HeaderValue) -> Result<&str, NotBearer> {
 
 /// The active organiser of the request's bearer token; `None` without an `Authorization`
 /// header. Errors: 401 when the header is not a bearer token, the token does not verify, or
-/// its organiser is disabled or deleted; 503 when no database connection is available.
+/// its organiser is disabled or deleted, or it was issued before the account's last password
+/// reset or change; 503 when no database connection is available.
 ///
 /// The one authentication path: the extractors [`MaybeCaller`] and [`Authenticated`] and the
 /// `Idempotency-Key` layer all call it, and it runs once per request: its answer is kept in
@@ -85,8 +86,11 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let claims = state.tokens.verify(token).map_err(|_| invalid())?;
     let mut conn = state.conn().await?;
+    // The one read of the account: it exists, is not disabled, and the token was issued
+    // after its last password reset or change.
     let organiser = organisers::find_active(&mut conn, claims.sub)
         .await?
+        .filter(|o| token::issued_in_time(claims.iat, o.tokens_valid_after))
         .ok_or_else(invalid)?;
     Ok(Some(Caller {
         id: organiser.id,

@@ -85,7 +85,19 @@ impl TokenKeys {
 
     /// Issues a token for `organiser` valid for [`TOKEN_TTL_SECONDS`].
     pub fn issue(&self, organiser: Uuid) -> Result<String, TokenError> {
-        let now = chrono::Utc::now().timestamp();
+        self.issue_after(organiser, None)
+    }
+
+    /// Issues a token for `organiser` that its `tokens_valid_after` accepts
+    /// ([`issued_in_time`]): `iat` is now, or the second after `tokens_valid_after` when
+    /// that is later (a token issued in the same second as a password reset; at most one
+    /// second ahead, within [`LEEWAY_SECONDS`]). `exp` is `iat` + [`TOKEN_TTL_SECONDS`].
+    pub fn issue_after(
+        &self,
+        organiser: Uuid,
+        tokens_valid_after: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<String, TokenError> {
+        let now = first_valid_iat(chrono::Utc::now().timestamp(), tokens_valid_after);
         let claims = Claims {
             iss: ISSUER.to_string(),
             aud: AUDIENCE.to_string(),
@@ -108,6 +120,24 @@ impl TokenKeys {
         let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
         check_lifetime(&claims, now, leeway)?;
         Ok(claims)
+    }
+}
+
+/// True when a token issued at `iat` (whole seconds) is still good for an account whose
+/// tokens issued up to `tokens_valid_after` were ended (a password reset or change at that
+/// instant). `iat` must be after the second the reset happened in: a token of the same
+/// second cannot be told apart from one issued just before the reset, so it is refused, and
+/// tokens issued after a reset in that same second carry the next second
+/// ([`TokenKeys::issue_after`]).
+pub fn issued_in_time(iat: i64, tokens_valid_after: Option<chrono::DateTime<chrono::Utc>>) -> bool {
+    tokens_valid_after.is_none_or(|t| iat > t.timestamp())
+}
+
+/// The `iat` of a token issued at `now` (seconds) that [`issued_in_time`] accepts.
+fn first_valid_iat(now: i64, tokens_valid_after: Option<chrono::DateTime<chrono::Utc>>) -> i64 {
+    match tokens_valid_after {
+        Some(t) => now.max(t.timestamp().saturating_add(1)),
+        None => now,
     }
 }
 
@@ -157,6 +187,28 @@ mod tests {
             iat,
             exp,
         }
+    }
+
+    #[test]
+    fn tokens_of_the_reset_second_are_refused_and_new_ones_carry_the_next() {
+        use chrono::TimeZone;
+        let reset = chrono::Utc
+            .timestamp_opt(1_800_000_000, 400_000_000)
+            .single();
+        assert!(issued_in_time(1_799_999_999, None));
+        // Issued before the reset, in the same second or earlier: refused.
+        assert!(!issued_in_time(1_800_000_000, reset));
+        assert!(!issued_in_time(1_799_999_999, reset));
+        assert!(issued_in_time(1_800_000_001, reset));
+        // Issued in the reset's second after it: stamped with the next second, accepted.
+        let iat = first_valid_iat(1_800_000_000, reset);
+        assert_eq!(iat, 1_800_000_001);
+        assert!(issued_in_time(iat, reset));
+        assert_eq!(first_valid_iat(1_800_000_005, reset), 1_800_000_005);
+        // A reset on a whole second: a token of that second is refused too.
+        let whole = chrono::Utc.timestamp_opt(1_800_000_000, 0).single();
+        assert!(!issued_in_time(1_800_000_000, whole));
+        assert!(issued_in_time(first_valid_iat(1_800_000_000, whole), whole));
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! `POST /api/v1/auth/token` and `GET /api/v1/me`.
+//! `POST /api/v1/auth/token`, `GET /api/v1/me`, accepting invitations and the password
+//! flows (`/auth/password-reset`, `/auth/password-reset/confirm`, `/auth/password`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::auth::{password, throttle, token::TOKEN_TTL_SECONDS, Authenticated};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::input::{Errors, Field, Obj};
@@ -12,29 +14,43 @@ use crate::error::ApiError;
 use crate::http::request::parse_json;
 use crate::state::AppState;
 use crate::store::focal_points::{self, Acceptor, FocalPointOf};
-use crate::store::organisers;
+use crate::store::{organisers, password_resets};
 
-/// A password as given (not trimmed or normalised: every byte counts), 1 to 1024 bytes.
+/// The password `password` as given (not trimmed or normalised: every byte counts), 1 to
+/// 1024 bytes.
 fn password_field(o: &mut Obj<'_>, errors: &mut Errors) -> Option<String> {
-    match o.raw("password") {
+    password_named(o, "password", errors)
+}
+
+/// A password field `name` as given (not trimmed or normalised), 1 to 1024 bytes.
+fn password_named(o: &mut Obj<'_>, name: &'static str, errors: &mut Errors) -> Option<String> {
+    match o.raw(name) {
         Field::Value(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 1024 => {
             Some(s.clone())
         }
         Field::Absent | Field::Null => {
-            errors.push("password", "is required");
+            errors.push(name, "is required");
             None
         }
         _ => {
-            errors.push("password", "must be a string of 1 to 1024 bytes");
+            errors.push(name, "must be a string of 1 to 1024 bytes");
             None
         }
     }
 }
 
-/// The 200 answer of `/auth/token` and `/auth/invitations/accept`: a fresh token for
-/// `account`, not to be cached.
-fn token_response(state: &AppState, account: Uuid) -> Result<HttpResponse, ApiError> {
-    let access_token = state.tokens.issue(account).map_err(ApiError::internal)?;
+/// The 200 answer of `/auth/token`, `/auth/invitations/accept` and
+/// `/auth/password-reset/confirm`: a fresh token for `account` that its `tokens_valid_after`
+/// accepts, not to be cached.
+fn token_response(
+    state: &AppState,
+    account: Uuid,
+    tokens_valid_after: Option<DateTime<Utc>>,
+) -> Result<HttpResponse, ApiError> {
+    let access_token = state
+        .tokens
+        .issue_after(account, tokens_valid_after)
+        .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {
@@ -89,18 +105,20 @@ pub async fn token(
         organisers::find_by_email(&mut conn, &email).await?
     };
     let (stored, id) = match found {
-        Some(o) if o.disabled_at.is_none() => (Some(o.password_hash), Some(o.id)),
+        Some(o) if o.disabled_at.is_none() => {
+            (Some(o.password_hash), Some((o.id, o.tokens_valid_after)))
+        }
         _ => (None, None),
     };
     let ok = password::verify_blocking(stored, SecretString::from(pass)).await;
     let id = id.filter(|_| ok);
     throttle::record_verdict(&state, attempt, &counters, id.is_none()).await?;
-    let Some(id) = id else {
+    let Some((id, valid_after)) = id else {
         return Err(ApiError::Unauthorized(
             "wrong email or password".to_string(),
         ));
     };
-    token_response(&state, id)
+    token_response(&state, id, valid_after)
 }
 
 /// The calling organiser.
@@ -197,19 +215,22 @@ pub async fn accept_invitation(
     let failed = matches!(outcome, Ok(None));
     throttle::record_verdict(&state, attempt, &counters, failed).await?;
     match outcome? {
-        Some(account) => token_response(&state, account),
+        Some((account, valid_after)) => token_response(&state, account, valid_after),
         None => Err(refused_invitation()),
     }
 }
 
-/// The password work and the acceptance of [`accept_invitation`]: `Ok(None)` for a refusal
-/// (the one 401), `Err` for a 422 or a server error.
+/// The password work and the acceptance of [`accept_invitation`]: the account and its
+/// `tokens_valid_after`, `Ok(None)` for a refusal (the one 401), `Err` for a 422 or a server
+/// error. A new account's address counts as proven unless codes are also handed out in API
+/// responses (`PLENARY_INVITATION_CODES_IN_RESPONSE`): then whoever was given the code may
+/// not own the address.
 async fn accept_checked(
     state: &AppState,
     invitation: Option<focal_points::FocalPointRow>,
     pass: String,
     name: Option<String>,
-) -> Result<Option<Uuid>, ApiError> {
+) -> Result<Option<(Uuid, Option<DateTime<Utc>>)>, ApiError> {
     let secret = SecretString::from(pass);
     let Some(invitation) = invitation else {
         password::verify_blocking(None, secret).await;
@@ -219,6 +240,7 @@ async fn accept_checked(
         let mut conn = state.conn().await?;
         organisers::find_by_email(&mut conn, &invitation.email).await?
     };
+    let mut valid_after = None;
     let acceptor = match existing {
         Some(account) => {
             let usable = account.disabled_at.is_none();
@@ -226,6 +248,7 @@ async fn accept_checked(
             if !password::verify_blocking(stored, secret).await {
                 return Ok(None);
             }
+            valid_after = account.tokens_valid_after;
             Acceptor::Existing(account.id)
         }
         None => {
@@ -236,9 +259,181 @@ async fn accept_checked(
             Acceptor::New {
                 name: name.unwrap_or_else(|| invitation.name.clone()),
                 password_hash,
+                email_verified: !state.invitation_codes_in_response,
             }
         }
     };
     let mut conn = state.conn().await?;
-    Ok(focal_points::accept(&mut conn, invitation.id, &invitation.email, acceptor).await?)
+    let accepted =
+        focal_points::accept(&mut conn, invitation.id, &invitation.email, acceptor).await?;
+    Ok(accepted.map(|account| (account, valid_after)))
+}
+
+/// The client address a request's password checks are counted by (empty when unknown).
+fn address_of(req: &HttpRequest, state: &AppState) -> String {
+    crate::http::request::client_address(req, &state.trusted_proxies)
+        .map(|a| a.to_string())
+        .unwrap_or_default()
+}
+
+/// `POST /api/v1/auth/password-reset` `{"email"}`: 202 with no body, whether or not an
+/// account has the email; when an active one has, it is sent a `password_reset` e-mail
+/// with a one-time code valid one hour ([`password_resets::request`], the same statements
+/// either way). Every request counts against the login limits of that email and the client
+/// address (so the limit cannot tell whether the account exists, and bounds the e-mails one
+/// can cause). Errors: 422 for an invalid email, 429 with `Retry-After` past the limits.
+pub async fn request_password_reset(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut errors = Errors::new();
+    let mut email = None;
+    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
+        let e = o.email("email", &mut errors);
+        email = o.required("email", e, &mut errors);
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    let Some(email) = email else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let counters = state
+        .login_limits
+        .counters(&email, &address_of(&req, &state));
+    let attempt = throttle::reserve_check(&state, &counters).await?;
+    let outcome = {
+        let mut conn = state.conn().await?;
+        password_resets::request(&mut conn, &email).await
+    };
+    throttle::record_verdict(&state, attempt, &counters, true).await?;
+    outcome?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}
+
+/// The one answer to every refused reset code: unknown, used or expired (or its account
+/// disabled meanwhile).
+fn refused_reset() -> ApiError {
+    ApiError::Unauthorized("the reset code is unknown, used or expired".to_string())
+}
+
+/// `POST /api/v1/auth/password-reset/confirm` `{"code", "password"}`: sets the account's
+/// new password (at least 12 characters, else 422), marks its address proven, spends the
+/// code, ends every token issued before (see [`crate::auth::token::issued_in_time`]) and
+/// answers 200 with a new token, like `/auth/token`.
+///
+/// Errors: one 401 for an unknown, used or expired code, after the same password work (the
+/// password is hashed either way); 429 with `Retry-After` past the login limits, counted by
+/// the code's account email (unknown codes share one key) and client address; 422 for
+/// invalid fields.
+pub async fn confirm_password_reset(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut errors = Errors::new();
+    let (mut code, mut pass) = (None, None);
+    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
+        let c = o.string("code", 1, 200, &mut errors);
+        code = o.required("code", c, &mut errors);
+        pass = password_field(&mut o, &mut errors);
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    let (Some(code), Some(pass)) = (code, pass) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let secret = SecretString::from(pass);
+    password::check_strength(&secret).map_err(|m| ApiError::field("password", m))?;
+    let email = {
+        let mut conn = state.conn().await?;
+        password_resets::email_of(&mut conn, &code).await?
+    };
+    let email_key = email.unwrap_or_else(|| "(unknown reset code)".to_string());
+    let counters = state
+        .login_limits
+        .counters(&email_key, &address_of(&req, &state));
+    let attempt = throttle::reserve_check(&state, &counters).await?;
+    let outcome = reset_checked(&state, &code, secret).await;
+    throttle::record_verdict(&state, attempt, &counters, matches!(outcome, Ok(None))).await?;
+    match outcome? {
+        Some((account, valid_after)) => token_response(&state, account, Some(valid_after)),
+        None => Err(refused_reset()),
+    }
+}
+
+/// The password work and the reset of [`confirm_password_reset`]: the new password is
+/// hashed whatever the code (an unknown code takes the same time), then the code spent.
+async fn reset_checked(
+    state: &AppState,
+    code: &str,
+    secret: SecretString,
+) -> Result<Option<(Uuid, DateTime<Utc>)>, ApiError> {
+    let password_hash = password::hash_blocking(secret)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut conn = state.conn().await?;
+    Ok(password_resets::confirm(&mut conn, code, &password_hash, Utc::now()).await?)
+}
+
+/// `POST /api/v1/auth/password` `{"current_password", "password"}` (signed in): 204 once
+/// the caller's password is the new one (at least 12 characters, else 422). Every token
+/// issued before the change stops working, the caller's own included: sign in again with
+/// the new password.
+///
+/// Errors: 401 without a valid token; 403 for a wrong current password (the token is fine,
+/// the proof of the password is not), rate-limited like logins (429 with `Retry-After`,
+/// counted by the account's email and the client address); 422 for invalid fields.
+pub async fn change_password(
+    req: HttpRequest,
+    caller: Authenticated,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let value = parse_json(&req, &body)?;
+    let mut errors = Errors::new();
+    let (mut current, mut pass) = (None, None);
+    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
+        current = password_named(&mut o, "current_password", &mut errors);
+        pass = password_field(&mut o, &mut errors);
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    let (Some(current), Some(pass)) = (current, pass) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let new_secret = SecretString::from(pass);
+    password::check_strength(&new_secret).map_err(|m| ApiError::field("password", m))?;
+    let account = {
+        let mut conn = state.conn().await?;
+        organisers::find_active(&mut conn, caller.0.id)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("the organiser no longer exists".to_string()))?
+    };
+    let counters = state
+        .login_limits
+        .counters(&account.email, &address_of(&req, &state));
+    let attempt = throttle::reserve_check(&state, &counters).await?;
+    let ok =
+        password::verify_blocking(Some(account.password_hash), SecretString::from(current)).await;
+    throttle::record_verdict(&state, attempt, &counters, !ok).await?;
+    if !ok {
+        return Err(ApiError::Forbidden(
+            "the current password is wrong".to_string(),
+        ));
+    }
+    let password_hash = password::hash_blocking(new_secret)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut conn = state.conn().await?;
+    organisers::change_password(&mut conn, account.id, &password_hash, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the organiser no longer exists".to_string()))?;
+    Ok(HttpResponse::NoContent()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
 }

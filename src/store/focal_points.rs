@@ -13,12 +13,11 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::ResourceKind;
+use super::codes::{hash_code, new_code};
 use super::outbox::{self, Email};
 use super::write::{self, Audited, Scope, UNCONDITIONAL};
 use super::{lower, new_id, Caller, StoreError};
@@ -154,19 +153,6 @@ pub struct Invitation {
     pub row: FocalPointRow,
     /// The code: 256 random bits, base64url without padding (43 characters).
     pub code: String,
-}
-
-/// A fresh invitation code: 32 bytes from the operating system's CSPRNG, base64url.
-pub fn new_code() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The stored form of a code: its SHA-256, hex.
-pub fn hash_code(code: &str) -> String {
-    hex::encode(Sha256::digest(code.as_bytes()))
 }
 
 const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";
@@ -389,13 +375,18 @@ pub enum Acceptor {
         name: String,
         /// argon2id PHC string.
         password_hash: String,
+        /// Whether the code proves the address: true when codes leave only in the
+        /// invitation e-mail, false when they are also handed out in API responses
+        /// (`PLENARY_INVITATION_CODES_IN_RESPONSE`).
+        email_verified: bool,
     },
 }
 
 /// Accepts invitation `id` (found by [`usable`]) for `acceptor`, in one audited
 /// transaction logged in the conference's log with the accepting account as its author:
 /// the code is re-checked under a row lock (a code works once, also when two acceptances
-/// race), a new account is created without the organiser grant, and the row is made
+/// race), a new account is created without the organiser grant (its address verified or not
+/// as the acceptor says), and the row is made
 /// active. Answers the account's id, or `None` when the code is no longer usable.
 ///
 /// Errors: 409 when a new account's email was taken meanwhile; database errors.
@@ -432,6 +423,7 @@ pub async fn accept(
             if let Acceptor::New {
                 name,
                 password_hash,
+                email_verified,
             } = &acceptor
             {
                 diesel::insert_into(organisers::table)
@@ -442,6 +434,7 @@ pub async fn accept(
                         organisers::password_hash.eq(password_hash),
                         organisers::is_admin.eq(false),
                         organisers::is_organiser.eq(false),
+                        organisers::email_verified.eq(email_verified),
                     ))
                     .execute(tx.conn)
                     .await?;

@@ -46,8 +46,11 @@ pub struct GrantRequest {
 }
 
 /// Gives the account with `email` (any letter case) `role` on a conference (audited; the
-/// caller must own it). An email without an account changes nothing, and the answer is the
-/// same [`GrantRequest`] either way, so that it does not reveal whether an account exists.
+/// caller must own it). An email without an account changes nothing, and neither does one
+/// whose account has not proven its address (`email_verified` false: made from an
+/// invitation code handed out in an API response, until a password reset by e-mail; whoever
+/// made it may not own the address). The answer is the same [`GrantRequest`] in every case,
+/// so that it does not reveal whether an account exists.
 ///
 /// Errors: 404/403 from the access rule; 409 when the account already organises the
 /// conference (which its owners see in the list of organisers anyway).
@@ -63,7 +66,9 @@ pub async fn add_organiser(
         role,
     };
     let scope = Scope::conference(caller, conference_id, Need::Own, UNCONDITIONAL);
-    let organiser = super::organisers::find_by_email(conn, email).await?;
+    let organiser = super::organisers::find_by_email(conn, email)
+        .await?
+        .filter(|o| o.email_verified);
     // One transaction either way: the caller's right is checked, and the answer committed
     // with it, whether or not an account has this email.
     write::run(conn, scope, async |tx| {

@@ -12,7 +12,9 @@
 
 use diesel::sql_types::{Array, BigInt, Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::pg::AsyncPgConnection;
-use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+use diesel_async::RunQueryDsl;
+
+use super::in_transaction;
 use uuid::Uuid;
 
 /// Limits of failed logins.
@@ -101,24 +103,6 @@ struct Pending {
     key: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-/// Runs `body` in a transaction: COMMIT when it succeeds, ROLLBACK otherwise.
-async fn in_transaction<T>(
-    conn: &mut AsyncPgConnection,
-    body: impl AsyncFnOnce(&mut AsyncPgConnection) -> diesel::QueryResult<T>,
-) -> diesel::QueryResult<T> {
-    AnsiTransactionManager::begin_transaction(conn).await?;
-    match body(conn).await {
-        Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
-            Ok(value)
-        }
-        Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback),
-        },
-    }
 }
 
 /// Reserves a password check on every counter at once, atomically (see the module docs).

@@ -3,6 +3,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod codes;
 pub mod conferences;
 pub mod countries;
 pub mod credentials;
@@ -19,6 +20,7 @@ pub mod organisations;
 pub mod organisers;
 pub mod outbox;
 pub mod participants;
+pub mod password_resets;
 pub mod presence;
 pub mod protocol;
 pub mod reference;
@@ -224,4 +226,23 @@ pub fn like_pattern(q: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// Runs `body` in a transaction: COMMIT when it succeeds, ROLLBACK otherwise.
+pub(crate) async fn in_transaction<T>(
+    conn: &mut diesel_async::AsyncPgConnection,
+    body: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match body(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback),
+        },
+    }
 }

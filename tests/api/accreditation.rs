@@ -241,7 +241,7 @@ async fn every_refused_code_and_password_gets_the_same_401() {
         .expect("hashes");
     for code in [&used, &expired, &revoked, &existing] {
         assert!(!hashes.contains(code));
-        assert!(hashes.contains(&plenary::store::focal_points::hash_code(code)));
+        assert!(hashes.contains(&plenary::store::codes::hash_code(code)));
     }
 }
 

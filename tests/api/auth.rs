@@ -184,9 +184,15 @@ async fn organiser_add_command_creates_a_working_login() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Same email in another case: refused.
+    // Same email in another case: the existing (verified) account stays an organiser and
+    // keeps its password; the command says so (tested further in `passwords`).
     let dup = run("CLI@example.org", "another long password\n");
-    assert!(!dup.status.success());
+    assert!(dup.status.success());
+    let said = String::from_utf8_lossy(&dup.stdout);
+    assert!(
+        said.contains("existing account") && said.contains("unchanged"),
+        "{said}"
+    );
     // Empty and short passwords: refused.
     assert!(!run("empty@example.org", "\n").status.success());
     assert!(!run("short@example.org", "short\n").status.success());

@@ -26,6 +26,7 @@ mod notifications;
 mod openapi;
 mod organisations;
 mod participants;
+mod passwords;
 mod presence;
 mod protocol;
 mod public_reads;

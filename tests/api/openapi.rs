@@ -693,6 +693,39 @@ async fn every_operation_answers_as_the_spec_says() {
     let (s, _) = app.delete(&org_url, t).await;
     assert_eq!(s, 204);
 
+    // Passwords: a reset by e-mail, then a change (which ends the token it was sent with).
+    let pw = app.organiser("passwords@example.org", false).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/auth/password-reset",
+            None,
+            &json!({"email": "passwords@example.org"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let code = app
+        .mails("passwords@example.org", "password_reset", 1)
+        .await
+        .remove(0)
+        .code();
+    let (s, reset) = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            &json!({"code": code, "password": "a new long passphrase"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{reset}");
+    assert_eq!(app.get("/api/v1/me", Some(&pw.token)).await.0, 401);
+    let (s, _) = app
+        .post(
+            "/api/v1/auth/password",
+            reset["access_token"].as_str(),
+            &json!({"current_password": "a new long passphrase", "password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!(s, 204);
+
     // Every operation of the spec reached a success status above.
     let succeeded: BTreeSet<(String, String)> = app
         .client
