@@ -33,9 +33,12 @@ const POLL: Duration = Duration::from_millis(500);
 /// message while this one may still send it.
 const LEASE_USE: f64 = 0.8;
 /// The first pause before connecting again after the database failed; doubled per failed
-/// attempt up to [`LAST_RETRY`], and back to this once connected.
+/// attempt up to [`LAST_RETRY`] or a tenth of the lease, whichever is shorter, and back to
+/// this once connected.
 const FIRST_RETRY: Duration = Duration::from_millis(100);
-/// The longest pause before connecting again.
+/// The longest pause before connecting again. A tenth of the lease when that is shorter: the
+/// outcomes a failure cut off must be recorded soon after the database is back, before the
+/// leases of their messages run out and another instance sends them again.
 const LAST_RETRY: Duration = Duration::from_secs(5);
 /// How often the due reminders are queued.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
@@ -59,6 +62,7 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
     let hooks = Arc::new(webhook::Client::new(config.settings.webhook_allow_private)?);
     crate::db::in_background("plenary-sender", async move {
         let mut backoff = FIRST_RETRY;
+        let longest = LAST_RETRY.min(config.settings.lease / 10).max(FIRST_RETRY);
         let mut unrecorded = Vec::new();
         while alive.upgrade().is_some() {
             match run(
@@ -76,7 +80,7 @@ pub fn spawn_sender(url: String, config: SenderConfig, alive: Weak<()>) -> anyho
                 Err(e) => tracing::warn!(error = %e, "the sender lost its database; retrying"),
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(LAST_RETRY);
+            backoff = (backoff * 2).min(longest);
         }
     });
     Ok(())
