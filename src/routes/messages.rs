@@ -13,7 +13,7 @@ use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::ok_tagged;
 use crate::idempotency::respond;
 use crate::state::AppState;
-use crate::store::outbox::{self, MessageFilter, MessageState};
+use crate::store::messages::{self, MessageFilter, MessageState};
 use crate::store::write::Input;
 use crate::store::{standing, PageRequest};
 
@@ -44,7 +44,7 @@ pub async fn list(
     standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok_tagged(
         &req,
-        &outbox::messages(&mut conn, *path, &filter, &page).await?,
+        &messages::messages(&mut conn, *path, &filter, &page).await?,
     ))
 }
 
@@ -73,6 +73,6 @@ pub async fn resend(
         parsed: errors.into_fields(),
     };
     let mut conn = state.conn().await?;
-    let write = outbox::resend(&mut conn, caller.0, conference_id, message_id, input);
+    let write = messages::resend(&mut conn, caller.0, conference_id, message_id, input);
     respond(write, |m: &MessageState| HttpResponse::Accepted().json(m)).await
 }

@@ -16,6 +16,7 @@ pub mod grants;
 pub mod idempotency;
 pub mod login_limits;
 pub mod members;
+pub mod messages;
 pub mod organisations;
 pub mod organisers;
 pub mod outbox;
