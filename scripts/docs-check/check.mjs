@@ -21,15 +21,19 @@ if (!base || !screenshot) {
 const origin = new URL(base).origin;
 const problems = [];
 
-// The operations of the spec, read from the document the server serves.
+// The operations of the spec, read from the document the server serves: its paths, and its
+// webhooks (OpenAPI 3.1 `webhooks`, which Swagger UI lists under the webhook's name).
 const yaml = await (await fetch(`${base}/api-spec/openapi.yaml`)).text();
 const expected = new Set();
 let path = null;
-let inPaths = false;
+let section = null;
 for (const line of yaml.split("\n")) {
-  if (/^\S/.test(line)) inPaths = line.startsWith("paths:");
-  if (!inPaths) continue;
-  const p = line.match(/^  (\/\S*):\s*$/);
+  if (/^\S/.test(line)) {
+    section = line.startsWith("paths:") ? "paths" : line.startsWith("webhooks:") ? "webhooks" : null;
+    path = null;
+  }
+  if (!section) continue;
+  const p = section === "paths" ? line.match(/^  (\/\S*):\s*$/) : line.match(/^  ([A-Za-z0-9_.-]+):\s*$/);
   if (p) path = p[1];
   const m = line.match(/^    (get|put|post|delete|patch|options|head|trace):\s*$/);
   if (m && path) expected.add(`${m[1].toUpperCase()} ${path}`);
