@@ -143,7 +143,9 @@ impl Refusal {
             Refusal::TokenRequired => "a bearer token is required",
             Refusal::NoSuchConference => "no such conference",
             Refusal::DraftPrivate => "the contents of a draft are visible to its organisers only",
-            Refusal::NotAnEditor => "only the conference's owners and editors may change it",
+            Refusal::NotAnEditor => {
+                "only the conference's owners and editors may do this (change it, or read what only its organisers read)"
+            }
             Refusal::NotAnOwner => "only the conference's owners may add organisers",
             Refusal::NotAnOrganiser => {
                 "only organisers may create conferences and create or change organisations"

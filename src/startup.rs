@@ -18,7 +18,8 @@ use crate::auth::token::TokenKeys;
 use crate::config::{BodyBudgetSettings, NotifySettings, TrustedProxies};
 use crate::db::{self, PoolSettings};
 use crate::http::body_budget::BodyBudget;
-use crate::http::public_cache::{PublicReadSettings, PublicReads};
+use crate::http::public_cache::PublicReadSettings;
+use crate::http::public_reads::PublicReads;
 use crate::http::request::MAX_BODY_BYTES;
 use crate::state::AppState;
 use crate::store::login_limits::LoginLimits;
@@ -118,7 +119,7 @@ impl Application {
         // primary), its cache, and the replica's measured lag (kept by the monitor).
         let public = Arc::new(PublicReads::new(&public_reads));
         crate::store::watcher::spawn_watcher(database_url.to_string(), &public.freshness);
-        crate::http::public_cache::spawn_reporter(&public);
+        crate::http::public_reads::spawn_reporter(&public);
         if let (Some(read_url), Some(status)) = (&public_reads.read_url, &public.replica) {
             crate::db::replica::spawn_monitor(database_url.to_string(), read_url.clone(), status);
         }
@@ -140,7 +141,6 @@ impl Application {
                         .map(|url| db::build_pool(url, &per_worker))
                         .transpose()?,
                     public: public.clone(),
-                    body_budget: body_budget.clone(),
                     fills: Arc::new(tokio::sync::Semaphore::new(
                         per_worker.max_size.saturating_sub(1).max(1),
                     )),
@@ -175,6 +175,9 @@ impl Application {
             // layers' own included, leaves as problem+json), inside CORS (so that error answers
             // to reads carry its headers too).
             App::new()
+                // What the body budget's layer reads (it knows no AppState).
+                .app_data(web::Data::from(body_budget.clone()))
+                .app_data(web::Data::from(trusted_proxies.clone()))
                 .wrap(actix_web::middleware::from_fn(
                     crate::idempotency::middleware,
                 ))

@@ -7,7 +7,7 @@ use crate::config::TrustedProxies;
 use crate::db::{DbConn, DbPool};
 use crate::domain::country::CountryIndex;
 use crate::error::ApiError;
-use crate::http::public_cache::PublicReads;
+use crate::http::public_reads::PublicReads;
 use crate::store::login_limits::LoginLimits;
 
 /// The state of one HTTP worker: every request that worker serves sees it.
@@ -39,8 +39,6 @@ pub struct AppState {
     pub read_pool: Option<DbPool>,
     /// The instance's cache, known revisions and replica status, shared by its workers.
     pub public: Arc<PublicReads>,
-    /// The instance's budget of request bodies in flight, shared by its workers.
-    pub body_budget: Arc<crate::http::body_budget::BodyBudget>,
     /// Turns of this worker's public-read fills ([`crate::http::public_cache`]): one fewer
     /// than the pool's connections (at least one), so that a fill held up in the database
     /// (a lock on the revisions table) never takes the last connection from writes and logins.

@@ -357,6 +357,9 @@ impl<'a> Obj<'a> {
                 i32::try_from(n).map_err(|_| "is out of range".to_string())
             }
             Some(_) => Err(format!("must be an integer from {min} to {max}")),
+            // A number too large for i64, or with a fraction, is a number: the message says
+            // what is wanted, not "an integer, not a number" (a new user's trial).
+            None if v.is_number() => Err(format!("must be an integer from {min} to {max}")),
             None => Err(format!("must be an integer, not {}", type_name(v))),
         })
     }
@@ -534,7 +537,23 @@ pub fn check_email(s: &str) -> Result<(), &'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_email;
+    use super::{check_email, Errors, Obj};
+
+    /// A new user's trial: `"size": 99999999999999999999` was "must be an integer, not a
+    /// number".
+    #[test]
+    fn a_number_out_of_range_is_named_as_out_of_range() {
+        for size in ["99999999999999999999", "1e30", "2.5", "-1"] {
+            let body: serde_json::Value =
+                serde_json::from_str(&format!("{{\"size\": {size}}}")).expect("json");
+            let mut errors = Errors::new();
+            let mut obj = Obj::new(&body, "", &mut errors).expect("object");
+            let _ = obj.integer("size", 0, 1000, &mut errors);
+            let fields = errors.into_fields().expect_err("refused");
+            let text = format!("{fields:?}");
+            assert!(text.contains("from 0 to 1000"), "{size}: {text}");
+        }
+    }
 
     #[test]
     fn emails_that_mix_scripts_are_refused() {

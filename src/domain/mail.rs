@@ -156,4 +156,22 @@ mod tests {
         assert!(inv.text.contains("CODE-123") && inv.html.contains("CODE-123"));
         assert!(inv.subject.contains("Viet Nam"));
     }
+
+    /// A new user's trial found only the first line of a note indented in the plain text.
+    #[test]
+    fn every_line_of_a_note_is_indented_in_the_plain_text() {
+        let mut ctx = context();
+        ctx["note"] = Value::String("First line.\nSecond line.\n\nLast line.".into());
+        for kind in [MailKind::NominationDecided, MailKind::CredentialsReviewed] {
+            let r = render(kind, &ctx).unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()));
+            for line in ["    First line.", "    Second line.", "    Last line."] {
+                assert!(
+                    r.text.lines().any(|l| l == line),
+                    "{}: {line:?} in {}",
+                    kind.as_str(),
+                    r.text
+                );
+            }
+        }
+    }
 }

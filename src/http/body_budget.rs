@@ -40,9 +40,9 @@ use futures_util::{Stream, StreamExt};
 
 use super::request::client_address;
 pub use crate::config::BodyBudgetSettings;
+use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::http::request::body_limit;
-use crate::state::AppState;
 
 /// How long after the budget was last pressed freed memory is given back, and how often.
 const TRIM_FOR: Duration = Duration::from_secs(60);
@@ -246,8 +246,10 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let payload = req.take_payload();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(state), false) = (state, matches!(payload, Payload::None)) else {
+    let budget = req.app_data::<web::Data<BodyBudget>>().cloned();
+    let proxies = req.app_data::<web::Data<TrustedProxies>>().cloned();
+    let (Some(budget), Some(proxies), false) = (budget, proxies, matches!(payload, Payload::None))
+    else {
         req.set_payload(payload);
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -259,14 +261,14 @@ pub async fn middleware(
         .and_then(|v| v.trim().parse::<u64>().ok());
     let bytes = match declared {
         Some(n) if n > limit as u64 => {
-            state.body_budget.press();
+            budget.press();
             return Ok(refuse(req, ApiError::PayloadTooLarge(limit)));
         }
         Some(n) => n as usize,
         None => limit,
     };
-    let address = client_address(req.request(), &state.trusted_proxies);
-    let reservation = match state.body_budget.reserve(address, bytes) {
+    let address = client_address(req.request(), &proxies);
+    let reservation = match budget.reserve(address, bytes) {
         Ok(reservation) => reservation,
         Err(error) => {
             tracing::debug!(?address, bytes, "body budget exceeded");

@@ -4,7 +4,7 @@
 //! [`crate::startup`] wires: CORS ([`cors`]), `HEAD` as `GET` ([`head`]), the body deadline
 //! ([`deadline`]), the budget of request bodies in flight and the table of body limits
 //! ([`body_budget`]), problem+json for actix's own errors ([`problems`]), the public-read
-//! cache ([`public_cache`]). Access rules are [`crate::access`]'s, errors [`crate::error`]'s.
+//! cache ([`public_cache`], with what the instance shares for it in [`public_reads`]). Access rules are [`crate::access`]'s, errors [`crate::error`]'s.
 //! No handler lives here.
 
 pub mod body_budget;
@@ -14,5 +14,6 @@ pub mod head;
 pub mod params;
 pub mod problems;
 pub mod public_cache;
+pub mod public_reads;
 pub mod request;
 pub mod respond;

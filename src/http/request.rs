@@ -43,7 +43,7 @@ pub fn body_limit(method: &Method, path: &str) -> usize {
 /// Checks the content type and parses a JSON body.
 ///
 /// Errors: 415 when the body is not `application/json` (or `application/*+json`), 400 when it
-/// is not well-formed JSON.
+/// is not well-formed JSON or gives a key twice in one object ([`parse_strict`]).
 pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     let content_type = req
         .headers()
@@ -61,7 +61,98 @@ pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     if !is_json {
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
+    parse_strict(body)
+}
+
+/// Parses JSON text, refusing an object that gives one key twice (API.md, "Details": RFC 8259
+/// says names SHOULD be unique, and parsers disagree on which value wins, so such a body is
+/// ambiguous). Errors: 400 `bad-request` naming the key and where, 400 `malformed-json` when
+/// the text is not JSON.
+fn parse_strict(body: &[u8]) -> Result<Value, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = serde::Deserializer::deserialize_any(&mut de, strict::Strict)
+        .and_then(|value| de.end().map(|()| value));
+    parsed.map_err(|e| {
+        let message = e.to_string();
+        match message.strip_prefix(strict::TWICE) {
+            Some(rest) => ApiError::BadRequest(format!(
+                "the body gives the key {rest}; parsers disagree on which value wins"
+            )),
+            None => ApiError::MalformedJson(message),
+        }
+    })
+}
+
+/// A `serde_json::Value` built by a visitor that refuses duplicate keys.
+mod strict {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// How a duplicate key's error begins (the parser adds where it was found).
+    pub const TWICE: &str = "twice: ";
+
+    /// The visitor (and, for nested values, the seed).
+    #[derive(Clone, Copy)]
+    pub struct Strict;
+
+    impl<'de> de::DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(item) = seq.next_element_seed(Strict)? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if object.contains_key(&key) {
+                    return Err(de::Error::custom(format!(
+                        "{TWICE}{} twice in one object",
+                        Value::String(key)
+                    )));
+                }
+                let value = map.next_value_seed(Strict)?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+    }
 }
 
 /// Decodes the query string into a [`Query`]. Errors: 400 when it is malformed, 422 naming a
@@ -126,5 +217,37 @@ mod tests {
             body_limit(&Method::POST, "/api/v1/organisations"),
             MAX_BODY_BYTES
         );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_at_any_depth() {
+        for body in [
+            r#"{"title":"A","title":"B"}"#,
+            r#"{"quotas":{"members":1,"members":2}}"#,
+            r#"[{"a":1},{"b":2,"b":2}]"#,
+        ] {
+            match parse_strict(body.as_bytes()) {
+                Err(ApiError::BadRequest(m)) => assert!(m.contains("twice"), "{body}: {m}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn strict_parsing_keeps_every_value_as_serde_json_does() {
+        let body = r#"{"a":[1,-2,3.5,18446744073709551615,1e400,null,true,"\u00e9"],"b":{"c":{}}}"#;
+        let strict = parse_strict(body.as_bytes());
+        let plain: Result<Value, _> = serde_json::from_str(body);
+        match (strict, plain) {
+            (Ok(s), Ok(p)) => assert_eq!(s, p),
+            (Err(ApiError::MalformedJson(_)), Err(_)) => {}
+            (s, p) => panic!("strict {s:?}, serde_json {p:?}"),
+        }
+        let ok = parse_strict(br#"{"a":{"x":1},"b":{"x":2}}"#);
+        assert!(ok.is_ok(), "the same key in two objects is fine: {ok:?}");
+        assert!(matches!(
+            parse_strict(b"{\"a\":1} trailing"),
+            Err(ApiError::MalformedJson(_))
+        ));
     }
 }

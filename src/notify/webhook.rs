@@ -26,9 +26,16 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of an answer's body that is read (for `last_error`).
 const ANSWER_BYTES: usize = 4096;
 
-/// True for an address a webhook may not reach unless private receivers are allowed:
-/// loopback, private (RFC 1918, unique local fc00::/7), link-local, multicast, unspecified,
-/// shared address space (100.64.0.0/10), broadcast, and IPv4-mapped forms of those.
+/// True for an address a webhook may not reach unless private receivers are allowed: every
+/// block of the IANA special-purpose address registries (RFC 6890) that is not globally
+/// reachable. IPv4: this network (0/8), private (RFC 1918), shared (100.64/10), loopback,
+/// link-local, IETF protocol assignments (192.0.0/24), documentation (192.0.2/24,
+/// 198.51.100/24, 203.0.113/24), 6to4 relay anycast (192.88.99/24), benchmarking (198.18/15),
+/// multicast, reserved (240/4) and broadcast. IPv6: unspecified, loopback, discard (100::/64),
+/// Teredo (2001::/32), ORCHID and benchmarking (2001::/23), documentation (2001:db8::/32),
+/// unique local (fc00::/7), link-local (fe80::/10), site-local (fec0::/10), multicast, the
+/// local-use NAT64 prefix (64:ff9b:1::/48); and IPv4 addresses written as IPv6 (mapped,
+/// compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) when the IPv4 address is internal.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -40,18 +47,45 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || o[0] == 0
+                || o[0] >= 240
                 || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 192 && o[1] == 0 && (o[2] == 0 || o[2] == 2))
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 198 && o[1] == 51 && o[2] == 100)
+                || (o[0] == 203 && o[1] == 0 && o[2] == 113)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
             let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                is_internal(IpAddr::V4(std::net::Ipv4Addr::new(
+                    (hi >> 8) as u8,
+                    hi as u8,
+                    (lo >> 8) as u8,
+                    lo as u8,
+                )))
+            };
+            // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms.
+            if s[..5] == [0; 5] && (s[5] == 0xffff || (s[5] == 0 && (s[6] != 0 || s[7] > 1))) {
+                return embedded(s[6], s[7]);
+            }
+            // NAT64 (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::/48, RFC 3056).
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return embedded(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return embedded(s[1], s[2]);
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+                || (s[..4] == [0x100, 0, 0, 0])
+                || (s[0] == 0x2001 && s[1] < 0x200)
+                || (s[0] == 0x2001 && s[1] == 0xdb8)
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
         }
     }
 }
@@ -314,11 +348,35 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "ff02::1",
+            // Found by a new user's trial: these were accepted.
+            "192.0.0.1",
+            "198.18.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            // The rest of the special-purpose registries.
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "240.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b:1::1",
+            "2001::1",
+            "2001:db8::1",
+            "100::1",
+            "fec0::1",
         ] {
             let parsed: IpAddr = ip.parse().expect("ip");
             assert!(is_internal(parsed), "{ip}");
         }
-        for ip in ["8.8.8.8", "2001:4860:4860::8888", "100.128.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "2001:4860:4860::8888",
+            "100.128.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "198.20.0.1",
+            "192.0.3.1",
+        ] {
             let parsed: IpAddr = ip.parse().expect("ip");
             assert!(!is_internal(parsed), "{ip}");
         }

@@ -114,6 +114,9 @@ impl Audited for CredentialsState {
     fn conference_id(&self) -> Option<Uuid> {
         Some(self.conference_id)
     }
+    fn delegation_id(&self) -> Option<Uuid> {
+        Some(self.delegation_id)
+    }
 }
 
 const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";

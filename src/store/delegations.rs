@@ -233,6 +233,9 @@ impl Audited for DelegationRow {
     fn conference_id(&self) -> Option<Uuid> {
         Some(self.conference_id)
     }
+    fn delegation_id(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
 }
 
 const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";

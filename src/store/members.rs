@@ -221,6 +221,9 @@ impl Audited for MemberRow {
     fn repr(&self) -> Member {
         Member::from(self.clone())
     }
+    fn delegation_id(&self) -> Option<Uuid> {
+        Some(self.delegation_id)
+    }
 }
 
 /// Adds a member under the nomination rules of its caller (`None`: the importer, unaudited,

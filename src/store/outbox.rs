@@ -108,6 +108,8 @@ impl Email {
 pub struct Event {
     /// The conference whose webhooks receive it.
     pub conference_id: Uuid,
+    /// The delegation the resource belongs to (members, credentials, the delegation itself).
+    pub delegation_id: Option<Uuid>,
     /// One of [`EVENT_TYPES`].
     pub kind: &'static str,
     /// The resource.
@@ -161,6 +163,7 @@ impl Event {
 pub struct Outgoing {
     event_kinds: Vec<&'static str>,
     event_conferences: Vec<Uuid>,
+    event_delegations: Vec<Option<Uuid>>,
     event_data: Vec<Value>,
     mail_ids: Vec<Uuid>,
     mail_kinds: Vec<&'static str>,
@@ -179,6 +182,7 @@ impl Outgoing {
         for e in events {
             out.event_kinds.push(e.kind);
             out.event_conferences.push(e.conference_id);
+            out.event_delegations.push(e.delegation_id);
             out.event_data.push(e.data.clone());
         }
         for m in emails {
@@ -216,6 +220,7 @@ impl Outgoing {
              SELECT plenary_uuid_v7(), 'webhook', e.kind, e.conference_id, w.id, w.url, \
              jsonb_build_object('type', e.kind, 'timestamp', \
              to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
+             'conference_id', e.conference_id, 'delegation_id', e.delegation_id, \
              'data', e.data), \
              (SELECT max(b.revision) FROM bumped AS b WHERE b.conference_id = e.conference_id) \
              FROM unnest(",
@@ -224,9 +229,11 @@ impl Outgoing {
         out.push_sql("::text[], ");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.event_conferences)?;
         out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.event_delegations)?;
+        out.push_sql("::uuid[], ");
         out.push_bind_param::<Array<Jsonb>, _>(&self.event_data)?;
         out.push_sql(
-            "::jsonb[]) WITH ORDINALITY AS e(kind, conference_id, data, n) \
+            "::jsonb[]) WITH ORDINALITY AS e(kind, conference_id, delegation_id, data, n) \
              JOIN webhooks AS w ON w.conference_id = e.conference_id \
              AND (e.kind = ANY (w.events) OR '*' = ANY (w.events)) \
              ORDER BY e.n, w.id RETURNING 1), \

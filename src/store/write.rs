@@ -144,6 +144,12 @@ pub trait Audited {
     fn conference_id(&self) -> Option<Uuid> {
         None
     }
+    /// The delegation the row belongs to (a delegation is its own), which its webhook
+    /// deliveries name beside the conference (`delegation_id`); `None` for rows of no one
+    /// delegation.
+    fn delegation_id(&self) -> Option<Uuid> {
+        None
+    }
 }
 
 /// An open audited transaction: the connection, and the entries to log when it commits.
@@ -185,7 +191,7 @@ impl Tx<'_> {
     pub fn created<R: Audited>(&mut self, row: &R) {
         let subject = self.subject(row);
         let repr = json(&row.repr());
-        self.event(subject, Action::Create, &repr);
+        self.event(subject, row.delegation_id(), Action::Create, &repr);
         self.entries.push(Entry::created(subject, &repr));
     }
 
@@ -195,9 +201,10 @@ impl Tx<'_> {
         if b != a {
             let subject = self.subject(after);
             let (b, a) = (json(&b), json(&a));
-            self.event(subject, Action::Update, &a);
+            let delegation = after.delegation_id();
+            self.event(subject, delegation, Action::Update, &a);
             if subject.kind == ResourceKind::Member && Event::is_decision(&b, &a) {
-                self.push_event(subject, "nomination.decided", &a);
+                self.push_event(subject, delegation, "nomination.decided", &a);
             }
             self.entries.push(Entry::updated(subject, &b, &a));
         }
@@ -207,7 +214,7 @@ impl Tx<'_> {
     pub fn deleted<R: Audited>(&mut self, row: &R) {
         let subject = self.subject(row);
         let repr = json(&row.repr());
-        self.event(subject, Action::Delete, &repr);
+        self.event(subject, row.delegation_id(), Action::Delete, &repr);
         self.entries.push(Entry::deleted(subject, &repr));
     }
 
@@ -217,16 +224,29 @@ impl Tx<'_> {
     }
 
     /// The webhook event of a logged write, if its kind has one and it is under a conference.
-    fn event(&mut self, subject: Subject, action: Action, repr: &serde_json::Value) {
+    fn event(
+        &mut self,
+        subject: Subject,
+        delegation_id: Option<Uuid>,
+        action: Action,
+        repr: &serde_json::Value,
+    ) {
         if let Some(kind) = Event::of_write(subject.kind, action, repr) {
-            self.push_event(subject, kind, repr);
+            self.push_event(subject, delegation_id, kind, repr);
         }
     }
 
-    fn push_event(&mut self, subject: Subject, kind: &'static str, repr: &serde_json::Value) {
+    fn push_event(
+        &mut self,
+        subject: Subject,
+        delegation_id: Option<Uuid>,
+        kind: &'static str,
+        repr: &serde_json::Value,
+    ) {
         if let Some(conference_id) = subject.conference_id {
             self.events.push(Event {
                 conference_id,
+                delegation_id,
                 kind,
                 data: repr.clone(),
             });

@@ -115,6 +115,68 @@ async fn body_errors_are_400_415_413_and_422() {
     }
 }
 
+/// A new user's trial found `{"title":"A","title":"B"}` accepted with the last value
+/// winning: a key given twice is 400 and changes nothing, wherever JSON is read (one parser).
+#[actix_web::test]
+async fn a_key_given_twice_is_400_and_changes_nothing() {
+    let app = spawn_app().await;
+    let f = app.fixture().delegation("KH").build().await;
+    let token = f.owner.token.as_str();
+    let conference = format!("/api/v1/conferences/{}", f.conference);
+    let (_, before) = app.get(&conference, Some(token)).await;
+    let focal_points = format!("{}/focal-points", f.delegation_path(0));
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            conference.clone(),
+            r#"{"title":"A","title":"B"}"#.to_string(),
+        ),
+        (
+            Method::POST,
+            focal_points.clone(),
+            r#"{"email":"a@example.org","name":"A","email":"b@example.org"}"#.to_string(),
+        ),
+        (
+            Method::POST,
+            format!("{conference}/delegations"),
+            r#"{"country":"TH","head":{"name":"A","name":"B"}}"#.to_string(),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/token".to_string(),
+            r#"{"email":"x@example.org","password":"p","password":"q"}"#.to_string(),
+        ),
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.address))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("send");
+        let problem = assert_problem(r, 400).await;
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("twice"),
+            "{method} {path} {body}: {problem}"
+        );
+    }
+    let (_, after) = app.get(&conference, Some(token)).await;
+    assert_eq!(before, after, "the conference is unchanged");
+    let (_, fps) = app.get(&focal_points, Some(token)).await;
+    assert_eq!(fps["items"], json!([]), "no focal point was invited: {fps}");
+    let (_, delegations) = app
+        .get(&format!("{conference}/delegations"), Some(token))
+        .await;
+    assert_eq!(
+        delegations["items"].as_array().map(Vec::len),
+        Some(1),
+        "no delegation was added: {delegations}"
+    );
+}
+
 #[actix_web::test]
 async fn bad_query_parameters_are_422() {
     let app = spawn_app().await;

@@ -224,6 +224,10 @@ async fn a_member_created_delivery_arrives_signed_with_what_organisers_read() {
         "the delivery carries the member as its 201 showed it"
     );
     assert_eq!(d["data"], read, "and as the organisers' list showed it");
+    // Where the member lives, which its own representation does not say (a new user's
+    // trial found a receiver could not tell which delegation a nomination was for).
+    assert_eq!(d["conference_id"], json!(f.conference), "{d}");
+    assert_eq!(d["delegation_id"], json!(f.delegations[0]), "{d}");
 
     // The deliveries list: delivered at the first attempt, with the receiver's 200.
     let deliveries = format!("{base}/{}/deliveries", id(&w));

@@ -5,7 +5,8 @@ Plenary) and records what it saw, one JSON object per line.
 Usage: webhook_receiver.py DIR. Listens on 127.0.0.1 (a free port, printed on the first line
 of stdout) and reads each hook's secret from DIR/<hook>.secret, written by the test once the
 webhook is registered. A delivery to /<hook>/<behaviour> is recorded in DIR/records.jsonl as
-{"hook", "behaviour", "path", "id", "timestamp", "type", "data", "verified", "error",
+{"hook", "behaviour", "path", "id", "timestamp", "type", "data", "conference_id",
+"delegation_id", "verified", "error",
 "answered"} and answered by behaviour:
 
 - ok: 200
@@ -80,6 +81,8 @@ class Handler(BaseHTTPRequestHandler):
                 "timestamp": headers.get("webhook-timestamp") or headers.get("Webhook-Timestamp"),
                 "type": payload.get("type") if isinstance(payload, dict) else None,
                 "data": payload.get("data") if isinstance(payload, dict) else None,
+                "conference_id": payload.get("conference_id") if isinstance(payload, dict) else None,
+                "delegation_id": payload.get("delegation_id") if isinstance(payload, dict) else None,
                 "verified": verified,
                 "error": error,
                 "answered": status,
