@@ -15,7 +15,49 @@ use crate::domain::input::Errors;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
 
-super::protocol::delegation_subquery!(
+/// Defines a correlated scalar subquery on a delegation row, `$name`, of SQL type
+/// `Nullable<Text>`: `$sql` is the whole parenthesised subquery, and `$column` the column of
+/// `delegations` it refers to (so the expression appears wherever that column does). Unlike
+/// `diesel::dsl::sql`, whose statements diesel never caches, this has a static query id, so a
+/// statement that selects it is prepared once per connection and keeps its generic plan.
+macro_rules! delegation_subquery {
+    ($(#[$doc:meta])* $name:ident, $column:path, $sql:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
+        pub struct $name;
+
+        impl diesel::expression::Expression for $name {
+            type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+        }
+
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $name where
+            $column: diesel::expression::AppearsOnTable<QS>
+        {
+        }
+
+        impl<QS> diesel::expression::SelectableExpression<QS> for $name where
+            $column: diesel::expression::SelectableExpression<QS>
+        {
+        }
+
+        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use delegation_subquery;
+
+delegation_subquery!(
     /// The `full_name` of a delegation's head member (the one with `is_head`; the partial
     /// unique index `delegation_members_one_head` allows at most one and serves this lookup),
     /// NULL when it has none or its nomination is not accepted (a nominee is no one's head
@@ -30,7 +72,7 @@ super::protocol::delegation_subquery!(
     )
 );
 
-super::protocol::delegation_subquery!(
+delegation_subquery!(
     /// The `title` of a delegation's accepted head member, NULL when it has none or it has no
     /// title.
     HeadMemberTitle,

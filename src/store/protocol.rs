@@ -106,54 +106,12 @@ pub fn sort(lines: &mut [Line]) {
     lines.sort_by_cached_key(Line::protocol_key);
 }
 
-/// Defines a correlated scalar subquery on a delegation row, `$name`, of SQL type
-/// `Nullable<Text>`: `$sql` is the whole parenthesised subquery, and `$column` the column of
-/// `delegations` it refers to (so the expression appears wherever that column does). Unlike
-/// `diesel::dsl::sql`, whose statements diesel never caches, this has a static query id, so a
-/// statement that selects it is prepared once per connection and keeps its generic plan.
-macro_rules! delegation_subquery {
-    ($(#[$doc:meta])* $name:ident, $column:path, $sql:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
-        pub struct $name;
-
-        impl diesel::expression::Expression for $name {
-            type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
-        }
-
-        impl<QS> diesel::expression::AppearsOnTable<QS> for $name where
-            $column: diesel::expression::AppearsOnTable<QS>
-        {
-        }
-
-        impl<QS> diesel::expression::SelectableExpression<QS> for $name where
-            $column: diesel::expression::SelectableExpression<QS>
-        {
-        }
-
-        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
-            type IsAggregate = diesel::expression::is_aggregate::Never;
-        }
-
-        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
-            fn walk_ast<'b>(
-                &'b self,
-                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-            ) -> diesel::QueryResult<()> {
-                out.push_sql($sql);
-                Ok(())
-            }
-        }
-    };
-}
-pub(crate) use delegation_subquery;
-
 /// Defines a scalar subquery selecting one column of a delegation's organisation:
 /// `(SELECT organisations.<column> FROM organisations WHERE organisations.id =
 /// delegations.organisation_id)`, NULL for a state's delegation.
 macro_rules! organisation_column {
     ($(#[$doc:meta])* $name:ident, $column:literal) => {
-        delegation_subquery!(
+        super::delegations::delegation_subquery!(
             $(#[$doc])*
             $name,
             delegations::organisation_id,
