@@ -27,9 +27,10 @@
 //! and applies [`decide`] ([`crate::store::standing::conference`]): reads make that one call
 //! before they query. Writes check their rule once, inside their transaction
 //! ([`crate::store::write`]): the store function names the [`Need`] and hands the body what
-//! the check found; member and delegation routes name none (the other write routes still
-//! check first, and their store checks again). The rules for lists (which conferences a caller sees) are the
-//! SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
+//! the check found; write routes name none (the credentials upload and the webhook
+//! registration, which must refuse a caller before reading the upload or resolving a host,
+//! call the store's own check of the same rule first). The rules for lists (which
+//! conferences a caller sees) are the SQL condition [`crate::store::conferences::visible_to`], the same rule as [`decide`] for
 //! organisers (a focal point finds its drafts through `GET /me`).
 
 use uuid::Uuid;

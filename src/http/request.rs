@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use actix_web::http::{header, Method};
-use actix_web::HttpRequest;
+use actix_web::http::Method;
+use actix_web::{HttpMessage, HttpRequest};
 use serde_json::Value;
 
 use crate::config::TrustedProxies;
@@ -45,19 +45,13 @@ pub fn body_limit(method: &Method, path: &str) -> usize {
 /// Errors: 415 when the body is not `application/json` (or `application/*+json`), 400 when it
 /// is not well-formed JSON or gives a key twice in one object ([`parse_strict`]).
 pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let is_json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    use actix_web::mime;
+    // The media type as actix parses it (RFC 9110 §8.3.1; type, subtype and suffix in lower
+    // case); a missing or unparseable header is not JSON.
+    let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.type_() == mime::APPLICATION
+            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+    });
     if !is_json {
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }

@@ -162,6 +162,31 @@ pub async fn me(
     ))
 }
 
+/// Reads `{"code", "password"}` and, `with_name`, an optional `"name"`: the body of accepting
+/// an invitation and of confirming a password reset (any other field is unknown). Errors:
+/// 422 naming each field.
+fn code_and_password(
+    value: &serde_json::Value,
+    with_name: bool,
+) -> Result<(String, String, Option<String>), ApiError> {
+    let mut errors = Errors::new();
+    let (mut code, mut pass, mut name) = (None, None, None);
+    if let Some(mut o) = Obj::new(value, "", &mut errors) {
+        let c = o.string("code", 1, 200, &mut errors);
+        code = o.required("code", c, &mut errors);
+        pass = password_field(&mut o, &mut errors);
+        if with_name {
+            name = o.name("name", 1, 200, &mut errors).value();
+        }
+        o.finish(&mut errors);
+    }
+    errors.check()?;
+    match (code, pass) {
+        (Some(code), Some(pass)) => Ok((code, pass, name)),
+        _ => Err(ApiError::internal("validated fields missing")),
+    }
+}
+
 /// The one answer to every refused acceptance: unknown, used, expired or revoked code, or a
 /// wrong password for the invitation's existing account.
 fn refused_invitation() -> ApiError {
@@ -183,32 +208,18 @@ pub async fn accept_invitation(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = parse_json(&req, &body)?;
-    let mut errors = Errors::new();
-    let (mut code, mut pass, mut name) = (None, None, None);
-    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
-        let c = o.string("code", 1, 200, &mut errors);
-        code = o.required("code", c, &mut errors);
-        pass = password_field(&mut o, &mut errors);
-        name = o.name("name", 1, 200, &mut errors).value();
-        o.finish(&mut errors);
-    }
-    errors.check()?;
-    let (Some(code), Some(pass)) = (code, pass) else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
+    let (code, pass, name) = code_and_password(&parse_json(&req, &body)?, true)?;
     let invitation = {
         let mut conn = state.conn().await?;
         focal_points::usable(&mut conn, &code).await?
     };
     // Counted like logins, keyed by the invitation's email (unknown codes share one key).
-    let address = crate::http::request::client_address(&req, &state.trusted_proxies)
-        .map(|a| a.to_string())
-        .unwrap_or_default();
     let email_key = invitation
         .as_ref()
         .map_or("(unknown invitation code)".to_string(), |i| i.email.clone());
-    let counters = state.login_limits.counters(&email_key, &address);
+    let counters = state
+        .login_limits
+        .counters(&email_key, &address_of(&req, &state));
     let attempt = throttle::reserve_check(&state, &counters).await?;
     let outcome = accept_checked(&state, invitation, pass, name).await;
     // Only refusals count as failures; a 422 (a new account's short password) does not.
@@ -334,19 +345,7 @@ pub async fn confirm_password_reset(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = parse_json(&req, &body)?;
-    let mut errors = Errors::new();
-    let (mut code, mut pass) = (None, None);
-    if let Some(mut o) = Obj::new(&value, "", &mut errors) {
-        let c = o.string("code", 1, 200, &mut errors);
-        code = o.required("code", c, &mut errors);
-        pass = password_field(&mut o, &mut errors);
-        o.finish(&mut errors);
-    }
-    errors.check()?;
-    let (Some(code), Some(pass)) = (code, pass) else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
+    let (code, pass, _) = code_and_password(&parse_json(&req, &body)?, false)?;
     let secret = SecretString::from(pass);
     password::check_strength(&secret).map_err(|m| ApiError::field("password", m))?;
     let email = {

@@ -7,11 +7,12 @@ use crate::access::{self, Need};
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
-use crate::domain::input::{Errors, Obj};
+use crate::domain::input::{Errors, FieldError, Invalid, Obj};
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::{Mode, CONFERENCE_STATUSES, ORGANISER_ROLES};
 use crate::error::ApiError;
 use crate::http::params::order_param;
+use crate::http::params::write_input;
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
@@ -120,9 +121,11 @@ pub async fn update(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    let changes = write_input(
+        &value,
+        parse_conference(&value, &state.countries, Mode::Patch),
+    );
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
-    let changes = parse_conference(&value, &state.countries, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
     let saved = conferences::update(&mut conn, caller.0, *path, &if_match, changes).await?;
     Ok(ok_tagged(&req, &Conference::from(saved)))
@@ -174,8 +177,6 @@ pub async fn add_organiser(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
-    let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Own).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -189,11 +190,16 @@ pub async fn add_organiser(
         );
         o.finish(&mut errors);
     }
-    errors.check()?;
-    let (Some(email), Some(role)) = parsed else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
-    let write = grants::add_organiser(&mut conn, caller.0, *path, &email, role);
+    let parsed = errors.finish(parsed).and_then(|parsed| match parsed {
+        (Some(email), Some(role)) => Ok((email, role)),
+        _ => Err(Invalid(vec![FieldError::new(
+            "",
+            "validated fields missing",
+        )])),
+    });
+    let mut conn = state.conn().await?;
+    let input = write_input(&value, parsed);
+    let write = grants::add_organiser(&mut conn, caller.0, *path, input);
     respond(write, |answer: &grants::GrantRequest| {
         HttpResponse::Accepted().json(answer)
     })

@@ -2,16 +2,17 @@
 //! of credentials (a PDF) and its review (API.md "Accreditation").
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{Errors, Obj};
+use crate::domain::input::{Errors, FieldError, Invalid, Obj};
 use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::{parse_json, MAX_DOCUMENT_BYTES};
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
@@ -23,11 +24,10 @@ const PDF_MAGIC: &[u8] = b"%PDF-";
 
 /// Whether the request says its body is `application/pdf` (parameters ignored).
 fn is_pdf(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/pdf"))
+    req.mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.essence_str() == actix_web::mime::APPLICATION_PDF.essence_str())
 }
 
 /// Reads the whole body, refusing it with 413 as soon as it passes `max` bytes (before the
@@ -58,14 +58,7 @@ pub async fn put(
     let (conference_id, delegation_id) = *path;
     {
         let mut conn = state.conn().await?;
-        standing::conference(
-            &mut conn,
-            Some(caller.0),
-            conference_id,
-            Need::Credentials(delegation_id),
-        )
-        .await?;
-        credentials::get(&mut conn, conference_id, delegation_id).await?;
+        credentials::may_submit(&mut conn, caller.0, conference_id, delegation_id).await?;
     }
     if !is_pdf(&req) {
         return Err(ApiError::UnsupportedMediaType("application/pdf"));
@@ -156,9 +149,6 @@ pub async fn review(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
-    let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
-    credentials::get(&mut conn, conference_id, delegation_id).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -175,18 +165,22 @@ pub async fn review(
         );
         o.finish(&mut errors);
     }
-    errors.check()?;
-    let (Some(status), note) = parsed else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
+    let parsed = errors.finish(parsed).and_then(|parsed| match parsed {
+        (Some(status), note) => Ok((status, note)),
+        _ => Err(Invalid(vec![FieldError::new(
+            "",
+            "validated fields missing",
+        )])),
+    });
+    let input = write_input(&value, parsed);
+    let mut conn = state.conn().await?;
     let saved = credentials::review(
         &mut conn,
         caller.0,
         conference_id,
         delegation_id,
         &IfMatch::from_request(&req),
-        status,
-        note,
+        input,
     )
     .await?;
     Ok(ok_tagged(&req, &saved))

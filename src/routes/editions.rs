@@ -17,6 +17,7 @@ use crate::auth::{Authenticated, MaybeCaller};
 use crate::domain::edition::parse_edition;
 use crate::error::ApiError;
 use crate::export::table;
+use crate::http::params::write_input;
 use crate::http::request::parse_json;
 use crate::http::respond::{created_tagged, file, ok_tagged, printable};
 use crate::idempotency::respond;
@@ -48,9 +49,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let conference_id = path.into_inner();
+    let kind = write_input(&value, parse_edition(&value));
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
-    let kind = parse_edition(&value)?;
     let write = editions::create(&mut conn, caller.0, &state.countries, conference_id, kind);
     respond(write, move |edition: &Edition| {
         let location = format!(

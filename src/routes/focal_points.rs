@@ -7,9 +7,10 @@ use uuid::Uuid;
 
 use crate::access::Need;
 use crate::auth::Authenticated;
-use crate::domain::input::{Errors, Obj};
+use crate::domain::input::{Errors, FieldError, Invalid, Obj};
 use crate::domain::Caller;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::parse_json;
 use crate::http::respond::{created, no_content, ok_tagged};
 use crate::idempotency::respond_once;
@@ -35,7 +36,8 @@ fn location(conference_id: Uuid, i: &Invitation) -> String {
     )
 }
 
-/// Checks the caller organises the conference and the delegation belongs to it.
+/// Checks the caller organises the conference and the delegation belongs to it (the reads';
+/// the writes check inside their transaction: [`focal_points::invite`], [`focal_points::revoke`]).
 async fn authorise(
     conn: &mut diesel_async::AsyncPgConnection,
     caller: Caller,
@@ -60,8 +62,6 @@ pub async fn invite(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
     let value = parse_json(&req, &body)?;
-    let mut conn = state.conn().await?;
-    authorise(&mut conn, caller.0, conference_id, delegation_id).await?;
     let mut errors = Errors::new();
     let mut parsed = (None, None);
     if let Some(mut o) = Obj::new(&value, "", &mut errors) {
@@ -73,17 +73,21 @@ pub async fn invite(
         );
         o.finish(&mut errors);
     }
-    errors.check()?;
-    let (Some(email), Some(name)) = parsed else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
+    let parsed = errors.finish(parsed).and_then(|parsed| match parsed {
+        (Some(email), Some(name)) => Ok((email, name)),
+        _ => Err(Invalid(vec![FieldError::new(
+            "",
+            "validated fields missing",
+        )])),
+    });
+    let input = write_input(&value, parsed);
+    let mut conn = state.conn().await?;
     let write = focal_points::invite(
         &mut conn,
         caller.0,
         conference_id,
         delegation_id,
-        &email,
-        &name,
+        input,
         state.invitation_ttl_days,
     );
     // The code leaves only in the invitation e-mail, unless the secretariat delivers codes
@@ -141,7 +145,6 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id, id) = *path;
     let mut conn = state.conn().await?;
-    authorise(&mut conn, caller.0, conference_id, delegation_id).await?;
     focal_points::revoke(&mut conn, caller.0, conference_id, delegation_id, id).await?;
     Ok(no_content())
 }

@@ -12,6 +12,7 @@ use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::parse_json;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
@@ -48,11 +49,8 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, session_id) = *path;
     let value = parse_json(&req, &body)?;
+    let ids = write_input(&value, parse_delegation_ids(&value));
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
-    // Existence before validation: a session of another conference is 404, whatever the body.
-    presence::get(&mut conn, &state.countries, conference_id, session_id).await?;
-    let ids = parse_delegation_ids(&value)?;
     let if_match = IfMatch::from_request(&req);
     let saved = presence::set(
         &mut conn,

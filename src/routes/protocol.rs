@@ -9,6 +9,7 @@ use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::attendance::parse_delegation_ids;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::parse_json;
 use crate::http::respond::ok_tagged;
 use crate::state::AppState;
@@ -43,9 +44,8 @@ pub async fn put(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
+    let ids = write_input(&value, parse_delegation_ids(&value));
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
-    let ids = parse_delegation_ids(&value)?;
     let if_match = IfMatch::from_request(&req);
     let saved = protocol::set_explicit_order(&mut conn, caller.0, *path, &if_match, ids).await?;
     Ok(ok_tagged(&req, &saved))

@@ -10,6 +10,7 @@ use crate::domain::input::Errors;
 use crate::domain::session::{parse_session, Session};
 use crate::domain::Mode;
 use crate::error::ApiError;
+use crate::http::params::write_input;
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
@@ -45,11 +46,10 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
-    let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
-    let changes = parse_session(&value, Mode::Create)?;
-    let write = sessions::create(&mut conn, Some(caller.0), &access.conference, changes);
+    let input = write_input(&value, parse_session(&value, Mode::Create));
     let conference_id = path.into_inner();
+    let mut conn = state.conn().await?;
+    let write = sessions::create(&mut conn, Some(caller.0), conference_id, input);
     respond(write, move |session: &Session| {
         let location = format!(
             "/api/v1/conferences/{conference_id}/sessions/{}",
@@ -86,22 +86,11 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let value = parse_json(&req, &body)?;
+    let input = write_input(&value, parse_session(&value, Mode::Patch));
     let mut conn = state.conn().await?;
-    let access =
-        standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
-    // Existence before validation: a session of another conference is 404, whatever the body.
-    sessions::get(&mut conn, &access.conference, id).await?;
-    let changes = parse_session(&value, Mode::Patch)?;
     let if_match = IfMatch::from_request(&req);
-    let session = sessions::update(
-        &mut conn,
-        caller.0,
-        &access.conference,
-        id,
-        &if_match,
-        changes,
-    )
-    .await?;
+    let session =
+        sessions::update(&mut conn, caller.0, conference_id, id, &if_match, input).await?;
     Ok(ok_tagged(&req, &session))
 }
 
@@ -114,9 +103,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access =
-        standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
     let if_match = IfMatch::from_request(&req);
-    sessions::delete(&mut conn, caller.0, &access.conference, id, &if_match).await?;
+    sessions::delete(&mut conn, caller.0, conference_id, id, &if_match).await?;
     Ok(no_content())
 }

@@ -51,7 +51,7 @@ pub async fn create(
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
     // Who may, before what the body says (others learn nothing from its validation).
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    webhooks::may_register(&mut conn, caller.0, conference_id).await?;
     let new = parse_webhook(&value)?;
     if let Err(message) = check_destination(&new.url, state.webhook_allow_private).await {
         return Err(ApiError::field("url", message));

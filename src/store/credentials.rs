@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::audit::ResourceKind;
 use super::outbox;
-use super::write::{self, Audited, Scope};
+use super::write::{self, Audited, Input, Scope};
 use super::{Caller, StoreError};
 use crate::access::Need;
 use crate::db::schema::{credential_documents, delegation_credentials, delegations};
@@ -200,6 +200,28 @@ async fn mirror(
     Ok(())
 }
 
+/// Who may submit a delegation's letter of credentials: the conference's organisers and the
+/// delegation's focal points. The one statement of the rule, for [`may_submit`] and [`submit`].
+fn submitting(delegation_id: Uuid) -> Need {
+    Need::Credentials(delegation_id)
+}
+
+/// Checks, before an upload is read, that `caller` may submit credentials for the delegation
+/// (the rule of [`submit`], which checks it again inside its transaction) and that the
+/// delegation is one of this conference's: so that nobody else has a 5 MiB body read, and a
+/// refusal or 404 comes before 413 and 415 (API.md). Errors: 401/403/404 (access), 404.
+pub async fn may_submit(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+) -> Result<(), StoreError> {
+    super::standing::conference(conn, Some(caller), conference_id, submitting(delegation_id))
+        .await?;
+    get(conn, conference_id, delegation_id).await?;
+    Ok(())
+}
+
 /// Stores `pdf` as the delegation's letter of credentials (audited; organisers and the
 /// delegation's focal points), replacing any earlier one and setting the status back to
 /// `submitted`. The caller has checked the content type, the size and the `%PDF-` magic.
@@ -215,12 +237,7 @@ pub async fn submit(
     let sha256 = hex::encode(Sha256::digest(pdf));
     let bytes = i32::try_from(pdf.len())
         .map_err(|_| StoreError::field("document", "the document is too large"))?;
-    let scope = Scope::conference(
-        caller,
-        conference_id,
-        Need::Credentials(delegation_id),
-        if_match,
-    );
+    let scope = Scope::conference(caller, conference_id, submitting(delegation_id), if_match);
     let state = write::update(
         conn,
         scope,
@@ -270,19 +287,20 @@ pub async fn submit(
 }
 
 /// The organisers' review: sets `status` (`verified`, `provisional` or `rejected`) and
-/// `note` (audited; organisers only; `If-Match`). Errors: 404, 409 before any upload, 412.
+/// `note`, the body's (`input`; audited; organisers only, [`Need::Write`]; `If-Match`).
+/// Errors, in this order: the access check, 404, 422 (the body), 412, 409 before any upload.
 pub async fn review(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
     delegation_id: Uuid,
     if_match: &IfMatch,
-    status: CredentialsStatus,
-    note: Option<Option<String>>,
+    input: Input<(CredentialsStatus, Option<Option<String>>)>,
 ) -> Result<Credentials, StoreError> {
     let scope = Scope::conference(caller, conference_id, Need::Write, if_match);
     let state = write::run(conn, scope, async |tx| {
         let before = load(tx.conn, conference_id, delegation_id, true).await?;
+        let (status, note) = input.value()?;
         tx.precondition(&before)?;
         let after = async {
             let conn = &mut *tx.conn;

@@ -291,7 +291,7 @@ async fn save_sessions(
         }
         let mut changes = input.changes;
         changes.delegation_ids = Some(ids);
-        super::sessions::create(conn, None, conference, changes).await?;
+        super::sessions::create(conn, None, conference.id, Input::checked(changes)).await?;
     }
     Ok(())
 }

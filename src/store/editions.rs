@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
 use super::participants::{self, ParticipantDelegation, Participants};
-use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use super::{new_id, Caller, StoreError};
 use crate::access::{Audience, Need};
 use crate::db::schema::{conferences, delegation_members, delegations, participant_editions};
@@ -271,17 +271,18 @@ fn statistics(list: &Participants, genders: &[Option<Gender>]) -> Statistics {
 /// Makes the next edition of the list of participants of `conference_id` (audited; the
 /// conference's organisers, `Need::Write`) and returns it as stored: numbered one past the
 /// last, `as_of` now, the list frozen as the public sees it now with its statistics. See the module's notes on
-/// locking. Errors: 404, 403 (access), 409 ([`StoreError::Conflict`]) once a final edition
-/// exists.
+/// locking. Errors, in this order: 404, 403 (access), 422 (the body, `kind`), 409
+/// ([`StoreError::Conflict`]) once a final edition exists.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     countries: &CountryIndex,
     conference_id: Uuid,
-    kind: EditionKind,
+    kind: Input<EditionKind>,
 ) -> Result<Edition, StoreError> {
     let scope = Scope::conference(caller, conference_id, Need::Write, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
+        let kind = kind.value()?;
         let conn = &mut *tx.conn;
         let conference: ConferenceRow = conferences::table
             .find(conference_id)

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::audit::ResourceKind;
 use super::codes::{hash_code, new_code};
 use super::outbox::{self, Email};
-use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use super::{lower, new_id, Caller, StoreError};
 use crate::access::Need;
 use crate::db::schema::{delegations, focal_points, organisers};
@@ -158,36 +158,20 @@ pub struct Invitation {
 const NO_SUCH_DELEGATION: &str = "no such delegation in this conference";
 const NO_SUCH_FOCAL_POINT: &str = "no such focal point of this delegation";
 
-/// Invites `email` (`name`) to be the focal point of a delegation (audited; organisers of
-/// the conference), the code valid for `ttl_days`. Errors: 404 for a delegation of another
-/// conference; 409 when the email (any letter case) is already invited (unexpired) or active
+/// Invites `email` (`name`), the body's (`input`), to be the focal point of a delegation
+/// (audited; organisers of the conference, [`Need::Write`]), the code valid for `ttl_days`.
+/// Errors, in this order: the access check; 404 for a delegation of another conference; 422
+/// (the body); 409 when the email (any letter case) is already invited (unexpired) or active
 /// for this delegation.
 pub async fn invite(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
     delegation_id: Uuid,
-    email: &str,
-    name: &str,
+    input: Input<(String, String)>,
     ttl_days: i64,
 ) -> Result<Invitation, StoreError> {
     let code = new_code();
-    let now = Utc::now();
-    let row = FocalPointRow {
-        id: new_id(),
-        conference_id,
-        delegation_id,
-        email: email.to_string(),
-        name: name.to_string(),
-        code_hash: hash_code(&code),
-        expires_at: now + Duration::days(ttl_days),
-        organiser_id: None,
-        accepted_at: None,
-        revoked_at: None,
-        created_by: Some(caller.id),
-        created_at: now,
-        updated_at: now,
-    };
     let scope = Scope::conference(caller, conference_id, Need::Write, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
         // The delegation's row lock serialises invitations to it, so the duplicate check
@@ -201,6 +185,24 @@ pub async fn invite(
             .await
             .optional()?
             .ok_or_else(|| StoreError::not_found(NO_SUCH_DELEGATION))?;
+        let (email, name) = input.value()?;
+        let email = email.as_str();
+        let now = Utc::now();
+        let row = FocalPointRow {
+            id: new_id(),
+            conference_id,
+            delegation_id,
+            email: email.to_string(),
+            name,
+            code_hash: hash_code(&code),
+            expires_at: now + Duration::days(ttl_days),
+            organiser_id: None,
+            accepted_at: None,
+            revoked_at: None,
+            created_by: Some(caller.id),
+            created_at: now,
+            updated_at: now,
+        };
         let live: bool = diesel::select(diesel::dsl::exists(
             focal_points::table
                 .filter(focal_points::delegation_id.eq(delegation_id))
@@ -261,9 +263,10 @@ pub async fn list(
     Ok(rows.iter().map(FocalPoint::from).collect())
 }
 
-/// Revokes a focal point (audited; organisers): an unused code stops working and an active
-/// focal point loses the delegation at once. Revoking a revoked one changes nothing.
-/// Errors: 404 unless it is a focal point of this delegation.
+/// Revokes a focal point (audited; organisers, [`Need::Write`]): an unused code stops working
+/// and an active focal point loses the delegation at once. Revoking a revoked one changes
+/// nothing. Errors: the access check; 404 for a delegation of another conference, then 404
+/// unless it is a focal point of this delegation.
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     caller: Caller,
@@ -276,7 +279,7 @@ pub async fn revoke(
         conn,
         scope,
         async |conn| {
-            focal_points::table
+            let found = focal_points::table
                 .filter(focal_points::id.eq(id))
                 .filter(focal_points::delegation_id.eq(delegation_id))
                 .filter(focal_points::conference_id.eq(conference_id))
@@ -284,8 +287,24 @@ pub async fn revoke(
                 .select(FocalPointRow::as_select())
                 .first(conn)
                 .await
-                .optional()?
-                .ok_or_else(|| StoreError::not_found(NO_SUCH_FOCAL_POINT))
+                .optional()?;
+            match found {
+                Some(row) => Ok(row),
+                None => {
+                    // Which of the two is missing (read only on the way to a 404).
+                    let delegation: Option<Uuid> = delegations::table
+                        .filter(delegations::id.eq(delegation_id))
+                        .filter(delegations::conference_id.eq(conference_id))
+                        .select(delegations::id)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    Err(StoreError::not_found(match delegation {
+                        Some(_) => NO_SUCH_FOCAL_POINT,
+                        None => NO_SUCH_DELEGATION,
+                    }))
+                }
+            }
         },
         async |conn, before| {
             if before.revoked_at.is_some() {

@@ -8,7 +8,7 @@ use crate::access::Need;
 use crate::db::schema::{conference_organisers, organisers};
 use crate::domain::vocab::OrganiserRole;
 use crate::store::audit::ResourceKind;
-use crate::store::write::{self, Audited, Scope, UNCONDITIONAL};
+use crate::store::write::{self, Audited, Input, Scope, UNCONDITIONAL};
 use crate::store::{Caller, StoreError};
 
 /// An organiser of a conference as returned by `POST .../organisers`.
@@ -58,20 +58,20 @@ pub async fn add_organiser(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
-    email: &str,
-    role: OrganiserRole,
+    input: Input<(String, OrganiserRole)>,
 ) -> Result<GrantRequest, StoreError> {
-    let answer = GrantRequest {
-        email: email.to_string(),
-        role,
-    };
     let scope = Scope::conference(caller, conference_id, Need::Own, UNCONDITIONAL);
-    let organiser = super::organisers::find_by_email(conn, email)
-        .await?
-        .filter(|o| o.email_verified);
     // One transaction either way: the caller's right is checked, and the answer committed
     // with it, whether or not an account has this email.
     write::run(conn, scope, async |tx| {
+        let (email, role) = input.value()?;
+        let answer = GrantRequest {
+            email: email.clone(),
+            role,
+        };
+        let organiser = super::organisers::find_by_email(tx.conn, &email)
+            .await?
+            .filter(|o| o.email_verified);
         if let Some(organiser) = &organiser {
             let added = ConferenceOrganiser {
                 organiser_id: organiser.id,
@@ -89,7 +89,7 @@ pub async fn add_organiser(
                 .await?;
             tx.created(&added);
         }
-        Ok(answer.clone())
+        Ok(answer)
     })
     .await
 }

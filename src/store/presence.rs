@@ -20,7 +20,7 @@ use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
 use super::protocol::{self, Line};
 use super::sessions::SessionRow;
-use super::write::{self, Audited, Scope};
+use super::write::{self, Audited, Input, Scope};
 use super::{Caller, StoreError};
 use crate::access::Need;
 use crate::db::schema::{session_presence, sessions};
@@ -99,8 +99,9 @@ pub async fn get(
 /// resource type `session_attendance`, id the session's). Delegations already present keep
 /// their `recorded_at`; `recorded_by` is the caller.
 ///
-/// Errors: 404 when the session is not one of this conference's; 412 (stale `If-Match`); 422
-/// (`delegation_ids`) when an id is not a delegation of this conference.
+/// Errors, in this order: the access check (organisers, [`Need::Write`]); 404 when the
+/// session is not one of this conference's (whatever the body); 422 (the body); 412 (stale
+/// `If-Match`); 422 (`delegation_ids`) when an id is not a delegation of this conference.
 pub async fn set(
     conn: &mut AsyncPgConnection,
     countries: &CountryIndex,
@@ -108,16 +109,18 @@ pub async fn set(
     conference_id: Uuid,
     session_id: Uuid,
     if_match: &IfMatch,
-    ids: Vec<Uuid>,
+    input: Input<Vec<Uuid>>,
 ) -> Result<SessionAttendance, StoreError> {
     write::update(
         conn,
         Scope::conference(caller, conference_id, Need::Write, if_match),
         async |conn| {
             session_of(conn, conference_id, session_id, true).await?;
+            input.value()?;
             get(conn, countries, conference_id, session_id).await
         },
         async |conn, _| {
+            let ids = input.value()?;
             protocol::check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
             diesel::delete(
                 session_presence::table

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::audit::ResourceKind;
 use super::delegations::{DelegationFilter, DelegationRow};
-use super::write::{self, Audited, Scope};
+use super::write::{self, Audited, Input, Scope};
 use super::{paginate, Caller, Page, PageRequest, StoreError};
 use crate::access::Need;
 use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
@@ -267,19 +267,21 @@ pub async fn check_same_conference(
 /// checks `If-Match` against the current order, and records the change in the audit log
 /// (`update` of resource type `protocol_order`, id the conference's).
 ///
-/// Errors: 412 (stale `If-Match`); 422 (`delegation_ids`) when an id is not a delegation of
-/// this conference.
+/// Errors, in this order: the access check (organisers, [`Need::Write`]); 422 (the body);
+/// 412 (stale `If-Match`); 422 (`delegation_ids`) when an id is not a delegation of this
+/// conference.
 pub async fn set_explicit_order(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     conference_id: Uuid,
     if_match: &IfMatch,
-    ids: Vec<Uuid>,
+    input: Input<Vec<Uuid>>,
 ) -> Result<ExplicitOrder, StoreError> {
     let saved = write::update(
         conn,
         Scope::conference(caller, conference_id, Need::Write, if_match),
         async |conn| {
+            input.value()?;
             conferences::table
                 .find(conference_id)
                 .select(conferences::id)
@@ -293,6 +295,7 @@ pub async fn set_explicit_order(
             })
         },
         async |conn, _| {
+            let ids = input.value()?;
             check_same_conference(conn, conference_id, &ids, "delegation_ids").await?;
             diesel::delete(
                 delegation_protocol_ranks::table

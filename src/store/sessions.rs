@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::audit::ResourceKind;
 use super::conferences::ConferenceRow;
-use super::write::{self, Audited, Scope, UNCONDITIONAL};
+use super::write::{self, Audited, Input, Scope, Tx, UNCONDITIONAL};
 use super::{new_id, paginate, Caller, Page, PageRequest, StoreError};
 use crate::access::Need;
 use crate::db::schema::{session_delegations, sessions};
@@ -231,44 +231,61 @@ pub async fn get(
     Ok(row.render(conference, links.remove(&id).unwrap_or_default()))
 }
 
-/// Creates a session (audited when `caller` is an organiser). Errors: 422 (times, delegations
-/// of another conference).
+/// Creates a session of conference `conference_id` (audited when `caller` is an organiser, who
+/// must be allowed to change the conference: [`Need::Write`], checked first). Errors, in this
+/// order: the access check, 422 (the body; times, delegations of another conference).
 pub async fn create(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
-    conference: &ConferenceRow,
-    c: SessionChanges,
+    conference_id: Uuid,
+    input: Input<SessionChanges>,
 ) -> Result<Session, StoreError> {
-    let now = Utc::now();
-    let mut row = SessionRow {
-        id: new_id(),
-        conference_id: conference.id,
-        title: String::new(),
-        kind: "plenary".to_string(),
-        starts_at: now,
-        ends_at: now,
-        room: None,
-        chair: None,
-        created_at: now,
-        updated_at: now,
-    };
-    apply(&mut row, conference, &c)?;
-    let ids = c.delegation_ids.unwrap_or_default();
     let scope = Scope {
         actor: caller,
-        conference: caller.map(|_| (conference.id, Need::Write)),
+        conference: caller.map(|_| (conference_id, Need::Write)),
         if_match: UNCONDITIONAL,
     };
-    write::create(conn, scope, async |conn| {
+    write::run(conn, scope, async |tx| {
+        let conference = conference_of(tx, conference_id).await?;
+        let c = input.value()?;
+        let now = Utc::now();
+        let mut row = SessionRow {
+            id: new_id(),
+            conference_id,
+            title: String::new(),
+            kind: "plenary".to_string(),
+            starts_at: now,
+            ends_at: now,
+            room: None,
+            chair: None,
+            created_at: now,
+            updated_at: now,
+        };
+        apply(&mut row, &conference, &c)?;
+        let ids = c.delegation_ids.unwrap_or_default();
         let saved: SessionRow = diesel::insert_into(sessions::table)
             .values(&row)
             .returning(SessionRow::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn)
             .await?;
-        set_delegations(conn, conference.id, saved.id, &ids).await?;
-        Ok(saved.render(conference, ids.clone()))
+        set_delegations(tx.conn, conference_id, saved.id, &ids).await?;
+        let saved = saved.render(&conference, ids);
+        tx.created(&saved);
+        Ok(saved)
     })
     .await
+}
+
+/// The conference a write is under: the row the access check read ([`write::Tx::access`]),
+/// or, for the importer's writes (which have no access check), read here. Errors: 404.
+async fn conference_of(tx: &mut Tx<'_>, id: Uuid) -> Result<ConferenceRow, StoreError> {
+    if let Some(access) = tx.access() {
+        return Ok(access.conference.clone());
+    }
+    super::conferences::with_role(tx.conn, id, None)
+        .await?
+        .map(|(conference, _)| conference)
+        .ok_or_else(|| StoreError::not_found("no such conference"))
 }
 
 /// Loads a session for update with its delegations, rendered. Errors: 404.
@@ -293,52 +310,59 @@ async fn lock(
     Ok((row, rendered))
 }
 
-/// Changes a session if `if_match` holds (audited). Errors: 404, 412, 422.
+/// Changes a session of conference `conference_id` if `if_match` holds (audited; organisers,
+/// [`Need::Write`]). Errors, in this order: the access check, 404, 422 (the body), 412, 422
+/// (times, delegations).
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: Caller,
-    conference: &ConferenceRow,
+    conference_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
-    c: SessionChanges,
+    input: Input<SessionChanges>,
 ) -> Result<Session, StoreError> {
-    let scope = Scope::conference(caller, conference.id, Need::Write, if_match);
+    let scope = Scope::conference(caller, conference_id, Need::Write, if_match);
     write::run(conn, scope, async |tx| {
-        let (mut row, before) = lock(tx.conn, conference, id).await?;
+        let conference = conference_of(tx, conference_id).await?;
+        // Existence before validation: a session of another conference is 404, whatever the
+        // body.
+        let (mut row, before) = lock(tx.conn, &conference, id).await?;
+        let c = input.value()?;
         tx.precondition(&before)?;
-        apply(&mut row, conference, &c)?;
+        apply(&mut row, &conference, &c)?;
         diesel::update(sessions::table.find(id))
             .set(&row)
             .execute(tx.conn)
             .await?;
         if let Some(ids) = &c.delegation_ids {
-            set_delegations(tx.conn, conference.id, id, ids).await?;
+            set_delegations(tx.conn, conference_id, id, ids).await?;
         }
-        let (_, after) = lock(tx.conn, conference, id).await?;
+        let (_, after) = lock(tx.conn, &conference, id).await?;
         tx.updated(&before, &after);
         Ok(after)
     })
     .await
 }
 
-/// Deletes a session if `if_match` holds (audited). Errors: 404, 412.
+/// Deletes a session of conference `conference_id` if `if_match` holds (audited; organisers,
+/// [`Need::Write`]). Errors: the access check, 404, 412.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     caller: Caller,
-    conference: &ConferenceRow,
+    conference_id: Uuid,
     id: Uuid,
     if_match: &IfMatch,
 ) -> Result<(), StoreError> {
-    write::delete(
-        conn,
-        Scope::conference(caller, conference.id, Need::Write, if_match),
-        async |conn| Ok(lock(conn, conference, id).await?.1),
-        async |conn, _| {
-            diesel::delete(sessions::table.find(id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        },
-    )
+    let scope = Scope::conference(caller, conference_id, Need::Write, if_match);
+    write::run(conn, scope, async |tx| {
+        let conference = conference_of(tx, conference_id).await?;
+        let (_, before) = lock(tx.conn, &conference, id).await?;
+        tx.precondition(&before)?;
+        diesel::delete(sessions::table.find(id))
+            .execute(tx.conn)
+            .await?;
+        tx.deleted(&before);
+        Ok(())
+    })
     .await
 }

@@ -44,8 +44,11 @@ impl Access {
 /// Loads conference `id` with the caller's grants on it, in one statement (its organiser role
 /// and, for an authenticated caller, its focal-point grants) and applies [`decide`]. Errors:
 /// [`StoreError::Refused`] (401, 403, 404 as [`Refusal`] says), database errors.
+///
+/// The connection is shared (`&`): the write driver sends this statement together with its
+/// BEGIN ([`crate::store::write`]); a `&mut` connection coerces.
 pub async fn conference(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: Option<Caller>,
     id: Uuid,
     need: Need,

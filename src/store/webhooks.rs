@@ -56,7 +56,24 @@ pub struct Registered {
     pub secret: String,
 }
 
-/// Registers a webhook of conference `conference_id` by `caller` (organisers, [`Need::Write`],
+/// Who registers and deletes a conference's webhooks: its organisers. The one statement of
+/// the rule, for [`may_register`], [`create`] and [`delete`].
+const MANAGING: Need = Need::Write;
+
+/// Checks that `caller` may register a webhook of conference `conference_id` (the rule of
+/// [`create`], which checks it again inside its transaction), before the route validates the
+/// body and resolves its URL's host: others learn nothing from the validation and cause no
+/// DNS look-up. Errors: 401/403/404 (access).
+pub async fn may_register(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+) -> Result<(), StoreError> {
+    super::standing::conference(conn, Some(caller), conference_id, MANAGING).await?;
+    Ok(())
+}
+
+/// Registers a webhook of conference `conference_id` by `caller` (organisers, [`MANAGING`],
 /// checked in the transaction; audited without the secret) signed with `secret`. Errors: the
 /// access refusal.
 pub async fn create(
@@ -66,7 +83,7 @@ pub async fn create(
     new: &NewWebhook,
     secret: &str,
 ) -> Result<Registered, StoreError> {
-    let scope = Scope::conference(caller, conference_id, Need::Write, UNCONDITIONAL);
+    let scope = Scope::conference(caller, conference_id, MANAGING, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
         let webhook: Webhook = diesel::insert_into(webhooks::table)
             .values((
@@ -136,7 +153,7 @@ pub async fn delete(
 ) -> Result<(), StoreError> {
     write::delete(
         conn,
-        Scope::conference(caller, conference_id, Need::Write, if_match),
+        Scope::conference(caller, conference_id, MANAGING, if_match),
         async |conn| {
             webhooks::table
                 .filter(webhooks::conference_id.eq(conference_id))

@@ -24,14 +24,19 @@
 //!    by the revision of step 6, so that a rolled-back write sends nothing.
 //!
 //! Steps 4 to 7 are one statement ([`Finish`]: data-modifying parts of one `WITH`),
-//! kept prepared like every statement of the driver, so a write costs its own statements plus
-//! the access check, that one, BEGIN and COMMIT.
+//! kept prepared like every statement of the driver, and step 2 is sent with BEGIN in one
+//! round trip ([`begin`]), so a write costs its own statements plus three round trips: BEGIN
+//! with the access check, that one, and COMMIT.
 
+use diesel::connection::TransactionDepthChange;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
 use diesel::QueryResult;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{
+    AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    TransactionManager,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -299,14 +304,9 @@ async fn attempt_once<T: 'static>(
     scope: Scope<'_>,
     body: &mut impl AsyncFnMut(&mut Tx<'_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    AnsiTransactionManager::begin_transaction(conn).await?;
+    let checked = begin(conn, scope).await?;
     let result = async {
-        let access = match (scope.actor, scope.conference) {
-            (Some(actor), Some((id, need))) => {
-                Some(standing::conference(conn, Some(actor), id, need).await?)
-            }
-            _ => None,
-        };
+        let access = checked?;
         let mut tx = Tx {
             conn: &mut *conn,
             scope,
@@ -352,6 +352,51 @@ async fn attempt_once<T: 'static>(
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+/// BEGIN and the scope's access check ([`standing::conference`]) in one round trip: both are
+/// sent before either answer is read (pipelined on the one connection; PostgreSQL runs them
+/// in the order sent, so the check runs inside the transaction). The outer `Result` is BEGIN's
+/// (no transaction is open when it fails), the inner one the check's (the transaction is open
+/// and must be rolled back).
+///
+/// The transaction manager is told of the transaction before BEGIN is sent: a request
+/// cancelled in between leaves a connection that the pool sees in a transaction and drops
+/// (never one reused inside a transaction it does not know of). Inside a transaction already
+/// (a savepoint) the plain path runs.
+async fn begin(
+    conn: &mut AsyncPgConnection,
+    scope: Scope<'_>,
+) -> Result<Result<Option<Access>, StoreError>, StoreError> {
+    let check = match (scope.actor, scope.conference) {
+        (Some(actor), Some((id, need))) => Some((actor, id, need)),
+        _ => None,
+    };
+    let status =
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_state()?;
+    let (Some((actor, id, need)), None) = (check, status.transaction_depth()) else {
+        AnsiTransactionManager::begin_transaction(conn).await?;
+        return Ok(match check {
+            Some((actor, id, need)) => standing::conference(conn, Some(actor), id, need)
+                .await
+                .map(Some),
+            None => Ok(None),
+        });
+    };
+    status.change_transaction_depth(TransactionDepthChange::IncreaseDepth)?;
+    let shared: &AsyncPgConnection = conn;
+    let begun = async {
+        let mut c = shared;
+        c.batch_execute("BEGIN").await
+    };
+    let checked = standing::conference(shared, Some(actor), id, need);
+    let (begun, checked) = futures_util::future::join(begun, checked).await;
+    if let Err(e) = begun {
+        // No transaction was opened (the connection is likely gone: the pool drops it).
+        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+        return Err(e.into());
+    }
+    Ok(checked.map(Some))
 }
 
 /// The last statement of a write before COMMIT: the revision bump ([`revisions::push_bump`]),

@@ -13,7 +13,7 @@ use crate::domain::input::Errors;
 use crate::domain::precondition::IfMatch;
 use crate::domain::session::local_date;
 use crate::domain::vocab::OrganiserRole;
-use crate::store::write::{self, Scope, UNCONDITIONAL};
+use crate::store::write::{self, Input, Scope, UNCONDITIONAL};
 use crate::store::{Caller, StoreError};
 
 /// Checks what the columns cannot: the host organisation exists, and existing sessions still
@@ -96,26 +96,31 @@ async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ConferenceRow, S
         .ok_or_else(|| StoreError::not_found("no such conference"))
 }
 
-/// Applies a validated `PATCH` to a conference if `if_match` holds, re-checking references and
-/// sessions. Errors: 404, 412, 422.
+/// Applies a `PATCH` to a conference if `if_match` holds, re-checking references and
+/// sessions. In this order: the access check ([`Need::Write`]), 422 (the body, `changes`),
+/// 404, 412, 422 (references and sessions).
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: Caller,
     id: Uuid,
     if_match: &IfMatch,
-    changes: ConferenceChanges,
+    changes: Input<ConferenceChanges>,
 ) -> Result<ConferenceRow, StoreError> {
     let scope = Scope::conference(caller, id, Need::Write, if_match);
     write::update(
         conn,
         scope,
-        async |conn| lock(conn, id).await,
+        async |conn| {
+            changes.value()?;
+            lock(conn, id).await
+        },
         async |conn, before| {
+            let changes = changes.value()?;
             let timing_changed = changes.start_date.is_some()
                 || changes.end_date.is_some()
                 || changes.time_zone.is_some();
             let mut row = before.clone();
-            row.apply(changes.clone());
+            row.apply(changes);
             if row.end_date < row.start_date {
                 return Err(StoreError::field(
                     "end_date",

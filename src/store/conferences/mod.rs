@@ -21,9 +21,11 @@ use crate::store::Caller;
 
 /// Conference `id` and the caller's role on it, in one round trip (a nil id for anonymous
 /// callers matches no organiser); `None` when it does not exist. The query behind every
-/// access check ([`crate::store::standing::conference`]).
+/// access check ([`crate::store::standing::conference`]). It takes the connection shared, so
+/// that the write driver can send it in one round trip with BEGIN (pipelined,
+/// [`crate::store::write`]).
 pub async fn with_role(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     id: Uuid,
     caller: Option<Caller>,
 ) -> QueryResult<Option<(ConferenceRow, Option<OrganiserRole>)>> {
@@ -39,7 +41,7 @@ pub async fn with_role(
             ConferenceRow::as_select(),
             conference_organisers::role.nullable(),
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }
@@ -54,7 +56,7 @@ pub type Standing = (ConferenceRow, Option<OrganiserRole>, Vec<Uuid>);
 /// authenticated caller ([`crate::store::standing::conference`]; anonymous callers need only
 /// [`with_role`]).
 pub async fn with_standing(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     id: Uuid,
     caller: Caller,
 ) -> QueryResult<Option<Standing>> {
@@ -70,7 +72,7 @@ pub async fn with_standing(
             conference_organisers::role.nullable(),
             FocalPointOf(caller.id),
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }
