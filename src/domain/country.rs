@@ -400,9 +400,11 @@ impl Prose {
 
     /// The characters `start..end` of the text as submitted.
     pub fn slice(&self, start: usize, end: usize) -> String {
-        self.chars[start.min(self.chars.len())..end.min(self.chars.len())]
-            .iter()
-            .collect()
+        let end = end.min(self.chars.len());
+        if start >= end {
+            return String::new();
+        }
+        self.chars[start..end].iter().collect()
     }
 }
 
