@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::country::CountryIndex;
 use super::input::{join, Errors, Field, Invalid, Obj};
+use super::organisation::{parse_organisation, OrganisationChanges};
 use super::vocab::{
     CredentialsStatus, DelegationRole, DelegationStatus, Gender, MemberCategory, NominationStatus,
 };
@@ -73,6 +74,10 @@ pub struct DelegationChanges {
     pub head: Option<Option<Head>>,
     /// Size or null.
     pub size: Option<Option<i32>>,
+    /// On create, an organisation named instead of its id (`"organisation": {"name",
+    /// "acronym", "kind"}`): found by name in any letter case, or created, in the write's
+    /// transaction.
+    pub organisation: Option<OrganisationChanges>,
 }
 
 fn parse_head(o: &mut Obj<'_>, errors: &mut Errors) -> Field<Head> {
@@ -111,6 +116,24 @@ pub fn parse_delegation(
     };
     let country = o.country("country", countries, errors);
     let organisation_id = o.uuid("organisation_id", errors);
+    let organisation = match (mode, o.raw("organisation")) {
+        (Mode::Create, Field::Value(v)) => Some(parse_organisation(
+            v,
+            &o.path("organisation"),
+            countries,
+            Mode::Create,
+            errors,
+        )),
+        (Mode::Patch, Field::Value(_)) => {
+            errors.push(o.path("organisation"), "give organisation_id to change it");
+            None
+        }
+        (_, Field::Null) => {
+            errors.push(o.path("organisation"), "must be an object");
+            None
+        }
+        _ => None,
+    };
     let authority = o.text("authority", 300, errors);
     let role = o
         .one_of("role", DelegationRole::ALL, errors)
@@ -124,16 +147,21 @@ pub fn parse_delegation(
         Mode::Create => {
             let given = |f: &Field<_>| matches!(f, Field::Value(_) | Field::Invalid);
             let given_org = matches!(organisation_id, Field::Value(_) | Field::Invalid);
-            match (given(&country), given_org) {
-                (true, true) => errors.push(
+            let named_org = organisation.is_some();
+            match (given(&country), given_org, named_org) {
+                (false, false, false) => errors.push(
+                    o.path("country"),
+                    "one of country, organisation_id and organisation is required",
+                ),
+                (true, false, false) | (false, true, false) | (false, false, true) => {}
+                (_, _, true) => errors.push(
+                    o.path("organisation"),
+                    "give one of country, organisation_id and organisation",
+                ),
+                _ => errors.push(
                     o.path("organisation_id"),
                     "give either country or organisation_id, not both",
                 ),
-                (false, false) => errors.push(
-                    o.path("country"),
-                    "one of country and organisation_id is required",
-                ),
-                _ => {}
             }
             DelegationChanges {
                 country: Some(country.value()),
@@ -149,6 +177,7 @@ pub fn parse_delegation(
                 ),
                 head: Some(head.value()),
                 size: Some(size.value()),
+                organisation,
             }
         }
         Mode::Patch => DelegationChanges {
@@ -159,6 +188,7 @@ pub fn parse_delegation(
             status: o.not_null("status", status, errors),
             head: head.patch(),
             size: size.patch(),
+            organisation: None,
         },
     };
     o.finish(errors);
@@ -210,14 +240,23 @@ pub fn parse_delegation_post(
             .collect();
         // Duplicates inside the batch are refused before the database sees them.
         for (i, a) in parsed.iter().enumerate() {
+            let named = |c: &DelegationChanges| {
+                c.organisation
+                    .as_ref()
+                    .and_then(|o| o.name.as_ref())
+                    .map(|n| n.to_lowercase())
+            };
             let dup = parsed[..i].iter().position(|b| {
                 (a.country.clone().flatten().is_some() && a.country == b.country)
                     || (a.organisation_id.flatten().is_some()
                         && a.organisation_id == b.organisation_id)
+                    || (named(a).is_some() && named(a) == named(b))
             });
             if let Some(j) = dup {
                 let field = if a.country.clone().flatten().is_some() {
                     "country"
+                } else if named(a).is_some() {
+                    "organisation.name"
                 } else {
                     "organisation_id"
                 };

@@ -364,7 +364,8 @@ impl<'a> Obj<'a> {
         })
     }
 
-    /// A country as alpha-2, alpha-3 or an English name or alias, normalised to alpha-2.
+    /// A country as alpha-2, alpha-3 or any name of the gazetteer ([`CountryIndex::parse`]),
+    /// normalised to alpha-2; a name of several countries ("Korea") is refused, naming them.
     pub fn country(
         &mut self,
         name: &'static str,
@@ -372,10 +373,7 @@ impl<'a> Obj<'a> {
         errors: &mut Errors,
     ) -> Field<String> {
         self.typed(name, errors, |v| match v {
-            Value::String(s) => countries
-                .resolve(s)
-                .map(str::to_string)
-                .ok_or_else(|| format!("unknown country: {:?}", s.trim())),
+            Value::String(s) => countries.parse(s).map(str::to_string),
             other => Err(format!(
                 "must be a country code or name, not {}",
                 type_name(other)

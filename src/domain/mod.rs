@@ -5,6 +5,7 @@ pub mod attendance;
 pub mod conference;
 pub mod country;
 pub mod delegation;
+pub mod drafting;
 pub mod edition;
 pub mod input;
 pub mod mail;

@@ -43,9 +43,9 @@ pub async fn list(
         errors.push("q", "must be at most 200 characters");
     }
     if let Some(c) = query.get("country") {
-        match state.countries.resolve(c) {
-            Some(code) => filter.country = Some(code.to_string()),
-            None => errors.push("country", format!("unknown country: {c:?}")),
+        match state.countries.parse(c) {
+            Ok(code) => filter.country = Some(code.to_string()),
+            Err(message) => errors.push("country", message),
         }
     }
     if let Some(p) = query.get("participant") {

@@ -7,7 +7,7 @@ use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{
-    parse_delegation, parse_delegation_post, Delegation, DelegationPost,
+    parse_delegation, parse_delegation_post, Delegation, DelegationChanges, DelegationPost,
 };
 use crate::domain::input::Errors;
 use crate::domain::vocab::{DelegationRole, DelegationStatus};
@@ -72,10 +72,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let conference_id = *path;
-    let rows = |changes: Vec<_>| -> Vec<DelegationRow> {
+    let rows = |changes: Vec<DelegationChanges>| -> Vec<(DelegationRow, _)> {
         changes
             .into_iter()
-            .map(|c| DelegationRow::new(conference_id, c))
+            .map(|c| {
+                let organisation = c.organisation.clone();
+                (DelegationRow::new(conference_id, c), organisation)
+            })
             .collect()
     };
     let parsed = parse_delegation_post(&value, &state.countries).map(|post| match post {

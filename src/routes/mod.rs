@@ -10,6 +10,7 @@ pub mod countries;
 pub mod credentials;
 pub mod delegations;
 pub mod docs;
+pub mod drafting;
 pub mod editions;
 pub mod exports;
 pub mod focal_points;
@@ -88,6 +89,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/conferences/{id}/organisers" => conferences::add_organiser),
         endpoint!(GET "/api/v1/conferences/{id}/attendance" => conferences::attendance),
         endpoint!(GET "/api/v1/conferences/{id}/log" => conferences::log),
+        endpoint!(POST "/api/v1/conferences/{id}/attendance/draft" => drafting::draft),
         endpoint!(GET "/api/v1/conferences/{id}/attendance.csv" => exports::attendance_csv),
         endpoint!(GET "/api/v1/conferences/{id}/participants" => participants::list),
         endpoint!(GET "/api/v1/conferences/{id}/participants.csv" => exports::participants_csv),

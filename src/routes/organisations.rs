@@ -28,13 +28,15 @@ pub async fn list(
     let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let kind = query.one_of("kind", ORGANISATION_KINDS, &mut errors);
-    let country = query.get("country").and_then(|c| {
-        let code = state.countries.resolve(c).map(str::to_string);
-        if code.is_none() {
-            errors.push("country", format!("unknown country: {c:?}"));
-        }
-        code
-    });
+    let country = query
+        .get("country")
+        .and_then(|c| match state.countries.parse(c) {
+            Ok(code) => Some(code.to_string()),
+            Err(message) => {
+                errors.push("country", message);
+                None
+            }
+        });
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let filter = OrganisationFilter {

@@ -12,6 +12,7 @@ use crate::access::{self, Need};
 use crate::db::schema::delegations;
 use crate::domain::delegation::{Delegation, DelegationChanges, Head};
 use crate::domain::input::Errors;
+use crate::domain::organisation::OrganisationChanges;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::{CredentialsStatus, DelegationRole, DelegationStatus};
 
@@ -327,7 +328,7 @@ pub async fn insert_all(
     conn: &mut AsyncPgConnection,
     caller: Option<Caller>,
     conference_id: Uuid,
-    input: Input<Vec<DelegationRow>>,
+    input: Input<Vec<(DelegationRow, Option<OrganisationChanges>)>>,
     batch: bool,
 ) -> Result<Vec<DelegationRow>, StoreError> {
     let scope = Scope {
@@ -343,7 +344,28 @@ pub async fn insert_all(
         }
     };
     write::run(conn, scope, async |tx| {
-        let rows = input.value()?;
+        let mut rows = Vec::new();
+        // Organisations named instead of their ids: found by name in any letter case, or
+        // created here (and audited), so the batch stays all or nothing.
+        for (mut row, organisation) in input.value()? {
+            if let Some(changes) = organisation {
+                let name = changes.name.clone().unwrap_or_default();
+                let id = match super::organisations::find_by_name(tx.conn, &name).await? {
+                    Some(found) => found.id,
+                    None => {
+                        let created = super::organisations::insert(
+                            tx.conn,
+                            &super::organisations::OrganisationRow::new(changes),
+                        )
+                        .await?;
+                        tx.created(&created);
+                        created.id
+                    }
+                };
+                row.organisation_id = Some(id);
+            }
+            rows.push(row);
+        }
         check_organisations(tx.conn, &rows, prefix).await?;
         let insert = diesel::insert_into(delegations::table);
         // One row is the usual case: its statement is prepared once per connection (a list

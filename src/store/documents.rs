@@ -247,7 +247,14 @@ async fn save_delegations(
         members.push((d.id, input.members));
         rows.push(d);
     }
-    let saved = super::delegations::insert_all(conn, None, id, Input::checked(rows), true).await?;
+    let saved = super::delegations::insert_all(
+        conn,
+        None,
+        id,
+        Input::checked(rows.into_iter().map(|r| (r, None)).collect()),
+        true,
+    )
+    .await?;
     let mut party_ids = PartyIds::new();
     for d in &saved {
         if let Some(c) = &d.country {

@@ -9,6 +9,7 @@ pub mod countries;
 pub mod credentials;
 pub mod delegations;
 pub mod documents;
+pub mod drafting;
 pub mod editions;
 pub mod error;
 pub mod focal_points;

@@ -88,6 +88,12 @@ pub async fn sync_countries(conn: &mut AsyncPgConnection) -> anyhow::Result<()> 
             .on_conflict_do_nothing()
             .execute(conn)
             .await?;
+        // An alias the gazetteer no longer lists (a name found to be several countries,
+        // such as "Congo") is no longer accepted.
+        let keys: Vec<&String> = aliases.iter().map(|(alias, _)| alias).collect();
+        diesel::delete(a::table.filter(a::alias.ne_all(keys)))
+            .execute(conn)
+            .await?;
         Ok(())
     })
     .await

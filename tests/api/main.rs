@@ -11,6 +11,7 @@ mod cors;
 mod countries;
 mod credentials;
 mod delegations;
+mod drafting;
 mod editions;
 mod errors;
 mod exports;
