@@ -199,7 +199,7 @@ pub fn parse_delegation(
 #[derive(Debug)]
 pub enum DelegationPost {
     /// One delegation.
-    Single(DelegationChanges),
+    Single(Box<DelegationChanges>),
     /// A batch, stored all or nothing.
     Batch(Vec<DelegationChanges>),
 }
@@ -269,7 +269,7 @@ pub fn parse_delegation_post(
         return errors.finish(DelegationPost::Batch(parsed));
     }
     let one = parse_delegation(body, "", countries, Mode::Create, &mut errors);
-    errors.finish(DelegationPost::Single(one))
+    errors.finish(DelegationPost::Single(Box::new(one)))
 }
 
 /// The longest `family_name` and `native_name`.

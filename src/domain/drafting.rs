@@ -875,9 +875,7 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
 /// last word is one of [`NATIONAL_SUFFIXES`] or its first word says it is national.
 fn is_national(name: &str) -> bool {
     let words: Vec<&str> = name.split_whitespace().collect();
-    words
-        .last()
-        .is_some_and(|w| NATIONAL_SUFFIXES.contains(w))
+    words.last().is_some_and(|w| NATIONAL_SUFFIXES.contains(w))
         || words.first().is_some_and(|w| *w == "National")
 }
 
@@ -1000,10 +998,10 @@ fn sentences(chars: &[char]) -> Vec<(usize, bool)> {
         let c = chars[i];
         match c {
             '。' | '！' | '？' | '；' | ';' => out.push((i + 1, false)),
-            '.' | '!' | '?' => {
-                if chars.get(i + 1).is_none_or(|n| n.is_whitespace()) && !abbreviation(i) {
-                    out.push((i + 1, false));
-                }
+            '.' | '!' | '?'
+                if chars.get(i + 1).is_none_or(|n| n.is_whitespace()) && !abbreviation(i) =>
+            {
+                out.push((i + 1, false));
             }
             '\n' => {
                 let blank = chars.get(i + 1) == Some(&'\n') || (i > 0 && chars[i - 1] == '\n');
@@ -1173,7 +1171,17 @@ fn roles(prose: &Prose, found: &[Found]) -> Vec<Option<DelegationRole>> {
 /// The role a cue right after a list gives it ("... as observers", "... hosted the meeting").
 fn trailing_role(after: &str) -> Option<DelegationRole> {
     let head: String = after.chars().take(48).collect();
-    let elsewhen = ["next", "will host", "to host", "previous", "last", "上届", "下届", "上一届", "下一届"];
+    let elsewhen = [
+        "next",
+        "will host",
+        "to host",
+        "previous",
+        "last",
+        "上届",
+        "下届",
+        "上一届",
+        "下一届",
+    ];
     if elsewhen.iter().any(|w| head.contains(w)) {
         return None;
     }
@@ -1191,7 +1199,10 @@ fn trailing_role(after: &str) -> Option<DelegationRole> {
 
 /// The role a cue before a list gives it ("observer states ...", "hosted by ...").
 fn cue_role(before: &str, heading: bool) -> Option<DelegationRole> {
-    if ["next", "previous", "上届", "下届"].iter().any(|w| before.contains(w)) {
+    if ["next", "previous", "上届", "下届"]
+        .iter()
+        .any(|w| before.contains(w))
+    {
         return None;
     }
     if before.contains("observer") || before.contains("观察员") {

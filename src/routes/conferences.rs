@@ -107,8 +107,8 @@ pub async fn get(
     caller: MaybeCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadConference).await?;
+    let conn = state.conn().await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::ReadConference).await?;
     Ok(ok_tagged(&req, &Conference::from(access.conference)))
 }
 
@@ -157,7 +157,7 @@ pub async fn list_organisers(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), *path, Need::Write).await?;
     let items = grants::organisers_of(&mut conn, *path).await?;
     Ok(ok_tagged(
         &req,
@@ -221,7 +221,7 @@ pub async fn attendance(
     let by_session = query.one_of("by", &["delegation", "session"], &mut errors) == Some("session");
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::Read).await?;
     if by_session {
         return Ok(ok_tagged(
             &req,
@@ -248,7 +248,7 @@ pub async fn log(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &crate::store::audit::of_conference(&mut conn, *path, &page).await?,

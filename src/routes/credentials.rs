@@ -92,9 +92,9 @@ async fn readable(
     conference_id: Uuid,
     delegation_id: Uuid,
 ) -> Result<crate::db::DbConn, ApiError> {
-    let mut conn = state.conn().await?;
+    let conn = state.conn().await?;
     standing::conference(
-        &mut conn,
+        &conn,
         caller.0,
         conference_id,
         Need::ReadCredentials(delegation_id),

@@ -45,7 +45,7 @@ pub async fn list(
         let page = PageRequest::from_query(&query, &mut errors);
         errors.check()?;
         let mut conn = state.conn().await?;
-        standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+        standing::conference(&conn, caller.0, *path, Need::Read).await?;
         return Ok(ok_tagged(
             &req,
             &protocol::list_delegations(&mut conn, &state.countries, *path, &filter, &page).await?,
@@ -54,7 +54,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    standing::conference(&conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &delegations::list(&mut conn, *path, &filter, &page).await?,
@@ -82,7 +82,7 @@ pub async fn create(
             .collect()
     };
     let parsed = parse_delegation_post(&value, &state.countries).map(|post| match post {
-        DelegationPost::Single(changes) => (false, rows(vec![changes])),
+        DelegationPost::Single(changes) => (false, rows(vec![*changes])),
         DelegationPost::Batch(items) => (true, rows(items)),
     });
     let input = write_input(&value, parsed);
@@ -121,7 +121,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
+    standing::conference(&conn, caller.0, conference_id, Need::ReadDelegation(id)).await?;
     let row = delegations::get(&mut conn, conference_id, id).await?;
     Ok(ok_tagged(&req, &Delegation::from(row)))
 }

@@ -25,7 +25,7 @@ pub async fn draft(
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    let access = standing::conference(&conn, Some(caller.0), *path, Need::Write).await?;
     let request = parse_draft_request(&value)?;
     let (register, settings) =
         drafting::context(&mut conn, *path, access.conference.host_country.clone()).await?;

@@ -72,7 +72,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::ReadParticipants).await?;
     let items = editions::list(&mut conn, access.conference.id).await?;
     Ok(ok_tagged(
         &req,
@@ -88,7 +88,7 @@ async fn load(
 ) -> Result<EditionRow, ApiError> {
     let (conference_id, segment) = path;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, caller.0, *conference_id, Need::ReadParticipants).await?;
+    standing::conference(&conn, caller.0, *conference_id, Need::ReadParticipants).await?;
     let number = number(segment)?;
     Ok(editions::get(&mut conn, *conference_id, number).await?)
 }

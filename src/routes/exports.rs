@@ -61,7 +61,7 @@ pub async fn attendance_csv(
     let order = order_param(&query, Order::Protocol, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::Read).await?;
     let id = access.conference.id;
     let lines = protocol::lines(&mut conn, &state.countries, id).await?;
     let attended = presence::sessions_attended(&mut conn, id).await?;
@@ -120,7 +120,7 @@ pub async fn participants_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::ReadParticipants).await?;
     let (audience, conference) = (access.audience(), access.conference);
     let id = conference.id;
     let list =
@@ -146,7 +146,7 @@ pub async fn participants_html(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::ReadParticipants).await?;
     let list = participants::of_conference(
         &mut conn,
         &state.countries,
@@ -167,7 +167,7 @@ pub async fn sessions_ics(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::Read).await?;
     let c = &access.conference;
     let sessions = presence::sessions_in_order(&mut conn, c.id).await?;
     let country = state

@@ -41,7 +41,7 @@ pub async fn list(
     };
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &messages::messages(&mut conn, *path, &filter, &page).await?,

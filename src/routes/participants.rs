@@ -23,7 +23,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::ReadParticipants).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::ReadParticipants).await?;
     let (audience, conference) = (access.audience(), access.conference);
     Ok(ok_tagged(
         &req,

@@ -29,7 +29,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, session_id) = *path;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
+    standing::conference(&conn, caller.0, conference_id, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &presence::get(&mut conn, &state.countries, conference_id, session_id).await?,

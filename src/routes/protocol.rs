@@ -25,7 +25,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    standing::conference(&conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &protocol::explicit_order(&mut conn, *path).await?,

@@ -30,7 +30,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, *path, Need::Read).await?;
+    let access = standing::conference(&conn, caller.0, *path, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &sessions::list(&mut conn, &access.conference, &page).await?,
@@ -69,7 +69,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    let access = standing::conference(&mut conn, caller.0, conference_id, Need::Read).await?;
+    let access = standing::conference(&conn, caller.0, conference_id, Need::Read).await?;
     Ok(ok_tagged(
         &req,
         &sessions::get(&mut conn, &access.conference, id).await?,

@@ -94,7 +94,7 @@ pub async fn list(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), *path, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), *path, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &webhooks::list(&mut conn, *path, &page).await?,
@@ -111,7 +111,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, id) = *path;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), conference_id, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &webhooks::get(&mut conn, conference_id, id).await?,
@@ -149,7 +149,7 @@ pub async fn deliveries(
     let page = PageRequest::from_query(&query, &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
-    standing::conference(&mut conn, Some(caller.0), conference_id, Need::Write).await?;
+    standing::conference(&conn, Some(caller.0), conference_id, Need::Write).await?;
     Ok(ok_tagged(
         &req,
         &webhooks::deliveries(&mut conn, conference_id, id, &page).await?,

@@ -417,6 +417,18 @@ async fn every_operation_answers_as_the_spec_says() {
         (201, Some(2)),
         "{batch}"
     );
+    let (s, draft) = app
+        .post(
+            &format!("{c}/attendance/draft"),
+            t,
+            &json!({"text": "Delegations from Cambodia and Viet Nam attended the conference."}),
+        )
+        .await;
+    assert_eq!(
+        (s, draft["parties"].as_array().map(Vec::len)),
+        (200, Some(2)),
+        "{draft}"
+    );
     let (s, list) = get(format!(
         "{c}/delegations?status=registered&role=host&limit=10"
     ))
