@@ -55,6 +55,29 @@ pub fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
+/// A row (or state) that audited writes lock, compare and log.
+pub trait Audited {
+    /// What the row is in the audit log.
+    const KIND: ResourceKind;
+    /// The API representation: what `If-Match` and the log compare.
+    type Repr: Serialize + PartialEq;
+    /// The resource's id in the log.
+    fn id(&self) -> Uuid;
+    /// The representation a client sees.
+    fn repr(&self) -> Self::Repr;
+    /// The conference whose log the row's entries join when the scope names none (a
+    /// conference is its own; a delegation or session its conference's).
+    fn conference_id(&self) -> Option<Uuid> {
+        None
+    }
+    /// The delegation the row belongs to (a delegation is its own), which its webhook
+    /// deliveries name beside the conference (`delegation_id`); `None` for rows of no one
+    /// delegation.
+    fn delegation_id(&self) -> Option<Uuid> {
+        None
+    }
+}
+
 /// What kind of resource an audit entry is about; stored as `resource_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceKind {

@@ -40,6 +40,7 @@ use diesel_async::{
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use super::audit::Audited;
 use super::audit::{self, Action, Entry, ResourceKind, Subject};
 use super::idempotency;
 use super::outbox::{self, Email, Event};
@@ -133,29 +134,6 @@ impl<T: Clone> Input<T> {
 
 /// The `If-Match` of a write that has none (creations, the importer).
 pub const UNCONDITIONAL: &IfMatch = &IfMatch::Absent;
-
-/// A row (or state) that audited writes lock, compare and log.
-pub trait Audited {
-    /// What the row is in the audit log.
-    const KIND: ResourceKind;
-    /// The API representation: what `If-Match` and the log compare.
-    type Repr: Serialize + PartialEq;
-    /// The resource's id in the log.
-    fn id(&self) -> Uuid;
-    /// The representation a client sees.
-    fn repr(&self) -> Self::Repr;
-    /// The conference whose log the row's entries join when the scope names none (a
-    /// conference is its own; a delegation or session its conference's).
-    fn conference_id(&self) -> Option<Uuid> {
-        None
-    }
-    /// The delegation the row belongs to (a delegation is its own), which its webhook
-    /// deliveries name beside the conference (`delegation_id`); `None` for rows of no one
-    /// delegation.
-    fn delegation_id(&self) -> Option<Uuid> {
-        None
-    }
-}
 
 /// An open audited transaction: the connection, and the entries to log when it commits.
 pub struct Tx<'c> {

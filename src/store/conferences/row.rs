@@ -7,9 +7,9 @@ use uuid::Uuid;
 use crate::db::schema::conferences;
 use crate::domain::conference::{Conference, ConferenceChanges, Quotas, Venue};
 use crate::domain::vocab::{ConferenceStatus, ProtocolHost};
+use crate::store::audit::Audited;
 use crate::store::audit::ResourceKind;
 use crate::store::new_id;
-use crate::store::write::Audited;
 
 /// A conference row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
