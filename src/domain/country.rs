@@ -93,6 +93,7 @@ const EXTRA_ALIASES: &[(&str, &str)] = &[
     ("Nation of Brunei, the Abode of Peace", "BN"),
     ("People's Republic of China", "CN"),
     ("Federation of Malaysia", "MY"),
+    ("Republic of the Union of Myanmar", "MM"),
     ("PRC", "CN"),
     ("P.R. China", "CN"),
     ("LPDR", "LA"),

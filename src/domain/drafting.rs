@@ -175,6 +175,10 @@ const NATIONAL_SUFFIXES: &[&str] = &[
 ];
 /// Words that may join the words of a name.
 const JOINERS: &[&str] = &["of", "for", "on", "and", "&", "de"];
+/// Regions that end an organisation's name after "in" ("Organization for Security and
+/// Co-operation in Europe", "Conference on Interaction and Confidence-Building Measures in
+/// Asia").
+const NAME_REGIONS: &[&str] = &["Europe", "Asia", "Africa", "Americas", "Pacific"];
 /// Capitalised words that never start a name.
 const NOT_NAME: &[&str] = &[
     "The",
@@ -427,18 +431,33 @@ pub fn draft(
         orgs.extend(find_zh_organisations(&prose, register));
     }
     orgs.sort_by_key(|o| (o.start, std::cmp::Reverse(o.end)));
+    let country_matches = countries.find(&prose);
     let mut kept: Vec<OrgSpan> = Vec::new();
     for o in orgs {
         if kept.last().is_some_and(|k| o.start < k.end) {
             continue;
         }
+        // A country's formal name that began before the span holds it: "the Republic of the
+        // Union of Myanmar" is a state, not a "Union".
+        if country_matches
+            .iter()
+            .any(|m| m.start < o.start && m.end > o.start)
+        {
+            continue;
+        }
         kept.push(o);
     }
     let orgs = kept;
-    let inside = |start: usize, end: usize| orgs.iter().any(|o| start >= o.start && end <= o.end);
+    // A country inside an international body's name is part of that name ("the Asian
+    // Development Bank"); inside a state's own body ("越南公安部", "the Immigration Bureau of
+    // Thailand") it is the state that body serves, and a party.
+    let inside = |start: usize, end: usize| {
+        orgs.iter()
+            .any(|o| o.party.is_some() && start >= o.start && end <= o.end)
+    };
     let mut found: Vec<Found> = Vec::new();
     let mut unresolved = Vec::new();
-    for m in countries.find(&prose) {
+    for m in country_matches {
         if inside(m.start, m.end) {
             continue;
         }
@@ -751,6 +770,14 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
                 break;
             }
             let pt = text_of(chars, prev);
+            // A heading in capitals on the line above ("CARIBBEAN BORDER SECURITY
+            // WORKSHOP\nProgramme") is not the start of the name below it.
+            let heading_above = chars[prev.end..ws[j].start].contains(&'\n')
+                && pt.chars().any(char::is_alphabetic)
+                && !pt.chars().any(char::is_lowercase);
+            if heading_above {
+                break;
+            }
             let possessive = pt.ends_with("'s") || pt.ends_with("\u{2019}s");
             if capitalised(&pt) && !NOT_NAME.contains(&pt.as_str()) && !possessive {
                 first = j - 1;
@@ -779,8 +806,15 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
                 let nt = text_of(chars, *n);
                 capitalised(&nt) && !NOT_NAME.contains(&nt.as_str())
             });
+            // "in Europe": a region closes a name ("Co-operation in Europe"); a city does not
+            // ("the Office in Bangkok" is the office, in Bangkok).
+            let in_region = kt == "in"
+                && ws
+                    .get(k + 1)
+                    .is_some_and(|n| NAME_REGIONS.contains(&text_of(chars, *n).as_str()));
             if (JOINERS.contains(&kt.as_str()) && (kt != "and" || next_is_name))
                 || (kt == "the" && next_is_name && joined)
+                || in_region
             {
                 joined = true;
                 k += 1;

@@ -328,3 +328,38 @@ async fn the_batch_names_organisations_and_country_input_is_the_gazetteers() {
     assert_eq!(d["parties"][1]["organisation_id"], created);
     assert_eq!(d["parties"][1]["role"], "observer");
 }
+
+/// Four forms that once drafted wrong: a state's formal name read as an organisation ("the
+/// Republic of the Union of Myanmar" gave a "Union of Myanmar"), a name closed by a region
+/// ("... Co-operation in Europe" lost "in Europe"), the states a national body serves
+/// (越南公安部 gave no Viet Nam) and a heading in capitals taken into the name below it.
+#[actix_web::test]
+async fn formal_names_regions_national_bodies_and_headings() {
+    let app = spawn_app().await;
+    let owner = app.organiser("forms@example.org", false).await;
+    let cid = conference(&app, &owner, None).await;
+    let text = "REGIONAL SECURITY WORKSHOP\nProgramme and participants\n\nThe Kingdom of Thailand and the \
+        Republic of the Union of\nMyanmar attended. The Organization for Security and \
+        Co-operation in Europe (OSCE) was represented.";
+    let (code, d) = draft(&app, &owner, &cid, &json!({"text": text})).await;
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(countries(&d), ["TH", "MM"], "{d}");
+    let orgs: Vec<&str> = d["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["mentions"][0]["text"].as_str())
+        .filter(|t| !t.contains("Kingdom") && !t.contains("Republic"))
+        .collect();
+    assert_eq!(
+        orgs,
+        ["Organization for Security and Co-operation in Europe (OSCE)"],
+        "{d}"
+    );
+    check_offsets(text, &d);
+    let zh = "越南公安部副部长黎文成、泰国移民局局长巴猜出席会议并致辞。";
+    let (code, d) = draft(&app, &owner, &cid, &json!({"text": zh, "language": "zh"})).await;
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(countries(&d), ["VN", "TH"], "{d}");
+    check_offsets(zh, &d);
+}
