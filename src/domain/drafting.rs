@@ -879,20 +879,7 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
                         .iter()
                         .find(|o| acronym.is_some() && o.acronym == acronym)
                 });
-            let party = if national {
-                None
-            } else if let Some(org) = named {
-                Some(PartyRef::Registered {
-                    organisation_id: org.id,
-                })
-            } else {
-                Some(PartyRef::New {
-                    organisation: NewOrganisation {
-                        name,
-                        acronym: acronym.clone(),
-                    },
-                })
-            };
+            let party = party_of(national, named, name, &acronym);
             out.push(OrgSpan {
                 start,
                 end,
@@ -903,6 +890,30 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
         i = last + 1;
     }
     out
+}
+
+/// The party a body found in prose is: none for a state's own body, the registered
+/// organisation it names, or a new organisation to register with its name and acronym.
+fn party_of(
+    national: bool,
+    named: Option<&RegisteredOrganisation>,
+    name: String,
+    acronym: &Option<String>,
+) -> Option<PartyRef> {
+    if national {
+        return None;
+    }
+    Some(match named {
+        Some(org) => PartyRef::Registered {
+            organisation_id: org.id,
+        },
+        None => PartyRef::New {
+            organisation: NewOrganisation {
+                name,
+                acronym: acronym.clone(),
+            },
+        },
+    })
 }
 
 /// True for the name of a state's own body ("National Immigration Administration"): its
@@ -973,20 +984,7 @@ fn find_zh_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> 
         let named = register.iter().find(|o| {
             o.name == name || (acronym.is_some() && o.acronym.as_deref() == acronym.as_deref())
         });
-        let party = if national {
-            None
-        } else if let Some(org) = named {
-            Some(PartyRef::Registered {
-                organisation_id: org.id,
-            })
-        } else {
-            Some(PartyRef::New {
-                organisation: NewOrganisation {
-                    name,
-                    acronym: acronym.clone(),
-                },
-            })
-        };
+        let party = party_of(national, named, name, &acronym);
         out.push(OrgSpan {
             start,
             end: after,
