@@ -6,7 +6,7 @@
 //! fields, and collects *every* problem into one [`Errors`] list so that a 422 names all invalid
 //! fields at once (API.md, "Request bodies are strict").
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -315,9 +315,9 @@ impl<'a> Obj<'a> {
     /// microseconds PostgreSQL stores.
     pub fn instant(&mut self, name: &'static str, errors: &mut Errors) -> Field<DateTime<Utc>> {
         self.typed(name, errors, |v| match v {
-            Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
+            Value::String(s) => offset_date_time(s.trim())
                 .map(|t| t.with_timezone(&Utc).round_subsecs(6))
-                .map_err(|_| {
+                .ok_or_else(|| {
                     "must be an RFC 3339 date-time with an offset, such as 2026-03-01T17:00:00Z"
                         .to_string()
                 }),
@@ -498,6 +498,27 @@ impl<'a> Obj<'a> {
             errors.push(join(&self.prefix, key), "unknown field");
         }
     }
+}
+
+/// An RFC 3339 date-time with an offset (`2026-10-20T10:30:00+09:00`, `...Z`), also without
+/// its seconds (`2026-10-20T10:30+09:00`), as people type it and ISO 8601 allows; `None` for
+/// anything else (a local time without an offset among them).
+pub fn offset_date_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    // `YYYY-MM-DDTHH:MM` and then the offset: add `:00` and read it again.
+    let (minutes, offset) = (s.get(..16)?, s.get(16..)?);
+    let shaped = minutes.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b'T' || b == b't' || b == b' ',
+        13 => b == b':',
+        _ => b.is_ascii_digit(),
+    });
+    if !shaped || !offset.starts_with(['+', '-', 'Z', 'z']) {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(&format!("{minutes}:00{offset}")).ok()
 }
 
 /// Parses a `YYYY-MM-DD` date.

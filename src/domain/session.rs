@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::input::{Errors, Invalid, Obj};
+use super::input::{offset_date_time, Errors, Invalid, Obj};
 use super::{Mode, SESSION_KINDS};
 
 /// The most delegations one session may list.
@@ -58,7 +58,7 @@ pub fn parse_instant(input: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 
 fn parse_unrounded(input: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let s = input.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+    if let Some(dt) = offset_date_time(s) {
         return Ok(dt.with_timezone(&Utc));
     }
     let local = [
@@ -193,6 +193,25 @@ mod tests {
         assert_eq!(a, b);
         let formatted = a.map(|a| format_in_zone(a, tz));
         assert_eq!(formatted.as_deref(), Ok("2025-09-17T09:00:00+08:00"));
+    }
+
+    /// `2026-10-20T10:30+09:00` was once refused while `2026-10-20T10:30` was taken.
+    #[test]
+    fn an_offset_without_seconds_is_read_like_the_local_form() {
+        let tz: Tz = chrono_tz::Asia::Tokyo;
+        let want = parse_instant("2026-10-20T10:30:00+09:00", tz);
+        assert!(want.is_ok());
+        assert_eq!(parse_instant("2026-10-20T10:30+09:00", tz), want);
+        assert_eq!(parse_instant("2026-10-20T10:30", tz), want);
+        assert_eq!(parse_instant("2026-10-20T01:30Z", tz), want);
+        assert_eq!(parse_instant("2026-10-20 01:30+00:00", tz), want);
+        for bad in [
+            "2026-10-20T10:30+9",
+            "2026-10-20T10+09:00",
+            "2026-10-20T10:30:+09:00",
+        ] {
+            assert!(parse_instant(bad, tz).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -21,6 +21,15 @@ async fn times_with_and_without_offset_are_the_same_instant() {
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["starts_at"], "2025-09-17T10:00:00+08:00");
     assert_eq!(b["kind"], "plenary");
+    // An offset without seconds, as a calendar or a person writes it.
+    let (s, c) = app
+        .post(&base, t, &json!({"title": "Panel", "kind": "panel", "starts_at": "2025-09-17T13:30+08:00", "ends_at": "2025-09-17T06:00Z"}))
+        .await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["starts_at"], "2025-09-17T13:30:00+08:00");
+    assert_eq!(c["ends_at"], "2025-09-17T14:00:00+08:00");
+    let (s, _) = app.delete(&format!("{base}/{}", id(&c)), t).await;
+    assert_eq!(s, 204);
     let (_, list) = app.get(&base, None).await;
     let titles: Vec<&str> = list["items"]
         .as_array()
