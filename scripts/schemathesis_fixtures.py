@@ -20,6 +20,8 @@ import sys
 import urllib.error
 import urllib.request
 
+from minimal_pdf import minimal_pdf
+
 BASE, TOKEN, DICT_DIR = sys.argv[1:4]
 
 # How many throw-away resources each DELETE (and each one-use code) gets.
@@ -130,7 +132,7 @@ for day in ("15", "16"):
             f"2026-09-{day}T12:00:00", [kept["FR"], kept["DE"]])
 # A letter of credentials, so that its document can be read, and a provisional edition.
 call("PUT", f"/api/v1/conferences/{main}/delegations/{dlg}/credentials",
-     b"%PDF-1.4\n% fuzz fixture\n%%EOF\n", content_type="application/pdf")
+     minimal_pdf(b"fuzz fixture"), content_type="application/pdf")
 out["FZ_EDITION"] = call("POST", f"/api/v1/conferences/{main}/participants/editions",
                          {"kind": "provisional"})["number"]
 
@@ -170,7 +172,7 @@ out["FP_CONFERENCE"] = main
 out["FP_DELEGATION"] = kept["DE"]
 out["FP_MEMBER"] = member(main, kept["DE"], "Anna Schmidt", token=fp_token)
 call("PUT", f"/api/v1/conferences/{main}/delegations/{kept['DE']}/credentials",
-     b"%PDF-1.4\n% focal point's letter\n%%EOF\n", token=fp_token,
+     minimal_pdf(b"focal point's letter"), token=fp_token,
      content_type="application/pdf")
 
 # The login's own credentials (the spec's example account, created by the script).

@@ -2,9 +2,9 @@
 one `Idempotency-Key` per body.
 
 The letter of credentials (PUT .../credentials) takes the PDF itself as its body: the generated
-value (bytes, or a string for the schema's `format: binary`), half of the time behind the
-`%PDF-` magic that the server checks, so that the fuzzer meets the upload and not only the
-422.
+value (bytes, or a string for the schema's `format: binary`), half of the time inside a
+well-formed PDF (the server parses uploads as PDFs), so that the fuzzer meets the upload and not
+only the 422.
 """
 
 import hashlib
@@ -12,19 +12,22 @@ import json
 
 import schemathesis
 
+from minimal_pdf import minimal_pdf
+
 
 @schemathesis.serializer("application/pdf")
 def pdf(ctx, value):
     if isinstance(value, str):
         value = value.encode("utf-8")
     if not isinstance(value, bytes):
-        return b"%PDF-1.4\n%%EOF\n"
-    # A PDF begins with `%PDF-` (else 422), which a schema of `format: binary` cannot say
-    # (api-spec/README.md): generated bodies whose first byte is even get the magic, so that
-    # the upload itself is fuzzed; the others are sent as generated.
+        return minimal_pdf()
+    # An upload must parse as a PDF (else 422), which a schema of `format: binary` cannot say
+    # (api-spec/README.md): generated bodies whose first byte is even are carried in a comment
+    # of a well-formed PDF, so that the upload itself is fuzzed; the others are sent as
+    # generated.
     if value.startswith(b"%PDF-") or (value[:1] and value[0] % 2):
         return value
-    return b"%PDF-" + value
+    return minimal_pdf(value)
 
 
 @schemathesis.hook

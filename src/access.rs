@@ -38,8 +38,11 @@ use uuid::Uuid;
 use crate::domain::vocab::{ConferenceStatus, OrganiserRole};
 use crate::domain::Caller;
 
-/// What a caller needs to do with a conference (or one of its delegations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a caller needs to do with a conference (or one of its delegations). Serialised (as
+/// `{"need": "nominate", "delegation": "<uuid>"}`) with the responses of `Idempotency-Key`
+/// requests, whose replays check it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "need", content = "delegation")]
 pub enum Need {
     /// Read what is public under it (delegation lists, sessions, attendance, exports): a
     /// draft's only for its organisers.

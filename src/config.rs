@@ -120,60 +120,301 @@ fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> 
     }
 }
 
+/// One numeric setting: its variable, its default (`None`: computed, e.g. the number of CPUs)
+/// and the whole numbers it accepts, `min..=max`, in `unit`. [`NUMERIC_SETTINGS`] lists them
+/// all; `serve` and every command refuse to start when one is outside its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumericSetting {
+    /// The environment variable, e.g. `PLENARY_INVITATION_TTL_DAYS`.
+    pub name: &'static str,
+    /// The value when the variable is unset or blank.
+    pub default: Option<u64>,
+    /// The smallest accepted value.
+    pub min: u64,
+    /// The largest accepted value.
+    pub max: u64,
+    /// What the number counts: `days`, `bytes`, `ms`...
+    pub unit: &'static str,
+}
+
+impl NumericSetting {
+    /// Parses `raw` (the variable's value; `None` or blank: the default). Errors: a message
+    /// naming the variable, the value and the accepted range, for a value that is not a whole
+    /// number in `min..=max` (negative numbers included).
+    pub fn parse(&self, raw: Option<&str>) -> Result<Option<u64>, String> {
+        let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(self.default);
+        };
+        match raw.parse::<u64>() {
+            Ok(v) if (self.min..=self.max).contains(&v) => Ok(Some(v)),
+            _ => Err(format!(
+                "{} must be a whole number from {} to {} ({}), not {raw:?}",
+                self.name, self.min, self.max, self.unit
+            )),
+        }
+    }
+}
+
+const MIB: u64 = 1 << 20;
+
+const fn setting(
+    name: &'static str,
+    default: Option<u64>,
+    min: u64,
+    max: u64,
+    unit: &'static str,
+) -> NumericSetting {
+    NumericSetting {
+        name,
+        default,
+        min,
+        max,
+        unit,
+    }
+}
+const GIB: u64 = 1 << 30;
+
+/// Every numeric setting with its default and range (README, "Configuration" and
+/// "Notifications", states the same ranges; a test holds them together). The ranges keep
+/// every derived duration and size far from overflow (`PLENARY_INVITATION_TTL_DAYS` at most
+/// 365, so an expiry is always a valid timestamp).
+pub const NUMERIC_SETTINGS: &[NumericSetting] = &[
+    setting("PLENARY_DB_POOL_SIZE", Some(4), 1, 1_000, "connections"),
+    setting("PLENARY_DB_TIMEOUT_MS", Some(2_000), 1, 600_000, "ms"),
+    setting("PLENARY_WORKERS", None, 1, 1_024, "threads"),
+    setting(
+        "PLENARY_LOGIN_MAX_PER_EMAIL",
+        Some(5),
+        1,
+        1_000_000,
+        "failures",
+    ),
+    setting(
+        "PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL",
+        Some(50),
+        1,
+        1_000_000,
+        "failures",
+    ),
+    setting(
+        "PLENARY_LOGIN_MAX_PER_ADDRESS",
+        Some(30),
+        1,
+        1_000_000,
+        "failures",
+    ),
+    setting("PLENARY_LOGIN_WINDOW_SECS", Some(900), 1, 604_800, "s"),
+    setting("PLENARY_BODY_TIMEOUT_SECS", Some(10), 1, 3_600, "s"),
+    setting(
+        "PLENARY_BODY_BUDGET_BYTES",
+        Some(64 * MIB),
+        5 * MIB,
+        64 * GIB,
+        "bytes",
+    ),
+    setting(
+        "PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES",
+        Some(8 * MIB),
+        5 * MIB,
+        64 * GIB,
+        "bytes",
+    ),
+    setting("PLENARY_INVITATION_TTL_DAYS", Some(14), 1, 365, "days"),
+    setting(
+        "PLENARY_CACHE_BYTES",
+        Some(DEFAULT_CACHE_BYTES),
+        0,
+        64 * GIB,
+        "bytes",
+    ),
+    setting(
+        "PLENARY_REPLICA_MAX_LAG_MS",
+        Some(1_000),
+        0,
+        3_600_000,
+        "ms",
+    ),
+    setting("PLENARY_REMINDER_HOURS", Some(72), 1, 8_760, "hours"),
+    setting(
+        "PLENARY_OUTBOX_RETRY_BASE_MS",
+        Some(30_000),
+        1,
+        3_600_000,
+        "ms",
+    ),
+    setting("PLENARY_OUTBOX_LEASE_SECS", Some(120), 1, 86_400, "s"),
+];
+
+/// The numeric setting `name` of [`NUMERIC_SETTINGS`], read from the environment and checked.
+fn numeric_opt(name: &str) -> anyhow::Result<Option<u64>> {
+    let setting = NUMERIC_SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| anyhow::anyhow!("{name} is not a numeric setting"))?;
+    setting
+        .parse(std::env::var(name).ok().as_deref())
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// [`numeric_opt`] of a setting with a default, converted to the type its user keeps.
+fn numeric<T: TryFrom<u64>>(name: &str) -> anyhow::Result<T> {
+    numeric_opt(name)?
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| anyhow::anyhow!("{name} has no default or does not fit this platform"))
+}
+
 impl Settings {
-    /// Reads the environment. Errors: a setting with an unparsable value.
+    /// Reads the environment. Errors: a setting with an unparsable value, a numeric setting
+    /// outside its range ([`NUMERIC_SETTINGS`]), a per-address body budget above the total.
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
+        Self {
             database_url: var("DATABASE_URL"),
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_string()),
             jwt_secret: var("PLENARY_JWT_SECRET").map(SecretString::from),
             data_dir: var("PLENARY_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(plenary_embedded_pg::EmbeddedPostgres::default_data_dir),
-            pool_size: parse_var("PLENARY_DB_POOL_SIZE", 4)?,
-            db_timeout: Duration::from_millis(parse_var("PLENARY_DB_TIMEOUT_MS", 2000)?),
-            workers: var("PLENARY_WORKERS")
-                .map(|w| w.parse())
+            pool_size: numeric("PLENARY_DB_POOL_SIZE")?,
+            db_timeout: Duration::from_millis(numeric("PLENARY_DB_TIMEOUT_MS")?),
+            workers: numeric_opt("PLENARY_WORKERS")?
+                .map(usize::try_from)
                 .transpose()
-                .map_err(|_| anyhow::anyhow!("PLENARY_WORKERS must be a number"))?,
+                .map_err(|_| anyhow::anyhow!("PLENARY_WORKERS does not fit this platform"))?,
             demo_data: var("PLENARY_DATA_FILES")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data")),
             login_limits: crate::store::login_limits::LoginLimits {
-                per_email: parse_var("PLENARY_LOGIN_MAX_PER_EMAIL", 5)?,
-                per_email_total: parse_var("PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL", 50)?,
-                per_address: parse_var("PLENARY_LOGIN_MAX_PER_ADDRESS", 30)?,
-                window_secs: parse_var("PLENARY_LOGIN_WINDOW_SECS", 900)?,
+                per_email: numeric("PLENARY_LOGIN_MAX_PER_EMAIL")?,
+                per_email_total: numeric("PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL")?,
+                per_address: numeric("PLENARY_LOGIN_MAX_PER_ADDRESS")?,
+                window_secs: numeric("PLENARY_LOGIN_WINDOW_SECS")?,
             },
             trusted_proxies: TrustedProxies::parse(
                 &var("PLENARY_TRUSTED_PROXIES").unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!(e))?,
-            body_timeout: Duration::from_secs(parse_var("PLENARY_BODY_TIMEOUT_SECS", 10)?),
-            invitation_ttl_days: parse_var("PLENARY_INVITATION_TTL_DAYS", 14)?,
+            body_timeout: Duration::from_secs(numeric("PLENARY_BODY_TIMEOUT_SECS")?),
+            invitation_ttl_days: numeric("PLENARY_INVITATION_TTL_DAYS")?,
             public_reads: PublicReadSettings {
-                cache_bytes: parse_var("PLENARY_CACHE_BYTES", DEFAULT_CACHE_BYTES)?,
+                cache_bytes: numeric("PLENARY_CACHE_BYTES")?,
                 read_url: var("DATABASE_READ_URL"),
-                replica_max_lag: Duration::from_millis(parse_var(
-                    "PLENARY_REPLICA_MAX_LAG_MS",
-                    1000,
-                )?),
+                replica_max_lag: Duration::from_millis(numeric("PLENARY_REPLICA_MAX_LAG_MS")?),
             },
             body_budget: BodyBudgetSettings {
-                total_bytes: parse_var("PLENARY_BODY_BUDGET_BYTES", DEFAULT_BODY_BUDGET_BYTES)?,
-                per_address_bytes: parse_var(
-                    "PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES",
-                    DEFAULT_BODY_BUDGET_PER_ADDRESS_BYTES,
-                )?,
+                total_bytes: numeric("PLENARY_BODY_BUDGET_BYTES")?,
+                per_address_bytes: numeric("PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES")?,
             },
             notify: NotifySettings::from_env()?,
-        })
+        }
+        .checked()
+    }
+
+    /// Checks what one range cannot: a client address may not reserve more than all bodies.
+    fn checked(self) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            self.body_budget.per_address_bytes <= self.body_budget.total_bytes,
+            "PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES ({}) must not exceed PLENARY_BODY_BUDGET_BYTES ({})",
+            self.body_budget.per_address_bytes,
+            self.body_budget.total_bytes
+        );
+        Ok(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Walks [`NUMERIC_SETTINGS`]: each default is in range; the bounds are accepted; one
+    /// past either bound, a negative number, a fraction and a word are refused with a message
+    /// naming the variable and its range; the README states each range.
+    #[test]
+    fn numeric_settings_are_range_checked() {
+        let readme = include_str!("../README.md");
+        for s in NUMERIC_SETTINGS {
+            assert!(s.min <= s.max, "{}", s.name);
+            if let Some(d) = s.default {
+                assert!((s.min..=s.max).contains(&d), "{} default {d}", s.name);
+            }
+            assert_eq!(s.parse(None), Ok(s.default), "{}", s.name);
+            assert_eq!(s.parse(Some("  ")), Ok(s.default), "{}", s.name);
+            assert_eq!(s.parse(Some(&s.min.to_string())), Ok(Some(s.min)));
+            assert_eq!(s.parse(Some(&format!(" {} ", s.max))), Ok(Some(s.max)));
+            let mut bad = vec![
+                (s.max + 1).to_string(),
+                "-1".into(),
+                "1.5".into(),
+                "ten".into(),
+                "200000000000000000000000".into(),
+            ];
+            if s.min > 0 {
+                bad.push((s.min - 1).to_string());
+            }
+            let range = format!("from {} to {} ({})", s.min, s.max, s.unit);
+            for raw in bad {
+                let e = s.parse(Some(&raw)).err().unwrap_or_default();
+                assert!(e.starts_with(s.name) && e.contains(&range), "{raw}: {e}");
+            }
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", s.name)))
+                .unwrap_or_default();
+            assert!(
+                row.contains(&format!("range {}–{}", s.min, s.max)),
+                "README row of {}: {row:?}",
+                s.name
+            );
+        }
+        let names: std::collections::HashSet<_> = NUMERIC_SETTINGS.iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), NUMERIC_SETTINGS.len(), "one row per setting");
+    }
+
+    /// The table's defaults are the ones the structs start from.
+    #[test]
+    fn numeric_defaults_match_the_structs() {
+        let d = |name: &str| {
+            NUMERIC_SETTINGS
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.default)
+        };
+        let login = crate::store::login_limits::LoginLimits::default();
+        assert_eq!(
+            d("PLENARY_LOGIN_MAX_PER_EMAIL"),
+            u64::try_from(login.per_email).ok()
+        );
+        assert_eq!(
+            d("PLENARY_LOGIN_MAX_PER_EMAIL_TOTAL"),
+            u64::try_from(login.per_email_total).ok()
+        );
+        assert_eq!(
+            d("PLENARY_LOGIN_MAX_PER_ADDRESS"),
+            u64::try_from(login.per_address).ok()
+        );
+        assert_eq!(
+            d("PLENARY_LOGIN_WINDOW_SECS"),
+            u64::try_from(login.window_secs).ok()
+        );
+        let notify = NotifySettings::default();
+        assert_eq!(
+            d("PLENARY_REMINDER_HOURS"),
+            u64::try_from(notify.reminder_hours).ok()
+        );
+        assert_eq!(
+            d("PLENARY_OUTBOX_RETRY_BASE_MS"),
+            u64::try_from(notify.retry_base.as_millis()).ok()
+        );
+        assert_eq!(d("PLENARY_OUTBOX_LEASE_SECS"), Some(notify.lease.as_secs()));
+        assert_eq!(d("PLENARY_CACHE_BYTES"), Some(DEFAULT_CACHE_BYTES));
+        assert_eq!(
+            d("PLENARY_BODY_BUDGET_BYTES"),
+            u64::try_from(DEFAULT_BODY_BUDGET_BYTES).ok()
+        );
+        assert_eq!(
+            d("PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES"),
+            u64::try_from(DEFAULT_BODY_BUDGET_PER_ADDRESS_BYTES).ok()
+        );
+    }
 
     #[test]
     fn trusted_proxies_match_ips_and_cidrs() {
@@ -293,8 +534,8 @@ impl Default for NotifySettings {
 }
 
 impl NotifySettings {
-    /// Reads the environment. Errors: an unparsable value, or an invitation URL without
-    /// `{code}`.
+    /// Reads the environment. Errors: an unparsable value, a numeric setting outside its range
+    /// ([`NUMERIC_SETTINGS`]), or an invitation URL without `{code}`.
     pub fn from_env() -> anyhow::Result<Self> {
         let d = NotifySettings::default();
         let invitation_url = var("PLENARY_INVITATION_URL");
@@ -309,11 +550,11 @@ impl NotifySettings {
             mail_from: var("PLENARY_MAIL_FROM").unwrap_or(d.mail_from),
             invitation_url,
             public_url: var("PLENARY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
-            reminder_hours: parse_var("PLENARY_REMINDER_HOURS", d.reminder_hours)?,
+            reminder_hours: numeric("PLENARY_REMINDER_HOURS")?,
             webhook_allow_private: parse_var("PLENARY_WEBHOOK_ALLOW_PRIVATE", false)?,
             invitation_codes_in_response: parse_var("PLENARY_INVITATION_CODES_IN_RESPONSE", false)?,
-            retry_base: Duration::from_millis(parse_var("PLENARY_OUTBOX_RETRY_BASE_MS", 30_000)?),
-            lease: Duration::from_secs(parse_var("PLENARY_OUTBOX_LEASE_SECS", 120)?),
+            retry_base: Duration::from_millis(numeric("PLENARY_OUTBOX_RETRY_BASE_MS")?),
+            lease: Duration::from_secs(numeric("PLENARY_OUTBOX_LEASE_SECS")?),
         })
     }
 }

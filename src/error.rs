@@ -186,8 +186,15 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             ApiError::Validation(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-                format!("invalid fields: {}", fields.join(", "))
+                let fields: Vec<&str> = errors
+                    .iter()
+                    .take(MAX_LISTED_ERRORS)
+                    .map(|e| e.field.as_str())
+                    .collect();
+                match errors.len().saturating_sub(MAX_LISTED_ERRORS) {
+                    0 => format!("invalid fields: {}", fields.join(", ")),
+                    more => format!("invalid fields: {} and {more} more", fields.join(", ")),
+                }
             }
             ApiError::MalformedJson(m) => format!("the body is not valid JSON: {m}"),
             ApiError::UnsupportedMediaType(expected) => {
@@ -267,10 +274,17 @@ pub struct Problem {
     pub status: u16,
     /// Explanation specific to this occurrence.
     pub detail: String,
-    /// Every invalid field (validation errors only).
+    /// The invalid fields (validation errors only), at most [`MAX_LISTED_ERRORS`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// How many invalid fields `errors` leaves out; only when it leaves some out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_omitted: Option<usize>,
 }
+
+/// The most field errors a 422 lists (`errors`); the rest are only counted
+/// (`errors_omitted`), so that a body of many bad fields cannot make a much larger answer.
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 /// Builds a problem+json response for `status` with a problem type `slug`; every 401 carries
 /// the bearer challenge (`WWW-Authenticate: Bearer`), every 503 `Retry-After: 1`.
@@ -279,14 +293,19 @@ fn problem_response(
     slug: &str,
     title: &str,
     detail: String,
-    errors: Option<Vec<FieldError>>,
+    errors: Option<&[FieldError]>,
 ) -> HttpResponse {
+    let listed = errors.map(|all| all[..all.len().min(MAX_LISTED_ERRORS)].to_vec());
+    let omitted = errors
+        .map(|all| all.len().saturating_sub(MAX_LISTED_ERRORS))
+        .filter(|n| *n > 0);
     let body = Problem {
         kind: format!("/problems/{slug}"),
         title: title.to_string(),
         status: status.as_u16(),
         detail,
-        errors,
+        errors: listed,
+        errors_omitted: omitted,
     };
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
@@ -332,7 +351,7 @@ impl ResponseError for ApiError {
         }
         let (slug, title) = self.slug_and_title();
         let errors = match self {
-            ApiError::Validation(errors) => Some(errors.clone()),
+            ApiError::Validation(errors) => Some(errors.as_slice()),
             _ => None,
         };
         let mut response = problem_response(self.status_code(), slug, title, self.detail(), errors);

@@ -11,6 +11,11 @@
 //! stored: the retry replays it. What no audited write answered (errors, refusals) is stored
 //! here after the handler. A claim whose request died before committing is taken over after
 //! [`keys::ABANDONED_AFTER_SECONDS`] (nothing was written, so running again is right).
+//!
+//! Access before replay: the store's access checks a keyed request passes
+//! ([`standing::conference`], [`standing::organiser`]) are kept with its response
+//! ([`keys::ReplayCheck`]), and a replay makes them again with the caller's current grants,
+//! answering the first refusal instead of the stored response.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -19,13 +24,14 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::auth::caller_of;
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency::{self as keys, StoredResponse};
-use crate::store::StoreError;
+use crate::store::{standing, StoreError};
+use diesel_async::AsyncPgConnection;
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -47,9 +53,9 @@ const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after
 /// 500): the request is answered with it and does not run, since its handler could
 /// authenticate a moment later and write without the key, so that a retry would run again
 /// instead of replaying.
-async fn organiser_of(req: &ServiceRequest) -> Result<Option<Uuid>, ApiError> {
+async fn organiser_of(req: &ServiceRequest) -> Result<Option<Caller>, ApiError> {
     match caller_of(req.request().clone()).await {
-        Ok(caller) => Ok(caller.map(|c| c.id)),
+        Ok(caller) => Ok(caller),
         Err(ApiError::Unauthorized(_)) => Ok(None),
         Err(e) => Err(e),
     }
@@ -75,8 +81,8 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return run(req, next).await;
     };
-    let organiser = match organiser_of(&req).await {
-        Ok(Some(organiser)) => organiser,
+    let caller = match organiser_of(&req).await {
+        Ok(Some(caller)) => caller,
         Ok(None) => return run(req, next).await,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
@@ -84,7 +90,8 @@ pub async fn middleware(
         Ok(hash) => hash,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    match claim_or_answer(&state, organiser, &key, &hash).await {
+    let organiser = caller.id;
+    match claim_or_answer(&state, caller, &key, &hash).await {
         Claim::Owned => {}
         Claim::Unscoped => return run(req, next).await,
         Claim::Answered(response) => return Ok(req.into_response(response)),
@@ -96,7 +103,7 @@ pub async fn middleware(
     if slot.stored().is_some() {
         return Ok(res.map_into_boxed_body());
     }
-    Ok(store_response(&state, organiser, &key, &hash, res).await)
+    Ok(store_response(&state, caller, &slot, &key, &hash, res).await)
 }
 
 /// The failpoint a debug build's request asks for ([`FAILPOINT`]); always `None` in release
@@ -221,7 +228,8 @@ enum Claim {
 /// Claims `key` for this request, or answers from the key's record (see [`answer_from`]).
 /// Database errors are answered (503, 500). The connection is returned to the pool before the
 /// handler runs.
-async fn claim_or_answer(state: &AppState, organiser: Uuid, key: &str, hash: &str) -> Claim {
+async fn claim_or_answer(state: &AppState, caller: Caller, key: &str, hash: &str) -> Claim {
+    let organiser = caller.id;
     let mut conn = match state.conn().await {
         Ok(c) => c,
         Err(e) => return Claim::Answered(e.error_response()),
@@ -239,13 +247,20 @@ async fn claim_or_answer(state: &AppState, organiser: Uuid, key: &str, hash: &st
         )) => return Claim::Unscoped,
         Err(e) => return Claim::Answered(ApiError::from(e).error_response()),
     };
-    Claim::Answered(answer_from(found, hash))
+    Claim::Answered(answer_from(&conn, caller, found, hash).await)
 }
 
 /// The answer to a request whose key is already taken, from the key's record: 409 while the
 /// first request runs (no record yet, or no response stored yet); 422 when the record is of
-/// another request (another hash); otherwise the stored response, replayed.
-fn answer_from(found: Option<keys::KeyRecord>, hash: &str) -> HttpResponse {
+/// another request (another hash); the refusal of the first of the record's access checks
+/// ([`keys::ReplayCheck`]) that `caller` no longer passes (401, 403, 404 as for the write
+/// itself); otherwise the stored response, replayed.
+async fn answer_from(
+    conn: &AsyncPgConnection,
+    caller: Caller,
+    found: Option<keys::KeyRecord>,
+    hash: &str,
+) -> HttpResponse {
     let record = match found {
         None => {
             return ApiError::Conflict(
@@ -267,8 +282,31 @@ fn answer_from(found: Option<keys::KeyRecord>, hash: &str) -> HttpResponse {
             "a request with this Idempotency-Key is still running; retry later".into(),
         )
         .error_response(),
-        Some(status) => replay(status, record),
+        Some(status) => match passes_again(conn, caller, &record).await {
+            Ok(()) => replay(status, record),
+            Err(e) => e.error_response(),
+        },
     }
+}
+
+/// Makes the access checks of a stored record again for `caller`, in order. Errors: the
+/// first refusal; a database error; 500 for a record whose checks cannot be read.
+async fn passes_again(
+    conn: &AsyncPgConnection,
+    caller: Caller,
+    record: &keys::KeyRecord,
+) -> Result<(), ApiError> {
+    let checks = keys::replay_checks(record)
+        .map_err(|e| ApiError::Internal(format!("stored Idempotency-Key checks: {e}")))?;
+    for check in checks {
+        match check {
+            keys::ReplayCheck::Conference { conference, need } => {
+                standing::conference(conn, Some(caller), conference, need).await?;
+            }
+            keys::ReplayCheck::Organiser => standing::organiser(caller)?,
+        }
+    }
+    Ok(())
 }
 
 /// The stored response of a key ([`rebuild`]) plus `Idempotent-Replayed: true`.
@@ -311,11 +349,13 @@ fn rebuild(stored: &StoredResponse) -> HttpResponse {
 /// no connection is available to store it.
 async fn store_response<B: MessageBody>(
     state: &AppState,
-    organiser: Uuid,
+    caller: Caller,
+    slot: &keys::Slot,
     key: &str,
     hash: &str,
     res: ServiceResponse<B>,
 ) -> ServiceResponse<BoxBody> {
+    let organiser = caller.id;
     let status = res.status();
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
@@ -334,13 +374,14 @@ async fn store_response<B: MessageBody>(
             headers: kept_headers(head.headers()),
             body: bytes.to_vec(),
         };
-        keys::complete(&mut conn, organiser, key, &response).await
+        keys::complete(&mut conn, organiser, key, &response, &slot.checks()).await
     };
     match stored {
         Ok(true) => {}
         Ok(false) => {
             if let Ok(found @ Some(_)) = keys::find(&mut conn, organiser, key).await {
-                return ServiceResponse::new(http_req, answer_from(found, hash));
+                let answer = answer_from(&conn, caller, found, hash).await;
+                return ServiceResponse::new(http_req, answer);
             }
         }
         Err(e) => tracing::warn!(error = %e, "storing the Idempotency-Key response"),

@@ -268,6 +268,9 @@ diesel::table! {
         response_headers -> Nullable<Jsonb>,
         response_body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+        /// The access checks a replay passes again (migration
+        /// 2026-12-07-000002_idempotency_replay_checks).
+        replay_checks -> Nullable<Jsonb>,
     }
 }
 

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access::{self, Need};
+use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::conference::{parse_conference, Conference};
@@ -88,7 +88,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
-    access::organiser(caller.0)?;
+    standing::organiser(caller.0)?;
     let changes = parse_conference(&value, &state.countries, Mode::Create)?;
     let row = ConferenceRow::new(changes, Some(caller.0.id));
     let mut conn = state.conn().await?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::input::{Errors, FieldError, Invalid, Obj};
+use crate::domain::input::{check_pdf, Errors, FieldError, Invalid, Obj};
 use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
 use crate::http::params::write_input;
@@ -19,8 +19,9 @@ use crate::state::AppState;
 use crate::store::credentials;
 use crate::store::standing;
 
-/// The magic bytes every PDF begins with (ISO 32000-1 §7.5.2).
-const PDF_MAGIC: &[u8] = b"%PDF-";
+/// The `Content-Security-Policy` of the document: nothing loads, nothing runs, even when a
+/// browser is made to render it as something other than a PDF.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; sandbox";
 
 /// Whether the request says its body is `application/pdf` (parameters ignored).
 fn is_pdf(req: &HttpRequest) -> bool {
@@ -47,7 +48,7 @@ async fn read_at_most(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, 
 /// `PUT .../credentials` with `Content-Type: application/pdf` (organisers and the
 /// delegation's focal points): stores the PDF and sets the status to `submitted`; 200 with
 /// the credentials. Honours `If-Match`. Errors: 401, 403/404, 413 (over 5 MiB), 415 (another
-/// content type), 422 (not beginning with `%PDF-`).
+/// content type), 422 (not a PDF: [`check_pdf`]).
 pub async fn put(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
@@ -64,12 +65,13 @@ pub async fn put(
         return Err(ApiError::UnsupportedMediaType("application/pdf"));
     }
     let pdf = read_at_most(payload, MAX_DOCUMENT_BYTES).await?;
-    if !pdf.starts_with(PDF_MAGIC) {
-        return Err(ApiError::field(
-            "body",
-            "a letter of credentials must be a PDF (beginning with %PDF-)",
-        ));
-    }
+    let (pdf, checked) = web::block(move || {
+        let checked = check_pdf(&pdf);
+        (pdf, checked)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("checking a PDF: {e}")))?;
+    checked.map_err(|message| ApiError::field("body", message))?;
     let mut conn = state.conn().await?;
     let saved = credentials::submit(
         &mut conn,
@@ -118,7 +120,8 @@ pub async fn get(
 }
 
 /// `GET .../credentials/document` (organisers and the delegation's focal points): the PDF,
-/// as an attachment. Errors: 404 for anyone else, or before any upload.
+/// as an attachment, with `X-Content-Type-Options: nosniff` and [`DOCUMENT_CSP`]. Errors: 404
+/// for anyone else, or before any upload.
 pub async fn document(
     path: web::Path<(Uuid, Uuid)>,
     caller: MaybeCaller,
@@ -134,6 +137,8 @@ pub async fn document(
             format!("attachment; filename=\"credentials-{delegation_id}.pdf\""),
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOCUMENT_CSP))
         .body(pdf))
 }
 

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::access;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::input::Errors;
@@ -17,6 +16,7 @@ use crate::state::AppState;
 use crate::store::attendance::{self, Party};
 use crate::store::audit::{self, LogOf};
 use crate::store::organisations::{self, OrganisationFilter, OrganisationRow};
+use crate::store::standing;
 use crate::store::PageRequest;
 
 /// `GET /api/v1/organisations?q=&kind=&country=`. An invalid token is a 401, as on every read.
@@ -77,7 +77,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
-    access::organiser(caller.0)?;
+    standing::organiser(caller.0)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Create)?;
     let mut conn = state.conn().await?;
     let write = organisations::create(&mut conn, caller.0, OrganisationRow::new(changes));
@@ -97,7 +97,7 @@ pub async fn update(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let value = parse_json(&req, &body)?;
-    access::organiser(caller.0)?;
+    standing::organiser(caller.0)?;
     let changes = parse_organisation_body(&value, &state.countries, Mode::Patch)?;
     let mut conn = state.conn().await?;
     let if_match = IfMatch::from_request(&req);
@@ -112,7 +112,7 @@ pub async fn delete(
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    access::organiser(caller.0)?;
+    standing::organiser(caller.0)?;
     let mut conn = state.conn().await?;
     organisations::delete(&mut conn, caller.0, *path, &IfMatch::from_request(&req)).await?;
     Ok(no_content())
@@ -155,7 +155,7 @@ pub async fn log(
     caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    access::organiser(caller.0)?;
+    standing::organiser(caller.0)?;
     let id = *path;
     let query = parse_query(&req)?;
     let mut errors = Errors::new();

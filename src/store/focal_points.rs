@@ -195,7 +195,9 @@ pub async fn invite(
             email: email.to_string(),
             name,
             code_hash: hash_code(&code),
-            expires_at: now + Duration::days(ttl_days),
+            // The setting is 1..=365 (config::NUMERIC_SETTINGS); the clamp keeps any other
+            // caller of this function from a `Duration` panic.
+            expires_at: now + Duration::days(ttl_days.clamp(1, 365)),
             organiser_id: None,
             accepted_at: None,
             revoked_at: None,

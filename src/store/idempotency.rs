@@ -17,6 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::access::Need;
 use crate::db::schema::idempotency_keys as k;
 
 /// How long a key is remembered.
@@ -38,6 +39,46 @@ pub struct KeyRecord {
     pub response_body: Option<Vec<u8>>,
     /// When the key was first used.
     pub created_at: DateTime<Utc>,
+    /// The [`ReplayCheck`]s the first request passed (a JSON array), which a replay passes
+    /// again; `None` for a key stored before they were kept.
+    pub replay_checks: Option<Value>,
+}
+
+/// An access check a keyed request passed before its response was stored. A replay makes it
+/// again with the caller's current grants and answers its refusal instead of the stored
+/// response: a focal point whose grant was revoked, an organiser removed from the conference
+/// or stripped of the organiser grant no longer gets what its earlier write answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "check")]
+pub enum ReplayCheck {
+    /// [`super::standing::conference`]: the caller may `need` on `conference`.
+    Conference {
+        /// The conference's id.
+        conference: Uuid,
+        /// What the request needed.
+        need: Need,
+    },
+    /// [`super::standing::organiser`]: the caller holds the organiser grant.
+    Organiser,
+}
+
+/// Records that the current request (if it owns a key) passed `check`; the access checks of
+/// the store call it ([`super::standing`]).
+pub fn passed(check: ReplayCheck) {
+    if let Some(slot) = current() {
+        let mut checks = cell(&slot.checks);
+        if !checks.contains(&check) {
+            checks.push(check);
+        }
+    }
+}
+
+/// The checks a stored record holds. Errors: a value that is not a list of [`ReplayCheck`].
+pub fn replay_checks(record: &KeyRecord) -> Result<Vec<ReplayCheck>, serde_json::Error> {
+    match &record.replay_checks {
+        None => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone()),
+    }
 }
 
 /// Claims a key for a new request. `true` when this request owns it now: the key was unused,
@@ -127,6 +168,7 @@ pub async fn find(
             k::response_headers,
             k::response_body,
             k::created_at,
+            k::replay_checks,
         ))
         .first(conn)
         .await
@@ -144,14 +186,15 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// Stores the first response of a key, unless one is stored already (a response is never
-/// overwritten: the first one stored is the one every retry replays). Answers whether it
-/// stored.
+/// Stores the first response of a key with the access checks its request passed, unless one
+/// is stored already (a response is never overwritten: the first one stored is the one every
+/// retry replays). Answers whether it stored.
 pub async fn complete(
     conn: &mut AsyncPgConnection,
     organiser: Uuid,
     key: &str,
     response: &StoredResponse,
+    checks: &[ReplayCheck],
 ) -> QueryResult<bool> {
     let updated = diesel::update(
         k::table
@@ -163,10 +206,15 @@ pub async fn complete(
         k::response_status.eq(i32::from(response.status)),
         k::response_headers.eq(&response.headers),
         k::response_body.eq(&response.body),
+        k::replay_checks.eq(checks_json(checks)),
     ))
     .execute(conn)
     .await?;
     Ok(updated == 1)
+}
+
+fn checks_json(checks: &[ReplayCheck]) -> Value {
+    serde_json::to_value(checks).unwrap_or_else(|_| Value::Array(Vec::new()))
 }
 
 /// Forgets a key whose first request failed with a server error (so that a retry runs
@@ -210,6 +258,7 @@ pub struct Slot {
     failpoint: Option<Failpoint>,
     render: Mutex<Option<Render>>,
     stored: Mutex<Option<StoredResponse>>,
+    checks: Mutex<Vec<ReplayCheck>>,
 }
 
 tokio::task_local! {
@@ -236,6 +285,7 @@ impl Slot {
             failpoint,
             render: Mutex::new(None),
             stored: Mutex::new(None),
+            checks: Mutex::new(Vec::new()),
         })
     }
 
@@ -268,7 +318,13 @@ impl Slot {
             status: Some(i32::from(response.status)),
             headers: Some(response.headers.clone()),
             body: Some(response.body.clone()),
+            checks: Some(checks_json(&self.checks())),
         }
+    }
+
+    /// The access checks the request passed so far ([`passed`]).
+    pub fn checks(&self) -> Vec<ReplayCheck> {
+        cell(&self.checks).clone()
     }
 
     /// Records that `response` was committed with the write (then fires the failpoint of a
@@ -301,6 +357,7 @@ pub struct Storing {
     status: Option<i32>,
     headers: Option<Value>,
     body: Option<Vec<u8>>,
+    checks: Option<Value>,
 }
 
 impl Storing {
@@ -315,6 +372,8 @@ impl Storing {
         out.push_bind_param::<Nullable<Jsonb>, _>(&self.headers)?;
         out.push_sql(", response_body = ");
         out.push_bind_param::<Nullable<Bytea>, _>(&self.body)?;
+        out.push_sql(", replay_checks = ");
+        out.push_bind_param::<Nullable<Jsonb>, _>(&self.checks)?;
         out.push_sql(" WHERE organiser_id = ");
         out.push_bind_param::<Nullable<SqlUuid>, _>(&self.organiser)?;
         out.push_sql(" AND key = ");

@@ -6,6 +6,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::conferences::{self, ConferenceRow};
+use super::idempotency::ReplayCheck;
 use super::{Caller, StoreError};
 use crate::access::{decide, Audience, Need, Refusal, Standing, Visibility};
 use crate::domain::vocab::OrganiserRole;
@@ -76,10 +77,22 @@ pub async fn conference(
         participants_public: conference.participants_public,
     };
     decide(visibility, &standing, caller, need)?;
+    super::idempotency::passed(ReplayCheck::Conference {
+        conference: id,
+        need,
+    });
     Ok(Access {
         conference,
         role,
         can_write,
         focal_point_of: standing.focal_point_of,
     })
+}
+
+/// The organiser grant ([`crate::access::organiser`]), recorded for the request's
+/// `Idempotency-Key` so that a replay checks it again. Errors: [`Refusal::NotAnOrganiser`].
+pub fn organiser(caller: Caller) -> Result<(), Refusal> {
+    crate::access::organiser(caller)?;
+    super::idempotency::passed(ReplayCheck::Organiser);
+    Ok(())
 }

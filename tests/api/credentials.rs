@@ -6,11 +6,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, status_json, TestApp};
 
-/// A small, well-formed PDF (one empty page).
-pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
-2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
-3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n\
-trailer<</Root 1 0 R>>\n%%EOF\n";
+/// A small, well-formed PDF (one empty page, with its cross-reference table), as
+/// `scripts/minimal_pdf.py` makes it.
+pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n\
+2 0 obj\n<</Type/Pages/Kids[3 0 R]/Count 1>>\nendobj\n\
+3 0 obj\n<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>\nendobj\n\
+xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000054 00000 n \n0000000105 00000 n \n\
+trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n170\n%%EOF\n";
 
 /// `PUT` of `body` as `content_type` to `path`; status and JSON body.
 pub(crate) async fn put_document(
@@ -108,6 +110,12 @@ async fn a_focal_point_submits_the_secretariat_verifies_and_a_new_upload_resubmi
     );
     let disposition = r.header_text("content-disposition");
     assert!(disposition.starts_with("attachment"), "{disposition}");
+    // Never sniffed or rendered as anything else, and nothing in it may load or run.
+    assert_eq!(r.header_text("x-content-type-options"), "nosniff");
+    assert_eq!(
+        r.header_text("content-security-policy"),
+        "default-src 'none'; sandbox"
+    );
     assert_eq!(r.bytes().await.expect("body"), PDF);
 
     // The review honours If-Match.
@@ -217,6 +225,26 @@ async fn bad_uploads_are_refused_and_change_nothing() {
         (
             "application/pdf",
             Vec::new(),
+            422,
+            "/problems/validation-error",
+        ),
+        // Findings of the second probe: HTML behind the magic, the bare magic, a header and
+        // an end without a body between them.
+        (
+            "application/pdf",
+            b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>".to_vec(),
+            422,
+            "/problems/validation-error",
+        ),
+        (
+            "application/pdf",
+            b"%PDF-".to_vec(),
+            422,
+            "/problems/validation-error",
+        ),
+        (
+            "application/pdf",
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
             422,
             "/problems/validation-error",
         ),

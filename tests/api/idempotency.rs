@@ -309,10 +309,10 @@ async fn a_stored_response_is_never_overwritten_nor_released() {
         headers: json!({}),
         body: b"{}".to_vec(),
     };
-    assert!(keys::complete(&mut conn, o.id, "kept", &first)
+    assert!(keys::complete(&mut conn, o.id, "kept", &first, &[])
         .await
         .expect("complete"));
-    assert!(!keys::complete(&mut conn, o.id, "kept", &second)
+    assert!(!keys::complete(&mut conn, o.id, "kept", &second, &[])
         .await
         .expect("complete"));
     keys::release(&mut conn, o.id, "kept")
@@ -349,4 +349,257 @@ async fn a_disabled_organisers_key_is_not_replayed() {
         (401, Some(401)),
         "{problem}"
     );
+}
+
+/// A body each keyed `POST` of the route table answers 2xx to, for the callers of
+/// [`replays_check_access_again_for_every_post_and_caller`]; `n` keeps repeated bodies apart.
+/// `Err`: a `POST` left out of the matrix, with the reason.
+fn succeeding_body(route: &str, n: usize) -> Result<Value, &'static str> {
+    let unique = uuid::Uuid::now_v7();
+    let country = ["VN", "TH", "LA", "MM"][n % 4];
+    Ok(match route {
+        "/api/v1/auth/password" => {
+            return Err("a password change ends the account's tokens: its retry is 401 anyway")
+        }
+        "/api/v1/organisations" => json!({"name": format!("Replay Org {unique}"), "kind": "other"}),
+        "/api/v1/conferences" => json!({"title": format!("Replay {unique}"),
+            "start_date": "2025-09-17", "end_date": "2025-09-18", "time_zone": "Asia/Shanghai",
+            "venue": {"city": "Lianyungang", "country": "CN"}}),
+        "/api/v1/conferences/{c}/organisers" => {
+            json!({"email": "replay-colleague@example.org", "role": "editor"})
+        }
+        "/api/v1/conferences/{c}/attendance/draft" => {
+            json!({"text": "Delegations from Cambodia and Viet Nam attended the conference."})
+        }
+        "/api/v1/conferences/{c}/participants/editions" => json!({"kind": "provisional"}),
+        "/api/v1/conferences/{c}/delegations" => json!({"country": country}),
+        "/api/v1/conferences/{c}/delegations/{d}/members" => json!({"full_name": "Replay Member"}),
+        "/api/v1/conferences/{c}/delegations/{d}/focal-points" => {
+            json!({"email": format!("replay-{unique}@example.org"), "name": "Replay FP"})
+        }
+        "/api/v1/conferences/{c}/messages/{msg}/resend" => json!({}),
+        "/api/v1/conferences/{c}/webhooks" => {
+            json!({"url": "http://127.0.0.1:9/replay-hook", "events": ["*"]})
+        }
+        "/api/v1/conferences/{c}/sessions" => json!({"title": "Replay Session",
+            "starts_at": "2025-09-17T09:00", "ends_at": "2025-09-17T10:00"}),
+        _ => panic!("{route}: a new POST; give it a body here"),
+    })
+}
+
+/// How a caller loses the right after its keyed write; the statuses its retry may get.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Loss {
+    /// The account is disabled: 401 on every route.
+    Disabled,
+    /// A co-owner of the conference is removed from it: 403 on its routes (published).
+    RemovedFromConference,
+    /// The organiser grant is taken away: 403 on `/organisations` and `/conferences`.
+    OrganiserGrantRemoved,
+    /// A focal point's grant is revoked: 403 (or 404) on its delegation's members.
+    FocalPointRevoked,
+}
+
+impl Loss {
+    fn applies(self, route: &str) -> bool {
+        match self {
+            Loss::Disabled => true,
+            Loss::RemovedFromConference => route.contains("{c}"),
+            Loss::OrganiserGrantRemoved => !route.contains("{c}"),
+            Loss::FocalPointRevoked => route.ends_with("/members"),
+        }
+    }
+
+    fn refused(self, status: u16) -> bool {
+        match self {
+            Loss::Disabled => status == 401,
+            Loss::RemovedFromConference | Loss::OrganiserGrantRemoved => status == 403,
+            Loss::FocalPointRevoked => status == 403 || status == 404,
+        }
+    }
+}
+
+/// A failed `nomination_decided` e-mail of the conference of `values`, which resend accepts.
+async fn resendable_message(app: &TestApp, values: &[(&str, String)]) -> String {
+    use plenary::db::schema::outbox;
+    let cid = values
+        .iter()
+        .find(|(k, _)| *k == "{c}")
+        .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
+        .expect("conference id");
+    let id = uuid::Uuid::now_v7();
+    let mut conn = app.conn().await;
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(id),
+            outbox::channel.eq("email"),
+            outbox::kind.eq("nomination_decided"),
+            outbox::conference_id.eq(Some(cid)),
+            outbox::recipient.eq("replay-fp@example.org"),
+            outbox::payload.eq(json!({})),
+            outbox::status.eq("failed"),
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("insert a failed e-mail");
+    id.to_string()
+}
+
+async fn keyed(app: &TestApp, token: &str, path: &str, key: &str, body: &Value) -> (u16, bool) {
+    let r = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("send");
+    let replayed = r.headers().get("idempotent-replayed").is_some();
+    (r.status().as_u16(), replayed)
+}
+
+// A finding of the second probe: a revoked focal point still got replays of its writes (201
+// with the stored member). Every keyed POST of the route table x every way a caller loses the
+// right: the first request succeeds, the retry with the same key and body is refused as the
+// write itself would be, never the stored 2xx.
+#[actix_web::test]
+async fn replays_check_access_again_for_every_post_and_caller() {
+    use plenary::db::schema::{conference_organisers, organisers};
+    let app = spawn_app().await;
+    let owner = app.organiser("replay-owner@example.org", false).await;
+    app.organiser("replay-colleague@example.org", false).await;
+    let posts: Vec<String> = crate::security::write_routes()
+        .into_iter()
+        .filter(|(m, _)| m == "POST")
+        .map(|(_, r)| r)
+        .collect();
+    let losses = [
+        Loss::Disabled,
+        Loss::RemovedFromConference,
+        Loss::OrganiserGrantRemoved,
+        Loss::FocalPointRevoked,
+    ];
+    let mut cells = 0;
+    for (n, loss) in losses.into_iter().enumerate() {
+        let mut values = crate::security::world(&app, &owner).await;
+        // An e-mail that may be sent again (an invitation's code is gone: 409).
+        let msg = resendable_message(&app, &values).await;
+        values.retain(|(k, _)| *k != "{msg}");
+        values.push(("{msg}", msg));
+        let value = |k: &str| {
+            values
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let (cid, did) = (value("{c}"), value("{d}"));
+        let cid_uuid = uuid::Uuid::parse_str(&cid).expect("conference id");
+        // The caller, who has the right before the loss.
+        let caller = match loss {
+            Loss::FocalPointRevoked => {
+                let did_uuid = uuid::Uuid::parse_str(&did).expect("delegation id");
+                app.focal_point("replay-fp@example.org", cid_uuid, did_uuid)
+                    .await
+            }
+            _ => {
+                let o = app
+                    .organiser(&format!("replay-{n}@example.org"), false)
+                    .await;
+                let (s, b) = app
+                    .post(
+                        &format!("/api/v1/conferences/{cid}/organisers"),
+                        Some(&owner.token),
+                        &json!({"email": format!("replay-{n}@example.org"), "role": "owner"}),
+                    )
+                    .await;
+                assert_eq!(s, 202, "{b}");
+                o
+            }
+        };
+        let routes: Vec<&String> = posts.iter().filter(|r| loss.applies(r)).collect();
+        let mut sent = Vec::new();
+        for (i, route) in routes.iter().enumerate() {
+            let Ok(body) = succeeding_body(route, n) else {
+                continue;
+            };
+            let path = crate::security::fill(route, &values);
+            let key = format!("replay-{n}-{i}");
+            let (s, replayed) = keyed(&app, &caller.token, &path, &key, &body).await;
+            assert!((200..300).contains(&s) && !replayed, "{loss:?} {path}: {s}");
+            let (s, replayed) = keyed(&app, &caller.token, &path, &key, &body).await;
+            assert!(
+                (200..300).contains(&s) && replayed,
+                "{loss:?} {path}: {s}, not replayed before the loss"
+            );
+            sent.push((path, key, body));
+        }
+        let mut conn = app.conn().await;
+        match loss {
+            Loss::Disabled => {
+                diesel::update(organisers::table.find(caller.id))
+                    .set(organisers::disabled_at.eq(diesel::dsl::now))
+                    .execute(&mut conn)
+                    .await
+                    .expect("disable");
+            }
+            Loss::RemovedFromConference => {
+                diesel::delete(
+                    conference_organisers::table
+                        .filter(conference_organisers::conference_id.eq(cid_uuid))
+                        .filter(conference_organisers::organiser_id.eq(caller.id)),
+                )
+                .execute(&mut conn)
+                .await
+                .expect("remove from the conference");
+            }
+            Loss::OrganiserGrantRemoved => {
+                diesel::update(organisers::table.find(caller.id))
+                    .set(organisers::is_organiser.eq(false))
+                    .execute(&mut conn)
+                    .await
+                    .expect("remove the grant");
+            }
+            Loss::FocalPointRevoked => {
+                let (_, list) = app
+                    .get(
+                        &format!("/api/v1/conferences/{cid}/delegations/{did}/focal-points"),
+                        Some(&owner.token),
+                    )
+                    .await;
+                let items = list["items"].as_array().cloned().unwrap_or_default();
+                let fp = items
+                    .iter()
+                    .find(|f| f["email"] == "replay-fp@example.org")
+                    .and_then(|f| f["id"].as_str())
+                    .expect("the focal point");
+                let (s, b) = app
+                    .delete(
+                        &format!("/api/v1/conferences/{cid}/delegations/{did}/focal-points/{fp}"),
+                        Some(&owner.token),
+                    )
+                    .await;
+                assert_eq!(s, 204, "{b}");
+            }
+        }
+        for (path, key, body) in &sent {
+            let (s, replayed) = keyed(&app, &caller.token, path, key, body).await;
+            assert!(
+                loss.refused(s) && !replayed,
+                "{loss:?} {path}: the retry answered {s} (replayed: {replayed})"
+            );
+            cells += 1;
+        }
+    }
+    // Every POST but the password change is held by a loss other than disabling the account.
+    for route in &posts {
+        if succeeding_body(route, 0).is_ok() {
+            assert!(
+                losses[1..].iter().any(|l| l.applies(route)),
+                "{route}: no caller loses a right on it"
+            );
+        }
+    }
+    assert!(cells >= 2 * (posts.len() - 1), "{cells} cells");
 }

@@ -398,6 +398,43 @@ async fn emails_that_mix_scripts_are_refused_wherever_they_are_input() {
     )
     .await;
     assert!(cli.is_err());
+    // The probe's look-alike (a Cyrillic "о" opening `org1@example.org`), and a member's
+    // e-mail, on create and change.
+    let members = format!("{}/members", f.delegation_path(0));
+    for email in [mixed, "\u{43e}rg1@example.org"] {
+        let (s, body) = app
+            .post(
+                &members,
+                Some(&f.owner.token),
+                &json!({"full_name": "Sokhom", "email": email}),
+            )
+            .await;
+        assert_eq!(s, 422, "{email}: {body}");
+        let (s, body) = app
+            .post(
+                &format!("{}/focal-points", f.delegation_path(0)),
+                Some(&f.owner.token),
+                &json!({"email": email, "name": "Org One"}),
+            )
+            .await;
+        assert_eq!(s, 422, "{email}: {body}");
+    }
+    let (s, member) = app
+        .post(
+            &members,
+            Some(&f.owner.token),
+            &json!({"full_name": "Sokhom"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{member}");
+    let (s, body) = app
+        .patch(
+            &format!("{members}/{}", member["id"].as_str().unwrap_or_default()),
+            Some(&f.owner.token),
+            &json!({"email": "\u{43e}rg1@example.org"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
     // One script per part is fine (an all-Cyrillic address).
     let (s, body) = app
         .post(
