@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -704,19 +704,19 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
         .iter()
         .map(|c| if c.is_whitespace() { ' ' } else { *c })
         .collect();
+    let byte_to_cp: Vec<usize> = {
+        let mut v = vec![0; flat.len() + 1];
+        for (cp, (b, _)) in flat.char_indices().enumerate() {
+            v[b] = cp;
+        }
+        v[flat.len()] = chars.len();
+        v
+    };
     if let Ok(matcher) = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
         .ascii_case_insensitive(true)
         .build(&names)
     {
-        let byte_to_cp: Vec<usize> = {
-            let mut v = vec![0; flat.len() + 1];
-            for (cp, (b, _)) in flat.char_indices().enumerate() {
-                v[b] = cp;
-            }
-            v[flat.len()] = chars.len();
-            v
-        };
         for m in matcher.find_iter(&flat) {
             let start = byte_to_cp[m.start()];
             let end = byte_to_cp[m.end()];
@@ -736,9 +736,20 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
             }
         }
     }
-    for org in register {
-        if let Some(acronym) = org.acronym.as_deref().filter(|a| a.chars().count() >= 2) {
-            for (start, end) in words_exact(chars, acronym) {
+    // The register's acronyms, as whole words in their own letter case: one pass over the
+    // text for all of them (a register of thousands is read once, not once per acronym).
+    let with_acronym: Vec<(&RegisteredOrganisation, &str)> = register
+        .iter()
+        .filter_map(|o| Some((o, o.acronym.as_deref()?)))
+        .filter(|(_, a)| a.chars().count() >= 2 && !a.chars().any(char::is_whitespace))
+        .collect();
+    if let Ok(matcher) = AhoCorasick::new(with_acronym.iter().map(|(_, a)| a)) {
+        for m in matcher.find_overlapping_iter(&flat) {
+            let (start, end) = (byte_to_cp[m.start()], byte_to_cp[m.end()]);
+            let whole = (start == 0 || !is_word_char(chars[start - 1]))
+                && chars.get(end).is_none_or(|c| !is_word_char(*c));
+            if whole {
+                let org = with_acronym[m.pattern().as_usize()].0;
                 out.push(OrgSpan {
                     start,
                     end,
