@@ -12,6 +12,9 @@
 //!   organisers and its focal points (anyone else gets 404, so drafts do not leak their
 //!   existence). Owners and editors change a conference and everything under it; owners also
 //!   manage its organisers.
+//! - **Check-in staff** (the organiser role `check_in`) read the conference (even a draft),
+//!   its badges and their key, and record check-ins ([`Need::ReadBadge`], [`Need::CheckIn`]);
+//!   everything else is 403 to them ([`Refusal::CheckInOnly`]).
 //! - **Focal points** of a delegation read the conference (even a draft) and that
 //!   delegation; change its `authority`, `size` and `head` ([`delegation_fields`]); read,
 //!   create, change and delete its members (their nominations, without
@@ -65,6 +68,11 @@ pub enum Need {
     ReadCredentials(Uuid),
     /// Read its list of participants (organisers; everyone when it is public).
     ReadParticipants,
+    /// Read the badge of a member of this delegation (organisers, its focal points, check-in
+    /// staff).
+    ReadBadge(Uuid),
+    /// Record check-ins and read the list of revoked badges (organisers, check-in staff).
+    CheckIn,
 }
 
 impl Need {
@@ -76,7 +84,8 @@ impl Need {
             | Need::Nominate(d)
             | Need::EditDelegation(d)
             | Need::Credentials(d)
-            | Need::ReadCredentials(d) => Some(d),
+            | Need::ReadCredentials(d)
+            | Need::ReadBadge(d) => Some(d),
             _ => None,
         }
     }
@@ -107,6 +116,8 @@ pub enum Refusal {
     ReviewIsOrganisers,
     /// 404: the list of participants is not public.
     ParticipantsPrivate,
+    /// 403: check-in staff read the conference, its badges and key, and record check-ins.
+    CheckInOnly,
 }
 
 /// The HTTP meaning of a [`Refusal`].
@@ -129,7 +140,8 @@ impl Refusal {
             | Refusal::NotAnOwner
             | Refusal::NotAnOrganiser
             | Refusal::FocalPointField
-            | Refusal::ReviewIsOrganisers => RefusalKind::Forbidden,
+            | Refusal::ReviewIsOrganisers
+            | Refusal::CheckInOnly => RefusalKind::Forbidden,
             Refusal::NoSuchConference
             | Refusal::DraftPrivate
             | Refusal::MembersPrivate
@@ -164,6 +176,9 @@ impl Refusal {
             Refusal::ParticipantsPrivate => {
                 "the list of participants of this conference is not public"
             }
+            Refusal::CheckInOnly => {
+                "check-in staff may only read the conference, its badges and their key, and record check-ins"
+            }
         }
     }
 }
@@ -171,7 +186,7 @@ impl Refusal {
 /// A caller's grants on one conference.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Standing {
-    /// `owner`/`editor` if the caller organises it.
+    /// `owner`/`editor`/`check_in` if the caller organises it.
     pub role: Option<OrganiserRole>,
     /// The delegations of the conference the caller is an active focal point of.
     pub focal_point_of: Vec<Uuid>,
@@ -203,7 +218,22 @@ pub fn decide(
     need: Need,
 ) -> Result<(), Refusal> {
     let is_admin = caller.is_some_and(|c| c.is_admin);
-    let organises = is_admin || standing.role.is_some();
+    let organises = is_admin || standing.role.is_some_and(OrganiserRole::writes);
+    if !organises && standing.role == Some(OrganiserRole::CheckIn) {
+        return match need {
+            Need::Read
+            | Need::ReadConference
+            | Need::ReadDelegation(_)
+            | Need::ReadBadge(_)
+            | Need::CheckIn => Ok(()),
+            // What organisers alone read is hidden as it is from anyone without a grant.
+            Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
+            Need::ReadCredentials(_) => Err(Refusal::DelegationPrivate),
+            Need::ReadParticipants if conference.participants_public => Ok(()),
+            Need::ReadParticipants => Err(Refusal::ParticipantsPrivate),
+            _ => Err(Refusal::CheckInOnly),
+        };
+    }
     let focal_point = !organises && !standing.focal_point_of.is_empty();
     let covers = need
         .delegation()
@@ -228,6 +258,9 @@ pub fn decide(
         Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
         Need::ReadCredentials(_) if organises || covers => Ok(()),
         Need::ReadCredentials(_) => Err(Refusal::DelegationPrivate),
+        Need::ReadBadge(_) if organises || covers => Ok(()),
+        Need::ReadBadge(_) if focal_point => Err(Refusal::DelegationPrivate),
+        Need::ReadBadge(_) => Err(Refusal::MembersPrivate),
         Need::ReadParticipants if !organises && !conference.participants_public => {
             Err(Refusal::ParticipantsPrivate)
         }
@@ -243,10 +276,12 @@ pub fn decide(
             Err(Refusal::NotAnOwner)
         }
         Need::Own => Ok(()),
-        Need::Write if organises => Ok(()),
-        Need::Write | Need::Nominate(_) | Need::Credentials(_) | Need::EditDelegation(_) => {
-            Err(Refusal::NotAnEditor)
-        }
+        Need::Write | Need::CheckIn if organises => Ok(()),
+        Need::Write
+        | Need::CheckIn
+        | Need::Nominate(_)
+        | Need::Credentials(_)
+        | Need::EditDelegation(_) => Err(Refusal::NotAnEditor),
     }
 }
 
@@ -470,6 +505,7 @@ mod tests {
             Refusal::FocalPointField,
             Refusal::ReviewIsOrganisers,
             Refusal::ParticipantsPrivate,
+            Refusal::CheckInOnly,
         ];
         let messages: std::collections::HashSet<_> = all.iter().map(|r| r.message()).collect();
         assert_eq!(messages.len(), all.len());
