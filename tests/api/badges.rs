@@ -311,3 +311,56 @@ async fn an_offline_queue_uploaded_twice_at_once_records_each_nonce_once() {
         .expect("count");
     assert_eq!(n.n, 400);
 }
+
+#[actix_web::test]
+async fn presence_at_a_session_comes_from_scans_and_manual_entries_say_which() {
+    let app = spawn_app().await;
+    let (c, d, badge_url, o) = world(&app, "presence-scan@example.org").await;
+    let t = Some(o.token.as_str());
+    let (s, other) = app
+        .post(
+            &format!("{c}/delegations"),
+            t,
+            &json!({"country": "LA", "status": "confirmed"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let (s, session) = app
+        .post(
+            &format!("{c}/sessions"),
+            t,
+            &json!({"title": "Opening", "starts_at": "2025-09-17T09:00", "ends_at": "2025-09-17T10:00"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{session}");
+    let att = format!("{c}/sessions/{}/attendance", id(&session));
+    let (s, _) = app
+        .put(&att, t, &json!({"delegation_ids": [id(&other)]}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, badge) = app.get(&badge_url, t).await;
+    let (s, body) = app
+        .post(
+            &format!("{c}/check-ins"),
+            t,
+            &json!({"token": badge["token"], "session_id": id(&session), "direction": "in", "nonce": "s1"}),
+        )
+        .await;
+    assert_eq!((s, results(&body)), (200, vec!["accepted".to_string()]));
+    let (s, a) = app.get(&att, None).await;
+    assert_eq!(s, 200, "{a}");
+    let did = d.rsplit('/').next().unwrap_or_default().to_string();
+    assert_eq!(a["sources"][&did], "check_in", "{a}");
+    assert_eq!(a["sources"][id(&other)], "manual", "{a}");
+    assert_eq!(a["delegation_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(a["members_present"], 1);
+    assert_eq!(a["states"], json!({"registered": 2, "present": 2}));
+    // The session in the presence matrix too.
+    let (s, m) = app.get(&format!("{c}/attendance?by=session"), None).await;
+    assert_eq!(s, 200, "{m}");
+    let present: usize = m["delegations"]
+        .as_array()
+        .map(|ds| ds.iter().filter(|d| d["present"][0] == true).count())
+        .unwrap_or(0);
+    assert_eq!(present, 2, "{m}");
+}
