@@ -440,6 +440,83 @@ mod tests {
         );
     }
 
+    /// Check-in staff: the conference (a draft's too), badges and scans; organisers' reads
+    /// hidden as from a stranger; every other need 403.
+    #[test]
+    fn check_in_staff_read_badges_and_scan_only() {
+        let d = Uuid::now_v7();
+        let staff = Caller {
+            id: Uuid::now_v7(),
+            is_admin: false,
+            is_organiser: true,
+        };
+        let standing = Standing {
+            role: Some(OrganiserRole::CheckIn),
+            focal_point_of: vec![],
+        };
+        for status in [ConferenceStatus::Published, ConferenceStatus::Draft] {
+            let c = conference(status, false);
+            for need in [
+                Need::Read,
+                Need::ReadConference,
+                Need::ReadDelegation(d),
+                Need::ReadBadge(d),
+                Need::CheckIn,
+            ] {
+                assert_eq!(decide(c, &standing, Some(staff), need), Ok(()), "{need:?}");
+            }
+            for need in [
+                Need::Write,
+                Need::Own,
+                Need::Nominate(d),
+                Need::EditDelegation(d),
+                Need::Credentials(d),
+            ] {
+                assert_eq!(
+                    decide(c, &standing, Some(staff), need),
+                    Err(Refusal::CheckInOnly),
+                    "{need:?}"
+                );
+            }
+            assert_eq!(
+                decide(c, &standing, Some(staff), Need::ReadMembers(d)),
+                Err(Refusal::MembersPrivate)
+            );
+        }
+        // Others: badges are the organisers' and the delegation's focal points'; scans need a
+        // token and an organiser.
+        let published = conference(ConferenceStatus::Published, false);
+        let nobody = Standing::default();
+        assert_eq!(
+            decide(published, &nobody, None, Need::ReadBadge(d)),
+            Err(Refusal::MembersPrivate)
+        );
+        assert_eq!(
+            decide(published, &nobody, None, Need::CheckIn),
+            Err(Refusal::TokenRequired)
+        );
+        assert_eq!(
+            decide(published, &nobody, Some(staff), Need::CheckIn),
+            Err(Refusal::NotAnEditor)
+        );
+        let focal = Standing {
+            role: None,
+            focal_point_of: vec![d],
+        };
+        assert_eq!(
+            decide(published, &focal, Some(staff), Need::ReadBadge(d)),
+            Ok(())
+        );
+        let editor = Standing {
+            role: Some(OrganiserRole::Editor),
+            focal_point_of: vec![],
+        };
+        assert_eq!(
+            decide(published, &editor, Some(staff), Need::CheckIn),
+            Ok(())
+        );
+    }
+
     #[test]
     fn the_organiser_grant_creates_and_a_focal_point_does_not() {
         let organiser = Caller {
