@@ -12,6 +12,9 @@
 //!   organisers and its focal points (anyone else gets 404, so drafts do not leak their
 //!   existence). Owners and editors change a conference and everything under it; owners also
 //!   manage its organisers.
+//! - **Check-in staff** (the organiser role `check_in`) read the conference (even a draft),
+//!   its badges and their key, and record check-ins ([`Need::ReadBadge`], [`Need::CheckIn`]);
+//!   everything else is 403 to them ([`Refusal::CheckInOnly`]).
 //! - **Focal points** of a delegation read the conference (even a draft) and that
 //!   delegation; change its `authority`, `size` and `head` ([`delegation_fields`]); read,
 //!   create, change and delete its members (their nominations, without
@@ -68,6 +71,11 @@ pub enum Need {
     ReadCredentials(Uuid),
     /// Read its list of participants (organisers; everyone when it is public).
     ReadParticipants,
+    /// Read the badge of a member of this delegation (organisers, its focal points, check-in
+    /// staff).
+    ReadBadge(Uuid),
+    /// Record check-ins and read the list of revoked badges (organisers, check-in staff).
+    CheckIn,
 }
 
 impl Need {
@@ -79,7 +87,8 @@ impl Need {
             | Need::Nominate(d)
             | Need::EditDelegation(d)
             | Need::Credentials(d)
-            | Need::ReadCredentials(d) => Some(d),
+            | Need::ReadCredentials(d)
+            | Need::ReadBadge(d) => Some(d),
             _ => None,
         }
     }
@@ -110,6 +119,8 @@ pub enum Refusal {
     ReviewIsOrganisers,
     /// 404: the list of participants is not public.
     ParticipantsPrivate,
+    /// 403: check-in staff read the conference, its badges and key, and record check-ins.
+    CheckInOnly,
 }
 
 /// The HTTP meaning of a [`Refusal`].
@@ -132,7 +143,8 @@ impl Refusal {
             | Refusal::NotAnOwner
             | Refusal::NotAnOrganiser
             | Refusal::FocalPointField
-            | Refusal::ReviewIsOrganisers => RefusalKind::Forbidden,
+            | Refusal::ReviewIsOrganisers
+            | Refusal::CheckInOnly => RefusalKind::Forbidden,
             Refusal::NoSuchConference
             | Refusal::DraftPrivate
             | Refusal::MembersPrivate
@@ -167,6 +179,9 @@ impl Refusal {
             Refusal::ParticipantsPrivate => {
                 "the list of participants of this conference is not public"
             }
+            Refusal::CheckInOnly => {
+                "check-in staff may only read the conference, its badges and their key, and record check-ins"
+            }
         }
     }
 }
@@ -174,7 +189,7 @@ impl Refusal {
 /// A caller's grants on one conference.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Standing {
-    /// `owner`/`editor` if the caller organises it.
+    /// `owner`/`editor`/`check_in` if the caller organises it.
     pub role: Option<OrganiserRole>,
     /// The delegations of the conference the caller is an active focal point of.
     pub focal_point_of: Vec<Uuid>,
@@ -206,7 +221,22 @@ pub fn decide(
     need: Need,
 ) -> Result<(), Refusal> {
     let is_admin = caller.is_some_and(|c| c.is_admin);
-    let organises = is_admin || standing.role.is_some();
+    let organises = is_admin || standing.role.is_some_and(OrganiserRole::writes);
+    if !organises && standing.role == Some(OrganiserRole::CheckIn) {
+        return match need {
+            Need::Read
+            | Need::ReadConference
+            | Need::ReadDelegation(_)
+            | Need::ReadBadge(_)
+            | Need::CheckIn => Ok(()),
+            // What organisers alone read is hidden as it is from anyone without a grant.
+            Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
+            Need::ReadCredentials(_) => Err(Refusal::DelegationPrivate),
+            Need::ReadParticipants if conference.participants_public => Ok(()),
+            Need::ReadParticipants => Err(Refusal::ParticipantsPrivate),
+            _ => Err(Refusal::CheckInOnly),
+        };
+    }
     let focal_point = !organises && !standing.focal_point_of.is_empty();
     let covers = need
         .delegation()
@@ -231,6 +261,9 @@ pub fn decide(
         Need::ReadMembers(_) => Err(Refusal::MembersPrivate),
         Need::ReadCredentials(_) if organises || covers => Ok(()),
         Need::ReadCredentials(_) => Err(Refusal::DelegationPrivate),
+        Need::ReadBadge(_) if organises || covers => Ok(()),
+        Need::ReadBadge(_) if focal_point => Err(Refusal::DelegationPrivate),
+        Need::ReadBadge(_) => Err(Refusal::MembersPrivate),
         Need::ReadParticipants if !organises && !conference.participants_public => {
             Err(Refusal::ParticipantsPrivate)
         }
@@ -246,10 +279,12 @@ pub fn decide(
             Err(Refusal::NotAnOwner)
         }
         Need::Own => Ok(()),
-        Need::Write if organises => Ok(()),
-        Need::Write | Need::Nominate(_) | Need::Credentials(_) | Need::EditDelegation(_) => {
-            Err(Refusal::NotAnEditor)
-        }
+        Need::Write | Need::CheckIn if organises => Ok(()),
+        Need::Write
+        | Need::CheckIn
+        | Need::Nominate(_)
+        | Need::Credentials(_)
+        | Need::EditDelegation(_) => Err(Refusal::NotAnEditor),
     }
 }
 
@@ -408,6 +443,83 @@ mod tests {
         );
     }
 
+    /// Check-in staff: the conference (a draft's too), badges and scans; organisers' reads
+    /// hidden as from a stranger; every other need 403.
+    #[test]
+    fn check_in_staff_read_badges_and_scan_only() {
+        let d = Uuid::now_v7();
+        let staff = Caller {
+            id: Uuid::now_v7(),
+            is_admin: false,
+            is_organiser: true,
+        };
+        let standing = Standing {
+            role: Some(OrganiserRole::CheckIn),
+            focal_point_of: vec![],
+        };
+        for status in [ConferenceStatus::Published, ConferenceStatus::Draft] {
+            let c = conference(status, false);
+            for need in [
+                Need::Read,
+                Need::ReadConference,
+                Need::ReadDelegation(d),
+                Need::ReadBadge(d),
+                Need::CheckIn,
+            ] {
+                assert_eq!(decide(c, &standing, Some(staff), need), Ok(()), "{need:?}");
+            }
+            for need in [
+                Need::Write,
+                Need::Own,
+                Need::Nominate(d),
+                Need::EditDelegation(d),
+                Need::Credentials(d),
+            ] {
+                assert_eq!(
+                    decide(c, &standing, Some(staff), need),
+                    Err(Refusal::CheckInOnly),
+                    "{need:?}"
+                );
+            }
+            assert_eq!(
+                decide(c, &standing, Some(staff), Need::ReadMembers(d)),
+                Err(Refusal::MembersPrivate)
+            );
+        }
+        // Others: badges are the organisers' and the delegation's focal points'; scans need a
+        // token and an organiser.
+        let published = conference(ConferenceStatus::Published, false);
+        let nobody = Standing::default();
+        assert_eq!(
+            decide(published, &nobody, None, Need::ReadBadge(d)),
+            Err(Refusal::MembersPrivate)
+        );
+        assert_eq!(
+            decide(published, &nobody, None, Need::CheckIn),
+            Err(Refusal::TokenRequired)
+        );
+        assert_eq!(
+            decide(published, &nobody, Some(staff), Need::CheckIn),
+            Err(Refusal::NotAnEditor)
+        );
+        let focal = Standing {
+            role: None,
+            focal_point_of: vec![d],
+        };
+        assert_eq!(
+            decide(published, &focal, Some(staff), Need::ReadBadge(d)),
+            Ok(())
+        );
+        let editor = Standing {
+            role: Some(OrganiserRole::Editor),
+            focal_point_of: vec![],
+        };
+        assert_eq!(
+            decide(published, &editor, Some(staff), Need::CheckIn),
+            Ok(())
+        );
+    }
+
     #[test]
     fn the_organiser_grant_creates_and_a_focal_point_does_not() {
         let organiser = Caller {
@@ -473,6 +585,7 @@ mod tests {
             Refusal::FocalPointField,
             Refusal::ReviewIsOrganisers,
             Refusal::ParticipantsPrivate,
+            Refusal::CheckInOnly,
         ];
         let messages: std::collections::HashSet<_> = all.iter().map(|r| r.message()).collect();
         assert_eq!(messages.len(), all.len());

@@ -2,6 +2,7 @@
 //! store and the routes never check it again.
 
 pub mod attendance;
+pub mod badge;
 pub mod conference;
 pub mod country;
 pub mod delegation;

@@ -103,6 +103,16 @@ vocabulary! {
         Owner = "owner",
         /// Changes the conference.
         Editor = "editor",
+        /// Check-in staff: reads the conference, its badges and their key, and records
+        /// check-ins; nothing else.
+        CheckIn = "check_in",
+    }
+}
+
+impl OrganiserRole {
+    /// Whether the role changes the conference (owners and editors; not check-in staff).
+    pub fn writes(self) -> bool {
+        matches!(self, OrganiserRole::Owner | OrganiserRole::Editor)
     }
 }
 
@@ -346,5 +356,78 @@ mod tests {
         assert_eq!(read.ok(), Some(MemberCategory::Adviser));
         let draft: Result<EditionKind, _> = serde_json::from_str("\"draft\"");
         assert!(draft.is_err());
+    }
+}
+
+vocabulary! {
+    /// The category a badge shows (API.md "Badges, check-in and presence"): from the
+    /// delegation's section unless an organiser sets another.
+    BadgeCategory {
+        /// A state party: the host, members and guests.
+        Party = "party",
+        /// An observer state.
+        Observer = "observer",
+        /// An organisation.
+        Organisation = "organisation",
+        /// A very important person.
+        Vip = "vip",
+        /// The press.
+        Media = "media",
+        /// The conference's secretariat.
+        Secretariat = "secretariat",
+        /// Security staff.
+        Security = "security",
+    }
+}
+
+impl BadgeCategory {
+    /// The category of a delegation's section: `organisation` for an organisation
+    /// (`is_state` false), `observer` for an observer state, `party` for the other states.
+    pub fn of(is_state: bool, role: DelegationRole) -> Self {
+        match (is_state, role) {
+            (false, _) => BadgeCategory::Organisation,
+            (true, DelegationRole::Observer) => BadgeCategory::Observer,
+            (true, _) => BadgeCategory::Party,
+        }
+    }
+}
+
+vocabulary! {
+    /// Where a badge stands.
+    BadgeStatus {
+        /// Issued, not yet scanned.
+        Issued = "issued",
+        /// Scanned at least once (accepted).
+        Collected = "collected",
+        /// No longer valid: reissued, or its member or delegation no longer accredited.
+        Revoked = "revoked",
+    }
+}
+
+vocabulary! {
+    /// Which way a scan counts: into or out of the session (or venue).
+    ScanDirection {
+        /// Coming in.
+        In = "in",
+        /// Going out.
+        Out = "out",
+    }
+}
+
+vocabulary! {
+    /// What one scan came to (API.md "Badges, check-in and presence").
+    ScanResult {
+        /// Valid: recorded.
+        Accepted = "accepted",
+        /// Its nonce was recorded already: nothing recorded.
+        Repeat = "repeat",
+        /// A revoked badge (an earlier version, or the member no longer accredited).
+        Revoked = "revoked",
+        /// Not a badge of Plenary: malformed, another algorithm, a bad signature.
+        Invalid = "invalid",
+        /// A valid badge of another conference.
+        OtherConference = "other_conference",
+        /// A current badge whose member is not accredited at the moment of the scan.
+        NotAccredited = "not_accredited",
     }
 }

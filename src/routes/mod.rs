@@ -5,6 +5,8 @@
 //! holds only the route table ([`endpoints`], [`configure`]).
 
 pub mod auth;
+pub mod badges;
+pub mod check_ins;
 pub mod conferences;
 pub mod countries;
 pub mod credentials;
@@ -115,6 +117,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::create),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::update),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}/badge" => badges::get),
+        endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}/badge" => badges::update),
+        endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}/badge/reissue" => badges::reissue),
+        endpoint!(GET "/api/v1/conferences/{id}/badges/key" => badges::key),
+        endpoint!(GET "/api/v1/conferences/{id}/badges/revoked" => badges::revoked),
+        endpoint!(GET "/api/v1/conferences/{id}/check-ins" => check_ins::list),
+        endpoint!(POST "/api/v1/conferences/{id}/check-ins" => check_ins::create),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::list),
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::invite),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points/{focal_point_id}" => focal_points::revoke),

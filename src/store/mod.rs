@@ -3,6 +3,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod badges;
 pub mod codes;
 pub mod conferences;
 pub mod countries;

@@ -37,6 +37,33 @@ pub struct SessionAttendance {
     pub delegation_ids: Vec<Uuid>,
     /// When presence at this session was last recorded (RFC 3339), null if never.
     pub recorded_at: Option<DateTime<Utc>>,
+    /// Where each present delegation's presence comes from: `check_in` when one of its
+    /// members was scanned `in` to the session (evidence), else `manual` (a `PUT`).
+    pub sources: std::collections::BTreeMap<Uuid, &'static str>,
+    /// How many members were scanned `in` to the session.
+    pub members_present: i64,
+    /// States that count (`registered`, `confirmed`, `attended`) and those of them present:
+    /// the quorum figure.
+    pub states: StateCount,
+}
+
+/// States registered for the conference and present at a session.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct StateCount {
+    /// States whose delegation counts.
+    pub registered: i64,
+    /// Of those, the ones present.
+    pub present: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Scanned {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    delegation_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    members: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    recorded_at: DateTime<Utc>,
 }
 
 /// Checks that the session belongs to the conference, locking its row (`FOR NO KEY UPDATE`)
@@ -78,18 +105,56 @@ pub async fn get(
         ))
         .load(conn)
         .await?;
-    let present: HashSet<Uuid> = rows.iter().map(|(d, _)| *d).collect();
-    let recorded_at = rows.iter().map(|(_, at)| *at).max();
-    let delegation_ids = protocol::lines(conn, countries, conference_id)
-        .await?
-        .into_iter()
-        .map(|l| l.delegation.id)
-        .filter(|id| present.contains(id))
-        .collect();
+    let manual: HashSet<Uuid> = rows.iter().map(|(d, _)| *d).collect();
+    // Presence from evidence: a delegation one of whose members was scanned `in`.
+    let scanned: Vec<Scanned> = diesel::sql_query(
+        "SELECT delegation_id, count(DISTINCT member_id) AS members, max(recorded_at) AS recorded_at \
+         FROM check_ins WHERE conference_id = $1 AND session_id = $2 AND direction = 'in' \
+         GROUP BY delegation_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(conference_id)
+    .bind::<diesel::sql_types::Uuid, _>(session_id)
+    .load(conn)
+    .await?;
+    let evidence: HashSet<Uuid> = scanned.iter().map(|s| s.delegation_id).collect();
+    let recorded_at = rows
+        .iter()
+        .map(|(_, at)| *at)
+        .chain(scanned.iter().map(|s| s.recorded_at))
+        .max();
+    let members_present = scanned.iter().map(|s| s.members).sum();
+    let mut delegation_ids = Vec::new();
+    let mut sources = std::collections::BTreeMap::new();
+    let mut states = StateCount {
+        registered: 0,
+        present: 0,
+    };
+    for line in protocol::lines(conn, countries, conference_id).await? {
+        let d = &line.delegation;
+        let present = evidence.contains(&d.id) || manual.contains(&d.id);
+        if d.country.is_some() && d.status.counts() {
+            states.registered += 1;
+            if present {
+                states.present += 1;
+            }
+        }
+        if present {
+            delegation_ids.push(d.id);
+            let source = if evidence.contains(&d.id) {
+                "check_in"
+            } else {
+                "manual"
+            };
+            sources.insert(d.id, source);
+        }
+    }
     Ok(SessionAttendance {
         session_id,
         delegation_ids,
         recorded_at,
+        sources,
+        members_present,
+        states,
     })
 }
 
@@ -229,18 +294,46 @@ pub async fn sessions_in_order(
         .await
 }
 
-/// The number of sessions each delegation of a conference was present at (absent: 0).
+#[derive(diesel::QueryableByName)]
+struct PresentPair {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    delegation_id: Uuid,
+}
+
+/// Every `(session, delegation)` present of a conference: recorded by hand (`PUT`) or from
+/// evidence (a member of the delegation scanned `in` to the session). The one statement of
+/// presence for the matrix and the counts.
+async fn present_pairs(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> QueryResult<HashSet<(Uuid, Uuid)>> {
+    let rows: Vec<PresentPair> = diesel::sql_query(
+        "SELECT session_id, delegation_id FROM session_presence WHERE conference_id = $1 \
+         UNION SELECT session_id, delegation_id FROM check_ins \
+         WHERE conference_id = $1 AND direction = 'in' AND session_id IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(conference_id)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.session_id, r.delegation_id))
+        .collect())
+}
+
+/// The number of sessions each delegation of a conference was present at (absent: 0), by
+/// hand or from evidence.
 pub async fn sessions_attended(
     conn: &mut AsyncPgConnection,
     conference_id: Uuid,
 ) -> QueryResult<HashMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, i64)> = session_presence::table
-        .filter(session_presence::conference_id.eq(conference_id))
-        .group_by(session_presence::delegation_id)
-        .select((session_presence::delegation_id, diesel::dsl::count_star()))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let mut counts: HashMap<Uuid, i64> = HashMap::new();
+    for (_, d) in present_pairs(conn, conference_id).await? {
+        *counts.entry(d).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 /// Builds the presence matrix of a conference; rows in protocol order, or by name.
@@ -251,15 +344,7 @@ pub async fn matrix(
     order: Order,
 ) -> QueryResult<PresenceMatrix> {
     let session_rows = sessions_in_order(conn, conference.id).await?;
-    let pairs: Vec<(Uuid, Uuid)> = session_presence::table
-        .filter(session_presence::conference_id.eq(conference.id))
-        .select((
-            session_presence::session_id,
-            session_presence::delegation_id,
-        ))
-        .load(conn)
-        .await?;
-    let present: HashSet<(Uuid, Uuid)> = pairs.into_iter().collect();
+    let present = present_pairs(conn, conference.id).await?;
     let mut lines: Vec<Line> = protocol::lines(conn, countries, conference.id).await?;
     if order == Order::Name {
         lines.sort_by_cached_key(|l| (sort_name(&l.name), l.delegation.id));

@@ -61,7 +61,7 @@ pub async fn conference(
             .map(|(conference, role)| (conference, role, Vec::new())),
     }
     .ok_or(Refusal::NoSuchConference)?;
-    let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some();
+    let can_write = caller.is_some_and(|c| c.is_admin) || role.is_some_and(OrganiserRole::writes);
     // An organiser's focal-point grants do not count ([`Access::focal_point_of`]).
     let focal_point_of = if can_write {
         Vec::new()

@@ -206,6 +206,25 @@ impl Tx<'_> {
         self.mail.push(email);
     }
 
+    /// Queues webhook event `kind` (one of [`crate::domain::webhook::EVENT_TYPES`]) of the
+    /// scope's conference carrying `data`, for a write that is not an audited resource (a
+    /// scan at a door): delivered once the write commits, never if it rolls back.
+    pub fn emit(
+        &mut self,
+        delegation_id: Option<Uuid>,
+        kind: &'static str,
+        data: serde_json::Value,
+    ) {
+        if let Some(conference_id) = self.scope.conference_id() {
+            self.events.push(Event {
+                conference_id,
+                delegation_id,
+                kind,
+                data,
+            });
+        }
+    }
+
     /// The webhook event of a logged write, if its kind has one and it is under a conference.
     fn event(
         &mut self,

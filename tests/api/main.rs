@@ -4,6 +4,7 @@ mod accreditation;
 mod attendance;
 mod audit;
 mod auth;
+mod badges;
 mod conditional;
 mod conferences;
 mod contract;

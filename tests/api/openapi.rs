@@ -549,6 +549,41 @@ async fn every_operation_answers_as_the_spec_says() {
     );
     let (s, _) = app.delete(&hook_url, t).await;
     assert_eq!(s, 204);
+
+    // Badges and check-in: the accepted nominee of an attended delegation has one.
+    let badge_url = format!("{d}/members/{}/badge", id(&nominee));
+    let (s, badge) = get(badge_url.clone()).await;
+    assert_eq!((s, badge["version"].as_i64()), (200, Some(1)), "{badge}");
+    let (s, b) = app
+        .patch(&badge_url, t, &json!({"category": "secretariat"}))
+        .await;
+    assert_eq!(
+        (s, b["category"].as_str()),
+        (200, Some("secretariat")),
+        "{b}"
+    );
+    let (s, b) = app
+        .post(&format!("{badge_url}/reissue"), t, &json!({}))
+        .await;
+    assert_eq!((s, b["version"].as_i64()), (200, Some(2)), "{b}");
+    let (s, jwk) = get(format!("{c}/badges/key")).await;
+    assert_eq!((s, jwk["crv"].as_str()), (200, Some("Ed25519")));
+    let (s, revoked) = get(format!("{c}/badges/revoked")).await;
+    assert_eq!((s, revoked["items"][0]["version"].as_i64()), (200, Some(1)));
+    let (s, scans) = app
+        .post(
+            &format!("{c}/check-ins"),
+            t,
+            &json!({"items": [{"token": b["token"], "nonce": "door-1"}, {"token": badge["token"], "nonce": "door-2"}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{scans}");
+    assert_eq!(scans["items"][1]["result"], "revoked");
+    let (s, list) = get(format!("{c}/check-ins?member_id={}", id(&nominee))).await;
+    assert_eq!(
+        (s, list["items"][0]["nonce"].as_str()),
+        (200, Some("door-1"))
+    );
     let (s, _) = app
         .delete(&format!("{d}/focal-points/{}", id(&invited)), t)
         .await;

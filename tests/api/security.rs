@@ -262,6 +262,52 @@ async fn every_write_route_refuses_missing_garbage_and_expired_tokens() {
     }
 }
 
+/// Check-in staff (the organiser role `check_in`) record check-ins and nothing else: every
+/// other write route of the route table refuses them (403, or 404 where the resource is
+/// hidden), and `POST .../check-ins` takes their scan.
+#[actix_web::test]
+async fn check_in_staff_may_only_scan() {
+    let app = spawn_app().await;
+    let o = app.organiser("owasp-door-owner@example.org", false).await;
+    let values = world(&app, &o).await;
+    let cid = &values[1].1;
+    let staff = app.organiser("owasp-door@example.org", false).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/conferences/{cid}/organisers"),
+            Some(&o.token),
+            &json!({"email": "owasp-door@example.org", "role": "check_in"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let mut scanned = false;
+    for (method, route) in write_routes().iter().filter(|(_, r)| r.contains("{c}")) {
+        let path = fill(route, &values);
+        let m = Method::from_bytes(method.as_bytes()).expect("method");
+        let (s, body) = status_json(
+            app.request(
+                m.clone(),
+                &path,
+                Some(&staff.token),
+                Some(&json!({"token": "x", "nonce": "n"})),
+            )
+            .await,
+        )
+        .await;
+        if route.ends_with("/check-ins") {
+            assert_eq!(
+                (s, body["items"][0]["result"].as_str()),
+                (200, Some("invalid")),
+                "{body}"
+            );
+            scanned = true;
+        } else {
+            assert!(s == 403 || s == 404, "{method} {path}: {s} {body}");
+        }
+    }
+    assert!(scanned, "the route table lost POST .../check-ins");
+}
+
 #[actix_web::test]
 async fn nested_routes_refuse_resources_of_other_conferences_and_organisers() {
     let app = spawn_app().await;
