@@ -7,7 +7,7 @@
 //! badges are issued only while it holds, a scan is accepted only while it holds, and the
 //! database revokes a badge in the transaction of the write that breaks it (a member no longer
 //! accepted or deleted, a delegation that stops counting or is deleted: triggers of migration
-//! `2026-12-07-000002_badges`). Whether a scanned token is valid is [`judge`].
+//! `2026-12-07-000003_badges`). Whether a scanned token is valid is [`judge`].
 
 use std::collections::{HashMap, HashSet};
 
