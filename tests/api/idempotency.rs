@@ -378,6 +378,11 @@ fn succeeding_body(route: &str, n: usize) -> Result<Value, &'static str> {
             json!({"email": format!("replay-{unique}@example.org"), "name": "Replay FP"})
         }
         "/api/v1/conferences/{c}/messages/{msg}/resend" => json!({}),
+        // A bad token is a result (200 `invalid`), not an error.
+        "/api/v1/conferences/{c}/check-ins" => {
+            json!({"token": "not-a-badge", "nonce": format!("replay-{unique}")})
+        }
+        "/api/v1/conferences/{c}/delegations/{d}/members/{m}/badge/reissue" => json!({}),
         "/api/v1/conferences/{c}/webhooks" => {
             json!({"url": "http://127.0.0.1:9/replay-hook", "events": ["*"]})
         }
