@@ -493,10 +493,17 @@ pub fn draft(
         }
     }
     // Later bare acronyms of an organisation found with its acronym in brackets.
-    let acronyms: Vec<(String, PartyRef)> = orgs
+    // Each (acronym, party) once, however often the name was written: a long text names
+    // its bodies many times, and each pair scans the text.
+    let mut acronyms: Vec<(String, PartyRef)> = Vec::new();
+    for pair in orgs
         .iter()
         .filter_map(|o| Some((o.acronym.clone()?, o.party.clone()?)))
-        .collect();
+    {
+        if !acronyms.contains(&pair) {
+            acronyms.push(pair);
+        }
+    }
     for (acronym, party) in &acronyms {
         for (start, end) in words_exact(chars, acronym) {
             let covered = orgs.iter().any(|o| start < o.end && end > o.start)
