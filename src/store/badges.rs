@@ -298,6 +298,22 @@ async fn badge_of(
     }
 }
 
+/// The badge an `UPDATE ... RETURNING` of one member's badge gave, signed. Errors: 404 when
+/// the member has no badge row.
+async fn rendered(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+    m: &MemberRow,
+    rows: Vec<BadgeRow>,
+) -> Result<Badge, StoreError> {
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::not_found("no badge for this member"))?;
+    let key = key(conn, conference_id).await?;
+    render(&key, conference_id, m, row)
+}
+
 fn render(
     key: &BadgeKey,
     conference_id: Uuid,
@@ -384,12 +400,7 @@ pub async fn set_category(
         .bind::<Text, _>(category)
         .load(tx.conn)
         .await?;
-        let row = rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::not_found("no badge for this member"))?;
-        let key = key(tx.conn, conference_id).await?;
-        render(&key, conference_id, &m, row)
+        rendered(tx.conn, conference_id, &m, rows).await
     })
     .await
 }
@@ -422,12 +433,7 @@ pub async fn reissue(
         .bind::<SqlUuid, _>(member_id)
         .load(tx.conn)
         .await?;
-        let row = rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::not_found("no badge for this member"))?;
-        let key = key(tx.conn, conference_id).await?;
-        render(&key, conference_id, &m, row)
+        rendered(tx.conn, conference_id, &m, rows).await
     })
     .await
 }
