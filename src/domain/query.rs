@@ -49,6 +49,19 @@ impl Query {
         }
     }
 
+    /// A UUID parameter (`?delegation=...`): `None` when absent, and when malformed, with a
+    /// 422 entry "must be a UUID" under its name.
+    pub fn uuid(&self, name: &str, errors: &mut Errors) -> Option<uuid::Uuid> {
+        let raw = self.get(name)?;
+        match uuid::Uuid::parse_str(raw) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(name, "must be a UUID");
+                None
+            }
+        }
+    }
+
     /// An enum parameter.
     pub fn one_of(
         &self,

@@ -16,10 +16,7 @@
 //! break inside a delegation), no script, image, font or link; [`CONTENT_SECURITY_POLICY`]
 //! makes a browser refuse anything else.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Datelike, NaiveDate};
-use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::country;
@@ -34,17 +31,8 @@ pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
      img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The template's name; its `.html` ending turns HTML auto-escaping on.
+/// The template's name ([`super::render_page`]).
 const TEMPLATE: &str = "participants.html";
-
-/// The template environment, built once: strict about undefined values, so a template that
-/// names a field the page model lacks fails (in the tests) instead of printing nothing.
-static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_template(TEMPLATE, include_str!("../../templates/participants.html"))?;
-    Ok(env)
-});
 
 /// Renders the list of participants `view` (the body of `GET .../participants`, with an
 /// optional `edition`) as a complete HTML5 document in UTF-8.
@@ -56,10 +44,7 @@ pub fn render_html(view: &impl Serialize) -> Result<String, ApiError> {
     let body: Body = serde_json::from_value(value)
         .map_err(|e| ApiError::internal(format!("list of participants: {e}")))?;
     let page = Page::try_from(body)?;
-    let env = TEMPLATES.as_ref().map_err(ApiError::internal)?;
-    env.get_template(TEMPLATE)
-        .and_then(|t| t.render(minijinja::value::Serde(&page)))
-        .map_err(ApiError::internal)
+    super::render_page(TEMPLATE, &page)
 }
 
 /// The part of the participants body the page reads (other keys, `email` among them, are
@@ -241,7 +226,7 @@ fn count(n: usize, noun: &str) -> String {
 
 /// `full_name` with its first occurrence of `family_name` in capitals ("Nguyễn Văn An",
 /// "Nguyễn" -> "NGUYỄN Văn An"); unchanged when the family name is not given or not in it.
-fn with_family_name_in_capitals(full_name: &str, family_name: Option<&str>) -> String {
+pub(crate) fn with_family_name_in_capitals(full_name: &str, family_name: Option<&str>) -> String {
     match family_name
         .filter(|f| !f.is_empty())
         .and_then(|f| full_name.find(f).map(|at| (at, f)))
@@ -258,7 +243,7 @@ fn with_family_name_in_capitals(full_name: &str, family_name: Option<&str>) -> S
 
 /// The BCP 47 language a CJK `native_name` is most likely in, by its script (Hangul: `ko`,
 /// kana: `ja`, Han only: `zh`), so browsers pick the matching glyphs; `None` otherwise.
-fn cjk_lang(name: &str) -> Option<&'static str> {
+pub(crate) fn cjk_lang(name: &str) -> Option<&'static str> {
     let has = |ranges: &[(char, char)]| {
         name.chars()
             .any(|c| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)))
@@ -284,7 +269,7 @@ fn cjk_lang(name: &str) -> Option<&'static str> {
 
 /// "17 September 2025", "26–28 June 2023", "30 June – 2 July 2023", "31 December 2025 –
 /// 2 January 2026".
-fn date_range(start: NaiveDate, end: NaiveDate) -> String {
+pub(crate) fn date_range(start: NaiveDate, end: NaiveDate) -> String {
     let full = |d: NaiveDate| d.format("%-d %B %Y").to_string();
     if start >= end {
         full(start)

@@ -1,17 +1,19 @@
 //! Badges (API.md, "Badges, check-in and presence"):
 //! `/api/v1/conferences/{id}/delegations/{did}/members/{mid}/badge` (read, category, reissue)
 //! and `/api/v1/conferences/{id}/badges/...` (the public key and the revocation list that a
-//! scanner working offline needs).
+//! scanner working offline needs, and `badges.html`, the badges to print).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::domain::badge::{parse_badge_patch, parse_nothing};
+use crate::domain::input::Errors;
 use crate::error::ApiError;
+use crate::export::badges as printed;
 use crate::http::params::write_input;
-use crate::http::request::parse_json;
-use crate::http::respond::{ok, ok_tagged};
+use crate::http::request::{parse_json, parse_query};
+use crate::http::respond::{ok, ok_tagged, printable};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::badges;
@@ -114,4 +116,24 @@ pub async fn revoked(
         &req,
         &badges::revoked(&mut conn, caller.0, *path).await?,
     ))
+}
+
+/// `GET .../badges.html?delegation=` (organisers): printable badges of every accepted member of
+/// a delegation that counts (or of one delegation's), four to an A4 page, each badge issued
+/// where it was missing ([`crate::export::badges`]). `Content-Type: text/html; charset=utf-8`,
+/// the List of Participants' `Content-Security-Policy`, a strong `ETag`. Errors: 401,
+/// 403/404, 404 (a `delegation` not of this conference), 422 (`delegation` not a UUID).
+pub async fn sheet(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_query(&req)?;
+    let mut errors = Errors::new();
+    let delegation = query.uuid("delegation", &mut errors);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    let sheet = badges::sheet(&mut conn, &state.countries, caller.0, *path, delegation).await?;
+    Ok(printable(&req, printed::render_html(&sheet)?))
 }

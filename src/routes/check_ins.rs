@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::domain::badge::parse_scans;
-use crate::domain::input::{Errors, Field};
+use crate::domain::input::Errors;
 use crate::error::ApiError;
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{ok, ok_tagged};
@@ -56,18 +56,8 @@ pub async fn list(
     let query = parse_query(&req)?;
     let mut errors = Errors::new();
     let page = PageRequest::from_query(&query, &mut errors);
-    let uuid = |name: &str, errors: &mut Errors| match query.get(name) {
-        None => Field::Absent,
-        Some(raw) => match Uuid::parse_str(raw.trim()) {
-            Ok(id) => Field::Value(id),
-            Err(_) => {
-                errors.push(name, "must be a UUID");
-                Field::Invalid
-            }
-        },
-    };
-    let session_id = uuid("session_id", &mut errors).value();
-    let member_id = uuid("member_id", &mut errors).value();
+    let session_id = query.uuid("session_id", &mut errors);
+    let member_id = query.uuid("member_id", &mut errors);
     errors.check()?;
     let mut conn = state.conn().await?;
     Ok(ok_tagged(

@@ -122,6 +122,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}/badge/reissue" => badges::reissue),
         endpoint!(GET "/api/v1/conferences/{id}/badges/key" => badges::key),
         endpoint!(GET "/api/v1/conferences/{id}/badges/revoked" => badges::revoked),
+        endpoint!(GET "/api/v1/conferences/{id}/badges.html" => badges::sheet),
         endpoint!(GET "/api/v1/conferences/{id}/check-ins" => check_ins::list),
         endpoint!(POST "/api/v1/conferences/{id}/check-ins" => check_ins::create),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::list),

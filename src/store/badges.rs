@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -19,11 +19,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::delegations::DelegationRow;
+use super::participants::{self, Participant};
 use super::write::{self, Input, Scope, UNCONDITIONAL};
 use super::{new_id, paginate, standing, Caller, Page, PageRequest, StoreError};
-use crate::access::Need;
+use crate::access::{Audience, Need};
 use crate::db::schema::delegations;
 use crate::domain::badge::{kid_of, BadgeKey, Claims, Jwk, Scan};
+use crate::domain::country::CountryIndex;
 use crate::domain::vocab::{
     BadgeCategory, BadgeStatus, DelegationRole, DelegationStatus, ScanDirection, ScanResult,
 };
@@ -160,6 +162,12 @@ struct BadgeRow {
 
 const BADGE_COLUMNS: &str = "member_id, category, version, status, issued_at, collected_at";
 
+/// What issuing a badge does to a member's existing row: nothing to a valid badge; the next
+/// version, `issued`, for a revoked one (the member is accredited again).
+const ISSUE_AGAIN: &str = "ON CONFLICT (member_id) DO UPDATE SET version = badges.version + 1, \
+     status = 'issued', issued_at = now(), collected_at = NULL, \
+     delegation_id = EXCLUDED.delegation_id WHERE badges.status = 'revoked'";
+
 /// The conference's key, made (and stored) the first time it is asked for; two requests at
 /// once keep the first one stored.
 async fn key(conn: &mut AsyncPgConnection, conference_id: Uuid) -> Result<BadgeKey, StoreError> {
@@ -263,9 +271,7 @@ async fn issue(
 ) -> Result<BadgeRow, StoreError> {
     let rows: Vec<BadgeRow> = diesel::sql_query(format!(
         "INSERT INTO badges (member_id, conference_id, delegation_id) VALUES ($1, $2, $3) \
-         ON CONFLICT (member_id) DO UPDATE SET version = badges.version + 1, status = 'issued', \
-         issued_at = now(), collected_at = NULL, delegation_id = EXCLUDED.delegation_id \
-         WHERE badges.status = 'revoked' RETURNING {BADGE_COLUMNS}"
+         {ISSUE_AGAIN} RETURNING {BADGE_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(m.member_id)
     .bind::<SqlUuid, _>(conference_id)
@@ -359,23 +365,108 @@ pub async fn get(
     render(&key, conference_id, &m, row)
 }
 
-/// Every badge of the accredited members of conference `conference_id` (or of one
-/// delegation), issued where missing, with the member ids in the order given.
-pub async fn all_of(
+/// One badge of [`Sheet`]: the member as the list of participants shows it, its delegation
+/// and its badge.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    /// The delegation's name (UN English short name, or the organisation's) and acronym.
+    pub delegation: (String, Option<String>),
+    /// The member.
+    pub member: Participant,
+    /// The badge, signed.
+    pub badge: Badge,
+}
+
+/// `GET .../badges.html`: the conference and the badges of its accredited members, in the order
+/// of the list of participants (sections, protocol order, head first).
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// The conference's title.
+    pub title: String,
+    /// Its first and last days.
+    pub dates: (NaiveDate, NaiveDate),
+    /// One per accredited member (of the delegation asked for, or all).
+    pub badges: Vec<Printed>,
+}
+
+/// The badges of every accredited member of conference `conference_id`, or of delegation
+/// `delegation` only, each issued where it was missing (one statement for all, as the first
+/// read of a badge does for one). Organisers only ([`Need::Write`]: check-in staff and focal
+/// points are refused). Errors: the access refusal, 404 when `delegation` is not one of the
+/// conference's.
+pub async fn sheet(
     conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
+    caller: Caller,
     conference_id: Uuid,
-    member_ids: &[Uuid],
-) -> Result<Vec<Badge>, StoreError> {
-    let key = key(conn, conference_id).await?;
-    let found = members(conn, conference_id, member_ids).await?;
-    let mut out = Vec::with_capacity(found.len());
-    for id in member_ids {
-        if let Some(m) = found.iter().find(|m| m.member_id == *id && m.accredited) {
-            let row = issue(conn, conference_id, m).await?;
-            out.push(render(&key, conference_id, m, row)?);
+    delegation: Option<Uuid>,
+) -> Result<Sheet, StoreError> {
+    let access = standing::conference(conn, Some(caller), conference_id, Need::Write).await?;
+    if let Some(d) = delegation {
+        let found: i64 = delegations::table
+            .filter(delegations::id.eq(d))
+            .filter(delegations::conference_id.eq(conference_id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if found == 0 {
+            return Err(StoreError::not_found(
+                "no such delegation in this conference",
+            ));
         }
     }
-    Ok(out)
+    let list =
+        participants::of_conference(conn, countries, access.conference, Audience::Organisers)
+            .await?;
+    diesel::sql_query(format!(
+        "INSERT INTO badges (member_id, conference_id, delegation_id) \
+         SELECT m.id, d.conference_id, d.id FROM delegation_members m \
+         JOIN delegations d ON d.id = m.delegation_id \
+         WHERE d.conference_id = $1 AND ($2::uuid IS NULL OR d.id = $2) AND {ACCREDITED} \
+         {ISSUE_AGAIN}"
+    ))
+    .bind::<SqlUuid, _>(conference_id)
+    .bind::<Nullable<SqlUuid>, _>(delegation)
+    .execute(conn)
+    .await?;
+    let rows: Vec<BadgeRow> = diesel::sql_query(format!(
+        "SELECT {BADGE_COLUMNS} FROM badges WHERE conference_id = $1 AND status <> 'revoked'"
+    ))
+    .bind::<SqlUuid, _>(conference_id)
+    .load(conn)
+    .await?;
+    let mut rows: HashMap<Uuid, BadgeRow> = rows.into_iter().map(|r| (r.member_id, r)).collect();
+    let key = key(conn, conference_id).await?;
+    let mut badges = Vec::new();
+    for d in list.delegations {
+        if delegation.is_some_and(|id| id != d.delegation_id) {
+            continue;
+        }
+        for member in d.members {
+            // A member accepted after the list was read has no row yet: the next print has it.
+            let Some(row) = rows.remove(&member.member_id) else {
+                continue;
+            };
+            let m = MemberRow {
+                member_id: member.member_id,
+                delegation_id: d.delegation_id,
+                accredited: true,
+                is_state: d.country.is_some(),
+                role: d.role,
+            };
+            badges.push(Printed {
+                delegation: (d.name.clone(), d.acronym.clone()),
+                badge: render(&key, conference_id, &m, row)?,
+                member,
+            });
+        }
+    }
+    let c = list.conference;
+    Ok(Sheet {
+        title: c.title,
+        dates: (c.start_date, c.end_date),
+        badges,
+    })
 }
 
 /// `PATCH .../badge` `{"category"}` (organisers, [`Need::Write`]). Errors, in this order: the

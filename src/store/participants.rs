@@ -30,6 +30,9 @@ use crate::domain::vocab::{MemberCategory, NominationStatus, Section};
 /// An accepted member of a delegation in the list of participants.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Participant {
+    /// The member (not in the body: the badges read it, [`super::badges::sheet`]).
+    #[serde(skip)]
+    pub member_id: Uuid,
     /// Form of address (`"H.E."`), if any.
     pub honorific: Option<String>,
     /// Full name in Latin script.
@@ -121,6 +124,7 @@ pub async fn of_conference(
             .entry(m.delegation_id)
             .or_default()
             .push(Participant {
+                member_id: m.id,
                 honorific: m.honorific,
                 full_name: m.full_name,
                 family_name: m.family_name,

@@ -364,3 +364,181 @@ async fn presence_at_a_session_comes_from_scans_and_manual_entries_say_which() {
         .unwrap_or(0);
     assert_eq!(present, 2, "{m}");
 }
+
+/// The `data-member-id`s of a page of badges, in the order printed.
+fn printed_members(page: &str) -> Vec<String> {
+    page.split(r#"data-member-id=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[actix_web::test]
+async fn badges_html_prints_every_accredited_member_four_to_a_page_for_organisers_only() {
+    let app = spawn_app().await;
+    let o = app.organiser("print-badges@example.org", false).await;
+    let f = app
+        .fixture()
+        .owner(&o)
+        .delegation("KH")
+        .delegation("Viet Nam")
+        .focal_point("fp-vn@example.org")
+        .delegation("Thailand")
+        .build()
+        .await;
+    let c = format!("/api/v1/conferences/{}", f.conference);
+    let t = Some(o.token.as_str());
+    let mut accepted = Vec::new();
+    // Cambodia (registered): 4 accepted members, the head with a name in Khmer script.
+    let kh = f.delegation_path(0);
+    assert_eq!(
+        app.patch(&kh, t, &json!({"status": "registered"})).await.0,
+        200
+    );
+    for (i, name) in ["Sok Chea", "Chan Dara", "Keo Sophal", "Lim Bora"]
+        .iter()
+        .enumerate()
+    {
+        let body = if i == 0 {
+            json!({"full_name": name, "family_name": "Sok", "native_name": "សុខ ជា",
+                   "honorific": "H.E.", "is_head": true})
+        } else {
+            json!({"full_name": name})
+        };
+        let (s, m) = app.post(&format!("{kh}/members"), t, &body).await;
+        assert_eq!(s, 201, "{m}");
+        accepted.push(id(&m));
+    }
+    // Viet Nam (confirmed): one accepted, one only nominated by its focal point (no badge).
+    let vn = f.delegation_path(1);
+    assert_eq!(
+        app.patch(&vn, t, &json!({"status": "confirmed"})).await.0,
+        200
+    );
+    let (s, m) = app
+        .post(
+            &format!("{vn}/members"),
+            t,
+            &json!({"full_name": "Nguyễn Văn An", "family_name": "Nguyễn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let vn_member = id(&m);
+    accepted.push(vn_member.clone());
+    let fp = Some(f.focal_points[0].token.as_str());
+    let (s, nominee) = app
+        .post(
+            &format!("{vn}/members"),
+            fp,
+            &json!({"full_name": "Trần Thị Bình"}),
+        )
+        .await;
+    assert_eq!(
+        (s, nominee["nomination_status"].as_str()),
+        (201, Some("nominated"))
+    );
+    // Thailand (declined: does not count): its accepted member has no badge.
+    assert_eq!(
+        app.patch(&f.delegation_path(2), t, &json!({"status": "declined"}))
+            .await
+            .0,
+        200
+    );
+    let (s, _) = app
+        .post(
+            &format!("{}/members", f.delegation_path(2)),
+            t,
+            &json!({"full_name": "Somchai"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    let (s, headers, page) = app.get_text(&format!("{c}/badges.html"), t).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("default-src 'none'"));
+    let mut printed = printed_members(&page);
+    assert_eq!(printed.len(), 5, "{page}");
+    assert_eq!(
+        page.matches(r#"<section class="sheet""#).count(),
+        2,
+        "4 + 1"
+    );
+    assert_eq!(page.matches("<svg").count(), 5);
+    assert!(page.contains("SOK Chea") && page.contains("NGUYỄN Văn An"));
+    assert!(page.contains(">Delegate</div>"));
+    assert!(!page.contains("Trần Thị Bình") && !page.contains("Somchai"));
+    printed.sort();
+    accepted.sort();
+    assert_eq!(printed, accepted);
+    // The page issued the badges: each member's badge is the version printed.
+    let (s, badge) = app.get(&format!("{vn}/members/{vn_member}/badge"), t).await;
+    assert_eq!((s, badge["version"].as_i64()), (200, Some(1)));
+
+    // One delegation's; another conference's delegation is 404, a malformed id 422.
+    let (s, _, one) = app
+        .get_text(
+            &format!("{c}/badges.html?delegation={}", f.delegations[1]),
+            t,
+        )
+        .await;
+    assert_eq!((s, printed_members(&one)), (200, vec![vn_member.clone()]));
+    let other = app.fixture().owner(&o).delegation("LA").build().await;
+    let (s, _, body) = app
+        .get_text(
+            &format!("{c}/badges.html?delegation={}", other.delegations[0]),
+            t,
+        )
+        .await;
+    assert_eq!(s, 404, "{body}");
+    let (s, _, body) = app
+        .get_text(&format!("{c}/badges.html?delegation=x"), t)
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("delegation"), "{body}");
+
+    // A reissued badge is printed at its new version; a rejected member is gone.
+    let (s, _) = app
+        .post(
+            &format!("{vn}/members/{vn_member}/badge/reissue"),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, _, again) = app.get_text(&format!("{c}/badges.html"), t).await;
+    assert!(again.contains(&format!(r#"data-member-id="{vn_member}" data-version="2""#)));
+    let (s, _) = app
+        .patch(
+            &format!("{kh}/members/{}", accepted[0]),
+            t,
+            &json!({"nomination_status": "rejected"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, _, after) = app.get_text(&format!("{c}/badges.html"), t).await;
+    assert_eq!(printed_members(&after).len(), 4);
+
+    // Organisers only: anonymous 401, a focal point and check-in staff 403.
+    assert_eq!(app.get_text(&format!("{c}/badges.html"), None).await.0, 401);
+    assert_eq!(app.get_text(&format!("{c}/badges.html"), fp).await.0, 403);
+    let staff = app.organiser("print-door@example.org", false).await;
+    let (s, _) = app
+        .post(
+            &format!("{c}/organisers"),
+            t,
+            &json!({"email": "print-door@example.org", "role": "check_in"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    assert_eq!(
+        app.get_text(&format!("{c}/badges.html"), Some(&staff.token))
+            .await
+            .0,
+        403
+    );
+}

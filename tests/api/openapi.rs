@@ -684,6 +684,7 @@ async fn every_operation_answers_as_the_spec_says() {
         "attendance.csv",
         "participants.csv",
         "participants.html",
+        "badges.html",
         "sessions.ics",
     ] {
         let r = app

@@ -213,19 +213,6 @@ fn sections_and_names(list: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// GET of the printable page: status, the response's headers and its text.
-async fn html(
-    app: &crate::helpers::TestApp,
-    path: &str,
-    token: Option<&str>,
-) -> (u16, reqwest::header::HeaderMap, String) {
-    let r = app.request(reqwest::Method::GET, path, token, None).await;
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap_or_default();
-    (status, headers, text)
-}
-
 #[actix_web::test]
 async fn lianyungang_lists_thirteen_states_host_first_or_last_then_two_organisations() {
     let app = spawn_app().await;
@@ -298,7 +285,7 @@ async fn lianyungang_lists_thirteen_states_host_first_or_last_then_two_organisat
     assert_eq!(all[13].1, "International Organization for Migration");
 
     // The printable page, in the same order, under two headings.
-    let (s, headers, page) = html(&app, &format!("{path}.html"), t).await;
+    let (s, headers, page) = app.get_text(&format!("{path}.html"), t).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(
         headers.get("content-type").and_then(|v| v.to_str().ok()),
@@ -425,12 +412,9 @@ async fn observer_states_and_other_organisations_have_sections_of_their_own() {
     );
 
     // The printable page has the four headings in that order.
-    let (s, _, page) = html(
-        &app,
-        &format!("/api/v1/conferences/{cid}/participants.html"),
-        t,
-    )
-    .await;
+    let (s, _, page) = app
+        .get_text(&format!("/api/v1/conferences/{cid}/participants.html"), t)
+        .await;
     assert_eq!(s, 200, "{page}");
     let headings: Vec<usize> = [
         ">States</h2>",
@@ -498,9 +482,9 @@ async fn the_printable_list_escapes_every_text_shows_both_scripts_and_no_email()
 
     let path = format!("/api/v1/conferences/{cid}/participants.html");
     // The visibility of the JSON: private to its organisers.
-    assert_eq!(html(&app, &path, None).await.0, 404);
-    assert_eq!(html(&app, &path, Some(&stranger.token)).await.0, 404);
-    let (s, headers, page) = html(&app, &path, t).await;
+    assert_eq!(app.get_text(&path, None).await.0, 404);
+    assert_eq!(app.get_text(&path, Some(&stranger.token)).await.0, 404);
+    let (s, headers, page) = app.get_text(&path, t).await;
     assert_eq!(s, 200, "{page}");
     let header = |name: &str| {
         headers
@@ -554,6 +538,6 @@ async fn the_printable_list_escapes_every_text_shows_both_scripts_and_no_email()
         )
         .await;
     assert_eq!(s, 200);
-    let (s, _, public) = html(&app, &path, None).await;
+    let (s, _, public) = app.get_text(&path, None).await;
     assert_eq!((s, public.as_str()), (200, page.as_str()));
 }

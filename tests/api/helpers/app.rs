@@ -235,6 +235,18 @@ impl TestApp {
         status_json(r).await
     }
 
+    /// GET, returning status, headers and the body as text (pages, files).
+    pub async fn get_text(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let r = self.request(Method::GET, path, token, None).await;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.unwrap_or_default())
+    }
+
     /// POST JSON.
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         let r = self.request(Method::POST, path, token, Some(body)).await;
