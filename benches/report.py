@@ -161,6 +161,8 @@ SCENARIOS = {
     "C": "C `GET /countries/KH/attendance`",
     "D": "D `POST /conferences/{id}/delegations` (token)",
     "token": "`POST /auth/token`",
+    "checkin-single": "`POST /conferences/{id}/check-ins`, one scan",
+    "checkin-batch": "`POST /conferences/{id}/check-ins`, a batch of scans",
 }
 
 
@@ -412,6 +414,47 @@ def notify(wrk, rows, main_size):
     return o + [""]
 
 
+def checkin(wrk, rows, main_size):
+    """The meeting day (`--focus check-in`): badges.html of every member, and scans/s."""
+    page = next((r for r in rows if r["kind"] == "badges_html"), None)
+    runs = [r for r in wrk if r["scenario"].startswith("checkin-")]
+    if not page and not runs:
+        return []
+    o = ["## Meeting day: badges and check-in", ""]
+    if page:
+        o += [f"`GET .../badges.html` of {page['members']} accepted members (20 delegations), "
+              f"timed by the client on loopback (so the server's time is at most this): first "
+              f"request, which issues every badge in one statement, **{page['first_ms']} ms**; "
+              f"median of the next four **{page['median_ms']} ms** ({page['all_ms']} ms); "
+              f"{page['bytes'] / 1048576:.1f} MiB of HTML (target: under 2 s).", ""]
+    if runs:
+        ceiling = next((r for r in wrk if r["scenario"] == "ceiling" and r["connections"] == 16), None)
+        o += ["`POST .../check-ins` by check-in staff, 16 connections, each scan a random badge "
+              "of those members with a new nonce (every scan recorded: an insert, and the first "
+              "scan of a member also sets its badge collected and its delegation attended, "
+              "logged). `single`: one scan a request (a door scanner online); `batch`: an "
+              "offline queue of that many scans a request.", "",
+              "| run | scans a request | requests/s | scans/s | p50 ms | p99 ms | max ms | statuses |",
+              "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for r in runs:
+            x = r["data"]
+            secs = x["duration_us"] / 1e6
+            batch = r.get("batch", 1)
+            st = ", ".join(f"{k}: {v}" for k, v in sorted((x.get("statuses") or {}).items()))
+            o.append(f"| {r['scenario'][8:]} | {batch} | {x['requests'] / secs:.0f} "
+                     f"| {x['requests'] * batch / secs:.0f} | {ms(x['p50_us'])} "
+                     f"| {ms(x['p99_us'])} | {ms(x['max_us'])} | {st or x['errors']} |")
+        if ceiling:
+            c = ceiling["data"]
+            o += ["", f"Ceiling in the same run (`GET /health/live`, 16 connections): "
+                  f"{c['requests'] / (c['duration_us'] / 1e6):.0f} req/s, p99 {ms(c['p99_us'])} ms. "
+                  "Target: p99 of a single scan <= 20 ms."]
+        rec = next((r for r in rows if r["kind"] == "checkins_recorded"), None)
+        if rec:
+            o.append(f"Scans recorded in all (warm-ups included): {rec['count']}.")
+    return o + [""]
+
+
 def render(results_path, out_path):
     rows = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
     meta = next(r for r in rows if r["kind"] == "meta")
@@ -445,6 +488,7 @@ def render(results_path, out_path):
     o += public_reads(wrk, pgb, rows, main_size)
     o += overload(wrk, rows, main_size)
     o += notify(wrk, rows, main_size)
+    o += checkin(wrk, rows, main_size)
     o += targets(wrk, pgb, rows, main_size)
     o += ["## Data sets", "",
           "| conferences | published | drafts | organisations | countries | delegations "

@@ -7,7 +7,7 @@
 # "Benchmarks".
 #
 #   benches/run.sh [--quick] [--no-build] [--sizes "1000 10000 100000"] [--out FILE]
-#                  [--focus public-reads|overload|notify]
+#                  [--focus public-reads|overload|notify|check-in]
 #
 # --quick     5 s per scenario after a 1 s warm-up, scaling over 1 000 and 10 000 only
 # --no-build  use target/release/plenary as it is
@@ -30,6 +30,12 @@
 #             alone) and as many invitations through the API (writes and sender), each timed
 #             until every message is sent, to a local SMTP server (aiosmtpd from .venv-ci,
 #             tests/api/py/smtp_sink.py) and with the file transport (no PLENARY_SMTP_URL)
+# --focus check-in
+#             the meeting day: the ceiling at 16 connections, then on a conference of
+#             BENCH_CHECKIN_MEMBERS (1000) accepted members (benches/checkin.py): badges.html of
+#             all of them timed 5 times (the first issues every badge), and check-in staff's
+#             scans at 16 connections: one scan a request (single) and BENCH_CHECKIN_BATCH (50)
+#             a request (an offline queue), every nonce new, so every scan is recorded
 #
 # Environment: BENCH_PORT (HTTP port, default 18600), BENCH_DATA_DIR (folder of the private
 # PostgreSQL cluster, default /tmp/plenary-bench; it is deleted and made anew),
@@ -68,7 +74,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$FOCUS" in ""|public-reads|overload|notify) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
+case "$FOCUS" in ""|public-reads|overload|notify|check-in) ;; *) echo "unknown --focus $FOCUS" >&2; exit 2 ;; esac
 if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}; SCALE_DURATION=${BENCH_SCALE_DURATION:-5}
   SIZES=${SIZES:-"1000 10000"}
@@ -463,6 +469,30 @@ if [ "$FOCUS" = overload ]; then
   fill_cache overload
   run_overload overload 0
   run_overload overload-lock 1
+  stop_server
+  finish_run
+  exit 0
+fi
+if [ "$FOCUS" = check-in ]; then
+  warm get.lua 16 "$URL_LIVE"; run_wrk ceiling "$MAIN_SIZE" 16 "$DURATION" get.lua "$URL_LIVE"
+  STAFF_EMAIL=door-bench@plenary.example STAFF_PASSWORD="door bench passphrase"
+  printf '%s\n' "$STAFF_PASSWORD" | DATABASE_URL=$(db_url "$MAIN_DB") RUST_LOG=warn \
+    "$BIN" organiser add --email "$STAFF_EMAIL" --name "Door benchmark" >/dev/null
+  log "check-in: ${BENCH_CHECKIN_MEMBERS:-1000} accepted members, badges.html, scans at 16 connections"
+  python3 "$BENCH/checkin.py" setup "$BASE" "$(token)" "${BENCH_CHECKIN_MEMBERS:-1000}" \
+    "$WORK/checkin" "$STAFF_EMAIL" "$STAFF_PASSWORD" | tee -a "$RESULTS" >&2
+  export BENCH_TOKEN BENCH_CHECKIN_TOKENS=$WORK/checkin/tokens.txt BENCH_CHECKIN_BATCH
+  export BENCH_CHECKIN_CONF
+  BENCH_CHECKIN_CONF=$(cat "$WORK/checkin/conference"); BENCH_TOKEN=$(cat "$WORK/checkin/staff_token")
+  for round in 1 2; do
+    BENCH_CHECKIN_BATCH=1
+    warm checkin.lua 16 "$BASE/"; run_wrk checkin-single "$MAIN_SIZE" 16 "$DURATION" checkin.lua "$BASE/"
+    BENCH_CHECKIN_BATCH=${BENCH_CHECKIN_BATCH_SIZE:-50}
+    warm checkin.lua 16 "$BASE/"; run_wrk checkin-batch "$MAIN_SIZE" 16 "$DURATION" checkin.lua "$BASE/"
+    sed -i '$ s/}$/, "batch": '"$BENCH_CHECKIN_BATCH"'}/' "$RESULTS"
+  done
+  printf '{"kind": "checkins_recorded", "count": %s}\n' \
+    "$(psql_db "$MAIN_DB" -At -c "SELECT count(*) FROM check_ins")" >> "$RESULTS"
   stop_server
   finish_run
   exit 0

@@ -4,13 +4,6 @@
 dofile(os.getenv("BENCH_LUA_DIR") .. "/report.lua")
 install_status_counter()
 
-local function read_lines(path)
-  local out = {}
-  for line in io.lines(path) do
-    if #line > 0 then table.insert(out, line) end
-  end
-  return out
-end
 local ids = read_lines(os.getenv("BENCH_IDS"))
 local countries = read_lines(os.getenv("BENCH_COUNTRIES"))
 local headers = {
@@ -20,7 +13,7 @@ local headers = {
 local roles = { "member", "member", "member", "observer", "guest" }
 
 function init(args)
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+  seed_random()
 end
 
 function request()

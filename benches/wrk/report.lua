@@ -2,6 +2,20 @@
 -- end, prints one JSON line with the figures run.sh puts into RESULTS.md.
 local threads = {}
 
+-- The non-empty lines of file `path` (ids, countries, tokens).
+function read_lines(path)
+  local out = {}
+  for line in io.lines(path) do
+    if #line > 0 then table.insert(out, line) end
+  end
+  return out
+end
+
+-- Seeds this thread's random numbers apart from the other threads'.
+function seed_random()
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+end
+
 function setup(thread)
   table.insert(threads, thread)
 end

@@ -130,11 +130,7 @@ fn qr_svg(token: &str) -> Result<String, ApiError> {
                     x += 1;
                 }
                 let run = x - start;
-                path.push_str(&format!(
-                    "M{} {}h{run}v1h-{run}z",
-                    start + QUIET,
-                    y + QUIET
-                ));
+                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET));
             } else {
                 x += 1;
             }

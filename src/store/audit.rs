@@ -109,6 +109,9 @@ pub enum ResourceKind {
     /// A webhook of a conference (`webhook`); the entry holds its URL and events, never its
     /// secret.
     Webhook,
+    /// A member's badge (`badge`; id the member's): an organiser's category and reissues,
+    /// never the token.
+    Badge,
 }
 
 impl ResourceKind {
@@ -127,6 +130,7 @@ impl ResourceKind {
             ResourceKind::Credentials => "credentials",
             ResourceKind::Edition => "participants_edition",
             ResourceKind::Webhook => "webhook",
+            ResourceKind::Badge => "badge",
         }
     }
 }
@@ -269,7 +273,8 @@ pub struct LogEntry {
     /// `create`, `update` or `delete`.
     pub action: String,
     /// One of [`ResourceKind`]'s names: `conference`, `conference_organiser`, `organisation`,
-    /// `delegation`, `member`, `session`, `session_attendance`, `protocol_order`.
+    /// `delegation`, `member`, `session`, `session_attendance`, `protocol_order`,
+    /// `focal_point`, `credentials`, `participants_edition`, `webhook`, `badge`.
     pub resource_type: String,
     /// The resource's id.
     pub resource_id: Uuid,

@@ -18,9 +18,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::audit::{Audited, ResourceKind};
 use super::delegations::DelegationRow;
 use super::participants::{self, Participant};
-use super::write::{self, Input, Scope, UNCONDITIONAL};
+use super::write::{self, Input, Scope, Tx, UNCONDITIONAL};
 use super::{new_id, paginate, standing, Caller, Page, PageRequest, StoreError};
 use crate::access::{Audience, Need};
 use crate::db::schema::delegations;
@@ -144,7 +145,8 @@ struct MemberRow {
     role: DelegationRole,
 }
 
-#[derive(QueryableByName, Clone)]
+/// A stored badge: what the audit log compares and logs (never the token, which is derived).
+#[derive(QueryableByName, Clone, Serialize, PartialEq)]
 struct BadgeRow {
     #[diesel(sql_type = SqlUuid)]
     member_id: Uuid,
@@ -158,6 +160,17 @@ struct BadgeRow {
     issued_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     collected_at: Option<DateTime<Utc>>,
+}
+
+impl Audited for BadgeRow {
+    const KIND: ResourceKind = ResourceKind::Badge;
+    type Repr = BadgeRow;
+    fn id(&self) -> Uuid {
+        self.member_id
+    }
+    fn repr(&self) -> BadgeRow {
+        self.clone()
+    }
 }
 
 const BADGE_COLUMNS: &str = "member_id, category, version, status, issued_at, collected_at";
@@ -304,19 +317,21 @@ async fn badge_of(
     }
 }
 
-/// The badge an `UPDATE ... RETURNING` of one member's badge gave, signed. Errors: 404 when
-/// the member has no badge row.
+/// The badge an organiser's `UPDATE ... RETURNING` of one member's badge gave (`rows`),
+/// logged as a change from `before`, and signed. Errors: 404 when the member has no badge row.
 async fn rendered(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     conference_id: Uuid,
     m: &MemberRow,
+    before: &BadgeRow,
     rows: Vec<BadgeRow>,
 ) -> Result<Badge, StoreError> {
     let row = rows
         .into_iter()
         .next()
         .ok_or_else(|| StoreError::not_found("no badge for this member"))?;
-    let key = key(conn, conference_id).await?;
+    tx.updated(before, &row);
+    let key = key(tx.conn, conference_id).await?;
     render(&key, conference_id, m, row)
 }
 
@@ -483,7 +498,7 @@ pub async fn set_category(
     write::run(conn, scope, async |tx| {
         let m = member(tx.conn, conference_id, delegation_id, member_id).await?;
         let category = input.value()?;
-        badge_of(tx.conn, conference_id, &m).await?;
+        let before = badge_of(tx.conn, conference_id, &m).await?;
         let rows: Vec<BadgeRow> = diesel::sql_query(format!(
             "UPDATE badges SET category = $2 WHERE member_id = $1 RETURNING {BADGE_COLUMNS}"
         ))
@@ -491,7 +506,7 @@ pub async fn set_category(
         .bind::<Text, _>(category)
         .load(tx.conn)
         .await?;
-        rendered(tx.conn, conference_id, &m, rows).await
+        rendered(tx, conference_id, &m, &before, rows).await
     })
     .await
 }
@@ -516,7 +531,7 @@ pub async fn reissue(
                 "only an accepted member of a delegation that counts has a badge".into(),
             ));
         }
-        issue(tx.conn, conference_id, &m).await?;
+        let before = issue(tx.conn, conference_id, &m).await?;
         let rows: Vec<BadgeRow> = diesel::sql_query(format!(
             "UPDATE badges SET version = version + 1, status = 'issued', issued_at = now(), \
              collected_at = NULL WHERE member_id = $1 RETURNING {BADGE_COLUMNS}"
@@ -524,7 +539,7 @@ pub async fn reissue(
         .bind::<SqlUuid, _>(member_id)
         .load(tx.conn)
         .await?;
-        rendered(tx.conn, conference_id, &m, rows).await
+        rendered(tx, conference_id, &m, &before, rows).await
     })
     .await
 }

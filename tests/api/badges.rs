@@ -92,6 +92,31 @@ async fn a_badge_is_signed_reissued_revoked_and_collected() {
         .post(&format!("{badge_url}/reissue"), t, &json!({}))
         .await;
     assert_eq!((s, re["version"].as_i64()), (200, Some(2)), "{re}");
+    // Both are in the audit log, without the token; the refused 422 is not.
+    let (s, log) = app.get(&format!("{c}/log"), t).await;
+    assert_eq!(s, 200, "{log}");
+    let changes: Vec<&Value> = log["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|e| e["resource_type"] == "badge")
+                .map(|e| &e["changes"]["changed"])
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(changes.len(), 2, "{log}");
+    assert!(
+        changes.iter().any(|c| c["category"]["to"] == "vip"),
+        "{log}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["version"] == json!({"from": 1, "to": 2})),
+        "{log}"
+    );
+    assert!(!log.to_string().contains(&token), "never the token");
     let (s, revoked) = app.get(&format!("{c}/badges/revoked"), t).await;
     assert_eq!(s, 200);
     assert_eq!(
