@@ -530,22 +530,39 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 /// The one check of an email address, wherever one is input (the API's bodies through
-/// [`Obj::email`], `plenary organiser add`): one `@` with something on both sides and no
-/// white space, and neither the local part nor any label of the domain mixing scripts
-/// (UTS #39 single-script, via `unicode-security`: a Cyrillic "о" among Latin letters is
-/// refused, an all-Cyrillic or all-Han part is fine; digits and punctuation belong to
-/// every script). Errors: the message of the field error.
+/// [`Obj::email`], `plenary organiser add`): a mailbox as people write one, `local@domain`
+/// with
+/// - a local part of at most 64 bytes in the dot-atom form of RFC 5322 §3.4.1 (letters and
+///   digits of any script, as RFC 6531 allows, and ``!#$%&'*+-/=?^_`{|}~``; dots only between
+///   them): no quoted strings, no white space;
+/// - a domain name of two or more labels (RFC 1035 §2.3.1 and RFC 5890: letters and digits of
+///   any script and inner hyphens, at most 63 bytes a label and 253 in all): no address
+///   literal such as `[127.0.0.1]`, no single label such as `localhost`;
+///
+/// and neither the local part nor any label of the domain mixing scripts (UTS #39
+/// single-script, via `unicode-security`: a Cyrillic "о" among Latin letters is refused, an
+/// all-Cyrillic or all-Han part is fine; digits and punctuation belong to every script).
+/// Errors: the message of the field error.
 pub fn check_email(s: &str) -> Result<(), &'static str> {
     use unicode_security::MixedScript;
+    const NOT_AN_ADDRESS: &str = "must be an email address such as name@example.org";
     let Some((local, domain)) = s.split_once('@') else {
-        return Err("must be an email address");
+        return Err(NOT_AN_ADDRESS);
     };
-    if local.is_empty()
-        || domain.is_empty()
-        || domain.contains('@')
-        || s.contains(char::is_whitespace)
-    {
-        return Err("must be an email address");
+    let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    if !local_ok || domain.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(NOT_AN_ADDRESS);
     }
     let single = |part: &str| part.is_single_script();
     if !single(local) || !domain.split('.').all(single) {
@@ -630,5 +647,21 @@ trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n170\n%%EOF\n";
         assert!(check_email("no-at-sign").is_err());
         assert!(check_email("a b@example.org").is_err());
         assert!(check_email("a@b@c").is_err());
+        // Once accepted: an address literal, a single label, quoted or dotted oddities.
+        for bad in [
+            "x@[127.0.0.1]",
+            "x@localhost",
+            "\"a b\"@example.org",
+            ".a@example.org",
+            "a..b@example.org",
+            "a@-example.org",
+            "a@example..org",
+            "a@example.org.",
+            "a<b>@example.org",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+        assert!(check_email("o'brien+plenary@mail.example.org").is_ok());
+        assert!(check_email("müller@bücher.example").is_ok());
     }
 }
