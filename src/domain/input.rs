@@ -552,7 +552,9 @@ pub fn check_email(s: &str) -> Result<(), &'static str> {
     let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
+        && local
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(atext));
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| {
         !l.is_empty()

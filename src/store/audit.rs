@@ -112,6 +112,8 @@ pub enum ResourceKind {
     /// A member's badge (`badge`; id the member's): an organiser's category and reissues,
     /// never the token.
     Badge,
+    /// An e-mail of the conference (`message`): an organiser's resend, never its body.
+    Message,
 }
 
 impl ResourceKind {
@@ -131,6 +133,7 @@ impl ResourceKind {
             ResourceKind::Edition => "participants_edition",
             ResourceKind::Webhook => "webhook",
             ResourceKind::Badge => "badge",
+            ResourceKind::Message => "message",
         }
     }
 }
@@ -274,7 +277,7 @@ pub struct LogEntry {
     pub action: String,
     /// One of [`ResourceKind`]'s names: `conference`, `conference_organiser`, `organisation`,
     /// `delegation`, `member`, `session`, `session_attendance`, `protocol_order`,
-    /// `focal_point`, `credentials`, `participants_edition`, `webhook`, `badge`.
+    /// `focal_point`, `credentials`, `participants_edition`, `webhook`, `badge`, `message`.
     pub resource_type: String,
     /// The resource's id.
     pub resource_id: Uuid,

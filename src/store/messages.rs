@@ -9,6 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::audit::{Audited, ResourceKind};
 use super::outbox::queued;
 use super::write::{self, Scope, UNCONDITIONAL};
 use super::{paginate, Page, PageRequest, StoreError};
@@ -17,7 +18,7 @@ use crate::db::schema::outbox;
 use crate::domain::mail::MailKind;
 
 /// One e-mail of `GET /conferences/{id}/messages`: its delivery state, never its body.
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize, Queryable, PartialEq)]
 pub struct MessageState {
     /// UUID v7 (also its `Message-ID`).
     pub id: Uuid,
@@ -41,6 +42,18 @@ pub struct MessageState {
 }
 
 /// The columns of a [`MessageState`], in its order.
+/// A resend is logged as the message's change (its `status` back to `pending`).
+impl Audited for MessageState {
+    const KIND: ResourceKind = ResourceKind::Message;
+    type Repr = MessageState;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn repr(&self) -> MessageState {
+        self.clone()
+    }
+}
+
 type MessageColumns = (
     outbox::id,
     outbox::kind,
@@ -115,7 +128,7 @@ pub async fn resend(
     let scope = Scope::conference(caller, conference_id, Need::Write, UNCONDITIONAL);
     let state = write::run(conn, scope, async |tx| {
         input.value()?;
-        requeue(tx.conn, conference_id, id).await
+        requeue(tx, conference_id, id).await
     })
     .await?;
     queued().notify_waiters();
@@ -123,33 +136,35 @@ pub async fn resend(
 }
 
 async fn requeue(
-    conn: &mut AsyncPgConnection,
+    tx: &mut write::Tx<'_>,
     conference_id: Uuid,
     id: Uuid,
 ) -> Result<MessageState, StoreError> {
-    let kind: Option<String> = outbox::table
+    let before: Option<MessageState> = outbox::table
         .filter(outbox::id.eq(id))
         .filter(outbox::conference_id.eq(conference_id))
         .filter(outbox::channel.eq("email"))
-        .select(outbox::kind)
+        .select(MESSAGE_COLUMNS)
         .for_update()
-        .first(conn)
+        .first(tx.conn)
         .await
         .optional()?;
-    let kind = kind.ok_or_else(|| StoreError::not_found("no such message of this conference"))?;
-    if MailKind::parse(&kind).is_some_and(MailKind::carries_code) {
+    let before =
+        before.ok_or_else(|| StoreError::not_found("no such message of this conference"))?;
+    if MailKind::parse(&before.kind).is_some_and(MailKind::carries_code) {
         return Err(StoreError::Conflict(
             "this message carried a one-time code, erased when it was delivered; invite the focal point again instead".into(),
         ));
     }
-    let state = diesel::update(outbox::table.find(id))
+    let after = diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq("pending"),
             outbox::next_attempt_at.eq(diesel::dsl::now),
             outbox::leased_until.eq(None::<DateTime<Utc>>),
         ))
         .returning(MESSAGE_COLUMNS)
-        .get_result(conn)
+        .get_result(tx.conn)
         .await?;
-    Ok(state)
+    tx.updated(&before, &after);
+    Ok(after)
 }

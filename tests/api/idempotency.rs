@@ -426,28 +426,14 @@ impl Loss {
 
 /// A failed `nomination_decided` e-mail of the conference of `values`, which resend accepts.
 async fn resendable_message(app: &TestApp, values: &[(&str, String)]) -> String {
-    use plenary::db::schema::outbox;
     let cid = values
         .iter()
         .find(|(k, _)| *k == "{c}")
         .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
         .expect("conference id");
-    let id = uuid::Uuid::now_v7();
-    let mut conn = app.conn().await;
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(id),
-            outbox::channel.eq("email"),
-            outbox::kind.eq("nomination_decided"),
-            outbox::conference_id.eq(Some(cid)),
-            outbox::recipient.eq("replay-fp@example.org"),
-            outbox::payload.eq(json!({})),
-            outbox::status.eq("failed"),
-        ))
-        .execute(&mut conn)
+    app.failed_email(cid, "replay-fp@example.org")
         .await
-        .expect("insert a failed e-mail");
-    id.to_string()
+        .to_string()
 }
 
 async fn keyed(app: &TestApp, token: &str, path: &str, key: &str, body: &Value) -> (u16, bool) {

@@ -125,6 +125,38 @@ async fn the_invitation_code_leaves_only_in_the_e_mail_which_then_forgets_it() {
 }
 
 #[actix_web::test]
+async fn a_resend_is_in_the_audit_log() {
+    let app = spawn_app().await;
+    let f = app.fixture().delegation("KH").build().await;
+    let msg = app
+        .failed_email(f.conference_id(), "fp@interior.gov.kh")
+        .await;
+    let c = format!("/api/v1/conferences/{}", f.conference);
+    let t = Some(f.owner.token.as_str());
+    let (s, state) = app
+        .post(&format!("{c}/messages/{msg}/resend"), t, &json!({}))
+        .await;
+    assert_eq!(
+        (s, state["status"].as_str()),
+        (202, Some("pending")),
+        "{state}"
+    );
+    let (s, log) = app.get(&format!("{c}/log"), t).await;
+    assert_eq!(s, 200);
+    let entry = log["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|e| e["resource_type"] == "message"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["resource_id"], msg.to_string(), "{log}");
+    assert_eq!(entry["action"], "update");
+    assert_eq!(
+        entry["changes"]["changed"]["status"],
+        json!({"from": "failed", "to": "pending"})
+    );
+}
+
+#[actix_web::test]
 async fn a_write_that_fails_sends_nothing() {
     let app = spawn_app().await;
     let f = app.fixture().delegation("KH").build().await;

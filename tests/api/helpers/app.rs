@@ -235,6 +235,30 @@ impl TestApp {
         status_json(r).await
     }
 
+    /// A `nomination_decided` e-mail to `to` of conference `conference_id` that failed (what an
+    /// organiser may resend), inserted into the outbox; its id.
+    pub async fn failed_email(&self, conference_id: Uuid, to: &str) -> Uuid {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use plenary::db::schema::outbox;
+        let id = Uuid::now_v7();
+        let mut conn = self.conn().await;
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(id),
+                outbox::channel.eq("email"),
+                outbox::kind.eq("nomination_decided"),
+                outbox::conference_id.eq(Some(conference_id)),
+                outbox::recipient.eq(to),
+                outbox::payload.eq(serde_json::json!({})),
+                outbox::status.eq("failed"),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("insert a failed e-mail");
+        id
+    }
+
     /// GET, returning status, headers and the body as text (pages, files).
     pub async fn get_text(
         &self,
