@@ -5,14 +5,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::vocab::{DelegationRole, DelegationStatus};
+use crate::domain::vocab::{DelegationRole, DelegationStatus, NominationStatus};
 
 use crate::domain::country::CountryIndex;
 
 use super::conferences::{ConferenceKey, ConferenceRow};
 use super::protocol::{self, Line};
 use super::{paginate, Caller, Page, PageRequest};
-use crate::db::schema::{conferences, delegations};
+use crate::db::schema::{conferences, delegation_members, delegations};
 use crate::domain::conference::Conference;
 
 /// A country's line in a conference's attendance.
@@ -54,8 +54,13 @@ pub struct Totals {
     pub countries: usize,
     /// Organisations whose delegation counts.
     pub organisations: usize,
-    /// Sum of the known sizes of the delegations that count.
+    /// Delegates in all: `delegates_stated` + `delegates_listed`.
     pub delegates: i64,
+    /// The sum of the stated `size` of the delegations that count and state one.
+    pub delegates_stated: i64,
+    /// The accepted members of the delegations that count and state no `size` (those of a
+    /// delegation with a stated size are in its size).
+    pub delegates_listed: i64,
 }
 
 /// `GET /conferences/{id}/attendance`.
@@ -119,6 +124,12 @@ pub async fn of_conference(
     }
     let mut countries = Vec::new();
     let mut organisations = Vec::new();
+    let sizes: Vec<Option<i32>> = lines.iter().map(|l| l.delegation.size).collect();
+    let without_size: Vec<Uuid> = lines
+        .iter()
+        .filter(|l| l.delegation.size.is_none())
+        .map(|l| l.delegation.id)
+        .collect();
     for l in lines {
         let d = l.delegation;
         match (d.country, d.organisation_id) {
@@ -140,17 +151,24 @@ pub async fn of_conference(
             (None, None) => {}
         }
     }
-    let delegates = countries
-        .iter()
-        .filter_map(|c| c.size)
-        .chain(organisations.iter().filter_map(|o| o.size))
-        .map(i64::from)
-        .sum();
+    let delegates_stated = sizes.iter().filter_map(|s| *s).map(i64::from).sum();
+    let delegates_listed = if without_size.is_empty() {
+        0
+    } else {
+        delegation_members::table
+            .filter(delegation_members::delegation_id.eq_any(&without_size))
+            .filter(delegation_members::nomination_status.eq(NominationStatus::Accepted))
+            .count()
+            .get_result(conn)
+            .await?
+    };
     Ok(ConferenceAttendance {
         totals: Totals {
             countries: countries.len(),
             organisations: organisations.len(),
-            delegates,
+            delegates: delegates_stated + delegates_listed,
+            delegates_stated,
+            delegates_listed,
         },
         conference: conference.into(),
         countries,

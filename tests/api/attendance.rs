@@ -60,12 +60,52 @@ async fn only_registered_confirmed_and_attended_count() {
         )
         .await;
     assert_eq!(s, 201);
+    // Accepted members count where no size is stated (Lao PDR: 2; the nominated one not),
+    // never where one is (Cambodia's 5 include its member) or the delegation does not count.
+    let (s, list) = app
+        .get(&format!("/api/v1/conferences/{cid}/delegations"), None)
+        .await;
+    assert_eq!(s, 200);
+    let delegation = |code: &str| {
+        list["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|d| d["country"] == code))
+            .map(|d| d["id"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    for (code, name, status) in [
+        ("LA", "Souksavanh P.", "accepted"),
+        ("LA", "Khamphout V.", "accepted"),
+        ("LA", "Bounmy S.", "nominated"),
+        ("KH", "Sok Chea", "accepted"),
+        ("VN", "Nguyễn An", "accepted"),
+    ] {
+        let path = format!(
+            "/api/v1/conferences/{cid}/delegations/{}/members",
+            delegation(code)
+        );
+        let (s, m) = app
+            .post(&path, Some(&o.token), &json!({"full_name": name}))
+            .await;
+        assert_eq!(s, 201, "{m}");
+        if status != "accepted" {
+            let (s, _) = app
+                .patch(
+                    &format!("{path}/{}", m["id"].as_str().unwrap_or_default()),
+                    Some(&o.token),
+                    &json!({"nomination_status": status}),
+                )
+                .await;
+            assert_eq!(s, 200);
+        }
+    }
     let (_, body) = app
         .get(&format!("/api/v1/conferences/{cid}/attendance"), None)
         .await;
     assert_eq!(
         body["totals"],
-        json!({"countries": 3, "organisations": 0, "delegates": 15})
+        json!({"countries": 3, "organisations": 0, "delegates": 17,
+               "delegates_stated": 15, "delegates_listed": 2})
     );
     let names: Vec<&str> = body["countries"]
         .as_array()
