@@ -36,8 +36,18 @@ async fn head_is_answered_wherever_get_is() {
         "/api/v1/countries/KH",
         "/api-spec/openapi.yaml",
     ] {
+        let get = app.request(reqwest::Method::GET, path, None, None).await;
+        let length = get.bytes().await.map(|b| b.len()).unwrap_or_default();
         let r = app.request(reqwest::Method::HEAD, path, None, None).await;
         assert_eq!(r.status().as_u16(), 200, "{path}");
+        // The GET's length (RFC 9110 §9.3.2 and §8.6), never 0 for a body that is not empty.
+        let said = r
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        assert_eq!(said, Some(length), "{path}");
+        assert!(length > 0);
         assert!(r.text().await.unwrap_or_default().is_empty());
     }
 }
