@@ -284,6 +284,9 @@ diesel::table! {
         resource_id -> Uuid,
         changes -> Jsonb,
         created_at -> Timestamptz,
+        /// `organiser`, `focal_point`, `check_in` or `system` (migration
+        /// 2026-12-07-100001_audit_actor_kind).
+        actor_kind -> Text,
     }
 }
 

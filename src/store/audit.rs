@@ -194,10 +194,53 @@ impl Entry {
     }
 }
 
+/// As what the author of a write acted (the log's `actor.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActorKind {
+    /// An organiser of the conference (a grant that writes), or an admin.
+    #[default]
+    Organiser,
+    /// A focal point of one of the conference's delegations.
+    FocalPoint,
+    /// Check-in staff (the grant `check_in`): scans at the doors.
+    CheckIn,
+    /// Plenary itself, for no caller.
+    System,
+}
+
+impl ActorKind {
+    /// The name in the log: `organiser`, `focal_point`, `check_in`, `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Organiser => "organiser",
+            ActorKind::FocalPoint => "focal_point",
+            ActorKind::CheckIn => "check_in",
+            ActorKind::System => "system",
+        }
+    }
+
+    /// The kind of `caller` acting with `access` on a conference (`None` for a write outside
+    /// any conference: an organisation, an invitation accepted): check-in staff, then an
+    /// organiser (a grant that writes, an admin, or outside a conference an account that may
+    /// organise), else a focal point.
+    pub fn of(caller: Caller, access: Option<&super::standing::Access>) -> Self {
+        use crate::domain::vocab::OrganiserRole;
+        match access {
+            Some(a) if a.can_write => ActorKind::Organiser,
+            Some(a) if a.role == Some(OrganiserRole::CheckIn) => ActorKind::CheckIn,
+            Some(a) if !a.focal_point_of.is_empty() => ActorKind::FocalPoint,
+            Some(_) => ActorKind::Organiser,
+            None if caller.is_admin || caller.is_organiser => ActorKind::Organiser,
+            None => ActorKind::FocalPoint,
+        }
+    }
+}
+
 /// The audit rows of a write, as columns: what [`Rows::push_insert`] inserts.
 #[derive(Debug, Default)]
 pub struct Rows {
     organiser: Option<Uuid>,
+    actor_kind: &'static str,
     ids: Vec<Uuid>,
     conference_ids: Vec<Option<Uuid>>,
     actions: Vec<&'static str>,
@@ -207,14 +250,15 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// The rows of `entries` as written by `actor`; none without an actor (the importer and
-    /// the command line are not logged).
-    pub fn of(actor: Option<Caller>, entries: &[Entry]) -> Self {
+    /// The rows of `entries` as written by `actor`, acting as `kind`; none without an actor
+    /// (the importer and the command line are not logged).
+    pub fn of(actor: Option<Caller>, kind: ActorKind, entries: &[Entry]) -> Self {
         let Some(actor) = actor else {
             return Rows::default();
         };
         let mut rows = Rows {
             organiser: Some(actor.id),
+            actor_kind: kind.as_str(),
             ..Rows::default()
         };
         for e in entries {
@@ -239,11 +283,13 @@ impl Rows {
     pub fn push_insert<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO audit_log \
-             (id, conference_id, organiser_id, action, resource_type, resource_id, changes) \
-             SELECT e.id, e.conference_id, ",
+             (id, conference_id, organiser_id, actor_kind, action, resource_type, resource_id, \
+             changes) SELECT e.id, e.conference_id, ",
         );
         out.push_bind_param::<Nullable<SqlUuid>, _>(&self.organiser)?;
-        out.push_sql("::uuid, e.action, e.resource_type, e.resource_id, e.changes FROM unnest(");
+        out.push_sql("::uuid, ");
+        out.push_bind_param::<Text, _>(&self.actor_kind)?;
+        out.push_sql("::text, e.action, e.resource_type, e.resource_id, e.changes FROM unnest(");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
         out.push_sql("::uuid[], ");
         out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.conference_ids)?;
@@ -273,6 +319,9 @@ pub struct LogEntry {
     pub organiser_id: Option<Uuid>,
     /// Their name, if they still exist.
     pub organiser_name: Option<String>,
+    /// Who acted and as what: `{"id", "name", "kind"}` (`id` and `name` as `organiser_id`
+    /// and `organiser_name`).
+    pub actor: Actor,
     /// `create`, `update` or `delete`.
     pub action: String,
     /// One of [`ResourceKind`]'s names: `conference`, `conference_organiser`, `organisation`,
@@ -283,6 +332,18 @@ pub struct LogEntry {
     pub resource_id: Uuid,
     /// `{"created": ...}`, `{"deleted": ...}` or `{"changed": {"field": {"from", "to"}}}`.
     pub changes: Value,
+}
+
+/// The author of an entry (API.md, "Details that clients rely on").
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Actor {
+    /// The account (null if it was deleted since).
+    pub id: Option<Uuid>,
+    /// Its name, if it still exists.
+    pub name: Option<String>,
+    /// `organiser`, `focal_point`, `check_in` or `system` ([`ActorKind`]), as it acted when
+    /// it wrote.
+    pub kind: String,
 }
 
 /// Whose log to read.
@@ -330,6 +391,7 @@ pub async fn entries(
         Option<String>,
         String,
         String,
+        String,
         Uuid,
         Value,
     );
@@ -342,6 +404,7 @@ pub async fn entries(
             audit_log::created_at,
             audit_log::organiser_id,
             organisers::name.nullable(),
+            audit_log::actor_kind,
             audit_log::action,
             audit_log::resource_type,
             audit_log::resource_id,
@@ -362,10 +425,25 @@ pub async fn entries(
         rows,
         page.limit,
         |r| r.0,
-        |(id, at, organiser_id, organiser_name, action, resource_type, resource_id, changes)| {
+        |(
+            id,
+            at,
+            organiser_id,
+            organiser_name,
+            kind,
+            action,
+            resource_type,
+            resource_id,
+            changes,
+        )| {
             LogEntry {
                 id,
                 at,
+                actor: Actor {
+                    id: organiser_id,
+                    name: organiser_name.clone(),
+                    kind,
+                },
                 organiser_id,
                 organiser_name,
                 action,

@@ -318,7 +318,14 @@ async fn attempt_once<T: 'static>(
             .and_then(|slot| slot.render(&value).map(|response| (slot, response)));
         let finish = Finish {
             bump: revisions::to_bump(&touched),
-            log: audit::Rows::of(scope.actor, &tx.entries),
+            log: audit::Rows::of(
+                scope.actor,
+                scope
+                    .actor
+                    .map(|c| audit::ActorKind::of(c, tx.access()))
+                    .unwrap_or(audit::ActorKind::System),
+                &tx.entries,
+            ),
             outgoing: outbox::Outgoing::of(&tx.events, &tx.mail),
             storing: reply.is_some(),
             store: reply
