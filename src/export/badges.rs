@@ -13,6 +13,8 @@
 //! The page needs no network: the same [`super::participants::CONTENT_SECURITY_POLICY`] as
 //! the List of Participants applies (inline SVG is markup, not a loaded resource).
 
+use std::fmt::Write as _;
+
 use qrcode::{Color, EcLevel, QrCode};
 use serde::Serialize;
 
@@ -130,7 +132,8 @@ fn qr_svg(token: &str) -> Result<String, ApiError> {
                     x += 1;
                 }
                 let run = x - start;
-                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET));
+                // Writing to a String cannot fail.
+                let _ = write!(path, "M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET);
             } else {
                 x += 1;
             }

@@ -135,5 +135,10 @@ pub async fn sheet(
     errors.check()?;
     let mut conn = state.conn().await?;
     let sheet = badges::sheet(&mut conn, &state.countries, caller.0, *path, delegation).await?;
-    Ok(printable(&req, printed::render_html(&sheet)?))
+    drop(conn);
+    // A thousand QR codes are CPU work: off the async worker, which keeps serving others.
+    let page = tokio::task::spawn_blocking(move || printed::render_html(&sheet))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(printable(&req, page))
 }

@@ -656,6 +656,9 @@ pub async fn check_in(
 ) -> Result<Outcomes, StoreError> {
     let scope = Scope::conference(caller, conference_id, Need::CheckIn, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
+        // A scan changes what public reads show only when it moves a delegation to attended
+        // (logged) or records presence at a session (below).
+        tx.unseen_unless_logged();
         check_sessions(tx.conn, conference_id, &scans, batch).await?;
         let key = key(tx.conn, conference_id).await?;
         // The signature first: by this conference's key, or another's (`other_conference`).
@@ -843,6 +846,15 @@ pub async fn check_in(
                 .await?;
             tx.updated(&row, &after);
         }
+        // Presence at sessions (public: `GET .../sessions/{sid}/attendance`) comes from the
+        // scans into them; door scans (no session) leave it as it was.
+        let into_sessions = candidates
+            .iter()
+            .any(|(i, ..)| scans[*i].session_id.is_some() && recorded.contains(&scans[*i].nonce));
+        if !into_sessions {
+            return Ok(Outcomes { items: outcomes });
+        }
+        tx.seen();
         // Delegations present at a session for the first time: every `in` scan of theirs
         // there is one of this write's.
         let pairs: Vec<Pair> = diesel::sql_query(

@@ -144,9 +144,26 @@ pub struct Tx<'c> {
     entries: Vec<Entry>,
     events: Vec<Event>,
     mail: Vec<Email>,
+    /// Whether the scope's conference's revision is bumped even when nothing logged is under
+    /// it ([`Tx::unseen_unless_logged`]).
+    bump_scope: bool,
 }
 
 impl Tx<'_> {
+    /// This write changes nothing a public read shows unless it logs a change under the
+    /// conference (or calls [`Tx::seen`]): its conference's revision, which every cached public
+    /// read of the conference depends on, is then not bumped, and the hot revision row is not
+    /// locked (check-in scans at a door: most record a scan and change nothing public).
+    pub fn unseen_unless_logged(&mut self) {
+        self.bump_scope = false;
+    }
+
+    /// This write changes what a public read of its conference shows after all (a scan into a
+    /// session: the session's presence): its revision is bumped.
+    pub fn seen(&mut self) {
+        self.bump_scope = true;
+    }
+
     /// What the access check of the scope found inside this transaction: the conference and
     /// the caller's standing on it. `None` for a scope without a conference or an actor.
     pub fn access(&self) -> Option<&Access> {
@@ -311,6 +328,7 @@ async fn attempt_once<T: 'static>(
             entries: Vec::new(),
             events: Vec::new(),
             mail: Vec::new(),
+            bump_scope: true,
         };
         let value = body(&mut tx).await?;
         let touched = touched_conferences(&mut tx).await?;
@@ -471,7 +489,12 @@ impl Query for Finish {
 /// logged row's, and for an organisation those it has delegations in (its name shows in their
 /// attendance). Their revisions are bumped before COMMIT ([`Finish`]).
 async fn touched_conferences(tx: &mut Tx<'_>) -> Result<Vec<Uuid>, StoreError> {
-    let mut ids: Vec<Uuid> = tx.scope.conference_id().into_iter().collect();
+    let mut ids: Vec<Uuid> = tx
+        .scope
+        .conference_id()
+        .filter(|_| tx.bump_scope)
+        .into_iter()
+        .collect();
     for entry in &tx.entries {
         ids.extend(entry.subject.conference_id);
         if entry.subject.kind == ResourceKind::Organisation {

@@ -364,6 +364,19 @@ async fn presence_at_a_session_comes_from_scans_and_manual_entries_say_which() {
         .await;
     assert_eq!(s, 200);
     let (_, badge) = app.get(&badge_url, t).await;
+    // Read (and cached) anonymously before the scans: a door scan leaves it as it is, a scan
+    // into the session shows at once.
+    let (s, before) = app.get(&att, None).await;
+    assert_eq!((s, before["members_present"].as_i64()), (200, Some(0)), "{before}");
+    let (s, _) = app
+        .post(
+            &format!("{c}/check-ins"),
+            t,
+            &json!({"token": badge["token"], "direction": "in", "nonce": "door-1"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(app.get(&att, None).await.1["members_present"], 0);
     let (s, body) = app
         .post(
             &format!("{c}/check-ins"),
