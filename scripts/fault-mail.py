@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Mail fault script: e-mail delivery through the outbox survives a killed instance and a
-restarted PostgreSQL, loses nothing and sends nothing for a write that rolled back.
+"""Mail fault script: e-mail and webhook delivery through the outbox survives a killed instance
+and a restarted PostgreSQL, loses nothing and sends nothing for a write that rolled back.
 
 Two `plenary serve` instances on one database, both sending to one SMTP server (the aiosmtpd
 sink tests/api/py/smtp_sink.py, run from .venv-ci, answering some recipients' first RCPT or
@@ -13,6 +13,16 @@ delegation's focal point). Meanwhile instance 1 is SIGKILLed and restarted, and 
 stopped (immediate) and started. Every write is retried with its Idempotency-Key until it is
 acknowledged.
 
+Two webhooks of the conference receive the same writes at a receiver that verifies every
+delivery with the Standard Webhooks reference library (tests/api/py/webhook_receiver.py,
+`standardwebhooks` from PyPI): one subscribed to `member.created` and `nomination.decided`
+(answering 200), one to every event (`["*"]`, answering 500 to the first attempt of each
+delivery, so every delivery is retried). Per webhook the report gives committed (its outbox
+rows), delivered (distinct `webhook-id`s received and verified), lost, delivered twice (allowed
+only for a delivery in flight at the kill), unverified (must be 0) and out of order (a delivery
+received before one committed earlier had been delivered: must be 0, deliveries of one webhook
+leave in commit order).
+
 At the end, once the outbox has nothing pending, the report compares: committed (outbox
 e-mail rows, and the writers' acknowledged writes), delivered (distinct Message-IDs at the
 sink), lost (committed, never received), delivered twice (one Message-ID received more than
@@ -22,7 +32,8 @@ Message-ID that is no outbox row). Exits non-zero when anything is lost, failed,
 other than by the kill, or sent for a rolled-back write.
 
 Usage: scripts/fault-mail.py [--writers 6] [--writes 30] [--binary target/debug/plenary]
-Needs the PostgreSQL server binaries and .venv-ci with aiosmtpd (tests/api/py/requirements.txt).
+Needs the PostgreSQL server binaries and .venv-ci with aiosmtpd and standardwebhooks
+(tests/api/py/requirements.txt).
 """
 import argparse, email, email.policy, json, os, random, shutil, signal, subprocess, sys, tempfile
 import threading, time
@@ -39,10 +50,11 @@ LEASE_SECS = 10
 
 
 def venv_python():
-    """.venv-ci's Python with aiosmtpd, made as .ci/run and the tests make it when missing."""
+    """.venv-ci's Python with aiosmtpd and standardwebhooks, made as .ci/run and the tests
+    make it when missing."""
     python = os.path.join(ROOT, ".venv-ci", "bin", "python")
     ok = lambda: os.path.exists(python) and subprocess.run(  # noqa: E731
-        [python, "-c", "import aiosmtpd"], capture_output=True).returncode == 0
+        [python, "-c", "import aiosmtpd, standardwebhooks"], capture_output=True).returncode == 0
     if not ok():
         subprocess.run([sys.executable, "-m", "venv", os.path.join(ROOT, ".venv-ci")], check=True)
         subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -88,7 +100,7 @@ def main():
 
     root = tempfile.mkdtemp(prefix="plenary-fault-mail-", dir="/tmp")
     cluster = Cluster(root, "pg")
-    procs, sink = [], None
+    procs, sink, receiver = [], None, None
     try:
         cluster.init()
         cluster.start()
@@ -103,8 +115,13 @@ def main():
                                  "--delay-ms", "5", *[a for r in rules for a in ("--rule", r)]],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sink_log, text=True)
         smtp_port = json.loads(sink.stdout.readline())["port"]
+        hooks_dir = os.path.join(root, "hooks")
+        os.makedirs(hooks_dir)
+        receiver = subprocess.Popen([python, os.path.join(ROOT, "tests/api/py/webhook_receiver.py"), hooks_dir],
+                                    stdout=subprocess.PIPE, stderr=sink_log, text=True)
+        hook_port = int(receiver.stdout.readline())
         env = dict(os.environ, DATABASE_URL=cluster.url("fault"), PLENARY_JWT_SECRET=SECRET,
-                   RUST_LOG="warn", PLENARY_DB_TIMEOUT_MS="1000",
+                   RUST_LOG="warn", PLENARY_DB_TIMEOUT_MS="1000", PLENARY_WEBHOOK_ALLOW_PRIVATE="true",
                    PLENARY_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
                    PLENARY_OUTBOX_LEASE_SECS=str(LEASE_SECS), PLENARY_OUTBOX_RETRY_BASE_MS="200")
         subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True)
@@ -148,6 +165,15 @@ def main():
         cpath = f"/api/v1/conferences/{conf['id']}"
         invited = ok(*request("POST", bases[0] + cpath + "/delegations", {"country": "LA"}, token), "delegation")
         decided = ok(*request("POST", bases[0] + cpath + "/delegations", {"country": "VN"}, token), "delegation")
+        # Two webhooks; each one's secret is handed to the receiver before any write it gets.
+        hooks = {}
+        for name, events, behaviour in [("decisions", ["member.created", "nomination.decided"], "ok"),
+                                        ("everything", ["*"], "flaky")]:
+            h = ok(*request("POST", bases[0] + cpath + "/webhooks", {
+                "url": f"http://127.0.0.1:{hook_port}/{name}/{behaviour}", "events": events}, token), "webhook")
+            with open(os.path.join(hooks_dir, name + ".secret"), "w") as f:
+                f.write(h["secret"])
+            hooks[name] = h["id"]
         ipath = f"{cpath}/delegations/{invited['id']}/focal-points"
         mpath = f"{cpath}/delegations/{decided['id']}/members"
         # The decided delegation's focal point, made active with the code from its e-mail.
@@ -263,8 +289,9 @@ def main():
             t.join()
         writes_done = time.time()
 
-        # Wait until nothing is pending (the killed instance's leases run out first).
-        deadline = time.time() + 60
+        # Wait until nothing is pending (the killed instance's leases run out first; every
+        # delivery to the "everything" webhook is refused once, then retried, one at a time).
+        deadline = time.time() + 240
         while True:
             try:
                 pending = int(cluster.psql("SELECT count(*) FROM outbox WHERE status = 'pending'", db="fault"))
@@ -320,6 +347,48 @@ def main():
             "seconds": round(elapsed, 1),
             "seconds_after_writes": round(time.time() - writes_done, 1),
         }
+        # Webhooks: per webhook, its outbox rows against what the receiver verified.
+        records = []
+        with open(os.path.join(hooks_dir, "records.jsonl")) as f:
+            for line in f:
+                records.append(json.loads(line))
+        webhook_reports = {}
+        hooks_good = True
+        for name, hook_id in hooks.items():
+            hrows = [r.split("|") for r in cluster.psql(
+                f"SELECT id, seq, status FROM outbox WHERE channel = 'webhook' AND webhook_id = '{hook_id}' "
+                "ORDER BY seq", db="fault").split()]
+            order = [r[0] for r in hrows]
+            mine = [r for r in records if r["hook"] == name]
+            ok_ids = [r["id"] for r in mine if r["verified"] and r["answered"] == 200]
+            counts = {}
+            for i in ok_ids:
+                counts[i] = counts.get(i, 0) + 1
+            first_ok = list(dict.fromkeys(ok_ids))
+            # In order: each delivery received (answered 200) after every one committed before it.
+            position = {mid: k for k, mid in enumerate(order)}
+            out_of_order = sum(1 for a, b in zip(first_ok, first_ok[1:])
+                               if position.get(a, -1) > position.get(b, -1))
+            lost_h = sorted(set(order) - set(counts))
+            rep = {
+                "committed": len(order),
+                "delivered": len(set(order) & set(counts)),
+                "lost": len(lost_h),
+                "delivered_twice": sum(1 for n in counts.values() if n > 1),
+                "unverified": sum(1 for r in mine if not r["verified"]),
+                "not_in_outbox": len(set(counts) - set(order)),
+                "out_of_order": out_of_order,
+                "attempts_received": len(mine),
+                "failed": sum(1 for r in hrows if r[2] == "failed"),
+            }
+            webhook_reports[name] = rep
+            # A second delivery is allowed only for one in flight when an instance died or
+            # PostgreSQL went away before its outcome was recorded: one webhook has at most
+            # one delivery in flight (commit order), so at most two per fault.
+            hooks_good = hooks_good and rep["lost"] == 0 and rep["unverified"] == 0 \
+                and rep["not_in_outbox"] == 0 and rep["out_of_order"] == 0 and rep["failed"] == 0 \
+                and rep["committed"] > 0 and rep["delivered_twice"] <= 4
+        report["webhooks"] = webhook_reports
         print("fault-mail report: " + json.dumps(report))
         if twice:
             print("delivered twice (seconds of each receipt after the kill): " + json.dumps(twice))
@@ -334,7 +403,7 @@ def main():
         good = not lost and not unexpected and not refused_sent and not failed and not errors \
             and not otherwise \
             and pending == 0 and stats["gave_up"] == 0 and stats["refused_not_409"] == 0 \
-            and len(committed) == acked_mails
+            and len(committed) == acked_mails and hooks_good
         if not good:
             sys.exit("fault-mail script FAILED (server logs and the sink's folder in " + root + ")")
         print("fault-mail script passed")
@@ -349,6 +418,8 @@ def main():
                     p.kill()
         if sink is not None and sink.poll() is None:
             sink.terminate()
+        if receiver is not None and receiver.poll() is None:
+            receiver.terminate()
         cluster.stop()
 
 
