@@ -564,6 +564,28 @@ pub async fn revoked(
 }
 
 #[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+/// Whether a webhook of conference `conference_id` subscribes to `check_in.recorded` (or to
+/// every event).
+async fn wants_scans(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> Result<bool, StoreError> {
+    let rows: Vec<Exists> = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM webhooks WHERE conference_id = $1 \
+         AND ('check_in.recorded' = ANY (events) OR '*' = ANY (events))) AS exists",
+    )
+    .bind::<SqlUuid, _>(conference_id)
+    .load(conn)
+    .await?;
+    Ok(rows.iter().any(|r| r.exists))
+}
+
+#[derive(QueryableByName)]
 struct ForeignKey {
     #[diesel(sql_type = Text)]
     kid: String,
@@ -657,8 +679,15 @@ pub async fn check_in(
     let scope = Scope::conference(caller, conference_id, Need::CheckIn, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
         // A scan changes what public reads show only when it moves a delegation to attended
-        // (logged) or records presence at a session (below).
+        // (logged) or records presence at a session (below). Its webhook deliveries are
+        // ordered by the revision it bumps, so it bumps when a webhook of the conference wants
+        // its `check_in.recorded` events, and queues them only then (a webhook registered
+        // while the scan is being recorded gets the scans that begin after it).
         tx.unseen_unless_logged();
+        let hooked = wants_scans(tx.conn, conference_id).await?;
+        if hooked {
+            tx.seen();
+        }
         check_sessions(tx.conn, conference_id, &scans, batch).await?;
         let key = key(tx.conn, conference_id).await?;
         // The signature first: by this conference's key, or another's (`other_conference`).
@@ -793,6 +822,9 @@ pub async fn check_in(
             let t = first_scan.entry(*m).or_insert(scan.scanned_at);
             *t = (*t).min(scan.scanned_at);
             attending.push(*d);
+            if !hooked {
+                continue;
+            }
             tx.emit(
                 Some(*d),
                 "check_in.recorded",

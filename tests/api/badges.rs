@@ -367,7 +367,11 @@ async fn presence_at_a_session_comes_from_scans_and_manual_entries_say_which() {
     // Read (and cached) anonymously before the scans: a door scan leaves it as it is, a scan
     // into the session shows at once.
     let (s, before) = app.get(&att, None).await;
-    assert_eq!((s, before["members_present"].as_i64()), (200, Some(0)), "{before}");
+    assert_eq!(
+        (s, before["members_present"].as_i64()),
+        (200, Some(0)),
+        "{before}"
+    );
     let (s, _) = app
         .post(
             &format!("{c}/check-ins"),
