@@ -9,12 +9,12 @@
 # Needs zbarimg, pdftoppm and CJK fonts (installed with apt-get when missing), joserfc (pip
 # into .venv-ci when missing).
 #
-# Settings (environment): BADGES_CHECK_PORT (18384), BADGES_SCREENSHOT
+# Settings (environment): BADGES_CHECK_PORT (18385), BADGES_SCREENSHOT
 # (api-spec/badges-example.png), CHROMIUM (/usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PORT="${BADGES_CHECK_PORT:-18384}"
+PORT="${BADGES_CHECK_PORT:-18385}"
 SCREENSHOT="${BADGES_SCREENSHOT:-api-spec/badges-example.png}"
 
 if ! command -v zbarimg >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
