@@ -56,3 +56,24 @@ if ! PYTHONPATH="$OUT/plenary-client" "$VENV/bin/python" scripts/client-check/wo
   server_log_tail
   exit 1
 fi
+
+echo "== the same flow in TypeScript: openapi-typescript, openapi-fetch, tsc --noEmit (strict)"
+TS="$DIR/typescript"
+mkdir -p "$TS"
+cp scripts/client-check/ts/package.json scripts/client-check/ts/tsconfig.json \
+  scripts/client-check/ts/generate-types.mjs scripts/client-check/ts/workflow.ts "$TS/"
+if ! cmp -s scripts/client-check/ts/package.json "$TS/node_modules/.installed-package.json"; then
+  echo "installing the pinned packages of scripts/client-check/ts/package.json into $TS"
+  npm install --prefix "$TS" --no-audit --no-fund --loglevel=error
+  cp scripts/client-check/ts/package.json "$TS/node_modules/.installed-package.json"
+fi
+node "$TS/generate-types.mjs" api-spec/openapi.yaml "$TS/schema.d.ts"
+"$TS/node_modules/.bin/tsc" -p "$TS" --noEmit
+echo "tsc: the TypeScript workflow type-checks against the generated types"
+rm -rf "$TS/out"
+"$TS/node_modules/.bin/tsc" -p "$TS"
+python3 scripts/minimal_pdf.py >"$TS/credentials.pdf"
+if ! node "$TS/out/workflow.js" "$BASE" "$TOKEN" "$TS/credentials.pdf"; then
+  server_log_tail
+  exit 1
+fi
