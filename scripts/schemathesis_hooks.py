@@ -1,7 +1,12 @@
-"""schemathesis hooks for scripts/schemathesis.sh: how to send an application/pdf body, and
-one `Idempotency-Key` per body.
+"""schemathesis hooks for scripts/schemathesis.sh: the spec with its `x-strict` keywords
+applied, how to send an application/pdf body, and one `Idempotency-Key` per body.
 
-The letter of credentials (PUT .../credentials) takes the PDF itself as its body: the generated
+`x-strict` holds what code generators cannot take and validators should (the time zone names,
+the `type` and `status` of each problem response, the delegation's either/or;
+scripts/strict_spec.py): the fuzzer generates and checks with it, as the test suite does.
+
+The letter of credentials (PUT .../credentials) takes the PDF itself as its body
+(`application/pdf` or `application/octet-stream`): the generated
 value (bytes, or a string for the schema's `format: binary`), half of the time inside a
 well-formed PDF (the server parses uploads as PDFs), so that the fuzzer meets the upload and not
 only the 422.
@@ -13,9 +18,16 @@ import json
 import schemathesis
 
 from minimal_pdf import minimal_pdf
+from strict_spec import apply_strict
 
 
-@schemathesis.serializer("application/pdf")
+@schemathesis.hook
+def before_load_schema(ctx, raw_schema):
+    apply_strict(raw_schema)
+
+
+# The same for the generic binary form the upload also takes (what generated clients send).
+@schemathesis.serializer("application/pdf", "application/octet-stream")
 def pdf(ctx, value):
     if isinstance(value, str):
         value = value.encode("utf-8")

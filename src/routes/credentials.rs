@@ -23,12 +23,45 @@ use crate::store::standing;
 /// browser is made to render it as something other than a PDF.
 pub const DOCUMENT_CSP: &str = "default-src 'none'; sandbox";
 
-/// Whether the request says its body is `application/pdf` (parameters ignored).
-fn is_pdf(req: &HttpRequest) -> bool {
-    req.mime_type()
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.essence_str() == actix_web::mime::APPLICATION_PDF.essence_str())
+/// The media types an upload may be sent as: `application/pdf`, or `application/octet-stream`
+/// (what clients generated from the spec send for a binary body). Either way the bytes must
+/// parse as a PDF ([`check_pdf`]).
+const UPLOAD_MEDIA_TYPES: &str = "application/pdf or application/octet-stream";
+
+/// Whether the request says its body is `application/pdf` or `application/octet-stream`
+/// (parameters ignored).
+fn is_pdf_upload(req: &HttpRequest) -> bool {
+    req.mime_type().ok().flatten().is_some_and(|m| {
+        let essence = m.essence_str();
+        essence == actix_web::mime::APPLICATION_PDF.essence_str()
+            || essence == actix_web::mime::APPLICATION_OCTET_STREAM.essence_str()
+    })
+}
+
+/// The `Content-Type` of the document: `application/octet-stream` when the request's `Accept`
+/// names it and not `application/pdf` (a generic binary download), else `application/pdf`.
+fn document_media_type(req: &HttpRequest) -> &'static str {
+    let accept = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect::<Vec<_>>();
+    if accept.iter().any(|r| r == "application/octet-stream")
+        && !accept.iter().any(|r| r == "application/pdf")
+    {
+        "application/octet-stream"
+    } else {
+        "application/pdf"
+    }
 }
 
 /// Reads the whole body, refusing it with 413 as soon as it passes `max` bytes (before the
@@ -45,10 +78,10 @@ async fn read_at_most(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, 
     Ok(body)
 }
 
-/// `PUT .../credentials` with `Content-Type: application/pdf` (organisers and the
-/// delegation's focal points): stores the PDF and sets the status to `submitted`; 200 with
-/// the credentials. Honours `If-Match`. Errors: 401, 403/404, 413 (over 5 MiB), 415 (another
-/// content type), 422 (not a PDF: [`check_pdf`]).
+/// `PUT .../credentials` with `Content-Type: application/pdf` (or `application/octet-stream`)
+/// (organisers and the delegation's focal points): stores the PDF and sets the status to
+/// `submitted`; 200 with the credentials. Honours `If-Match`. Errors: 401, 403/404, 413 (over
+/// 5 MiB), 415 (another content type), 422 (not a PDF: [`check_pdf`]).
 pub async fn put(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
@@ -61,8 +94,8 @@ pub async fn put(
         let mut conn = state.conn().await?;
         credentials::may_submit(&mut conn, caller.0, conference_id, delegation_id).await?;
     }
-    if !is_pdf(&req) {
-        return Err(ApiError::UnsupportedMediaType("application/pdf"));
+    if !is_pdf_upload(&req) {
+        return Err(ApiError::UnsupportedMediaType(UPLOAD_MEDIA_TYPES));
     }
     let pdf = read_at_most(payload, MAX_DOCUMENT_BYTES).await?;
     let (pdf, checked) = web::block(move || {
@@ -120,9 +153,11 @@ pub async fn get(
 }
 
 /// `GET .../credentials/document` (organisers and the delegation's focal points): the PDF,
-/// as an attachment, with `X-Content-Type-Options: nosniff` and [`DOCUMENT_CSP`]. Errors: 404
-/// for anyone else, or before any upload.
+/// as an attachment, with `X-Content-Type-Options: nosniff` and [`DOCUMENT_CSP`];
+/// `application/pdf`, or `application/octet-stream` for an `Accept` that asks for it
+/// ([`document_media_type`]). Errors: 404 for anyone else, or before any upload.
 pub async fn document(
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     caller: MaybeCaller,
     state: web::Data<AppState>,
@@ -131,12 +166,13 @@ pub async fn document(
     let mut conn = readable(&state, caller, conference_id, delegation_id).await?;
     let pdf = credentials::document(&mut conn, conference_id, delegation_id).await?;
     Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
+        .content_type(document_media_type(&req))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"credentials-{delegation_id}.pdf\""),
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .append_header((header::VARY, "Accept"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, DOCUMENT_CSP))
         .body(pdf))

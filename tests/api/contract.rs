@@ -83,7 +83,8 @@ pub struct Exchange<'a> {
 impl Spec {
     /// Parses a YAML OpenAPI document.
     pub fn parse(yaml: &str) -> Result<Self, String> {
-        let doc: Value = serde_yaml::from_str(yaml).map_err(|e| format!("not YAML: {e}"))?;
+        let mut doc: Value = serde_yaml::from_str(yaml).map_err(|e| format!("not YAML: {e}"))?;
+        apply_strict(&mut doc);
         if !doc["paths"].is_object() {
             return Err("no paths".to_string());
         }
@@ -468,6 +469,36 @@ impl Spec {
 
 /// A JSON pointer as a URI fragment: `{`, `}` and other characters a fragment may not hold are
 /// percent-encoded (RFC 3986 §3.5).
+/// Applies every `x-strict` of the document, in place: the JSON Schema keywords a value of that
+/// schema also meets but code generators cannot take (api-spec/README.md, "Generated clients").
+/// The schema becomes `allOf: [itself without x-strict, x-strict]`, written as the keywords merged
+/// into it where none is already there and it has no `$ref` (as `scripts/strict_spec.py` does
+/// for the fuzzer).
+pub fn apply_strict(node: &mut Value) {
+    match node {
+        Value::Array(items) => items.iter_mut().for_each(apply_strict),
+        Value::Object(map) => {
+            map.values_mut().for_each(apply_strict);
+            let Some(strict) = map.remove("x-strict") else {
+                return;
+            };
+            let Value::Object(keywords) = strict else {
+                panic!("x-strict must be an object of JSON Schema keywords, not {strict}");
+            };
+            if map.contains_key("$ref") || keywords.keys().any(|k| map.contains_key(k)) {
+                let rest = std::mem::take(map);
+                map.insert(
+                    "allOf".to_string(),
+                    json!([Value::Object(rest), Value::Object(keywords)]),
+                );
+            } else {
+                map.extend(keywords);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn fragment(pointer: &str) -> String {
     let mut out = String::with_capacity(pointer.len());
     for b in pointer.bytes() {

@@ -282,6 +282,53 @@ async fn bad_uploads_are_refused_and_change_nothing() {
     assert_eq!(s, 409);
 }
 
+/// Clients generated from the spec send a binary body as `application/octet-stream` and may
+/// ask for one: the upload is checked as a PDF all the same, and the download is the same bytes.
+#[actix_web::test]
+async fn a_generic_binary_upload_is_checked_as_a_pdf_and_downloads_as_asked() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let credentials = format!("{}/credentials", w.url);
+    let token = Some(w.focal_point.as_str());
+    let octets = "application/octet-stream";
+    let (s, problem) = put_document(&app, &credentials, token, octets, b"GIF89a".to_vec()).await;
+    assert_eq!(
+        (s, problem["type"].as_str()),
+        (422, Some("/problems/validation-error"))
+    );
+    let (_, current) = app.get(&credentials, token).await;
+    assert_eq!(current["status"], "none", "nothing stored");
+    let (s, submitted) = put_document(&app, &credentials, token, octets, PDF.to_vec()).await;
+    assert_eq!((s, submitted["status"].as_str()), (200, Some("submitted")));
+    assert_eq!(submitted["bytes"], PDF.len());
+
+    let document = format!("{credentials}/document");
+    for (accept, expected) in [
+        (None, "application/pdf"),
+        (Some("*/*"), "application/pdf"),
+        (Some("application/octet-stream"), octets),
+        (Some("application/octet-stream;q=0.9, */*;q=0.1"), octets),
+        (
+            Some("application/pdf, application/octet-stream"),
+            "application/pdf",
+        ),
+    ] {
+        let mut rb = app
+            .client
+            .get(format!("{}{document}", app.address))
+            .bearer_auth(&w.owner);
+        if let Some(accept) = accept {
+            rb = rb.header("accept", accept);
+        }
+        let r = rb.send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 200, "{accept:?}");
+        assert_eq!(r.header_text("content-type"), expected, "{accept:?}");
+        assert!(r.header_text("vary").contains("Accept"), "{accept:?}");
+        assert_eq!(r.header_text("x-content-type-options"), "nosniff");
+        assert_eq!(r.bytes().await.expect("body"), PDF, "{accept:?}");
+    }
+}
+
 #[actix_web::test]
 async fn everyone_else_is_refused() {
     let app = spawn_app().await;
