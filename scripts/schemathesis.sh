@@ -54,6 +54,10 @@ export PLENARY_LOGIN_MAX_PER_ADDRESS=1000000 PLENARY_LOGIN_MAX_PER_EMAIL=1000000
 # that delivers codes itself would (the default sends them only by e-mail).
 export PLENARY_INVITATION_CODES_IN_RESPONSE=true
 
+# Webhooks registered by the fixtures and the fuzzer point at this machine (the discard port):
+# allowed here, refused by default.
+export PLENARY_WEBHOOK_ALLOW_PRIVATE=true
+
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh
 start_server "$PORT"
@@ -78,7 +82,8 @@ FIXTURES=.schemathesis/fixtures
 rm -rf "$FIXTURES"
 eval "$(python3 scripts/schemathesis_fixtures.py "$BASE" "$TOKEN" "$FIXTURES")"
 export FZ_CONFERENCE FZ_CONFERENCE_PATCHED FZ_SESSION_CONFERENCE FZ_DELEGATION FZ_MEMBER \
-  FZ_SESSION FZ_EDITION FZ_ORGANISATION FP_TOKEN FP_CONFERENCE FP_DELEGATION FP_MEMBER
+  FZ_SESSION FZ_EDITION FZ_ORGANISATION FP_TOKEN FP_CONFERENCE FP_DELEGATION FP_MEMBER \
+  FZ_WEBHOOK FZ_MESSAGE
 
 echo "focal point of delegation $FP_DELEGATION (conference $FP_CONFERENCE), nomination $FP_MEMBER"
 

@@ -175,6 +175,31 @@ call("PUT", f"/api/v1/conferences/{main}/delegations/{kept['DE']}/credentials",
      minimal_pdf(b"focal point's letter"), token=fp_token,
      content_type="application/pdf")
 
+# Notifications: a webhook the webhook operations read, spares for DELETE (the server runs
+# with PLENARY_WEBHOOK_ALLOW_PRIVATE=true; deliveries to the discard port just fail and are
+# retried), and a sent e-mail of the main conference that resend may queue again (a
+# nomination of the focal point's, accepted by the organiser: `nomination_decided`).
+hook_url = "http://127.0.0.1:9/fuzz"
+out["FZ_WEBHOOK"] = call("POST", f"/api/v1/conferences/{main}/webhooks",
+                         {"url": hook_url, "events": ["*"]})["id"]
+dictionary("deletable_webhooks",
+           [call("POST", f"/api/v1/conferences/{main}/webhooks",
+                 {"url": hook_url, "events": ["member.created"]})["id"] for _ in range(SPARE)])
+decided = member(main, kept["DE"], "Hans Becker", token=fp_token)
+call("PATCH", f"/api/v1/conferences/{main}/delegations/{kept['DE']}/members/{decided}",
+     {"nomination_status": "accepted"})
+messages = call("GET", f"/api/v1/conferences/{main}/messages?kind=nomination_decided")["items"]
+if not messages:
+    sys.exit("fixture: the accepted nomination queued no e-mail")
+out["FZ_MESSAGE"] = messages[0]["id"]
+
+# Badges: FZ_MEMBER (accepted, of a registered delegation) has one; its token and another
+# member's are what check-in bodies scan most of the time.
+badge_path = f"/api/v1/conferences/{main}/delegations/{dlg}/members"
+tokens = [call("GET", f"{badge_path}/{m}/badge")["token"]
+          for m in (out["FZ_MEMBER"], member(main, dlg, "Jean Martin"))]
+dictionary("badge_tokens", tokens)
+
 # The login's own credentials (the spec's example account, created by the script).
 dictionary("login_emails", ["organiser@example.org"])
 dictionary("login_passwords", ["correct horse battery staple"])

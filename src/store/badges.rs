@@ -181,9 +181,26 @@ const ISSUE_AGAIN: &str = "ON CONFLICT (member_id) DO UPDATE SET version = badge
      status = 'issued', issued_at = now(), collected_at = NULL, \
      delegation_id = EXCLUDED.delegation_id WHERE badges.status = 'revoked'";
 
-/// The conference's key, made (and stored) the first time it is asked for; two requests at
-/// once keep the first one stored.
+/// Keys already read, by conference: a conference's key never changes once stored (a deleted
+/// conference's id is never reused), so every instance may keep it. At most 10 000 conferences'.
+static KEYS: std::sync::LazyLock<moka::sync::Cache<Uuid, BadgeKey>> =
+    std::sync::LazyLock::new(|| moka::sync::Cache::new(10_000));
+
+/// The conference's key ([`KEYS`], else the database), made (and stored) the first time it is
+/// asked for; two requests at once keep the first one stored.
 async fn key(conn: &mut AsyncPgConnection, conference_id: Uuid) -> Result<BadgeKey, StoreError> {
+    if let Some(known) = KEYS.get(&conference_id) {
+        return Ok(known);
+    }
+    let found = stored_key(conn, conference_id).await?;
+    KEYS.insert(conference_id, found.clone());
+    Ok(found)
+}
+
+async fn stored_key(
+    conn: &mut AsyncPgConnection,
+    conference_id: Uuid,
+) -> Result<BadgeKey, StoreError> {
     let stored = |rows: Vec<KeyRow>| -> Result<Option<BadgeKey>, StoreError> {
         match rows.into_iter().next() {
             Some(row) => BadgeKey::from_stored(&row.secret).map(Some).ok_or_else(|| {
@@ -607,6 +624,10 @@ struct Standing {
     status: BadgeStatus,
     #[diesel(sql_type = Bool)]
     accredited: bool,
+    /// Its delegation is `registered` or `confirmed`: the first accepted scan moves it to
+    /// `attended`.
+    #[diesel(sql_type = Bool)]
+    to_attend: bool,
 }
 
 /// Whether a token of version `ver`, correctly signed by the conference's key, is valid now:
@@ -732,7 +753,8 @@ pub async fn check_in(
             .collect();
         let standings: Vec<Standing> = diesel::sql_query(format!(
             "SELECT b.member_id, b.delegation_id, b.version, b.status, \
-             COALESCE({ACCREDITED}, false) AS accredited \
+             COALESCE({ACCREDITED}, false) AS accredited, \
+             COALESCE(d.status IN ('registered', 'confirmed'), false) AS to_attend \
              FROM badges b LEFT JOIN delegation_members m ON m.id = b.member_id \
              LEFT JOIN delegations d ON d.id = m.delegation_id \
              WHERE b.conference_id = $1 AND b.member_id = ANY($2)"
@@ -842,7 +864,12 @@ pub async fn check_in(
         if new_ids.is_empty() {
             return Ok(Outcomes { items: outcomes });
         }
+        // Only badges still `issued` are collected now, only delegations not yet attended move:
+        // a door scan of a member seen before changes neither.
+        first_scan.retain(|m, _| by_member.get(m).is_some_and(|b| b.status == BadgeStatus::Issued));
+        attending.retain(|d| standings.iter().any(|b| b.delegation_id == *d && b.to_attend));
         let (collected, at): (Vec<Uuid>, Vec<DateTime<Utc>>) = first_scan.into_iter().unzip();
+        if !collected.is_empty() {
         diesel::sql_query(
             "UPDATE badges AS b SET status = 'collected', collected_at = f.at \
              FROM unnest($1::uuid[], $2::timestamptz[]) AS f (member_id, at) \
@@ -852,9 +879,10 @@ pub async fn check_in(
         .bind::<Array<Timestamptz>, _>(&at)
         .execute(tx.conn)
         .await?;
+        }
         attending.sort_unstable();
         attending.dedup();
-        let before: Vec<DelegationRow> = delegations::table
+        let before: Vec<DelegationRow> = if attending.is_empty() { Vec::new() } else { delegations::table
             .filter(delegations::id.eq_any(&attending))
             .filter(
                 delegations::status
@@ -864,7 +892,8 @@ pub async fn check_in(
             .for_update()
             .select(DelegationRow::as_select())
             .load(tx.conn)
-            .await?;
+            .await?
+        };
         for row in before {
             let mut after = row.clone();
             after.status = DelegationStatus::Attended;
