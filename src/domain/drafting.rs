@@ -830,7 +830,9 @@ fn find_organisations(prose: &Prose, register: &[RegisteredOrganisation]) -> Vec
                 && ws
                     .get(k + 1)
                     .is_some_and(|n| NAME_REGIONS.contains(&text_of(chars, *n).as_str()));
-            if (JOINERS.contains(&kt.as_str()) && (kt != "and" || next_is_name))
+            // "and" continues a name only inside its tail ("Office on Drugs and Crime"), not
+            // right after its last word ("the ASEAN Secretariat and Japan" are two parties).
+            if (JOINERS.contains(&kt.as_str()) && (kt != "and" || (next_is_name && joined)))
                 || (kt == "the" && next_is_name && joined)
                 || in_region
             {
@@ -1219,8 +1221,11 @@ fn roles(prose: &Prose, found: &[Found]) -> Vec<Option<DelegationRole>> {
 }
 
 /// The role a cue right after a list gives it ("... as observers", "... hosted the meeting").
+/// "as well as" joins the next list, whose own cue it is ("A and B, as well as observers
+/// from C": C observes, A and B do not).
 fn trailing_role(after: &str) -> Option<DelegationRole> {
     let head: String = after.chars().take(48).collect();
+    let head = head.replace("as well as", ",");
     let elsewhen = [
         "next",
         "will host",

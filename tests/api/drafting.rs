@@ -363,3 +363,41 @@ async fn formal_names_regions_national_bodies_and_headings() {
     assert_eq!(countries(&d), ["VN", "TH"], "{d}");
     check_offsets(zh, &d);
 }
+
+/// Found by a new user: "..., as well as observers from X" made the states before it
+/// observers and X a member; the cue is X's.
+#[actix_web::test]
+async fn as_well_as_observers_from_names_the_observers_after_it() {
+    let app = spawn_app().await;
+    let owner = app.organiser("as-well-as@example.org", false).await;
+    let cid = conference(&app, &owner, None).await;
+    let text = "The meeting was attended by delegations of the Lao People's Democratic Republic, \
+        Viet Nam, the Republic of Korea and Türkiye, as well as observers from the ASEAN \
+        Secretariat and Japan.";
+    let (code, d) = draft(&app, &owner, &cid, &json!({"text": text})).await;
+    assert_eq!(code, 200, "{d}");
+    let roles: Vec<(String, String)> = d["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let who = p["country"]
+                .as_str()
+                .or(p["name"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            (who, p["role"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    let role_of = |who: &str| {
+        roles
+            .iter()
+            .find(|(w, _)| w.contains(who))
+            .map(|(_, r)| r.as_str())
+    };
+    for state in ["LA", "VN", "KR", "TR"] {
+        assert_eq!(role_of(state), Some("member"), "{state}: {roles:?}");
+    }
+    assert_eq!(role_of("JP"), Some("observer"), "{roles:?} {d}");
+    check_offsets(text, &d);
+}
