@@ -115,7 +115,8 @@ pub struct Person {
     pub mention: Mention,
 }
 
-/// A name that could be several countries, never guessed.
+/// A name that could be several countries, or an acronym of a body the register does not
+/// know: never guessed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unresolved {
     /// As written.
@@ -124,7 +125,7 @@ pub struct Unresolved {
     pub start: usize,
     /// End (code points).
     pub end: usize,
-    /// The countries it could be (alpha-2).
+    /// The countries it could be (alpha-2); empty for an unknown acronym.
     pub candidates: Vec<String>,
 }
 
@@ -523,6 +524,7 @@ pub fn draft(
         }
     }
     found.sort_by_key(|f| f.mention.start);
+    unknown_acronyms(chars, &found, &orgs, &mut unresolved);
     let people = find_people(&prose, &found, &orgs);
     let roles = roles(&prose, &found);
     let mut parties: Vec<Party> = Vec::new();
@@ -605,6 +607,74 @@ pub fn draft(
         unresolved,
         request: json!({ "items": items }),
     }
+}
+
+/// Words in capitals that are no acronym of a body.
+const NOT_ACRONYMS: &[&str] = &[
+    "UTC", "GMT", "USD", "EUR", "AM", "PM", "QR", "PDF", "ID", "TV", "OK", "MR", "MRS", "MS", "DR",
+    "HE", "HRH", "ASAP", "FAQ",
+];
+
+/// An acronym that names no body found ("representatives of UNHCR attended", with no UNHCR in
+/// the register): not guessed as a party, but said, once, in `unresolved` with no candidates,
+/// so that nothing the text names goes unseen. Two to ten capitals and digits with at least two
+/// capitals, outside every name found and not the bracketed acronym of one (a state's own body,
+/// "the National Immigration Administration (NIA)", is no party but is known), not a Roman numeral, not in a line in capitals (a
+/// heading), not in [`NOT_ACRONYMS`].
+fn unknown_acronyms(
+    chars: &[char],
+    found: &[Found],
+    orgs: &[OrgSpan],
+    unresolved: &mut Vec<Unresolved>,
+) {
+    let mut said: Vec<String> = unresolved.iter().map(|u| u.text.clone()).collect();
+    for w in words(chars) {
+        let t = text_of(chars, w);
+        let n = t.chars().count();
+        let capitals = t.chars().filter(char::is_ascii_uppercase).count();
+        let acronym = (2..=10).contains(&n)
+            && capitals >= 2
+            && t.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '&');
+        if !acronym
+            || t.chars().all(|c| "IVXLCDM".contains(c))
+            || NOT_ACRONYMS.contains(&t.as_str())
+            || said.contains(&t)
+            || orgs
+                .iter()
+                .any(|o| o.acronym.as_deref() == Some(t.as_str()))
+        {
+            continue;
+        }
+        let covered = |a: usize, b: usize| a < w.end && b > w.start;
+        if found
+            .iter()
+            .any(|f| covered(f.mention.start, f.mention.end))
+            || orgs.iter().any(|o| covered(o.start, o.end))
+            || unresolved.iter().any(|u| covered(u.start, u.end))
+        {
+            continue;
+        }
+        let line_start = chars[..w.start]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |i| i + 1);
+        let line_end = chars[w.end..]
+            .iter()
+            .position(|c| *c == '\n')
+            .map_or(chars.len(), |i| w.end + i);
+        if !chars[line_start..line_end].iter().any(|c| c.is_lowercase()) {
+            continue;
+        }
+        said.push(t.clone());
+        unresolved.push(Unresolved {
+            text: t,
+            start: w.start,
+            end: w.end,
+            candidates: Vec::new(),
+        });
+    }
+    unresolved.sort_by_key(|u| u.start);
 }
 
 /// The kind a new organisation is registered with: `intergovernmental` when its name says
