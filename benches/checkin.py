@@ -14,28 +14,20 @@ import json
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "lib"))
+from harness import request  # noqa: E402
 
 COUNTRIES = ["KH", "LA", "MM", "TH", "VN", "MY", "SG", "ID", "PH", "BN",
              "CN", "JP", "KR", "MN", "IN", "BD", "NP", "LK", "PK", "AU"]
 
 
 def call(base, method, path, token, body=None):
-    req = urllib.request.Request(base + "/api/v1" + path, method=method)
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    try:
-        with urllib.request.urlopen(req, data=data, timeout=120) as r:
-            raw = r.read()
-    except urllib.error.HTTPError as e:
-        sys.exit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
+    status, raw = request(method, base + "/api/v1" + path, body, token, timeout=120, raw=True)
+    if status >= 300:
+        sys.exit(f"{method} {path}: {status} {raw.decode(errors='replace')}")
     return raw
 
 

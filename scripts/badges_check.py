@@ -26,13 +26,14 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 import warnings
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from harness import request  # noqa: E402
 
 BASE, TOKEN, OUT = sys.argv[1:4]
 SCREENSHOT = sys.argv[4] if len(sys.argv) > 4 else None
@@ -44,19 +45,10 @@ warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 
 def call(method, path, body=None, token=TOKEN, raw=False):
-    req = urllib.request.Request(API + path, method=method)
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    try:
-        with urllib.request.urlopen(req, data=data, timeout=60) as r:
-            payload = r.read()
-    except urllib.error.HTTPError as e:
-        sys.exit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
-    return payload.decode() if raw else (json.loads(payload) if payload else None)
+    status, payload = request(method, API + path, body, token, timeout=120, raw=raw)
+    if status >= 300:
+        sys.exit(f"{method} {path}: {status} {payload}")
+    return payload.decode() if raw else payload
 
 
 def fail(message):

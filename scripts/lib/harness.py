@@ -27,10 +27,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def request(method, url, body=None, token=None, key=None, timeout=5, failpoint=None, headers=None):
+def request(method, url, body=None, token=None, key=None, timeout=5, failpoint=None, headers=None,
+            raw=False):
     """(status, JSON body) of one request: `body` sent as JSON, `token` as a bearer token, `key`
     as the Idempotency-Key, `failpoint` as Plenary-Failpoint (debug builds); with `headers` (a
-    dict), the response's headers (names in lower case) are put in it."""
+    dict), the response's headers (names in lower case) are put in it; with `raw`, the body's
+    bytes instead of its JSON (pages, files)."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
@@ -45,7 +47,8 @@ def request(method, url, body=None, token=None, key=None, timeout=5, failpoint=N
         with urllib.request.urlopen(req, timeout=timeout) as r:
             if headers is not None:
                 headers.update({k.lower(): v for k, v in r.headers.items()})
-            return r.status, json.loads(r.read() or b"null")
+            payload = r.read()
+            return r.status, payload if raw else json.loads(payload or b"null")
     except urllib.error.HTTPError as e:
         try:
             return e.code, json.loads(e.read() or b"null")
