@@ -7,7 +7,8 @@
 # pdftotext that the PDF holds a name in Chinese script (张伟) and a Vietnamese one
 # (NGUYỄN Văn An) (scripts/docs-check/participants.mjs).
 #
-# Needs fonts with CJK glyphs (Debian's fonts-noto-cjk) and pdftotext (poppler-utils); .ci/run
+# Needs fonts with CJK and Thai glyphs (Debian's fonts-noto-cjk and fonts-noto-core) and pdftotext
+# and pdffonts (poppler-utils); .ci/run
 # installs both when missing.
 #
 # Settings (environment): PARTICIPANTS_CHECK_PORT (18383), PARTICIPANTS_SCREENSHOT
@@ -24,10 +25,14 @@ for tool in pdftotext fc-list; do
     exit 1
   fi
 done
-if ! fc-list :lang=zh family | grep -q .; then
-  echo "no font with Chinese glyphs: apt-get install fonts-noto-cjk (.ci/run does)" >&2
+if ! fc-list :lang=zh family | grep -q . || ! fc-list :lang=ja family | grep -q . \
+  || ! fc-list :lang=th family | grep -q .; then
+  echo "no font with Chinese or Thai glyphs: apt-get install fonts-noto-cjk fonts-noto-core (.ci/run does)" >&2
   exit 1
 fi
+# A page of the printed list with Chinese, Japanese, Thai and Vietnamese names, kept in the
+# repository as an example.
+export PARTICIPANTS_PRINT_PNG="${PARTICIPANTS_PRINT_PNG:-api-spec/participants-print.png}"
 
 # shellcheck source=scripts/lib/chromium.sh
 . scripts/lib/chromium.sh

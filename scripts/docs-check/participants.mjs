@@ -53,7 +53,7 @@ const own = (await api("POST", "/api/v1/conferences", token, {
   venue: { city: "Lianyungang", region: "Jiangsu", country: "CN" },
 })).json;
 const delegations = (await api("POST", `/api/v1/conferences/${own.id}/delegations`, token, {
-  items: [{ country: "CN", role: "host" }, { country: "VN" }],
+  items: [{ country: "CN", role: "host" }, { country: "VN" }, { country: "JP" }, { country: "TH" }],
 })).json.items;
 const members = (d) => `/api/v1/conferences/${own.id}/delegations/${d.id}/members`;
 await api("POST", members(delegations[0]), token, {
@@ -62,6 +62,15 @@ await api("POST", members(delegations[0]), token, {
 });
 await api("POST", members(delegations[1]), token, {
   full_name: "Nguyễn Văn An", family_name: "Nguyễn", honorific: "Mr.", position: "Deputy Director",
+});
+// A Japanese name in Han characters only (tagged ja by the delegation's country, so printed in
+// Japanese glyph forms) and a Thai one (boxes on a machine without a Thai font).
+await api("POST", members(delegations[2]), token, {
+  full_name: "Yamada Taro", family_name: "Yamada", native_name: "山田太郎", category: "alternate",
+});
+await api("POST", members(delegations[3]), token, {
+  full_name: "Somchai Wongsawat", family_name: "Wongsawat", native_name: "สมชาย วงศ์สวัสดิ์",
+  category: "adviser",
 });
 
 const work = mkdtempSync(join(tmpdir(), "plenary-participants-chromium-"));
@@ -138,15 +147,38 @@ try {
   }
 
   const names = await open(`/api/v1/conferences/${own.id}/participants.html`);
+  const ja = (await names.$$eval("span.native", (ss) =>
+    ss.filter((x) => x.textContent === "山田太郎").map((x) => x.lang)))[0];
+  if (ja !== "ja") problems.push(`山田太郎 is tagged ${ja}, not ja`);
   const text = (await pdfText(names, "names.pdf")).normalize("NFC");
-  for (const expected of ["张伟", "Nguyễn".toUpperCase() + " Văn An", "ZHANG Wei"]) {
+  const expectedTexts = [
+    "张伟", "Nguyễn".toUpperCase() + " Văn An", "ZHANG Wei", "山田太郎", "สมชาย",
+    "(Alternate)", "(Adviser)",
+    // The page's own running title and page numbers (no browser header or footer).
+    "List of Participants: Participants check", "Page 1 of 1",
+  ];
+  for (const expected of expectedTexts) {
     if (!text.includes(expected)) {
       problems.push(`the PDF does not hold ${JSON.stringify(expected)}; its text:\n${text}`);
     }
   }
+  // Text that prints as boxes is still in the PDF's text: the embedded fonts say whether the
+  // Thai name found its glyphs. (Chromium embeds the CJK fonts, OpenType collections, as
+  // unnamed Type 3 fonts, so the CJK scripts are checked by the fonts installed instead:
+  // participants-check.sh.)
+  const fonts = execFileSync("pdffonts", [join(work, "names.pdf")], { encoding: "utf8" });
+  for (const [script, pattern] of [["Thai", /Thai/]]) {
+    if (!pattern.test(fonts)) {
+      problems.push(`no ${script} font in the printed PDF (its names print as boxes); fonts:\n${fonts}`);
+    }
+  }
+  if (process.env.PARTICIPANTS_PRINT_PNG) {
+    execFileSync("pdftoppm", ["-r", "70", "-png", "-singlefile", join(work, "names.pdf"),
+      process.env.PARTICIPANTS_PRINT_PNG.replace(/\.png$/, "")]);
+  }
   console.log(
     `participants.html: Lianyungang ${parties.length} delegations in ${sections.length} ` +
-      `sections, screenshot ${screenshot}; printed PDF holds 张伟 and NGUYỄN Văn An`,
+      `sections, screenshot ${screenshot}; printed PDF holds 张伟, NGUYỄN Văn An, 山田太郎 (ja) and สมชาย with their fonts, page numbers and the running title`,
   );
 } finally {
   await context.close();

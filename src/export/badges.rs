@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use qrcode::{Color, EcLevel, QrCode};
 use serde::Serialize;
 
-use super::participants::{cjk_lang, date_range, with_family_name_in_capitals};
+use super::participants::{date_range, native_lang, with_family_name_in_capitals};
 use crate::domain::vocab::BadgeCategory;
 use crate::error::ApiError;
 use crate::store::badges::{Printed, Sheet};
@@ -103,7 +103,7 @@ impl TryFrom<&Printed> for BadgeOut {
             category_word: category_word(p.badge.category),
             honorific: m.honorific.clone().filter(|s| !s.is_empty()),
             name: with_family_name_in_capitals(&m.full_name, m.family_name.as_deref()),
-            native_lang: m.native_name.as_deref().and_then(cjk_lang),
+            native_lang: m.native_name.as_deref().and_then(|n| native_lang(n, None)),
             native_name: m
                 .native_name
                 .clone()

@@ -63,6 +63,9 @@ struct ConferenceIn {
     theme: Option<String>,
     start_date: NaiveDate,
     end_date: NaiveDate,
+    /// IANA name; an edition's date and time are printed in it (UTC if unknown).
+    #[serde(default)]
+    time_zone: Option<String>,
     venue: VenueIn,
 }
 
@@ -84,6 +87,8 @@ struct EditionIn {
 #[derive(Debug, Deserialize)]
 struct DelegationIn {
     section: String,
+    #[serde(default)]
+    country: Option<String>,
     name: String,
     acronym: Option<String>,
     authority: Option<String>,
@@ -99,6 +104,8 @@ struct MemberIn {
     native_name: Option<String>,
     title: Option<String>,
     position: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
     is_head: bool,
 }
 
@@ -110,6 +117,9 @@ struct Page {
     venue: String,
     dates: String,
     edition: Option<String>,
+    /// The running title of every printed page, as a CSS string (escaped by [`css_string`],
+    /// inserted into the page's print styles as is).
+    running_title_css: String,
     sections: Vec<SectionOut>,
     /// "15 delegations, 1 participant".
     summary: String,
@@ -137,6 +147,8 @@ struct MemberOut {
     native_name: Option<String>,
     native_lang: Option<&'static str>,
     function: Option<String>,
+    /// "Alternate", "Adviser"...: printed for every member but the head.
+    category: Option<&'static str>,
     is_head: bool,
 }
 
@@ -153,11 +165,16 @@ impl TryFrom<Body> for Page {
                 ApiError::internal(format!("list of participants: section {:?}", d.section))
             })?;
             participant_count += d.members.len();
+            let country = d.country.clone();
             let delegation = DelegationOut {
                 name: d.name,
                 acronym: d.acronym,
                 authority: d.authority,
-                members: d.members.into_iter().map(MemberOut::from).collect(),
+                members: d
+                    .members
+                    .into_iter()
+                    .map(|m| MemberOut::of(m, country.as_deref()))
+                    .collect(),
             };
             // The body lists sections together and in order; a new heading starts whenever
             // the section changes.
@@ -180,12 +197,23 @@ impl TryFrom<Body> for Page {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
+        let zone = c
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let edition = body.edition.map(|e| edition_label(e, zone));
+        let running = match &edition {
+            Some(e) => format!("List of Participants: {} ({e})", c.title),
+            None => format!("List of Participants: {}", c.title),
+        };
         Ok(Page {
+            running_title_css: css_string(&running),
             title: c.title,
             theme: c.theme,
             venue,
             dates: date_range(c.start_date, c.end_date),
-            edition: body.edition.map(edition_label),
+            edition,
             sections,
             summary: format!(
                 "{}, {}",
@@ -196,23 +224,59 @@ impl TryFrom<Body> for Page {
     }
 }
 
-impl From<MemberIn> for MemberOut {
-    fn from(m: MemberIn) -> Self {
+impl MemberOut {
+    /// Member `m` of a delegation of `country` (alpha-2; none for an organisation).
+    fn of(m: MemberIn, country: Option<&str>) -> Self {
         let name = with_family_name_in_capitals(&m.full_name, m.family_name.as_deref());
         let function = [m.title, m.position]
             .into_iter()
             .flatten()
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>();
+        // A name in its own script equal to the Latin one is printed once.
+        let native_name = m.native_name.filter(|s| !s.is_empty() && *s != m.full_name);
         MemberOut {
             honorific: m.honorific.filter(|s| !s.is_empty()),
             name,
-            native_lang: m.native_name.as_deref().and_then(cjk_lang),
-            native_name: m.native_name.filter(|s| !s.is_empty()),
+            native_lang: native_name.as_deref().and_then(|n| native_lang(n, country)),
+            native_name,
             function: (!function.is_empty()).then(|| function.join(", ")),
+            category: (!m.is_head)
+                .then(|| m.category.as_deref().and_then(category_label))
+                .flatten(),
             is_head: m.is_head,
         }
     }
+}
+
+/// How a member's category is printed.
+fn category_label(category: &str) -> Option<&'static str> {
+    Some(match category {
+        "representative" => "Representative",
+        "alternate" => "Alternate",
+        "adviser" => "Adviser",
+        "expert" => "Expert",
+        "observer" => "Observer",
+        "support" => "Support staff",
+        _ => return None,
+    })
+}
+
+/// `text` as a CSS string literal (CSS Syntax Level 3, §4.3.5): quoted, every character but
+/// ASCII letters, digits and spaces written as a hexadecimal escape, so that nothing in it can
+/// close the string or the `<style>` element it stands in.
+fn css_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == ' ' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\{:x} ", u32::from(c)));
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// "1 delegation", "15 delegations".
@@ -241,9 +305,13 @@ pub(crate) fn with_family_name_in_capitals(full_name: &str, family_name: Option<
     }
 }
 
-/// The BCP 47 language a CJK `native_name` is most likely in, by its script (Hangul: `ko`,
-/// kana: `ja`, Han only: `zh`), so browsers pick the matching glyphs; `None` otherwise.
-pub(crate) fn cjk_lang(name: &str) -> Option<&'static str> {
+/// The BCP 47 language a `native_name` is most likely in, from its script and, for names in
+/// Han characters alone, the delegation's country (`country`, alpha-2): Hangul `ko`, kana
+/// `ja`; Han alone `ja` for Japan, `ko` for the Koreas, `zh-Hant` for Taiwan, Hong Kong and
+/// Macao, else `zh`; Thai `th`, Lao `lo`, Khmer `km`, Myanmar `my`; `None` otherwise. Browsers
+/// pick the matching glyphs (a Japanese name tagged `zh` prints in Chinese glyph forms) and
+/// fonts by it.
+pub(crate) fn native_lang(name: &str, country: Option<&str>) -> Option<&'static str> {
     let has = |ranges: &[(char, char)]| {
         name.chars()
             .any(|c| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)))
@@ -261,7 +329,20 @@ pub(crate) fn cjk_lang(name: &str) -> Option<&'static str> {
         ('\u{4E00}', '\u{9FFF}'),
         ('\u{F900}', '\u{FAFF}'),
     ]) {
-        Some("zh")
+        Some(match country {
+            Some("JP") => "ja",
+            Some("KR" | "KP") => "ko",
+            Some("TW" | "HK" | "MO") => "zh-Hant",
+            _ => "zh",
+        })
+    } else if has(&[('\u{0E00}', '\u{0E7F}')]) {
+        Some("th")
+    } else if has(&[('\u{0E80}', '\u{0EFF}')]) {
+        Some("lo")
+    } else if has(&[('\u{1780}', '\u{17FF}')]) {
+        Some("km")
+    } else if has(&[('\u{1000}', '\u{109F}')]) {
+        Some("my")
     } else {
         None
     }
@@ -282,9 +363,10 @@ pub(crate) fn date_range(start: NaiveDate, end: NaiveDate) -> String {
     }
 }
 
-/// "Provisional edition no. 2, as of 17 September 2025, 08:30 UTC" from an edition object
-/// (`as_of` RFC 3339; shown as given when it is not).
-fn edition_label(e: EditionIn) -> String {
+/// "Provisional edition no. 2, as of 17 September 2025, 16:30 (UTC+08:00)" from an edition
+/// object (`as_of` RFC 3339, printed in the conference's zone `zone`; as given when it is
+/// not RFC 3339).
+fn edition_label(e: EditionIn, zone: chrono_tz::Tz) -> String {
     let mut label = match e.kind.as_deref() {
         Some("final") => "Final edition".to_string(),
         Some("provisional") => "Provisional edition".to_string(),
@@ -298,9 +380,14 @@ fn edition_label(e: EditionIn) -> String {
     }
     if let Some(as_of) = e.as_of {
         let shown = DateTime::parse_from_rfc3339(&as_of).map_or(as_of, |t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%-d %B %Y, %H:%M UTC")
-                .to_string()
+            let local = t.with_timezone(&zone);
+            let offset = local.format("%:z").to_string();
+            let offset = if offset == "+00:00" {
+                String::new()
+            } else {
+                offset
+            };
+            format!("{} (UTC{offset})", local.format("%-d %B %Y, %H:%M"))
         });
         label.push_str(&format!(", as of {shown}"));
     }
@@ -320,6 +407,7 @@ mod tests {
                 "theme": null,
                 "start_date": "2025-09-17",
                 "end_date": "2025-09-17",
+                "time_zone": "Asia/Shanghai",
                 "venue": {"name": null, "city": "Lianyungang", "region": "Jiangsu", "country": "CN"}
             },
             "delegations": [
@@ -355,6 +443,12 @@ mod tests {
         assert!(html.contains("H.E. WANG Wei"));
         assert!(html.contains(r#"<span class="native" lang="zh">王伟</span>"#));
         assert!(html.contains("(Head of Delegation)"));
+        // Each member's category, but the head's (who is marked as such).
+        assert!(
+            html.contains(r#"<span class="category">(Adviser)</span>"#),
+            "{html}"
+        );
+        assert!(!html.contains("(Representative)"));
         assert!(html.contains("International Organization for Migration (IOM)"));
         assert!(
             !html.contains("<script>")
@@ -371,9 +465,14 @@ mod tests {
         b["edition"] = json!({"kind": "final", "number": 3, "as_of": "2025-09-18T08:30:00Z"});
         let html = render_html(&b).unwrap_or_default();
         assert!(html.contains("3 delegations, 0 participants"));
+        // In the conference's zone (the body's Asia/Shanghai), with its offset.
         assert!(
-            html.contains("Final edition no. 3, as of 18 September 2025, 08:30 UTC"),
+            html.contains("Final edition no. 3, as of 18 September 2025, 16:30 (UTC+08:00)"),
             "{html}"
+        );
+        assert!(
+            html.contains("@top-center"),
+            "a running title on every page"
         );
     }
 
@@ -408,8 +507,17 @@ mod tests {
             with_family_name_in_capitals("Ana Silva", Some("Costa")),
             "Ana Silva"
         );
-        assert_eq!(cjk_lang("김민준"), Some("ko"));
-        assert_eq!(cjk_lang("张伟"), Some("zh"));
-        assert_eq!(cjk_lang("Nguyễn Văn An"), None);
+        assert_eq!(native_lang("김민준", None), Some("ko"));
+        assert_eq!(native_lang("张伟", Some("CN")), Some("zh"));
+        // Once tagged zh, and printed in Chinese glyph forms.
+        assert_eq!(native_lang("山田太郎", Some("JP")), Some("ja"));
+        assert_eq!(native_lang("蔡英文", Some("TW")), Some("zh-Hant"));
+        assert_eq!(native_lang("สมชาย วงศ์สวัสดิ์", Some("TH")), Some("th"));
+        assert_eq!(native_lang("ហ៊ុន ម៉ាណែត", Some("KH")), Some("km"));
+        assert_eq!(native_lang("Nguyễn Văn An", Some("VN")), None);
+        assert_eq!(
+            css_string("A \"b\" </style>"),
+            "\"A \\22 b\\22  \\3c \\2f style\\3e \""
+        );
     }
 }

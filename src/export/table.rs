@@ -47,29 +47,31 @@ pub fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// The columns of `participants.csv` (`email` only for the conference's organisers).
+/// The columns of `participants.csv` (API.md, "Details that clients rely on"; `email` only
+/// for the conference's organisers): what secretariats mail-merge badges, place cards and
+/// letters from, and the columns a spreadsheet of nominations may have.
 pub const PARTICIPANT_COLUMNS: &[&str] = &[
-    "protocol_position",
     "section",
     "delegation",
-    "country",
-    "organisation_id",
-    "role",
-    "status",
-    "authority",
-    "is_head",
+    "honorific",
     "full_name",
+    "family_name",
+    "native_name",
     "title",
-    "member_position",
+    "position",
+    "category",
+    "is_head",
     "email",
 ];
 
 /// The list of participants as a CSV document ([`PARTICIPANT_COLUMNS`]): one row per member
-/// (a delegation without members has one row with empty member cells), in the order of
-/// `delegations`, members in their order. The `email` column only `with_email` (the
-/// conference's organisers). This one writer serves the live list (`participants.csv`) and
-/// every edition (`participants/editions/{number}.csv`, read back from its snapshot).
-/// Errors: 500 only on a bug (a row of the wrong width).
+/// (a delegation without members has one row with its section and name, the member cells
+/// empty), in the order of `delegations` (sections, protocol order), members in their order
+/// (head first). `delegation` is the state's UN English short name or the organisation's name
+/// with its acronym in brackets. The `email` column only `with_email` (the conference's
+/// organisers). This one writer serves the live list (`participants.csv`) and every edition
+/// (`participants/editions/{number}.csv`, read back from its snapshot). Errors: 500 only on a
+/// bug (a row of the wrong width).
 pub fn participants_csv(
     delegations: Vec<ParticipantDelegation>,
     with_email: bool,
@@ -82,14 +84,11 @@ pub fn participants_csv(
     let mut rows = Vec::new();
     for d in delegations {
         let delegation = vec![
-            d.position.to_string(),
             d.section.to_string(),
-            d.name.clone(),
-            opt(&d.country),
-            opt(&d.organisation_id),
-            d.role.to_string(),
-            d.status.to_string(),
-            opt(&d.authority),
+            match &d.acronym {
+                Some(a) if !a.is_empty() => format!("{} ({a})", d.name),
+                _ => d.name.clone(),
+            },
         ];
         if d.members.is_empty() {
             let mut row = delegation.clone();
@@ -102,10 +101,14 @@ pub fn participants_csv(
         for m in d.members {
             let mut row = delegation.clone();
             row.extend([
-                m.is_head.to_string(),
+                opt(&m.honorific),
                 m.full_name,
+                opt(&m.family_name),
+                opt(&m.native_name),
                 opt(&m.title),
                 opt(&m.position),
+                m.category.to_string(),
+                m.is_head.to_string(),
             ]);
             if with_email {
                 row.push(m.email.flatten().unwrap_or_default());

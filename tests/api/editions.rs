@@ -408,7 +408,7 @@ async fn editions_are_visible_as_the_list_of_participants() {
     let header = csv.lines().next().unwrap_or_default();
     assert_eq!(
         header,
-        "protocol_position,section,delegation,country,organisation_id,role,status,authority,is_head,full_name,title,member_position"
+        "section,delegation,honorific,full_name,family_name,native_name,title,position,category,is_head"
     );
     // A draft conference's editions are its organisers' only.
     let draft = app.conference(&owner, "draft").await;
