@@ -218,22 +218,6 @@ impl ActorKind {
             ActorKind::System => "system",
         }
     }
-
-    /// The kind of `caller` acting with `access` on a conference (`None` for a write outside
-    /// any conference: an organisation, an invitation accepted): check-in staff, then an
-    /// organiser (a grant that writes, an admin, or outside a conference an account that may
-    /// organise), else a focal point.
-    pub fn of(caller: Caller, access: Option<&super::standing::Access>) -> Self {
-        use crate::domain::vocab::OrganiserRole;
-        match access {
-            Some(a) if a.can_write => ActorKind::Organiser,
-            Some(a) if a.role == Some(OrganiserRole::CheckIn) => ActorKind::CheckIn,
-            Some(a) if !a.focal_point_of.is_empty() => ActorKind::FocalPoint,
-            Some(_) => ActorKind::Organiser,
-            None if caller.is_admin || caller.is_organiser => ActorKind::Organiser,
-            None => ActorKind::FocalPoint,
-        }
-    }
 }
 
 /// The audit rows of a write, as columns: what [`Rows::push_insert`] inserts.

@@ -291,6 +291,23 @@ pub async fn run<T: 'static>(
     retrying(async || attempt_once(conn, scope, &mut body).await).await
 }
 
+/// As what `caller` acted with `access` on a conference (`None` for a write outside any
+/// conference: an organisation, an invitation accepted): check-in staff, then an organiser (a
+/// grant that writes, an admin, or outside a conference an account that may organise), else a
+/// focal point.
+fn actor_kind(caller: Caller, access: Option<&Access>) -> audit::ActorKind {
+    use crate::domain::vocab::OrganiserRole;
+    use audit::ActorKind;
+    match access {
+        Some(a) if a.can_write => ActorKind::Organiser,
+        Some(a) if a.role == Some(OrganiserRole::CheckIn) => ActorKind::CheckIn,
+        Some(a) if !a.focal_point_of.is_empty() => ActorKind::FocalPoint,
+        Some(_) => ActorKind::Organiser,
+        None if caller.is_admin || caller.is_organiser => ActorKind::Organiser,
+        None => ActorKind::FocalPoint,
+    }
+}
+
 /// Runs `attempt` again (up to 10 attempts in all, pausing 4, 8, 16... up to 128 ms plus as
 /// much random jitter) while it fails with a serialization failure or a deadlock
 /// ([`StoreError::is_retryable`]); returns the first other result.
@@ -340,7 +357,7 @@ async fn attempt_once<T: 'static>(
                 scope.actor,
                 scope
                     .actor
-                    .map(|c| audit::ActorKind::of(c, tx.access()))
+                    .map(|c| actor_kind(c, tx.access()))
                     .unwrap_or(audit::ActorKind::System),
                 &tx.entries,
             ),
