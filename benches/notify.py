@@ -10,6 +10,14 @@
       conference and delegation made for it) and times until every one is `sent`: writes and
       sender together, as in use.
 
+  notify.py webhooks LABEL N HOOKS BASE TOKEN -- PSQL...
+      registers HOOKS webhooks (every event) of a conference made for it, pointing at a receiver
+      this script runs (HTTP on loopback, 204 to every delivery, counting them), queues N
+      deliveries spread over them as outbox rows (in commit order per webhook), makes them
+      due at once and times until every one is `sent`: the sender alone, one delivery in
+      flight per webhook (deliveries of one webhook leave in order). The server must run with
+      PLENARY_WEBHOOK_ALLOW_PRIVATE=true.
+
 PSQL is the command that runs SQL on the benchmark database (`-At -c SQL` is appended).
 Standard library only.
 """
@@ -106,12 +114,76 @@ def by_api(label, n, base, token, psql):
             "seconds": round(secs, 2), "per_second": round(sent / secs, 1)}
 
 
+def by_webhooks(label, n, hooks, base, token, psql):
+    import http.server
+    received = {"n": 0}
+    lock = threading.Lock()
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            with lock:
+                received["n"] += 1
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    s, c = post(base, "/api/v1/conferences", {
+        "title": "Webhook benchmark", "status": "draft", "start_date": "2027-05-01",
+        "end_date": "2027-05-02", "time_zone": "Asia/Bangkok",
+        "venue": {"city": "Vientiane", "country": "LA"}}, token)
+    if s != 201:
+        sys.exit(f"conference: {s}")
+    ids = []
+    for i in range(hooks):
+        s, h = post(base, f"/api/v1/conferences/{c['id']}/webhooks",
+                    {"url": f"http://127.0.0.1:{port}/{label}/{i}", "events": ["*"]}, token)
+        if s != 201:
+            sys.exit(f"webhook: {s} (is PLENARY_WEBHOOK_ALLOW_PRIVATE=true?)")
+        ids.append(h["id"])
+    listed = ",".join(f"'{i}'" for i in ids)
+    sql(psql, "INSERT INTO outbox (id, channel, kind, conference_id, webhook_id, recipient, payload, "
+              "revision, next_attempt_at) SELECT plenary_uuid_v7(), 'webhook', 'member.created', "
+              f"'{c['id']}', w.id, w.url, jsonb_build_object('type', 'member.created', 'timestamp', "
+              "now(), 'conference_id', w.conference_id, 'delegation_id', null, 'data', "
+              "jsonb_build_object('n', g)), g, now() + interval '1 hour' "
+              f"FROM generate_series(1, {n}) AS g JOIN (SELECT id, url, conference_id, "
+              f"row_number() OVER (ORDER BY id) - 1 AS k FROM webhooks WHERE id IN ({listed})) AS w "
+              f"ON w.k = g % {hooks}")
+    time.sleep(1)
+    t0 = time.time()
+    sql(psql, f"UPDATE outbox SET next_attempt_at = now() WHERE webhook_id IN ({listed})")
+    while True:
+        out = sql(psql, "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER "
+                        f"(WHERE status = 'failed'), max(attempts) FROM outbox WHERE webhook_id IN ({listed})")
+        sent, failed, attempts = (int(x or 0) for x in out.split("|"))
+        if sent + failed >= n or time.time() - t0 > 600:
+            break
+        time.sleep(0.05)
+    secs = time.time() - t0
+    server.shutdown()
+    return {"kind": "notify", "scenario": label, "queued_by": f"sql, {hooks} webhooks",
+            "messages": n, "sent": sent, "failed": failed, "max_attempts": attempts,
+            "received": received["n"], "seconds": round(secs, 2), "per_second": round(sent / secs, 1)}
+
+
 def main():
     args = sys.argv[1:]
     sep = args.index("--")
     head, psql = args[:sep], args[sep + 1:]
     if head[0] == "sql":
         print(json.dumps(by_sql(head[1], int(head[2]), psql)))
+    elif head[0] == "webhooks":
+        print(json.dumps(by_webhooks(head[1], int(head[2]), int(head[3]), head[4], head[5], psql)))
     elif head[0] == "api":
         print(json.dumps(by_api(head[1], int(head[2]), head[3], head[4], psql)))
     else:
