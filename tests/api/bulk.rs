@@ -357,3 +357,68 @@ async fn an_xlsx_sheet_is_imported_and_random_bytes_are_refused_clearly() {
     );
     assert_eq!(stored_members(&app, x.delegation).await, 2);
 }
+
+#[actix_web::test]
+async fn a_sheet_is_replayed_under_its_idempotency_key_and_refused_after_the_deadline() {
+    let app = spawn_app().await;
+    let x = Setup::new(&app, "replay").await;
+    let send = |key: &'static str, body: String| {
+        app.client
+            .request(Method::POST, format!("{}{}", app.address, x.members()))
+            .header("content-type", CSV)
+            .header("idempotency-key", key)
+            .bearer_auth(&x.focal.token)
+            .body(body)
+            .send()
+    };
+    let first = status_json(send("sheet-1", nominations_csv(3)).await.expect("send")).await;
+    let again = status_json(send("sheet-1", nominations_csv(3)).await.expect("send")).await;
+    assert_eq!(first.0, 201, "{}", first.1);
+    assert_eq!(first, again, "the same answer, replayed");
+    assert_eq!(stored_members(&app, x.delegation).await, 3, "stored once");
+    // Another sheet under the same key is refused, as for JSON bodies.
+    let other = status_json(send("sheet-1", nominations_csv(4)).await.expect("send")).await;
+    assert_eq!(other.0, 422, "{}", other.1);
+
+    let (s, conf) = app
+        .patch(
+            &format!("/api/v1/conferences/{}", x.conference),
+            Some(&x.owner.token),
+            &json!({"nominations_close_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{conf}");
+    let late = status_json(send("sheet-2", nominations_csv(2)).await.expect("send")).await;
+    assert_eq!(late.0, 409, "{}", late.1);
+    assert_eq!(late.1["type"], "/problems/nominations-closed");
+    assert_eq!(stored_members(&app, x.delegation).await, 3);
+}
+
+#[actix_web::test]
+async fn a_sheet_of_many_bad_rows_lists_a_hundred_errors_and_counts_the_rest() {
+    let app = spawn_app().await;
+    let x = Setup::new(&app, "many").await;
+    let mut csv = String::from("full_name,gender\n");
+    for i in 0..150 {
+        csv.push_str(&format!("Person {i},unknown\n"));
+    }
+    let (s, body) = post_sheet(&app, &x.members(), &x.owner.token, CSV, csv.into_bytes()).await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(100));
+    assert_eq!(body["errors_omitted"], 50);
+    assert_eq!(body["errors"][99]["field"], "row 101, gender");
+    // A media type that is neither JSON nor a sheet is 415 naming the ones read.
+    let (s, body) = post_sheet(
+        &app,
+        &x.members(),
+        &x.owner.token,
+        "text/plain",
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(s, 415, "{body}");
+    assert!(body["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("text/csv")));
+    assert_eq!(stored_members(&app, x.delegation).await, 0);
+}
