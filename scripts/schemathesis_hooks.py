@@ -10,6 +10,11 @@ The letter of credentials (PUT .../credentials) takes the PDF itself as its body
 value (bytes, or a string for the schema's `format: binary`), half of the time inside a
 well-formed PDF (the server parses uploads as PDFs), so that the fuzzer meets the upload and not
 only the 422.
+
+Bulk nominations (POST .../members) also take a spreadsheet (`text/csv`, XLSX): the generated
+string, half of the time as the one cell of a sheet with a `full_name` header (so that the
+fuzzer meets the import, not only the 422 of a sheet without that column); an XLSX body is sent
+as generated (bytes that are not a workbook are 422).
 """
 
 import hashlib
@@ -40,6 +45,25 @@ def pdf(ctx, value):
     if value.startswith(b"%PDF-") or (value[:1] and value[0] % 2):
         return value
     return minimal_pdf(value)
+
+
+@schemathesis.serializer("text/csv")
+def csv_sheet(ctx, value):
+    if not isinstance(value, str):
+        value = json.dumps(value, default=repr)
+    if len(value) % 2:
+        return value.encode("utf-8")
+    cell = '"' + value.replace('"', '""') + '"'
+    return f"full_name\r\n{cell}\r\n".encode("utf-8")
+
+
+@schemathesis.serializer("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def xlsx_sheet(ctx, value):
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes):
+        return value
+    return json.dumps(value, default=repr).encode("utf-8")
 
 
 @schemathesis.hook

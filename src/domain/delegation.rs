@@ -402,3 +402,76 @@ pub fn parse_member(body: &Value, mode: Mode) -> Result<MemberChanges, Invalid> 
     o.finish(&mut errors);
     errors.finish(changes)
 }
+
+/// The most members one `POST .../members` may carry (`{"items": [...]}` or the data rows of a
+/// spreadsheet).
+pub const MAX_MEMBER_BATCH: usize = 500;
+
+/// A member `POST` body: one member, or `{"items": [...]}` (1..[`MAX_MEMBER_BATCH`]).
+#[derive(Debug, Clone)]
+pub enum MemberPost {
+    /// One member.
+    Single(Box<MemberChanges>),
+    /// A batch, stored all or nothing, with the name of each item for errors (`items[3]`,
+    /// `row 17`) in the same order.
+    Batch(Vec<(String, MemberChanges)>),
+}
+
+/// Reads one item of a batch with [`parse_member`] (the one parser of a member), naming its
+/// errors after the item: `items[3].full_name` for `prefix` `items[3]` and `sep` `.`, `row 17,
+/// full_name` for `row 17` and `, `. `rename` gives the name the sender used for a field (a
+/// spreadsheet's column header).
+pub fn parse_member_item(
+    body: &Value,
+    prefix: &str,
+    sep: &str,
+    rename: impl Fn(&str) -> String,
+    errors: &mut Errors,
+) -> MemberChanges {
+    match parse_member(body, Mode::Create) {
+        Ok(changes) => changes,
+        Err(Invalid(fields)) => {
+            for f in fields {
+                if f.field == "body" {
+                    errors.push(prefix, f.message);
+                } else {
+                    errors.push(format!("{prefix}{sep}{}", rename(&f.field)), f.message);
+                }
+            }
+            MemberChanges::default()
+        }
+    }
+}
+
+/// Reads a member `POST` body: one member ([`parse_member`]) or `{"items": [...]}`. Errors: 422
+/// naming every invalid field; batch fields are named with their 0-based index
+/// (`items[3].full_name`).
+pub fn parse_member_post(body: &Value) -> Result<MemberPost, Invalid> {
+    let Some(items) = body.as_object().and_then(|m| m.get("items")) else {
+        return parse_member(body, Mode::Create).map(|c| MemberPost::Single(Box::new(c)));
+    };
+    let mut errors = Errors::new();
+    if let Some(map) = body.as_object() {
+        for key in map.keys().filter(|k| *k != "items") {
+            errors.push(key.clone(), "unknown field");
+        }
+    }
+    let Some(list) = items.as_array() else {
+        errors.push("items", "must be an array");
+        return errors.finish(MemberPost::Batch(Vec::new()));
+    };
+    if list.is_empty() || list.len() > MAX_MEMBER_BATCH {
+        errors.push("items", format!("must have 1 to {MAX_MEMBER_BATCH} items"));
+        return errors.finish(MemberPost::Batch(Vec::new()));
+    }
+    let parsed = list
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = format!("items[{i}]");
+            let changes = parse_member_item(item, &name, ".", str::to_string, &mut errors);
+            (name, changes)
+        })
+        .collect();
+    errors.finish(MemberPost::Batch(parsed))
+}

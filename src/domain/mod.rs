@@ -14,6 +14,7 @@ pub mod organisation;
 pub mod precondition;
 pub mod query;
 pub mod session;
+pub mod sheet;
 pub mod text;
 pub mod vocab;
 pub mod webhook;

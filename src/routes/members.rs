@@ -2,23 +2,26 @@
 //! organisers and the delegation's focal points (who may: [`crate::access`]; the nomination
 //! rules: [`crate::store::members`]).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
-use crate::domain::delegation::{parse_member, Member};
-use crate::domain::input::Errors;
+use crate::domain::delegation::{parse_member, parse_member_post, Member, MemberPost};
+use crate::domain::input::{Errors, Invalid};
+use crate::domain::sheet;
 use crate::domain::Caller;
 use crate::domain::Mode;
 use crate::error::ApiError;
 use crate::http::params::write_input;
 use crate::http::request::{parse_json, parse_query};
-use crate::http::respond::{created_tagged, no_content, ok_tagged};
+use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
 use crate::state::AppState;
 use crate::store::standing;
+use crate::store::write::Input;
 use crate::store::{delegations, members, PageRequest};
 
 /// Checks the caller may read the members of this delegation ([`Need::ReadMembers`]:
@@ -61,8 +64,12 @@ pub async fn list(
     ))
 }
 
-/// `POST .../members`: 201; 403 for a focal point sending review fields; 409 for a second
-/// head, after the nominations deadline (focal points), past a quota.
+/// `POST .../members`: one member (201 with it) or several, all or nothing (201 with
+/// `{"items": [...]}` in the same order, `Location` the delegation's member list): a JSON
+/// `{"items": [...]}`, or a spreadsheet of one member a row ([`sheet::CSV`], [`sheet::XLSX`],
+/// read by [`sheet::parse_member_sheet`]). 403 for a focal point sending review fields; 409
+/// for a second head, after the nominations deadline (focal points), past a quota (the whole
+/// batch); 415 for another media type.
 pub async fn create(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
@@ -71,25 +78,85 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (conference_id, delegation_id) = *path;
-    let value = parse_json(&req, &body)?;
-    let input = write_input(&value, parse_member(&value, Mode::Create));
+    let media = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.essence_str().to_ascii_lowercase());
+    let input: Input<MemberPost> = match media.as_deref() {
+        Some(sheet::CSV) | Some(sheet::XLSX) => {
+            let read = if media.as_deref() == Some(sheet::CSV) {
+                sheet::read_csv(&body)
+            } else {
+                sheet::read_xlsx(&body)
+            };
+            match read.and_then(|s| sheet::parse_member_sheet(&s)) {
+                Ok((post, fields)) => Input {
+                    fields,
+                    parsed: Ok(post),
+                },
+                Err(Invalid(errors)) => Input {
+                    fields: Vec::new(),
+                    parsed: Err(errors),
+                },
+            }
+        }
+        _ => {
+            let value = parse_json(&req, &body).map_err(|e| match e {
+                ApiError::UnsupportedMediaType(_) => ApiError::UnsupportedMediaType(MEDIA_TYPES),
+                other => other,
+            })?;
+            let mut input = write_input(&value, parse_member_post(&value));
+            // A batch's field names are its items' (a focal point may send only some).
+            if let Some(items) = value.get("items").and_then(Value::as_array) {
+                let mut names: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .flat_map(|o| o.keys().cloned())
+                    .collect();
+                names.sort();
+                names.dedup();
+                input.fields = names;
+            }
+            input
+        }
+    };
+    let batch = !matches!(input.parsed, Ok(MemberPost::Single(_)));
+    let input = input.map(|post| match post {
+        MemberPost::Single(one) => vec![(String::new(), *one)],
+        MemberPost::Batch(items) => items,
+    });
     let mut conn = state.conn().await?;
-    let write = members::create(
+    let write = members::create_all(
         &mut conn,
         Some(caller.0),
         conference_id,
         delegation_id,
         input,
     );
-    respond(write, move |row: &members::MemberRow| {
-        let location = format!(
-            "/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members/{}",
-            row.id
-        );
-        created_tagged(location, &Member::from(row.clone()))
-    })
-    .await
+    let list = format!("/api/v1/conferences/{conference_id}/delegations/{delegation_id}/members");
+    if batch {
+        respond(write, move |saved: &Vec<members::MemberRow>| {
+            let items: Vec<Member> = saved.iter().cloned().map(Member::from).collect();
+            created(list.clone(), &serde_json::json!({ "items": items }))
+        })
+        .await
+    } else {
+        respond(write, move |saved: &Vec<members::MemberRow>| {
+            match saved.first() {
+                Some(row) => {
+                    created_tagged(format!("{list}/{}", row.id), &Member::from(row.clone()))
+                }
+                None => ApiError::internal("insert returned no row").error_response(),
+            }
+        })
+        .await
+    }
 }
+
+/// The media types `POST .../members` reads (the 415's message).
+const MEDIA_TYPES: &str = "application/json, text/csv (RFC 4180, UTF-8, a header row) or \
+     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (XLSX)";
 
 /// `PATCH .../members/{member_id}`: a focal point's change puts an accepted or rejected
 /// member back to `nominated`; 403 and 409 as for `POST`.

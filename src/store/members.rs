@@ -240,40 +240,70 @@ pub async fn create(
     delegation_id: Uuid,
     input: Input<MemberChanges>,
 ) -> Result<MemberRow, StoreError> {
-    let id = new_id();
+    let input = input.map(|one| vec![(String::new(), one)]);
+    let mut saved = create_all(conn, caller, conference_id, delegation_id, input).await?;
+    saved
+        .pop()
+        .ok_or(StoreError::Database(diesel::result::Error::NotFound))
+}
+
+/// Adds members all or nothing, in one transaction, under the rules of [`create`], checked for
+/// the whole batch under the one lock of the delegation ([`guard`]): each member is checked
+/// against the quotas with the members before it counted, so a batch that would take the
+/// delegation past a quota is refused as a whole, and simultaneous batches apply one after
+/// the other. Each item comes with its name (`items[3]`, `row 17`; empty for a single member),
+/// which a quota's refusal names. Every member is audited (a `create` entry each).
+pub async fn create_all(
+    conn: &mut AsyncPgConnection,
+    caller: Option<Caller>,
+    conference_id: Uuid,
+    delegation_id: Uuid,
+    input: Input<Vec<(String, MemberChanges)>>,
+) -> Result<Vec<MemberRow>, StoreError> {
     let scope = scope(caller, conference_id, delegation_id, UNCONDITIONAL);
     write::run(conn, scope, async |tx| {
         let actor = Actor::of(tx.access(), delegation_id);
         let guard = guard(tx.conn, conference_id, delegation_id).await?;
-        let changes = checked(tx.access(), delegation_id, &input)?;
+        let items = checked(tx.access(), delegation_id, &input)?;
         guard.admits(actor)?;
-        let now = Utc::now();
-        let mut row = MemberRow {
-            id,
-            delegation_id,
-            full_name: String::new(),
-            title: None,
-            position: None,
-            is_head: false,
-            email: None,
-            created_at: now,
-            updated_at: now,
-            family_name: None,
-            native_name: None,
-            honorific: None,
-            category: MemberCategory::Representative,
-            gender: None,
-            nomination_status: actor.starts(),
-            nomination_note: None,
-        };
-        row.apply(changes);
-        check_quotas(tx.conn, guard.quotas, None, &row).await?;
-        let saved = diesel::insert_into(delegation_members::table)
-            .values(&row)
-            .returning(MemberRow::as_returning())
-            .get_result(tx.conn)
-            .await?;
-        tx.created(&saved);
+        let mut saved = Vec::with_capacity(items.len());
+        for (name, changes) in items {
+            let now = Utc::now();
+            let mut row = MemberRow {
+                id: new_id(),
+                delegation_id,
+                full_name: String::new(),
+                title: None,
+                position: None,
+                is_head: false,
+                email: None,
+                created_at: now,
+                updated_at: now,
+                family_name: None,
+                native_name: None,
+                honorific: None,
+                category: MemberCategory::Representative,
+                gender: None,
+                nomination_status: actor.starts(),
+                nomination_note: None,
+            };
+            row.apply(changes);
+            check_quotas(tx.conn, guard.quotas, None, &row)
+                .await
+                .map_err(|e| match e {
+                    StoreError::QuotaExceeded(m) if !name.is_empty() => {
+                        StoreError::QuotaExceeded(format!("{m} ({name} is one too many)"))
+                    }
+                    other => other,
+                })?;
+            let one = diesel::insert_into(delegation_members::table)
+                .values(&row)
+                .returning(MemberRow::as_returning())
+                .get_result(tx.conn)
+                .await?;
+            tx.created(&one);
+            saved.push(one);
+        }
         Ok(saved)
     })
     .await
@@ -281,11 +311,11 @@ pub async fn create(
 
 /// The input of a member write, once the caller may write and the delegation is locked:
 /// 403 for a focal point's review fields ([`access::member_fields`]), then 422.
-fn checked(
+fn checked<T: Clone>(
     access: Option<&Access>,
     delegation_id: Uuid,
-    input: &Input<MemberChanges>,
-) -> Result<MemberChanges, StoreError> {
+    input: &Input<T>,
+) -> Result<T, StoreError> {
     if let Some(access) = access {
         access::member_fields(access.is_focal_point(delegation_id), input.field_names())?;
     }

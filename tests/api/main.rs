@@ -5,6 +5,7 @@ mod attendance;
 mod audit;
 mod auth;
 mod badges;
+mod bulk;
 mod conditional;
 mod conferences;
 mod contract;

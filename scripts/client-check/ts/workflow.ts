@@ -73,13 +73,17 @@ console.log(
 );
 const inDelegation = { id: conference.id, delegation_id: delegation.id };
 
-const member = ok(
+const added = ok(
   await client.POST("/api/v1/conferences/{id}/delegations/{delegation_id}/members", {
     params: { path: inDelegation },
     body: { full_name: "CHAN Sophea", category: "adviser" },
   }),
   201,
 );
+if (!("id" in added)) {
+  throw new Error("one member was sent, a batch came back");
+}
+const member = added;
 console.log(`member ${member.id}: ${member.full_name}, ${member.category}`);
 
 const pdf = readFileSync(pdfFile);
