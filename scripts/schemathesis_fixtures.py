@@ -142,6 +142,9 @@ out["FZ_EDITION"] = call("POST", f"/api/v1/conferences/{main}/participants/editi
 sessions = conference("Fuzz: sessions", "0001-01-01", "9999-12-31", tz="UTC", country="CH")
 out["FZ_SESSION_CONFERENCE"] = sessions
 session_dlgs = [delegation(sessions, country=c) for c in ("KH", "LA", "VN", "TH")]
+# One accepted member there: the badges printed of this conference (a handful, whatever the
+# fuzzer adds to the main one).
+member(sessions, session_dlgs[0], "Sok Chea")
 dictionary("session_delegations", session_dlgs)
 # Starting before the end that the spec's PATCH example gives (2025-09-17T10:00:00).
 out["FZ_SESSION"] = session(sessions, "Fuzz plenary", "2025-09-17T08:00:00",
