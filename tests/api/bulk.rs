@@ -8,69 +8,25 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{problem_fields, spawn_app, status_json, Organiser, TestApp};
+use crate::helpers::{problem_fields, spawn_app, status_json, NominationSetup as Setup, TestApp};
 
 const CSV: &str = "text/csv";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// A published conference with a delegation of Cambodia, its owner and its focal point.
-struct Setup {
-    owner: Organiser,
-    focal: Organiser,
-    conference: String,
-    delegation: Uuid,
-}
-
-impl Setup {
-    async fn new(app: &TestApp, tag: &str) -> Self {
-        let f = app
-            .fixture()
-            .owner_email(&format!("owner-{tag}@example.org"))
-            .delegation("KH")
-            .focal_point(&format!("focal-{tag}@example.org"))
-            .build()
-            .await;
-        Setup {
-            delegation: f.delegation_id(0),
-            focal: f.focal_points[0].clone(),
-            owner: f.owner,
-            conference: f.conference,
-        }
-    }
-
-    fn members(&self) -> String {
-        format!(
-            "/api/v1/conferences/{}/delegations/{}/members",
-            self.conference, self.delegation
+/// Member creations in the conference's audit log.
+async fn logged_creations(app: &TestApp, x: &Setup) -> usize {
+    let (s, log) = app
+        .get(
+            &format!("/api/v1/conferences/{}/log?limit=100", x.conference),
+            Some(&x.owner.token),
         )
-    }
-
-    async fn quotas(&self, app: &TestApp, quotas: Value) {
-        let (s, body) = app
-            .patch(
-                &format!("/api/v1/conferences/{}", self.conference),
-                Some(&self.owner.token),
-                &json!({ "quotas": quotas }),
-            )
-            .await;
-        assert_eq!(s, 200, "{body}");
-    }
-
-    /// Member creations in the conference's audit log.
-    async fn logged_creations(&self, app: &TestApp) -> usize {
-        let (s, log) = app
-            .get(
-                &format!("/api/v1/conferences/{}/log?limit=100", self.conference),
-                Some(&self.owner.token),
-            )
-            .await;
-        assert_eq!(s, 200, "{log}");
-        log["items"].as_array().map_or(0, |a| {
-            a.iter()
-                .filter(|e| e["action"] == "create" && e["resource_type"] == "member")
-                .count()
-        })
-    }
+        .await;
+    assert_eq!(s, 200, "{log}");
+    log["items"].as_array().map_or(0, |a| {
+        a.iter()
+            .filter(|e| e["action"] == "create" && e["resource_type"] == "member")
+            .count()
+    })
 }
 
 /// Posts `body` with `content_type`; status, `Location` and the JSON body.
@@ -137,7 +93,7 @@ async fn a_json_batch_of_three_is_stored_in_order_and_each_member_audited() {
         .iter()
         .all(|m| m["nomination_status"] == "accepted"));
     assert_eq!(stored_members(&app, x.delegation).await, 3);
-    assert_eq!(x.logged_creations(&app).await, 3);
+    assert_eq!(logged_creations(&app, &x).await, 3);
 
     // An invalid item names its index, and nothing of the batch is stored.
     let (_, body) = app

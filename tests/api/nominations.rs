@@ -7,56 +7,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{id, problem_fields, spawn_app, Organiser, TestApp};
-
-/// A published conference with a delegation of Cambodia, its owner and its focal point.
-struct Setup {
-    owner: Organiser,
-    focal: Organiser,
-    conference: String,
-    delegation: Uuid,
-}
-
-impl Setup {
-    async fn new(app: &TestApp, tag: &str) -> Self {
-        let f = app
-            .fixture()
-            .owner_email(&format!("owner-{tag}@example.org"))
-            .delegation("KH")
-            .focal_point(&format!("focal-{tag}@example.org"))
-            .build()
-            .await;
-        Setup {
-            delegation: f.delegation_id(0),
-            focal: f.focal_points[0].clone(),
-            owner: f.owner,
-            conference: f.conference,
-        }
-    }
-
-    fn members(&self) -> String {
-        format!(
-            "/api/v1/conferences/{}/delegations/{}/members",
-            self.conference, self.delegation
-        )
-    }
-
-    fn conference_path(&self) -> String {
-        format!("/api/v1/conferences/{}", self.conference)
-    }
-
-    /// Sets the conference's `quotas` (as its owner).
-    async fn quotas(&self, app: &TestApp, quotas: Value) {
-        let (s, body) = app
-            .patch(
-                &self.conference_path(),
-                Some(&self.owner.token),
-                &json!({ "quotas": quotas }),
-            )
-            .await;
-        assert_eq!(s, 200, "{body}");
-    }
-}
+use crate::helpers::{id, problem_fields, spawn_app, NominationSetup as Setup, TestApp};
 
 /// The rows of `delegation_members` for `delegation`, counted in the database itself.
 async fn stored_members(app: &TestApp, delegation: Uuid) -> i64 {
