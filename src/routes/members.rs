@@ -64,6 +64,34 @@ pub async fn list(
     ))
 }
 
+/// `GET /api/v1/conferences/{id}/members?nomination_status=&limit=&cursor=` (organisers): the
+/// secretariat's queue across every delegation, in the order members were added: 200
+/// `{"items": [{"delegation_id", "member"}], "next_cursor"}`. Errors: 401, 403/404, 422 (a
+/// `nomination_status` other than `nominated`, `accepted`, `rejected`; a bad cursor or limit).
+pub async fn queue(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_query(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    let status = query
+        .one_of(
+            "nomination_status",
+            &["nominated", "accepted", "rejected"],
+            &mut errors,
+        )
+        .and_then(crate::domain::vocab::NominationStatus::parse);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    Ok(ok_tagged(
+        &req,
+        &members::queue(&mut conn, caller.0, *path, status, &page).await?,
+    ))
+}
+
 /// `POST .../members`: one member (201 with it) or several, all or nothing (201 with
 /// `{"items": [...]}` in the same order, `Location` the delegation's member list): a JSON
 /// `{"items": [...]}`, or a spreadsheet of one member a row ([`sheet::CSV`], [`sheet::XLSX`],

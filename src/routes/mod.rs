@@ -113,6 +113,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::get),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::update),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}" => delegations::delete),
+        endpoint!(GET "/api/v1/conferences/{id}/members" => members::queue),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::list),
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/members" => members::create),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/members/{member_id}" => members::update),

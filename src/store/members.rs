@@ -212,6 +212,54 @@ pub async fn list(
     ))
 }
 
+/// One member of the secretariat's queue (`GET /conferences/{id}/members`): the member and the
+/// delegation it belongs to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueuedMember {
+    /// The member's delegation.
+    pub delegation_id: Uuid,
+    /// The member, as the delegation's member list shows it.
+    pub member: Member,
+}
+
+/// The secretariat's queue: the members of every delegation of conference `conference_id`
+/// (only those whose `nomination_status` is `status`, when given), in the order they were
+/// added (UUID v7), keyset-paginated on the member id. Organisers only ([`Need::Write`]).
+/// Errors: the access refusal.
+pub async fn queue(
+    conn: &mut AsyncPgConnection,
+    caller: Caller,
+    conference_id: Uuid,
+    status: Option<NominationStatus>,
+    page: &PageRequest<Uuid>,
+) -> Result<Page<QueuedMember>, StoreError> {
+    use crate::db::schema::delegations;
+    super::standing::conference(conn, Some(caller), conference_id, Need::Write).await?;
+    let mut query = delegation_members::table
+        .inner_join(delegations::table.on(delegations::id.eq(delegation_members::delegation_id)))
+        .filter(delegations::conference_id.eq(conference_id))
+        .select(MemberRow::as_select())
+        .order(delegation_members::id.asc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(delegation_members::nomination_status.eq(status));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(delegation_members::id.gt(after));
+    }
+    let rows: Vec<MemberRow> = query.load(conn).await?;
+    Ok(paginate(
+        rows,
+        page.limit,
+        |r| r.id,
+        |r| QueuedMember {
+            delegation_id: r.delegation_id,
+            member: Member::from(r),
+        },
+    ))
+}
+
 impl Audited for MemberRow {
     const KIND: ResourceKind = ResourceKind::Member;
     type Repr = Member;

@@ -793,3 +793,69 @@ async fn conference_documents_carry_the_new_fields_through_the_same_rules() {
     assert_eq!(members["items"][0]["category"], "adviser");
     assert_eq!(members["items"][0]["nomination_status"], "accepted");
 }
+
+#[actix_web::test]
+async fn the_secretariats_queue_lists_nominations_across_delegations() {
+    let app = spawn_app().await;
+    let x = Setup::new(&app, "queue").await;
+    let owner = Some(x.owner.token.as_str());
+    let focal = Some(x.focal.token.as_str());
+    // Two nominations of the focal point's delegation, one accepted member of another's.
+    for name in ["Sok Chea", "Chan Dara"] {
+        let (s, m) = app
+            .post(&x.members(), focal, &json!({"full_name": name}))
+            .await;
+        assert_eq!(s, 201, "{m}");
+    }
+    let (s, la) = app
+        .post(
+            &format!("{}/delegations", x.conference_path()),
+            owner,
+            &json!({"country": "LA"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{la}");
+    let (s, _) = app
+        .post(
+            &format!("{}/delegations/{}/members", x.conference_path(), id(&la)),
+            owner,
+            &json!({"full_name": "Khamphout Vongsa"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let queue = format!("{}/members", x.conference_path());
+    let (s, all) = app.get(&queue, owner).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(3), "{all}");
+    let (s, waiting) = app
+        .get(
+            &format!("{queue}?nomination_status=nominated&limit=1"),
+            owner,
+        )
+        .await;
+    assert_eq!(s, 200, "{waiting}");
+    assert_eq!(waiting["items"][0]["member"]["full_name"], "Sok Chea");
+    assert_eq!(
+        waiting["items"][0]["delegation_id"],
+        x.delegation.to_string()
+    );
+    let cursor = waiting["next_cursor"].as_str().unwrap_or_default();
+    let (_, next) = app
+        .get(
+            &format!("{queue}?nomination_status=nominated&limit=1&cursor={cursor}"),
+            owner,
+        )
+        .await;
+    assert_eq!(
+        next["items"][0]["member"]["full_name"], "Chan Dara",
+        "{next}"
+    );
+    assert!(next["next_cursor"].is_null(), "{next}");
+    // Organisers only; a status it does not know is 422.
+    assert_eq!(app.get(&queue, focal).await.0, 403);
+    assert_eq!(app.get(&queue, None).await.0, 401);
+    let (s, bad) = app
+        .get(&format!("{queue}?nomination_status=maybe"), owner)
+        .await;
+    assert_eq!(s, 422, "{bad}");
+}

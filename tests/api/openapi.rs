@@ -698,6 +698,7 @@ async fn every_operation_answers_as_the_spec_says() {
         format!("{c}/protocol-order"),
         format!("{c}/participants"),
         format!("{c}/log"),
+        format!("{c}/members?nomination_status=nominated"),
         format!("{c}/attendance?by=session"),
         "/api/v1/attendance/summary?region=Asia".to_string(),
     ] {
