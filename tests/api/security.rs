@@ -701,3 +701,34 @@ async fn rate_limited_logins_say_when_to_retry() {
     assert_eq!(s, 429);
     assert!(retry.is_some_and(|s| (1..=900).contains(&s)), "{retry:?}");
 }
+
+/// Generated from the route table: every read under a conference, asked by an organiser of
+/// another conference, answers what an anonymous caller gets when that is public (below 400),
+/// and 403 or 404 otherwise: no organisers' read (members, badges, the queue, messages,
+/// webhooks, check-ins, the log, badges.html ...) reaches someone without a grant on it.
+#[actix_web::test]
+async fn reads_of_a_conference_are_refused_to_another_organiser() {
+    let app = spawn_app().await;
+    let owner = app.organiser("reads-owner@example.org", false).await;
+    let other = app.organiser("reads-other@example.org", false).await;
+    let values = world(&app, &owner).await;
+    let mut checked = 0;
+    for (method, route) in routes() {
+        if method != "GET" || !route.starts_with("/api/v1/conferences/{c}") {
+            continue;
+        }
+        let path = fill(&route, &values);
+        let (anonymous, _) = app.get(&path, None).await;
+        let (status, body) = app.get(&path, Some(&other.token)).await;
+        if anonymous < 400 {
+            assert_eq!(status, anonymous, "{path} is public: {body}");
+        } else {
+            assert!(
+                status == 403 || status == 404,
+                "another organiser: GET {path}: {status} (anonymous {anonymous}) {body}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "the route table lost its reads: {checked}");
+}
