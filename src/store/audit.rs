@@ -195,10 +195,9 @@ impl Entry {
 }
 
 /// As what the author of a write acted (the log's `actor.kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorKind {
     /// An organiser of the conference (a grant that writes), or an admin.
-    #[default]
     Organiser,
     /// A focal point of one of the conference's delegations.
     FocalPoint,

@@ -448,7 +448,8 @@ pub async fn sheet(
         }
     }
     let list =
-        participants::of_conference(conn, countries, access.conference, Audience::Organisers)
+        // Badges never print an email: the list as the public reads it.
+        participants::of_conference(conn, countries, access.conference, Audience::Public)
             .await?;
     diesel::sql_query(format!(
         "INSERT INTO badges (member_id, conference_id, delegation_id) \
