@@ -2,13 +2,12 @@
 //! or nothing, the quotas for the whole batch under one lock, errors naming the item or the
 //! sheet's row and column, one audit entry per member.
 
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use crate::helpers::{problem_fields, spawn_app, status_json, NominationSetup as Setup, TestApp};
+use crate::helpers::{
+    problem_fields, spawn_app, status_json, stored_members, NominationSetup as Setup, TestApp,
+};
 
 const CSV: &str = "text/csv";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -44,17 +43,6 @@ async fn post_sheet(
         .bearer_auth(token)
         .body(body);
     status_json(rb.send().await.expect("send")).await
-}
-
-async fn stored_members(app: &TestApp, delegation: Uuid) -> i64 {
-    use plenary::db::schema::delegation_members;
-    let mut conn = app.conn().await;
-    delegation_members::table
-        .filter(delegation_members::delegation_id.eq(delegation))
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count members")
 }
 
 fn items(body: &Value) -> &Vec<Value> {

@@ -5,21 +5,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use crate::helpers::{id, problem_fields, spawn_app, NominationSetup as Setup, TestApp};
-
-/// The rows of `delegation_members` for `delegation`, counted in the database itself.
-async fn stored_members(app: &TestApp, delegation: Uuid) -> i64 {
-    use plenary::db::schema::delegation_members;
-    let mut conn = app.conn().await;
-    delegation_members::table
-        .filter(delegation_members::delegation_id.eq(delegation))
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count members")
-}
+use crate::helpers::{id, problem_fields, spawn_app, stored_members, NominationSetup as Setup};
 
 fn problem_type(body: &Value) -> &str {
     body["type"].as_str().unwrap_or_default()

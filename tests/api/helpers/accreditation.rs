@@ -56,3 +56,17 @@ impl NominationSetup {
         assert_eq!(s, 200, "{body}");
     }
 }
+
+/// The rows of `delegation_members` for `delegation`, counted in the database itself.
+pub async fn stored_members(app: &TestApp, delegation: Uuid) -> i64 {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use plenary::db::schema::delegation_members;
+    let mut conn = app.conn().await;
+    delegation_members::table
+        .filter(delegation_members::delegation_id.eq(delegation))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count members")
+}
