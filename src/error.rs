@@ -183,7 +183,8 @@ impl ApiError {
         }
     }
 
-    fn detail(&self) -> String {
+    /// The problem's `detail`: what went wrong, in words for the person who sent the request.
+    pub fn detail(&self) -> String {
         match self {
             ApiError::Validation(errors) => {
                 let fields: Vec<&str> = errors

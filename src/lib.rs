@@ -63,6 +63,7 @@ pub mod http; // what route files share, and the layers startup wires
 pub mod idempotency; // Idempotency-Key middleware for POST
 pub mod import; // conference documents (data/*.json)
 pub mod notify; // the sender of e-mails and webhook deliveries, one per instance
+pub mod portal; // the focal points' web pages under /portal/ (forms, cookie sessions)
 pub mod routes; // thin HTTP handlers, one module per URL family, none importing another
 pub mod startup; // wires and runs the actix application (one AppState per worker)
 pub mod state; // AppState: the pool, country index, token keys and login limits a worker shares

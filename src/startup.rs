@@ -30,7 +30,8 @@ pub fn configure_app(state: web::Data<AppState>) -> impl Fn(&mut web::ServiceCon
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .configure(crate::routes::configure);
+            .configure(crate::routes::configure)
+            .configure(crate::portal::configure);
     }
 }
 
@@ -135,6 +136,7 @@ impl Application {
                     invitation_ttl_days,
                     invitation_codes_in_response,
                     webhook_allow_private,
+                    public_url: notify.public_url.clone(),
                     read_pool: public_reads
                         .read_url
                         .as_deref()

@@ -35,6 +35,9 @@ pub struct AppState {
     /// `PLENARY_WEBHOOK_ALLOW_PRIVATE`: a webhook may point at loopback, private and
     /// link-local addresses (checked when it is registered, and again at each delivery).
     pub webhook_allow_private: bool,
+    /// `PLENARY_PUBLIC_URL`: the server's address as its users reach it, if set (the portal's
+    /// cookies are `Secure` when it is HTTPS, and its forms may come from its origin).
+    pub public_url: Option<String>,
     /// This worker's pool on the read replica (`DATABASE_READ_URL`), if one is configured.
     pub read_pool: Option<DbPool>,
     /// The instance's cache, known revisions and replica status, shared by its workers.

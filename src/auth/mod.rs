@@ -1,6 +1,7 @@
 //! Organisers' authentication: passwords (argon2id), access tokens (JWT, RFC 7519 / RFC 8725)
 //! and the bearer-token extractors used by the routes.
 
+pub mod flows;
 pub mod password;
 pub mod throttle;
 pub mod token;

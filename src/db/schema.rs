@@ -339,6 +339,18 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+diesel::table! {
+    /// Signed-in browsers of the focal points' portal, the cookie's code hashed (migration
+    /// 2026-12-07-200001_portal_sessions).
+    portal_sessions (id) {
+        id -> Uuid,
+        code_hash -> Text,
+        organiser_id -> Uuid,
+        csrf -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisers,
@@ -364,4 +376,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     outbox,
     password_resets,
+    portal_sessions,
 );

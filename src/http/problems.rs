@@ -20,7 +20,14 @@ pub fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerR
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+    // The portal's own error pages (HTML, for people) stay as they are.
+    let is_portal_page = res.request().path().starts_with("/portal/")
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+    if is_problem || is_portal_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let allow = res

@@ -23,11 +23,14 @@ pub const MAX_AUTH_BODY_BYTES: usize = 16 << 10;
 pub const MAX_DOCUMENT_BYTES: usize = 5 << 20;
 
 /// The body limit of a request (API.md, "Details"): [`MAX_AUTH_BODY_BYTES`] under
-/// `/api/v1/auth/`, [`MAX_DOCUMENT_BYTES`] for the `PUT` of a delegation's credentials,
+/// `/api/v1/auth/`, the portal's forms' limits under `/portal/` ([`portal_body_limit`]), [`MAX_DOCUMENT_BYTES`] for the `PUT` of a delegation's credentials,
 /// [`MAX_BODY_BYTES`] elsewhere. The one table of body limits.
 pub fn body_limit(method: &Method, path: &str) -> usize {
     if path.starts_with("/api/v1/auth/") {
         return MAX_AUTH_BODY_BYTES;
+    }
+    if let Some(portal) = path.strip_prefix("/portal/") {
+        return portal_body_limit(portal);
     }
     let credentials = path
         .strip_prefix("/api/v1/conferences/")
@@ -37,6 +40,25 @@ pub fn body_limit(method: &Method, path: &str) -> usize {
         MAX_DOCUMENT_BYTES
     } else {
         MAX_BODY_BYTES
+    }
+}
+
+/// The room a multipart form's boundaries and other fields take beside its file (64 KiB).
+pub const FORM_OVERHEAD_BYTES: usize = 64 << 10;
+
+/// The body limit of a portal form (`path` after `/portal/`): the letter of credentials
+/// [`MAX_DOCUMENT_BYTES`] and a spreadsheet [`MAX_BODY_BYTES`], each with
+/// [`FORM_OVERHEAD_BYTES`]; the forms before sign-in [`MAX_AUTH_BODY_BYTES`], like
+/// `/api/v1/auth/`; other forms [`MAX_BODY_BYTES`].
+fn portal_body_limit(path: &str) -> usize {
+    if path.ends_with("/credentials") {
+        MAX_DOCUMENT_BYTES + FORM_OVERHEAD_BYTES
+    } else if path.ends_with("/members/sheet") {
+        MAX_BODY_BYTES + FORM_OVERHEAD_BYTES
+    } else if path.starts_with("conferences/") {
+        MAX_BODY_BYTES
+    } else {
+        MAX_AUTH_BODY_BYTES
     }
 }
 

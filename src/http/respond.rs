@@ -56,6 +56,29 @@ pub fn printable(req: &HttpRequest, page: String) -> HttpResponse {
     })
 }
 
+/// The `Content-Security-Policy` of a stored document (a letter of credentials): nothing
+/// loads, nothing runs, even when a browser is made to render it as something other than a
+/// PDF.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; sandbox";
+
+/// A 200 download of a stored document (the letter of credentials, for the API and the
+/// portal alike): `content_type`, `Content-Disposition: attachment` with `filename`, never
+/// cached (`private, no-store`), `Vary: Accept`, `X-Content-Type-Options: nosniff` and
+/// [`DOCUMENT_CSP`].
+pub fn pdf_attachment(content_type: &str, filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .append_header((header::VARY, "Accept"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOCUMENT_CSP))
+        .body(body)
+}
+
 /// A 200 file response with `content_type`, a download name and a strong `ETag` (SHA-256 of
 /// the bytes, [`etag_of_bytes`]); 304 when `If-None-Match` already holds that
 /// tag, so that calendar and spreadsheet clients can poll cheaply.

@@ -133,12 +133,18 @@ impl Mailer {
     }
 }
 
-/// The page for `code`: `PLENARY_INVITATION_URL` with `{code}` replaced (invitations).
-/// Without it no link is given, only the API call: the portal's own pages (the contract's
-/// default) are not served yet, and a link to a missing page is worse than none.
+/// The page for `code`: for an invitation, `PLENARY_INVITATION_URL` with `{code}` replaced,
+/// else the portal's page to accept it; for a password reset, the portal's page to choose
+/// the new password. Both portal pages are under the server's public address
+/// (`PLENARY_PUBLIC_URL`, or the address it listens on).
 fn link(config: &SenderConfig, kind: MailKind, code: &str) -> Option<String> {
+    let base = config.public_url.trim_end_matches('/');
     match (kind, &config.settings.invitation_url) {
         (MailKind::Invitation, Some(template)) => Some(template.replace("{code}", code)),
+        (MailKind::Invitation, None) => Some(format!("{base}/portal/invitation?code={code}")),
+        (MailKind::PasswordReset, _) => {
+            Some(format!("{base}/portal/password-reset/confirm?code={code}"))
+        }
         _ => None,
     }
 }

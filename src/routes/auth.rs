@@ -2,10 +2,9 @@
 //! flows (`/auth/password-reset`, `/auth/password-reset/confirm`, `/auth/password`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::auth::{password, throttle, token::TOKEN_TTL_SECONDS, Authenticated};
+use crate::auth::{flows, token::TOKEN_TTL_SECONDS, Authenticated};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -13,8 +12,8 @@ use crate::domain::input::{Errors, Field, Obj};
 use crate::error::ApiError;
 use crate::http::request::parse_json;
 use crate::state::AppState;
-use crate::store::focal_points::{self, Acceptor, FocalPointOf};
-use crate::store::{organisers, password_resets};
+use crate::store::focal_points::{self, FocalPointOf};
+use crate::store::organisers;
 
 /// The password `password` as given (not trimmed or normalised: every byte counts), 1 to
 /// 1024 bytes.
@@ -92,33 +91,8 @@ pub async fn token(
     let (Some(email), Some(pass)) = (email, pass) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    // Failed attempts are counted per email and client address, per email and per address
-    // (in PostgreSQL, shared by every instance). A check is reserved atomically before any
-    // password work (429 at a limit), and its verdict counted after.
-    let address = crate::http::request::client_address(&req, &state.trusted_proxies)
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let counters = state.login_limits.counters(&email, &address);
-    let attempt = throttle::reserve_check(&state, &counters).await?;
-    let found = {
-        let mut conn = state.conn().await?;
-        organisers::find_by_email(&mut conn, &email).await?
-    };
-    let (stored, id) = match found {
-        Some(o) if o.disabled_at.is_none() => {
-            (Some(o.password_hash), Some((o.id, o.tokens_valid_after)))
-        }
-        _ => (None, None),
-    };
-    let ok = password::verify_blocking(stored, SecretString::from(pass)).await;
-    let id = id.filter(|_| ok);
-    throttle::record_verdict(&state, attempt, &counters, id.is_none()).await?;
-    let Some((id, valid_after)) = id else {
-        return Err(ApiError::Unauthorized(
-            "wrong email or password".to_string(),
-        ));
-    };
-    token_response(&state, id, valid_after)
+    let signed = flows::sign_in(&state, &address_of(&req, &state), &email, pass).await?;
+    token_response(&state, signed.account, signed.tokens_valid_after)
 }
 
 /// The calling organiser.
@@ -187,12 +161,6 @@ fn code_and_password(
     }
 }
 
-/// The one answer to every refused acceptance: unknown, used, expired or revoked code, or a
-/// wrong password for the invitation's existing account.
-fn refused_invitation() -> ApiError {
-    ApiError::Unauthorized("the invitation code or the password is wrong".to_string())
-}
-
 /// `POST /api/v1/auth/invitations/accept` `{"code", "password", "name"}`: accepts a
 /// focal-point invitation and answers 200 with a token, like `/auth/token`. Without an
 /// account for the invitation's email one is created with this password (at least 12
@@ -209,75 +177,9 @@ pub async fn accept_invitation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (code, pass, name) = code_and_password(&parse_json(&req, &body)?, true)?;
-    let invitation = {
-        let mut conn = state.conn().await?;
-        focal_points::usable(&mut conn, &code).await?
-    };
-    // Counted like logins, keyed by the invitation's email (unknown codes share one key).
-    let email_key = invitation
-        .as_ref()
-        .map_or("(unknown invitation code)".to_string(), |i| i.email.clone());
-    let counters = state
-        .login_limits
-        .counters(&email_key, &address_of(&req, &state));
-    let attempt = throttle::reserve_check(&state, &counters).await?;
-    let outcome = accept_checked(&state, invitation, pass, name).await;
-    // Only refusals count as failures; a 422 (a new account's short password) does not.
-    let failed = matches!(outcome, Ok(None));
-    throttle::record_verdict(&state, attempt, &counters, failed).await?;
-    match outcome? {
-        Some((account, valid_after)) => token_response(&state, account, valid_after),
-        None => Err(refused_invitation()),
-    }
-}
-
-/// The password work and the acceptance of [`accept_invitation`]: the account and its
-/// `tokens_valid_after`, `Ok(None)` for a refusal (the one 401), `Err` for a 422 or a server
-/// error. A new account's address counts as proven unless codes are also handed out in API
-/// responses (`PLENARY_INVITATION_CODES_IN_RESPONSE`): then whoever was given the code may
-/// not own the address.
-async fn accept_checked(
-    state: &AppState,
-    invitation: Option<focal_points::FocalPointRow>,
-    pass: String,
-    name: Option<String>,
-) -> Result<Option<(Uuid, Option<DateTime<Utc>>)>, ApiError> {
-    let secret = SecretString::from(pass);
-    let Some(invitation) = invitation else {
-        password::verify_blocking(None, secret).await;
-        return Ok(None);
-    };
-    let existing = {
-        let mut conn = state.conn().await?;
-        organisers::find_by_email(&mut conn, &invitation.email).await?
-    };
-    let mut valid_after = None;
-    let acceptor = match existing {
-        Some(account) => {
-            let usable = account.disabled_at.is_none();
-            let stored = usable.then_some(account.password_hash);
-            if !password::verify_blocking(stored, secret).await {
-                return Ok(None);
-            }
-            valid_after = account.tokens_valid_after;
-            Acceptor::Existing(account.id)
-        }
-        None => {
-            password::check_strength(&secret).map_err(|m| ApiError::field("password", m))?;
-            let password_hash = password::hash_blocking(secret)
-                .await
-                .map_err(ApiError::internal)?;
-            Acceptor::New {
-                name: name.unwrap_or_else(|| invitation.name.clone()),
-                password_hash,
-                email_verified: !state.invitation_codes_in_response,
-            }
-        }
-    };
-    let mut conn = state.conn().await?;
-    let accepted =
-        focal_points::accept(&mut conn, invitation.id, &invitation.email, acceptor).await?;
-    Ok(accepted.map(|account| (account, valid_after)))
+    let signed =
+        flows::accept_invitation(&state, &address_of(&req, &state), &code, pass, name).await?;
+    token_response(&state, signed.account, signed.tokens_valid_after)
 }
 
 /// The client address a request's password checks are counted by (empty when unknown).
@@ -310,25 +212,10 @@ pub async fn request_password_reset(
     let Some(email) = email else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let counters = state
-        .login_limits
-        .counters(&email, &address_of(&req, &state));
-    let attempt = throttle::reserve_check(&state, &counters).await?;
-    let outcome = {
-        let mut conn = state.conn().await?;
-        password_resets::request(&mut conn, &email).await
-    };
-    throttle::record_verdict(&state, attempt, &counters, true).await?;
-    outcome?;
+    flows::request_password_reset(&state, &address_of(&req, &state), &email).await?;
     Ok(HttpResponse::Accepted()
         .insert_header(("Cache-Control", "no-store"))
         .finish())
-}
-
-/// The one answer to every refused reset code: unknown, used or expired (or its account
-/// disabled meanwhile).
-fn refused_reset() -> ApiError {
-    ApiError::Unauthorized("the reset code is unknown, used or expired".to_string())
 }
 
 /// `POST /api/v1/auth/password-reset/confirm` `{"code", "password"}`: sets the account's
@@ -346,37 +233,9 @@ pub async fn confirm_password_reset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (code, pass, _) = code_and_password(&parse_json(&req, &body)?, false)?;
-    let secret = SecretString::from(pass);
-    password::check_strength(&secret).map_err(|m| ApiError::field("password", m))?;
-    let email = {
-        let mut conn = state.conn().await?;
-        password_resets::email_of(&mut conn, &code).await?
-    };
-    let email_key = email.unwrap_or_else(|| "(unknown reset code)".to_string());
-    let counters = state
-        .login_limits
-        .counters(&email_key, &address_of(&req, &state));
-    let attempt = throttle::reserve_check(&state, &counters).await?;
-    let outcome = reset_checked(&state, &code, secret).await;
-    throttle::record_verdict(&state, attempt, &counters, matches!(outcome, Ok(None))).await?;
-    match outcome? {
-        Some((account, valid_after)) => token_response(&state, account, Some(valid_after)),
-        None => Err(refused_reset()),
-    }
-}
-
-/// The password work and the reset of [`confirm_password_reset`]: the new password is
-/// hashed whatever the code (an unknown code takes the same time), then the code spent.
-async fn reset_checked(
-    state: &AppState,
-    code: &str,
-    secret: SecretString,
-) -> Result<Option<(Uuid, DateTime<Utc>)>, ApiError> {
-    let password_hash = password::hash_blocking(secret)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut conn = state.conn().await?;
-    Ok(password_resets::confirm(&mut conn, code, &password_hash, Utc::now()).await?)
+    let signed =
+        flows::confirm_password_reset(&state, &address_of(&req, &state), &code, pass).await?;
+    token_response(&state, signed.account, signed.tokens_valid_after)
 }
 
 /// `POST /api/v1/auth/password` `{"current_password", "password"}` (signed in): 204 once
@@ -405,33 +264,14 @@ pub async fn change_password(
     let (Some(current), Some(pass)) = (current, pass) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let new_secret = SecretString::from(pass);
-    password::check_strength(&new_secret).map_err(|m| ApiError::field("password", m))?;
-    let account = {
-        let mut conn = state.conn().await?;
-        organisers::find_active(&mut conn, caller.0.id)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("the organiser no longer exists".to_string()))?
-    };
-    let counters = state
-        .login_limits
-        .counters(&account.email, &address_of(&req, &state));
-    let attempt = throttle::reserve_check(&state, &counters).await?;
-    let ok =
-        password::verify_blocking(Some(account.password_hash), SecretString::from(current)).await;
-    throttle::record_verdict(&state, attempt, &counters, !ok).await?;
-    if !ok {
-        return Err(ApiError::Forbidden(
-            "the current password is wrong".to_string(),
-        ));
-    }
-    let password_hash = password::hash_blocking(new_secret)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut conn = state.conn().await?;
-    organisers::change_password(&mut conn, account.id, &password_hash, Utc::now())
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("the organiser no longer exists".to_string()))?;
+    flows::change_password(
+        &state,
+        &address_of(&req, &state),
+        caller.0.id,
+        current,
+        pass,
+    )
+    .await?;
     Ok(HttpResponse::NoContent()
         .insert_header(("Cache-Control", "no-store"))
         .finish())

@@ -14,14 +14,10 @@ use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
 use crate::http::params::write_input;
 use crate::http::request::{parse_json, MAX_DOCUMENT_BYTES};
-use crate::http::respond::ok_tagged;
+use crate::http::respond::{ok_tagged, pdf_attachment};
 use crate::state::AppState;
 use crate::store::credentials;
 use crate::store::standing;
-
-/// The `Content-Security-Policy` of the document: nothing loads, nothing runs, even when a
-/// browser is made to render it as something other than a PDF.
-pub const DOCUMENT_CSP: &str = "default-src 'none'; sandbox";
 
 /// The media types an upload may be sent as: `application/pdf`, or `application/octet-stream`
 /// (what clients generated from the spec send for a binary body). Either way the bytes must
@@ -153,7 +149,7 @@ pub async fn get(
 }
 
 /// `GET .../credentials/document` (organisers and the delegation's focal points): the PDF,
-/// as an attachment, with `X-Content-Type-Options: nosniff` and [`DOCUMENT_CSP`];
+/// as an attachment ([`pdf_attachment`]: `nosniff`, a CSP that lets nothing load or run);
 /// `application/pdf`, or `application/octet-stream` for an `Accept` that asks for it
 /// ([`document_media_type`]). Errors: 404 for anyone else, or before any upload.
 pub async fn document(
@@ -165,17 +161,11 @@ pub async fn document(
     let (conference_id, delegation_id) = *path;
     let mut conn = readable(&state, caller, conference_id, delegation_id).await?;
     let pdf = credentials::document(&mut conn, conference_id, delegation_id).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(document_media_type(&req))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"credentials-{delegation_id}.pdf\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .append_header((header::VARY, "Accept"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, DOCUMENT_CSP))
-        .body(pdf))
+    Ok(pdf_attachment(
+        document_media_type(&req),
+        &format!("credentials-{delegation_id}.pdf"),
+        pdf,
+    ))
 }
 
 /// `PATCH .../credentials` `{"status": "verified"|"provisional"|"rejected", "note"}`

@@ -24,6 +24,7 @@ pub mod organisers;
 pub mod outbox;
 pub mod participants;
 pub mod password_resets;
+pub mod portal_sessions;
 pub mod presence;
 pub mod protocol;
 pub mod reference;

@@ -30,6 +30,7 @@ mod openapi;
 mod organisations;
 mod participants;
 mod passwords;
+mod portal;
 mod presence;
 mod protocol;
 mod public_reads;
