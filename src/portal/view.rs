@@ -4,7 +4,7 @@
 //!
 //! Every page is sent with [`CONTENT_SECURITY_POLICY`] (the List of Participants' policy,
 //! except that forms may post to the portal itself), `X-Content-Type-Options: nosniff`,
-//! `Referrer-Policy: no-referrer` (links carry one-time codes) and `Cache-Control: no-store`.
+//! `Referrer-Policy: same-origin` (links carry one-time codes, which must not leave in a `Referer`; `no-referrer` would also make browsers send `Origin: null` on the portal's own forms) and `Cache-Control: no-store`.
 
 use std::sync::LazyLock;
 
@@ -123,7 +123,7 @@ pub fn page(
 fn headers(res: &mut actix_web::HttpResponseBuilder) {
     res.insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::CACHE_CONTROL, "no-store"));
 }
 
