@@ -140,6 +140,59 @@ pub async fn respond<T: 'static>(
     }
 }
 
+/// The prefix of the keys of portal forms, so that they never meet an API client's keys.
+const FORM_KEY_PREFIX: &str = "portal-form:";
+
+/// A portal form's write, once per form ([`crate::portal`]): every form the portal renders
+/// carries a fresh random `form_key`, and a second submission of the same form (a double
+/// click, a reload of the POST, a retry after a lost answer) gets the first one's answer
+/// instead of writing again. It is the `Idempotency-Key` machinery with the form key as the
+/// key and `caller` as its owner: `run` answers through [`respond`], so a successful
+/// write stores its answer (the redirect) in its own transaction; the same access checks
+/// are made again before a replay. A form whose write stored nothing (a refusal shown on the
+/// form) lets its key go, so the corrected form can be sent with it again.
+///
+/// Answers `run`'s answer, or the stored one (a replay), or a problem+json answer: 409
+/// while the first submission still runs, 422 for the same key with another form.
+pub async fn once_per_form<F>(
+    state: &AppState,
+    caller: Caller,
+    form_key: &str,
+    form_hash: &str,
+    run: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: std::future::Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let key = format!("{FORM_KEY_PREFIX}{form_key}");
+    match claim_or_answer(state, caller, &key, form_hash).await {
+        Claim::Owned => {}
+        Claim::Unscoped => return run.await,
+        Claim::Answered(response) => return Ok(response),
+    }
+    let slot = keys::Slot::new(caller.id, &key, form_hash, None);
+    let answer = keys::with_slot(slot.clone(), run).await;
+    if slot.stored().is_none() {
+        let mut conn = state.conn().await?;
+        if let Err(e) = keys::release(&mut conn, caller.id, &key).await {
+            tracing::warn!(error = %e, "releasing a portal form's key");
+        }
+    }
+    answer
+}
+
+/// The hex SHA-256 of a portal form: its path and its fields in order (NUL-separated), the
+/// hash a second submission of the same form must repeat.
+pub fn form_hash<'a>(path: &str, parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(path);
+    for part in parts {
+        hasher.update([0]);
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize())
+}
+
 /// Like [`respond`], for a response that carries a secret shown once (an invitation code):
 /// this request sends `render`, while what is stored for a retry with the same key is
 /// `redacted` (the secret left out), so the secret is never written to the database.

@@ -9,7 +9,7 @@
 //! | layer | modules | knows |
 //! |---|---|---|
 //! | wiring | [`cli`], [`startup`], [`telemetry`] | everything; decides nothing of its own |
-//! | routes | [`routes`] | the layers below; no route module imports another |
+//! | routes | [`routes`], [`portal`] | the layers below; no route module imports another, and the API's routes and the portal's pages do not import each other |
 //! | HTTP | [`http`], [`idempotency`], [`auth`], [`state`], [`config`], [`error`], [`conditional`], [`export`], [`notify`] | requests, responses, problem+json; the sender of what the outbox holds (SMTP or `.eml` files, signed webhooks) |
 //! | files | [`import`] | conference documents, read into domain values |
 //! | store | [`store`] | every query (the revision watcher among them); returns `StoreError`, never HTTP |
@@ -25,10 +25,11 @@
 //! | module | owns |
 //! |---|---|
 //! | [`routes`] | thin handlers, one file per URL family (the URL tells the file); the route table |
+//! | [`portal`] | the focal points' web pages under `/portal/`: forms over the same flows and store functions as the API, cookie sessions, form tokens, its templates and words |
 //! | [`http`] | what handlers share (reading bodies and query strings, the one table of body limits, JSON responses with ETags, shared query parameters) and the layers: CORS, `HEAD`, the body deadline, the budget of bodies in flight, problem+json for actix's errors, the public-read cache |
 //! | [`conditional`] | reading `If-Match`, answering `If-None-Match`, setting `ETag` (RFC 9110) |
 //! | [`idempotency`] | the `Idempotency-Key` middleware for `POST`, in named steps |
-//! | [`auth`] | passwords (argon2id), JWT access tokens (RFC 8725), the one bearer parser and extractors |
+//! | [`auth`] | passwords (argon2id), JWT access tokens (RFC 8725), the one bearer parser and extractors; `flows`: sign-in, invitations, password resets and changes, for the API and the portal |
 //! | [`access`] | every "who may" rule (admins, the organiser grant, organisers, focal points) and its refusal (401/403/404), worded once; the pure rule, loaded by `store::standing` |
 //! | [`domain`] | validated input and API shapes, the `Caller`; `input`: field errors; `vocab`: typed statuses and roles; `precondition`: entity tags |
 //! | [`store`] | every query; `standing`: a caller's grants on a conference, judged by `access`; `write`: the one audited-write driver; `audit`: typed log entries; `reference`: ISO 3166-1 sync; `error`: `StoreError` |

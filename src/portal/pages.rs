@@ -26,6 +26,7 @@ use crate::domain::{Caller, Mode};
 use crate::error::ApiError;
 use crate::http::params::write_input;
 use crate::http::request::{client_address, MAX_DOCUMENT_BYTES};
+use crate::idempotency::{self, respond};
 use crate::state::AppState;
 use crate::store::members::MemberKey;
 use crate::store::portal_sessions::{self, Live};
@@ -626,6 +627,10 @@ async fn delegation_view(
     page.insert("categories".into(), categories());
     page.insert("member_form".into(), json!({}));
     page.insert(
+        "form_keys".into(),
+        form_keys(&["member", "sheet", "credentials"]),
+    );
+    page.insert(
         "sheet_columns".into(),
         sheet::MEMBER_COLUMNS.join(", ").into(),
     );
@@ -752,6 +757,67 @@ fn checked_form(
         .then(|| forged(Some(live)).unwrap_or_else(|e| e.error_response()))
 }
 
+/// The `form_key` of a form: 1 to 64 visible ASCII characters, else none (the write then
+/// runs without one).
+fn form_key_of(value: Option<&str>) -> Option<String> {
+    value
+        .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+}
+
+/// A fresh key for each form of a page, by the form's name.
+fn form_keys(names: &[&str]) -> Value {
+    names
+        .iter()
+        .map(|n| {
+            (
+                (*n).to_string(),
+                Value::from(crate::store::codes::new_code()),
+            )
+        })
+        .collect::<Map<String, Value>>()
+        .into()
+}
+
+/// Runs a form's write once per form ([`idempotency::once_per_form`]): a second submission
+/// of the same form gets the first one's answer. A problem the key itself answers (the
+/// first submission still running, the key reused by another form, a right lost since) is
+/// shown as a page.
+async fn write_once<F>(
+    state: &AppState,
+    live: &Live,
+    key: Option<String>,
+    hash: String,
+    run: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: std::future::Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let Some(key) = key else {
+        return run.await;
+    };
+    let answer = idempotency::once_per_form(state, caller_of(live), &key, &hash, run).await?;
+    let is_problem = answer
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if !is_problem {
+        return Ok(answer);
+    }
+    let message = match answer.status().as_u16() {
+        409 => "form_running",
+        422 => "form_reused",
+        _ => "form_refused",
+    };
+    notice(answer.status(), "refused_title", text(message), Some(live))
+}
+
+/// The hash of a urlencoded form at `path` ([`idempotency::form_hash`]).
+fn hash_of_form(path: &str, body: &[u8]) -> String {
+    idempotency::form_hash(path, [body])
+}
+
 /// The delegation page again after a refused write, with its status: `form_key` (the
 /// form that failed) gets `values`, `errors` and `error`.
 async fn delegation_again(
@@ -802,17 +868,20 @@ pub async fn add_member(
         MemberPost::Single(one) => vec![(String::new(), *one)],
         MemberPost::Batch(items) => items,
     });
-    let mut conn = state.conn().await?;
-    match members::create_all(&mut conn, Some(caller_of(&live)), ids.0, ids.1, input).await {
-        Ok(_) => Ok(see_other(
-            &format!("{}?done=done_member_added", delegation_path(ids.0, ids.1)),
-            Vec::new(),
-        )),
-        Err(e) => {
-            let e = ApiError::from(e);
-            delegation_again(&state, &live, ids, &e, "member_form", value, MEMBER_FIELDS).await
+    let done = format!("{}?done=done_member_added", delegation_path(ids.0, ids.1));
+    let key = form_key_of(field(&form, "form_key"));
+    let hash = hash_of_form(req.path(), &body);
+    write_once(&state, &live, key, hash, async {
+        let mut conn = state.conn().await?;
+        let write = members::create_all(&mut conn, Some(caller_of(&live)), ids.0, ids.1, input);
+        match respond(write, move |_| see_other(&done, Vec::new())).await {
+            Ok(res) => Ok(res),
+            Err(e) => {
+                delegation_again(&state, &live, ids, &e, "member_form", value, MEMBER_FIELDS).await
+            }
         }
-    }
+    })
+    .await
 }
 
 /// `GET .../members/{member_id}`: the form to change or remove a member.
@@ -868,6 +937,7 @@ async fn member_page(
             "errors": fields,
             "error": general,
             "categories": categories(),
+            "form_keys": form_keys(&["change", "remove"]),
         }),
         Vec::new(),
     )
@@ -892,27 +962,26 @@ pub async fn change_member(
     let ids = *path;
     let value = member_body(&form, Mode::Patch);
     let input = write_input(&value, parse_member(&value, Mode::Patch));
-    let mut conn = state.conn().await?;
-    match members::update(
-        &mut conn,
-        caller_of(&live),
-        ids.0,
-        ids.1,
-        ids.2,
-        &IfMatch::Absent,
-        input,
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other(
-            &format!("{}?done=done_member_changed", delegation_path(ids.0, ids.1)),
-            Vec::new(),
-        )),
-        Err(e) => {
-            let e = ApiError::from(e);
-            member_page(&state, &live, ids, e.status_code(), Some(value), Some(&e)).await
+    let done = format!("{}?done=done_member_changed", delegation_path(ids.0, ids.1));
+    let key = form_key_of(field(&form, "form_key"));
+    let hash = hash_of_form(req.path(), &body);
+    write_once(&state, &live, key, hash, async {
+        let mut conn = state.conn().await?;
+        let write = members::update(
+            &mut conn,
+            caller_of(&live),
+            ids.0,
+            ids.1,
+            ids.2,
+            &IfMatch::Absent,
+            input,
+        );
+        match respond(write, move |_| see_other(&done, Vec::new())).await {
+            Ok(res) => Ok(res),
+            Err(e) => member_page(&state, &live, ids, e.status_code(), Some(value), Some(&e)).await,
         }
-    }
+    })
+    .await
 }
 
 /// `POST .../members/{member_id}/delete`: as `DELETE` of the API ([`members::delete`]).
@@ -931,34 +1000,48 @@ pub async fn remove_member(
         return Ok(refused);
     }
     let ids = *path;
-    let mut conn = state.conn().await?;
-    match members::delete(
-        &mut conn,
-        caller_of(&live),
-        ids.0,
-        ids.1,
-        ids.2,
-        &IfMatch::Absent,
-    )
-    .await
-    {
-        Ok(()) => Ok(see_other(
-            &format!("{}?done=done_member_removed", delegation_path(ids.0, ids.1)),
-            Vec::new(),
-        )),
-        Err(e) => {
-            let e = ApiError::from(e);
-            member_page(&state, &live, ids, e.status_code(), None, Some(&e)).await
+    let done = format!("{}?done=done_member_removed", delegation_path(ids.0, ids.1));
+    let key = form_key_of(field(&form, "form_key"));
+    let hash = hash_of_form(req.path(), &body);
+    write_once(&state, &live, key, hash, async {
+        let mut conn = state.conn().await?;
+        let write = members::delete(
+            &mut conn,
+            caller_of(&live),
+            ids.0,
+            ids.1,
+            ids.2,
+            &IfMatch::Absent,
+        );
+        match respond(write, move |_| see_other(&done, Vec::new())).await {
+            Ok(res) => Ok(res),
+            Err(e) => member_page(&state, &live, ids, e.status_code(), None, Some(&e)).await,
         }
-    }
+    })
+    .await
 }
 
 /// One uploaded file of a multipart form, with the form's `csrf`.
 struct Upload {
     csrf: Option<String>,
+    form_key: Option<String>,
     filename: Option<String>,
     media_type: Option<String>,
     bytes: Vec<u8>,
+}
+
+impl Upload {
+    /// The hash of the upload ([`idempotency::form_hash`]): its token, file name and bytes.
+    fn hash(&self, path: &str) -> String {
+        idempotency::form_hash(
+            path,
+            [
+                self.csrf.as_deref().unwrap_or("").as_bytes(),
+                self.filename.as_deref().unwrap_or("").as_bytes(),
+                self.bytes.as_slice(),
+            ],
+        )
+    }
 }
 
 /// Reads a `multipart/form-data` body: the field `csrf` and the file field `file` (at most
@@ -971,6 +1054,7 @@ async fn read_upload(
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut upload = Upload {
         csrf: None,
+        form_key: None,
         filename: None,
         media_type: None,
         bytes: Vec::new(),
@@ -997,6 +1081,7 @@ async fn read_upload(
         }
         match name.as_str() {
             "csrf" => upload.csrf = String::from_utf8(bytes).ok(),
+            "form_key" => upload.form_key = String::from_utf8(bytes).ok(),
             "file" => {
                 upload.filename = filename;
                 upload.media_type = media_type;
@@ -1061,21 +1146,26 @@ pub async fn upload_sheet(
                 parsed: Err(errors),
             },
         };
-    let mut conn = state.conn().await?;
-    match members::create_all(&mut conn, Some(caller_of(&live)), ids.0, ids.1, input).await {
-        Ok(saved) => Ok(see_other(
-            &format!(
-                "{}?done=done_sheet&n={}",
-                delegation_path(ids.0, ids.1),
-                saved.len()
-            ),
-            Vec::new(),
-        )),
-        Err(e) => {
-            let e = ApiError::from(e);
-            delegation_again(&state, &live, ids, &e, "sheet_form", Value::Null, &[]).await
+    let page = delegation_path(ids.0, ids.1);
+    let key = form_key_of(upload.form_key.as_deref());
+    let hash = upload.hash(req.path());
+    write_once(&state, &live, key, hash, async {
+        let mut conn = state.conn().await?;
+        let write = members::create_all(&mut conn, Some(caller_of(&live)), ids.0, ids.1, input);
+        let answer = respond(write, move |saved: &Vec<members::MemberRow>| {
+            see_other(
+                &format!("{page}?done=done_sheet&n={}", saved.len()),
+                Vec::new(),
+            )
+        });
+        match answer.await {
+            Ok(res) => Ok(res),
+            Err(e) => {
+                delegation_again(&state, &live, ids, &e, "sheet_form", Value::Null, &[]).await
+            }
         }
-    }
+    })
+    .await
 }
 
 /// `POST .../credentials` (multipart: `file`, the letter of credentials as a PDF): as the
@@ -1116,40 +1206,55 @@ pub async fn upload_credentials(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("checking a PDF: {e}")))?;
-    let outcome = match checked {
-        Err(message) => Err(ApiError::field("file", message)),
-        Ok(()) => {
-            let mut conn = state.conn().await?;
-            credentials::submit(
-                &mut conn,
-                caller_of(&live),
-                ids.0,
-                ids.1,
-                &IfMatch::Absent,
-                &pdf,
-            )
-            .await
-            .map_err(ApiError::from)
-        }
-    };
-    match outcome {
-        Ok(_) => Ok(see_other(
-            &format!("{}?done=done_credentials", delegation_path(ids.0, ids.1)),
-            Vec::new(),
-        )),
-        Err(e) => {
-            delegation_again(
-                &state,
-                &live,
-                ids,
-                &e,
-                "credentials_form",
-                Value::Null,
-                &["file"],
-            )
-            .await
-        }
+    if let Err(message) = checked {
+        let e = ApiError::field("file", message);
+        return delegation_again(
+            &state,
+            &live,
+            ids,
+            &e,
+            "credentials_form",
+            Value::Null,
+            &["file"],
+        )
+        .await;
     }
+    let done = format!("{}?done=done_credentials", delegation_path(ids.0, ids.1));
+    let key = form_key_of(upload.form_key.as_deref());
+    let hash = idempotency::form_hash(
+        req.path(),
+        [
+            upload.csrf.as_deref().unwrap_or("").as_bytes(),
+            pdf.as_slice(),
+        ],
+    );
+    write_once(&state, &live, key, hash, async {
+        let mut conn = state.conn().await?;
+        let write = credentials::submit(
+            &mut conn,
+            caller_of(&live),
+            ids.0,
+            ids.1,
+            &IfMatch::Absent,
+            &pdf,
+        );
+        match respond(write, move |_| see_other(&done, Vec::new())).await {
+            Ok(res) => Ok(res),
+            Err(e) => {
+                delegation_again(
+                    &state,
+                    &live,
+                    ids,
+                    &e,
+                    "credentials_form",
+                    Value::Null,
+                    &["file"],
+                )
+                .await
+            }
+        }
+    })
+    .await
 }
 
 /// `GET .../credentials/document`: the PDF the delegation submitted, as the API serves it

@@ -724,3 +724,69 @@ async fn a_spreadsheet_of_nominations_from_the_portal_is_all_or_nothing() {
     assert_eq!(stored_members(&app, setup.delegation).await, 2);
     let _ = Value::Null;
 }
+
+#[actix_web::test]
+async fn a_form_sent_twice_writes_once_and_a_refused_one_may_be_sent_again() {
+    let app = spawn_app().await;
+    let (setup, code) = invited(&app, "twice.focal@example.org").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let page = browser.get(&delegation_page(&setup)).await;
+    let csrf = page.csrf();
+    let marker = "name=\"form_key\" value=\"";
+    let start = page
+        .body
+        .find(marker)
+        .map(|i| i + marker.len())
+        .unwrap_or(0);
+    let key = page.body[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(key.len(), 43, "each form carries a fresh key");
+    let add = format!("{}/members", delegation_page(&setup));
+    // Refused first (an invalid e-mail): the key is let go ...
+    let refused = browser
+        .post(
+            &add,
+            &[
+                ("full_name", "Sok Chea"),
+                ("email", "nope"),
+                ("csrf", &csrf),
+                ("form_key", &key),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    // ... so the corrected form goes through with it, once, however often it is sent.
+    let form = [
+        ("full_name", "Sok Chea"),
+        ("csrf", csrf.as_str()),
+        ("form_key", key.as_str()),
+    ];
+    let first = browser.post(&add, &form).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let again = browser.post(&add, &form).await;
+    assert_eq!(
+        (again.status, again.location()),
+        (303, first.location()),
+        "{}",
+        again.body
+    );
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(stored_members(&app, setup.delegation).await, 1);
+    // The same key with another form is refused, and writes nothing.
+    let other = browser
+        .post(
+            &add,
+            &[
+                ("full_name", "Chan Dara"),
+                ("csrf", &csrf),
+                ("form_key", &key),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 422, "{}", other.body);
+    assert_eq!(stored_members(&app, setup.delegation).await, 1);
+}
