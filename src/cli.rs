@@ -372,6 +372,7 @@ async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::
         workers: settings.workers,
         login_limits: settings.login_limits,
         trusted_proxies: settings.trusted_proxies.clone(),
+        cors_origins: settings.cors_origins.clone(),
         body_timeout: settings.body_timeout,
         invitation_ttl_days: settings.invitation_ttl_days,
         public_reads: settings.public_reads.clone(),

@@ -34,6 +34,9 @@ pub struct Settings {
     /// `PLENARY_TRUSTED_PROXIES`: comma-separated IPs or CIDRs of reverse proxies whose
     /// `X-Forwarded-For` is believed; default empty (the TCP peer is the client).
     pub trusted_proxies: TrustedProxies,
+    /// `PLENARY_CORS_ORIGINS`: comma-separated exact origins (`https://portal.example.org`)
+    /// whose pages may also write; default empty (pages of every origin may only read).
+    pub cors_origins: CorsOrigins,
     /// `PLENARY_BODY_TIMEOUT_SECS`: longest time to receive a request body, default 10
     /// (then 408).
     pub body_timeout: Duration,
@@ -104,6 +107,70 @@ impl TrustedProxies {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The origins whose web pages may write (`PLENARY_CORS_ORIGINS`, API.md Conventions): each
+/// an exact origin as a browser sends it in `Origin` (RFC 6454 §6.1), `scheme://host[:port]`
+/// with scheme `http` or `https`, host and scheme in lower case, no default port, no path
+/// (not even a trailing `/`), no `*`, no user name, query or fragment. Compared byte for byte
+/// with the request's `Origin` ([`CorsOrigins::allows`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsOrigins(Vec<String>);
+
+impl CorsOrigins {
+    /// Parses a comma-separated list of origins; blank items are skipped. Errors: a message
+    /// naming `PLENARY_CORS_ORIGINS`, the first entry that is not an exact origin, why, and
+    /// (where there is one) the origin it should be written as.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut origins: Vec<String> = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let origin = exact_origin(item).map_err(|why| {
+                format!("PLENARY_CORS_ORIGINS: {item:?} is not an exact origin ({why})")
+            })?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        Ok(Self(origins))
+    }
+
+    /// Whether a request's `Origin` header value is one of the listed origins (exact match).
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o == origin)
+    }
+
+    /// Whether the list is empty (no origin may write).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `item` itself when it is an exact `http`/`https` origin written as browsers serialise it
+/// (the URL's own origin serialisation, WHATWG URL); else why not, with the spelling to use
+/// when only the spelling is wrong.
+fn exact_origin(item: &str) -> Result<String, String> {
+    if item.contains('*') {
+        return Err("wildcards are not allowed: list each origin".into());
+    }
+    let url =
+        url::Url::parse(item).map_err(|e| format!("{e}; write it as scheme://host[:port]"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("the scheme must be http or https".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("an origin has no user name or password".into());
+    }
+    let origin = url.origin().ascii_serialization();
+    if item == origin {
+        return Ok(origin);
+    }
+    let after_scheme = item.split_once("://").map_or("", |(_, rest)| rest);
+    if after_scheme.contains(['/', '?', '#']) {
+        return Err(format!(
+            "an origin has no path, query or fragment, not even a trailing \"/\": {origin:?}"
+        ));
+    }
+    Err(format!("browsers send it as {origin:?}: list that"))
 }
 
 fn var(name: &str) -> Option<String> {
@@ -293,6 +360,8 @@ impl Settings {
                 &var("PLENARY_TRUSTED_PROXIES").unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!(e))?,
+            cors_origins: CorsOrigins::parse(&var("PLENARY_CORS_ORIGINS").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!(e))?,
             body_timeout: Duration::from_secs(numeric("PLENARY_BODY_TIMEOUT_SECS")?),
             invitation_ttl_days: numeric("PLENARY_INVITATION_TTL_DAYS")?,
             public_reads: PublicReadSettings {
@@ -413,6 +482,69 @@ mod tests {
         assert_eq!(
             d("PLENARY_BODY_BUDGET_PER_ADDRESS_BYTES"),
             u64::try_from(DEFAULT_BODY_BUDGET_PER_ADDRESS_BYTES).ok()
+        );
+    }
+
+    /// `PLENARY_CORS_ORIGINS`: exact origins are kept (once each), everything else stops
+    /// the start with a message naming the variable and the entry; the README has its row.
+    #[test]
+    fn cors_origins_must_be_exact_origins() {
+        let parsed = CorsOrigins::parse(
+            " https://portal.example.org, http://127.0.0.1:8081 ,,http://[::1]:9000,\
+             https://portal.example.org",
+        );
+        assert_eq!(
+            parsed,
+            Ok(CorsOrigins(vec![
+                "https://portal.example.org".into(),
+                "http://127.0.0.1:8081".into(),
+                "http://[::1]:9000".into(),
+            ]))
+        );
+        let origins = parsed.unwrap_or_default();
+        assert!(origins.allows("https://portal.example.org"));
+        assert!(origins.allows("http://127.0.0.1:8081"));
+        assert!(!origins.allows("http://127.0.0.1:8082"));
+        assert!(!origins.allows("https://portal.example.org/"));
+        assert!(!origins.allows("http://portal.example.org"));
+        assert!(!origins.allows("null"));
+        assert!(CorsOrigins::parse("").is_ok_and(|o| o.is_empty()));
+        assert!(CorsOrigins::parse(" , ").is_ok_and(|o| o.is_empty()));
+        for (bad, why) in [
+            ("https://portal.example.org/", "trailing"),
+            ("https://portal.example.org/accreditation", "path"),
+            ("https://portal.example.org?x=1", "query"),
+            ("https://portal.example.org#top", "fragment"),
+            ("*", "wildcard"),
+            ("https://*.example.org", "wildcard"),
+            ("portal.example.org", "scheme://host"),
+            ("ftp://portal.example.org", "http or https"),
+            ("https://user@portal.example.org", "user name"),
+            (
+                "https://Portal.Example.org",
+                "\"https://portal.example.org\"",
+            ),
+            (
+                "https://portal.example.org:443",
+                "\"https://portal.example.org\"",
+            ),
+            ("http://portal.example.org:99999", "scheme://host"),
+            ("null", "scheme://host"),
+        ] {
+            let e = CorsOrigins::parse(&format!("https://ok.example.org, {bad}"))
+                .err()
+                .unwrap_or_default();
+            assert!(
+                e.starts_with("PLENARY_CORS_ORIGINS: ") && e.contains(bad) && e.contains(why),
+                "{bad}: {e}"
+            );
+        }
+        let readme = include_str!("../README.md");
+        assert!(
+            readme
+                .lines()
+                .any(|l| l.starts_with("| `PLENARY_CORS_ORIGINS` |")),
+            "README, Configuration: a row for PLENARY_CORS_ORIGINS"
         );
     }
 

@@ -15,7 +15,7 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::auth::token::TokenKeys;
-use crate::config::{BodyBudgetSettings, NotifySettings, TrustedProxies};
+use crate::config::{BodyBudgetSettings, CorsOrigins, NotifySettings, TrustedProxies};
 use crate::db::{self, PoolSettings};
 use crate::http::body_budget::BodyBudget;
 use crate::http::public_cache::PublicReadSettings;
@@ -48,6 +48,8 @@ pub struct Options {
     pub login_limits: LoginLimits,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PLENARY_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Origins whose pages may also write (`PLENARY_CORS_ORIGINS`, [`crate::http::cors`]).
+    pub cors_origins: CorsOrigins,
     /// Longest time to receive a request body (`PLENARY_BODY_TIMEOUT_SECS`), then 408.
     pub body_timeout: Duration,
     /// Days a focal-point invitation code stays valid.
@@ -84,6 +86,7 @@ impl Application {
             workers,
             login_limits,
             trusted_proxies,
+            cors_origins,
             body_timeout,
             invitation_ttl_days,
             public_reads,
@@ -95,6 +98,7 @@ impl Application {
         let webhook_allow_private = notify.webhook_allow_private;
         let body_budget = BodyBudget::start(body_budget);
         let trusted_proxies = Arc::new(trusted_proxies);
+        let cors_origins = Arc::new(cors_origins);
         reference::migrate(database_url).await?;
         // Read on a connection of its own: a pooled one would stay tied to this runtime.
         let countries = {
@@ -180,6 +184,8 @@ impl Application {
                 // What the body budget's layer reads (it knows no AppState).
                 .app_data(web::Data::from(body_budget.clone()))
                 .app_data(web::Data::from(trusted_proxies.clone()))
+                // What CORS reads: the origins whose pages may write.
+                .app_data(web::Data::from(cors_origins.clone()))
                 .wrap(actix_web::middleware::from_fn(
                     crate::idempotency::middleware,
                 ))

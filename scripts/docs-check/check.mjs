@@ -2,12 +2,17 @@
 // interactive API page works with no network: every request it makes goes to the server and
 // succeeds, and it lists exactly the operations of the spec. Saves a screenshot.
 //
-// Then CORS: the page at CORS_PAGE (another origin) fetches the Lianyungang attendance from
-// the server and must read its totals, and its cross-origin write must be blocked.
+// Then CORS: the same page served from two other origins fetches the Lianyungang attendance
+// from the server and must read its totals; both try to create an organisation with the same
+// valid bearer token. The page at CORS_ALLOWED_PAGE (an origin listed in the server's
+// PLENARY_CORS_ORIGINS) must create it (201, its Location and ETag readable); the browser must
+// block the write of the page at CORS_PAGE (not listed), and the server must hold no such
+// organisation afterwards.
 //
 // usage: node check.mjs BASE_URL SCREENSHOT.png
-// env:   CHROMIUM (default /usr/bin/chromium), CORS_PAGE (the other origin's page; skipped
-//        when unset)
+// env:   CHROMIUM (default /usr/bin/chromium), CORS_PAGE (the origin that may not write;
+//        the CORS check is skipped when unset), CORS_ALLOWED_PAGE (the listed origin; its
+//        check skipped when unset), CORS_TOKEN (the bearer token both pages write with)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,43 +114,88 @@ try {
   }
   await page.click("#operations-Auth-createToken .opblock-summary");
 
-  // CORS: a page of another origin reads the attendance and cannot write.
+  // CORS: pages of other origins read the attendance; only the listed origin's may write.
   if (process.env.CORS_PAGE) {
     const lianyungang = "019954f8-9000-7a00-8000-17a9f0c0e000";
-    const other = await context.newPage();
-    const pageUrl = new URL(process.env.CORS_PAGE);
-    if (pageUrl.origin === origin) problems.push(`CORS_PAGE ${pageUrl} is not another origin`);
-    pageUrl.searchParams.set("api", origin);
-    pageUrl.searchParams.set("conference", lianyungang);
-    await other.goto(pageUrl.href, { waitUntil: "load", timeout: 30000 });
-    await other.waitForFunction(
-      () =>
-        document.getElementById("read")?.textContent !== "pending" &&
-        document.getElementById("write")?.textContent !== "pending",
-      null,
-      { timeout: 30000 },
-    );
-    const read = (await other.textContent("#read")) ?? "";
-    const write = (await other.textContent("#write")) ?? "";
-    let result = null;
-    try {
-      result = JSON.parse(read);
-    } catch {
-      problems.push(`cross-origin read failed: ${read}`);
-    }
-    if (result) {
-      if (result.status !== 200) problems.push(`cross-origin read answered ${result.status}`);
-      if (result.totals?.countries !== 13 || result.totals?.organisations !== 2) {
-        problems.push(`cross-origin read got totals ${JSON.stringify(result.totals)}`);
+    const token = process.env.CORS_TOKEN || "x";
+    const stamp = Date.now();
+    // Opens the page at `href` with a name for its organisation; returns what it read and
+    // what its write did (parsed JSON, or the text "blocked").
+    const visit = async (href, name) => {
+      const other = await context.newPage();
+      const pageUrl = new URL(href);
+      if (pageUrl.origin === origin) problems.push(`${pageUrl} is not another origin`);
+      pageUrl.searchParams.set("api", origin);
+      pageUrl.searchParams.set("conference", lianyungang);
+      pageUrl.searchParams.set("name", name);
+      pageUrl.hash = new URLSearchParams({ token }).toString();
+      await other.goto(pageUrl.href, { waitUntil: "load", timeout: 30000 });
+      await other.waitForFunction(
+        () =>
+          document.getElementById("read")?.textContent !== "pending" &&
+          document.getElementById("write")?.textContent !== "pending",
+        null,
+        { timeout: 30000 },
+      );
+      const read = (await other.textContent("#read")) ?? "";
+      const write = (await other.textContent("#write")) ?? "";
+      await other.close();
+      const where = pageUrl.origin;
+      let result = null;
+      try {
+        result = JSON.parse(read);
+      } catch {
+        problems.push(`${where}: cross-origin read failed: ${read}`);
       }
-      if (result.conference_status !== 200) {
-        problems.push(`cross-origin read of the conference answered ${result.conference_status}`);
+      if (result) {
+        if (result.status !== 200) problems.push(`${where}: read answered ${result.status}`);
+        if (result.totals?.countries !== 13 || result.totals?.organisations !== 2) {
+          problems.push(`${where}: read got totals ${JSON.stringify(result.totals)}`);
+        }
+        if (result.conference_status !== 200) {
+          problems.push(`${where}: read of the conference answered ${result.conference_status}`);
+        }
+        if (!result.etag) problems.push(`${where}: read could not see the conference's ETag`);
       }
-      if (!result.etag) problems.push("cross-origin read could not see the conference's ETag");
+      console.log(`CORS: ${where} read ${read}; its write: ${write}`);
+      return { where, write: write === "blocked" ? write : JSON.parse(write) };
+    };
+    // The server's own view of an organisation's name (no browser, no CORS).
+    const stored = async (name) => {
+      const r = await fetch(`${base}/api/v1/organisations?q=${encodeURIComponent(name)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = await r.json();
+      return (body.items ?? []).filter((o) => o.name === name).length;
+    };
+
+    const refusedName = `Cross-origin write refused ${stamp}`;
+    const refused = await visit(process.env.CORS_PAGE, refusedName);
+    if (refused.write !== "blocked") {
+      problems.push(`${refused.where}: the write was not blocked: ${JSON.stringify(refused.write)}`);
     }
-    if (write !== "blocked") problems.push(`cross-origin write was not blocked: ${write}`);
-    console.log(`CORS: ${pageUrl.origin} read ${read}; its write was ${write}`);
-    await other.close();
+    if ((await stored(refusedName)) !== 0) {
+      problems.push(`${refused.where}: its blocked write created an organisation`);
+    }
+
+    if (process.env.CORS_ALLOWED_PAGE) {
+      const allowedName = `Cross-origin write allowed ${stamp}`;
+      const allowed = await visit(process.env.CORS_ALLOWED_PAGE, allowedName);
+      const w = allowed.write;
+      if (w === "blocked") {
+        problems.push(`${allowed.where}: the listed origin's write was blocked`);
+      } else {
+        if (w.status !== 201) problems.push(`${allowed.where}: the write answered ${w.status}`);
+        if (w.name !== allowedName) problems.push(`${allowed.where}: created ${JSON.stringify(w)}`);
+        if (!w.location?.startsWith("/api/v1/organisations/")) {
+          problems.push(`${allowed.where}: could not read the Location of its write: ${w.location}`);
+        }
+        if (!w.etag) problems.push(`${allowed.where}: could not read the ETag of its write`);
+      }
+      if ((await stored(allowedName)) !== 1) {
+        problems.push(`${allowed.where}: the server does not hold the organisation it created`);
+      }
+    }
   }
 
   console.log(

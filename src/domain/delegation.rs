@@ -19,6 +19,16 @@ pub const MAX_BATCH: usize = 200;
 /// The largest delegation size accepted.
 pub const MAX_SIZE: i64 = 100_000;
 
+/// A delegation's name as lists, exports and badges show it: the state's UN English short
+/// name, or the organisation's name followed by its acronym in brackets when it has one
+/// (`"International Organization for Migration (IOM)"`).
+pub fn display_name(name: &str, acronym: Option<&str>) -> String {
+    match acronym {
+        Some(a) if !a.is_empty() => format!("{name} ({a})"),
+        _ => name.to_string(),
+    }
+}
+
 /// The head of a delegation as stated by the organiser.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Head {

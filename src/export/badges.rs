@@ -19,6 +19,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use serde::Serialize;
 
 use super::participants::{date_range, native_lang, with_family_name_in_capitals};
+use crate::domain::delegation::display_name;
 use crate::domain::vocab::BadgeCategory;
 use crate::error::ApiError;
 use crate::store::badges::{Printed, Sheet};
@@ -109,10 +110,7 @@ impl TryFrom<&Printed> for BadgeOut {
                 .clone()
                 .filter(|s| !s.is_empty() && *s != m.full_name),
             is_head: m.is_head,
-            delegation: match acronym {
-                Some(a) if !a.is_empty() => format!("{name} ({a})"),
-                _ => name.clone(),
-            },
+            delegation: display_name(name, acronym.as_deref()),
             qr_svg: qr_svg(&p.badge.token)?,
         })
     }

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use crate::domain::delegation::display_name;
 use crate::error::ApiError;
 use crate::store::participants::ParticipantDelegation;
 
@@ -85,10 +86,7 @@ pub fn participants_csv(
     for d in delegations {
         let delegation = vec![
             d.section.to_string(),
-            match &d.acronym {
-                Some(a) if !a.is_empty() => format!("{} ({a})", d.name),
-                _ => d.name.clone(),
-            },
+            display_name(&d.name, d.acronym.as_deref()),
         ];
         if d.members.is_empty() {
             let mut row = delegation.clone();

@@ -1,5 +1,6 @@
 //! `/api/v1/conferences/{id}/delegations/{delegation_id}/credentials`: a delegation's letter
-//! of credentials (a PDF) and its review (API.md "Accreditation").
+//! of credentials (a PDF) and its review (API.md "Accreditation"); and
+//! `/api/v1/conferences/{id}/credentials`, the secretariat's queue of every delegation's.
 
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -13,11 +14,11 @@ use crate::domain::input::{check_pdf, Errors, FieldError, Invalid, Obj};
 use crate::domain::vocab::CredentialsStatus;
 use crate::error::ApiError;
 use crate::http::params::write_input;
-use crate::http::request::{parse_json, MAX_DOCUMENT_BYTES};
+use crate::http::request::{parse_json, parse_query, MAX_DOCUMENT_BYTES};
 use crate::http::respond::{ok_tagged, pdf_attachment};
 use crate::state::AppState;
 use crate::store::credentials;
-use crate::store::standing;
+use crate::store::{standing, PageRequest};
 
 /// The media types an upload may be sent as: `application/pdf`, or `application/octet-stream`
 /// (what clients generated from the spec send for a binary body). Either way the bytes must
@@ -146,6 +147,32 @@ pub async fn get(
     let mut conn = readable(&state, caller, conference_id, delegation_id).await?;
     let current = credentials::get(&mut conn, conference_id, delegation_id).await?;
     Ok(ok_tagged(&req, &current))
+}
+
+/// `GET /api/v1/conferences/{id}/credentials?status=&limit=&cursor=` (organisers, as the
+/// members queue): the secretariat's queue of letters of credentials across every
+/// delegation: 200 `{"items": [{"delegation_id", "delegation", "credentials"}],
+/// "next_cursor"}`, oldest upload first, then the delegations without one (`none`) in
+/// creation order ([`credentials::queue`]); `credentials` is the object of [`get`]. Errors:
+/// 401, 403/404, 422 (a `status` other than [`CredentialsStatus::ALL`]; a bad cursor or limit).
+pub async fn queue(
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_query(&req)?;
+    let mut errors = Errors::new();
+    let page = PageRequest::from_query(&query, &mut errors);
+    let status = query
+        .one_of("status", CredentialsStatus::ALL, &mut errors)
+        .and_then(CredentialsStatus::parse);
+    errors.check()?;
+    let mut conn = state.conn().await?;
+    Ok(ok_tagged(
+        &req,
+        &credentials::queue(&mut conn, &state.countries, caller.0, *path, status, &page).await?,
+    ))
 }
 
 /// `GET .../credentials/document` (organisers and the delegation's focal points): the PDF,

@@ -129,6 +129,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::list),
         endpoint!(POST "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points" => focal_points::invite),
         endpoint!(DELETE "/api/v1/conferences/{id}/delegations/{delegation_id}/focal-points/{focal_point_id}" => focal_points::revoke),
+        endpoint!(GET "/api/v1/conferences/{id}/credentials" => credentials::queue),
         endpoint!(GET "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::get),
         endpoint!(PUT "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::put),
         endpoint!(PATCH "/api/v1/conferences/{id}/delegations/{delegation_id}/credentials" => credentials::review),

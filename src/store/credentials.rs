@@ -15,9 +15,10 @@ use uuid::Uuid;
 use super::audit::ResourceKind;
 use super::outbox;
 use super::write::{self, Audited, Input, Scope};
-use super::{Caller, StoreError};
+use super::{paginate, protocol, Caller, Page, PageRequest, StoreError};
 use crate::access::Need;
 use crate::db::schema::{credential_documents, delegation_credentials, delegations};
+use crate::domain::country::CountryIndex;
 use crate::domain::mail::MailKind;
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::CredentialsStatus;
@@ -165,6 +166,78 @@ pub async fn get(
     Ok(load(conn, conference_id, delegation_id, false)
         .await?
         .credentials)
+}
+
+/// One line of the secretariat's credentials queue (`GET /conferences/{id}/credentials`).
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedCredentials {
+    /// The delegation.
+    pub delegation_id: Uuid,
+    /// Its name as lists show it ([`protocol::Line::display_name`]).
+    pub delegation: String,
+    /// Its credentials, as `GET .../delegations/{did}/credentials` shows them.
+    pub credentials: Credentials,
+}
+
+/// The keyset of the credentials queue: whether the delegation has no upload (those come
+/// last), when its current letter was uploaded, then the delegation's id (creation order).
+pub type QueueKey = (bool, Option<DateTime<Utc>>, Uuid);
+
+/// The secretariat's credentials queue: every delegation of conference `conference_id` with
+/// its credentials (only those whose status is `status`, when given), oldest upload first,
+/// then the delegations without any upload (`none`) in creation order; keyset-paginated on
+/// [`QueueKey`]. Organisers only ([`Need::Write`], as the members queue). Reads the
+/// conference's delegations ([`protocol::lines`]) and their credentials rows by primary key,
+/// never a document. Errors: the access refusal.
+pub async fn queue(
+    conn: &mut AsyncPgConnection,
+    countries: &CountryIndex,
+    caller: Caller,
+    conference_id: Uuid,
+    status: Option<CredentialsStatus>,
+    page: &PageRequest<QueueKey>,
+) -> Result<Page<QueuedCredentials>, StoreError> {
+    super::standing::conference(conn, Some(caller), conference_id, Need::Write).await?;
+    let lines = protocol::lines(conn, countries, conference_id).await?;
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.delegation.id).collect();
+    let rows: std::collections::HashMap<Uuid, CredentialsRow> = delegation_credentials::table
+        .filter(delegation_credentials::delegation_id.eq_any(&ids))
+        .select(CredentialsRow::as_select())
+        .load::<CredentialsRow>(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.delegation_id, r))
+        .collect();
+    let mut queued: Vec<(QueueKey, QueuedCredentials)> = lines
+        .iter()
+        .map(|line| {
+            let id = line.delegation.id;
+            let credentials = rows
+                .get(&id)
+                .map_or_else(Credentials::none, Credentials::from);
+            let key = (
+                credentials.submitted_at.is_none(),
+                credentials.submitted_at,
+                id,
+            );
+            let item = QueuedCredentials {
+                delegation_id: id,
+                delegation: line.display_name(),
+                credentials,
+            };
+            (key, item)
+        })
+        .filter(|(_, q)| status.is_none_or(|s| q.credentials.status == s))
+        .filter(|(key, _)| page.after.as_ref().is_none_or(|after| key > after))
+        .collect();
+    queued.sort_by_key(|(key, _)| *key);
+    queued.truncate(usize::try_from(page.limit).unwrap_or(0).saturating_add(1));
+    Ok(paginate(
+        queued,
+        page.limit,
+        |(key, _)| *key,
+        |(_, item)| item,
+    ))
 }
 
 /// The uploaded PDF of a delegation's credentials. Errors: 404 for a delegation of another

@@ -127,6 +127,12 @@ impl CursorKey for (chrono::DateTime<chrono::Utc>, Uuid) {
     }
 }
 
+impl CursorKey for (bool, Option<chrono::DateTime<chrono::Utc>>, Uuid) {
+    fn is_plausible(&self) -> bool {
+        self.1.is_none_or(|at| (at, self.2).is_plausible())
+    }
+}
+
 impl CursorKey for (i64, String, String) {
     fn is_plausible(&self) -> bool {
         !self.1.contains('\0') && !self.2.contains('\0')

@@ -25,7 +25,7 @@ use super::{paginate, Caller, Page, PageRequest, StoreError};
 use crate::access::Need;
 use crate::db::schema::{conferences, delegation_protocol_ranks, delegations};
 use crate::domain::country::CountryIndex;
-use crate::domain::delegation::Delegation;
+use crate::domain::delegation::{display_name, Delegation};
 use crate::domain::precondition::IfMatch;
 use crate::domain::vocab::{DelegationRole, ProtocolHost, Section};
 
@@ -58,6 +58,11 @@ pub struct Line {
 pub type ProtocolKey = (u32, u8, String, Uuid);
 
 impl Line {
+    /// The delegation's name as lists show it ([`display_name`]).
+    pub fn display_name(&self) -> String {
+        display_name(&self.name, self.acronym.as_deref())
+    }
+
     /// True for a state's delegation, false for an organisation's.
     pub fn is_state(&self) -> bool {
         self.delegation.country.is_some()

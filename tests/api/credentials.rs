@@ -411,3 +411,231 @@ async fn the_uploads_etag_is_the_one_get_gives_and_if_match_accepts_it() {
     .await;
     assert_eq!(s, 200, "{body}");
 }
+
+/// The world of the secretariat's queue: [`world`]'s KH and TH, an organisation's delegation
+/// (IOM) and two delegations that upload nothing (LA, VN), in that order of creation; uploads
+/// TH, KH, IOM, verifies KH and uploads TH again. Returns the world, the queue's path and the
+/// delegation ids in the order the queue must list them: KH (verified), IOM (submitted), TH
+/// (submitted again, so last of the uploads), LA, VN (none, in creation order).
+async fn queue_world(app: &TestApp) -> (World, String, Vec<String>) {
+    let w = world(app).await;
+    let delegations = w.url.rsplit_once('/').map(|(d, _)| d.to_string());
+    let delegations = delegations.unwrap_or_default();
+    let conference = delegations.trim_end_matches("/delegations").to_string();
+    let owner = Some(w.owner.as_str());
+    let (s, org) = app
+        .post(
+            "/api/v1/organisations",
+            owner,
+            &json!({"name": "International Organization for Migration", "acronym": "IOM",
+                    "kind": "intergovernmental"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let mut created = Vec::new();
+    for body in [
+        json!({"organisation_id": org["id"]}),
+        json!({"country": "LA"}),
+        json!({"country": "VN"}),
+    ] {
+        let (s, d) = app.post(&delegations, owner, &body).await;
+        assert_eq!(s, 201, "{d}");
+        created.push(crate::helpers::id(&d));
+    }
+    let (_, kh) = app.get(&w.url, owner).await;
+    let kh = crate::helpers::id(&kh);
+    let (_, list) = app.get(&delegations, owner).await;
+    let th = list["items"][1]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let iom = created[0].clone();
+    let upload = |d: String| {
+        let path = format!("{delegations}/{d}/credentials");
+        async move {
+            let (s, b) = put_document(app, &path, owner, "application/pdf", PDF.to_vec()).await;
+            assert_eq!(s, 200, "{b}");
+        }
+    };
+    upload(th.clone()).await;
+    upload(kh.clone()).await;
+    upload(iom.clone()).await;
+    let (s, b) = app
+        .patch(
+            &format!("{delegations}/{kh}/credentials"),
+            owner,
+            &json!({"status": "verified"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    upload(th.clone()).await;
+    let order = vec![kh, iom, th, created[1].clone(), created[2].clone()];
+    (w, format!("{conference}/credentials"), order)
+}
+
+/// The delegation ids of a page of the queue, in order.
+fn queue_ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["delegation_id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn the_secretariats_queue_lists_the_oldest_upload_first_then_delegations_without_one() {
+    let app = spawn_app().await;
+    let (w, queue, order) = queue_world(&app).await;
+    let owner = Some(w.owner.as_str());
+    let (s, all) = app.get(&queue, owner).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(queue_ids(&all), order, "{all}");
+    assert!(all["next_cursor"].is_null(), "{all}");
+    let statuses: Vec<&str> = all["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["credentials"]["status"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        statuses,
+        ["verified", "submitted", "submitted", "none", "none"]
+    );
+    assert_eq!(all["items"][0]["delegation"], "Cambodia");
+    assert_eq!(
+        all["items"][1]["delegation"],
+        "International Organization for Migration (IOM)"
+    );
+    // Each line carries the very object of the delegation's own credentials.
+    let delegations = w.url.rsplit_once('/').map(|(d, _)| d).unwrap_or_default();
+    for item in all["items"].as_array().into_iter().flatten() {
+        let did = item["delegation_id"].as_str().unwrap_or_default();
+        let (s, own) = app
+            .get(&format!("{delegations}/{did}/credentials"), owner)
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(item["credentials"], own, "{did}");
+    }
+    for (status, expected) in [
+        ("submitted", vec![order[1].clone(), order[2].clone()]),
+        ("verified", vec![order[0].clone()]),
+        ("none", vec![order[3].clone(), order[4].clone()]),
+        ("provisional", vec![]),
+        ("rejected", vec![]),
+    ] {
+        let (s, page) = app.get(&format!("{queue}?status={status}"), owner).await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(queue_ids(&page), expected, "{status}");
+    }
+}
+
+#[actix_web::test]
+async fn the_secretariats_queue_pages_without_repeating_or_skipping() {
+    let app = spawn_app().await;
+    let (w, queue, order) = queue_world(&app).await;
+    let owner = Some(w.owner.as_str());
+    for (filter, expected) in [("", order.clone()), ("status=none&", order[3..].to_vec())] {
+        for limit in [1, 2, 3] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            for _ in 0..10 {
+                let path = match &cursor {
+                    Some(c) => format!("{queue}?{filter}limit={limit}&cursor={c}"),
+                    None => format!("{queue}?{filter}limit={limit}"),
+                };
+                let (s, page) = app.get(&path, owner).await;
+                assert_eq!(s, 200, "{page}");
+                let ids = queue_ids(&page);
+                assert!(ids.len() <= limit, "{page}");
+                seen.extend(ids);
+                cursor = page["next_cursor"].as_str().map(str::to_string);
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen, expected, "{filter} limit {limit}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_secretariats_queue_is_refused_as_the_members_queue_is() {
+    let app = spawn_app().await;
+    let (w, queue, _) = queue_world(&app).await;
+    let members = queue.replace("/credentials", "/members");
+    for (who, token, expected) in [
+        ("anonymous", None, 401),
+        (
+            "the delegation's focal point",
+            Some(w.focal_point.as_str()),
+            403,
+        ),
+        (
+            "another delegation's focal point",
+            Some(w.other_focal_point.as_str()),
+            403,
+        ),
+        (
+            "another conference's organiser",
+            Some(w.stranger.as_str()),
+            403,
+        ),
+        ("a garbage token", Some("not-a-token"), 401),
+    ] {
+        let (s, body) = app.get(&queue, token).await;
+        assert_eq!(s, expected, "{who}: {body}");
+        let (m, mbody) = app.get(&members, token).await;
+        assert_eq!(s, m, "{who}: as the members queue");
+        assert_eq!(body["type"], mbody["type"], "{who}");
+        assert!(body.get("items").is_none(), "{who}: {body}");
+    }
+    let unknown = "/api/v1/conferences/019954f8-9000-7a00-8000-000000000000/credentials";
+    let (s, _) = app.get(unknown, Some(&w.owner)).await;
+    let (m, _) = app
+        .get(&unknown.replace("/credentials", "/members"), Some(&w.owner))
+        .await;
+    assert_eq!((s, m), (404, 404));
+}
+
+#[actix_web::test]
+async fn bad_queue_parameters_are_422_naming_them() {
+    let app = spawn_app().await;
+    let (w, queue, order) = queue_world(&app).await;
+    let owner = Some(w.owner.as_str());
+    let members = queue.replace("/credentials", "/members");
+    let (_, member_page) = app.get(&format!("{members}?limit=1"), owner).await;
+    let foreign = member_page["next_cursor"]
+        .as_str()
+        .unwrap_or("x")
+        .to_string();
+    // A cursor of the right shape but a date no upload can have.
+    let forged = base64_url(&format!(
+        "[false,\"+12000-01-01T00:00:00Z\",\"{}\"]",
+        order[0]
+    ));
+    for (query, field) in [
+        ("status=maybe", "status"),
+        ("status=Submitted", "status"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+        (&format!("cursor={forged}") as &str, "cursor"),
+        (&format!("cursor={foreign}") as &str, "cursor"),
+    ] {
+        let (s, body) = app.get(&format!("{queue}?{query}"), owner).await;
+        assert_eq!(s, 422, "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+}
+
+/// base64url without padding, as cursors are written.
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

@@ -699,6 +699,7 @@ async fn every_operation_answers_as_the_spec_says() {
         format!("{c}/participants"),
         format!("{c}/log"),
         format!("{c}/members?nomination_status=nominated"),
+        format!("{c}/credentials?status=none"),
         format!("{c}/attendance?by=session"),
         "/api/v1/attendance/summary?region=Asia".to_string(),
     ] {

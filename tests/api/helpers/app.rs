@@ -67,6 +67,7 @@ pub fn test_options() -> Options {
         workers: Some(1),
         login_limits: LoginLimits::default(),
         trusted_proxies: Default::default(),
+        cors_origins: Default::default(),
         body_timeout: std::time::Duration::from_secs(10),
         invitation_ttl_days: 14,
         public_reads: Default::default(),
