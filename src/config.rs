@@ -244,7 +244,7 @@ const GIB: u64 = 1 << 30;
 /// Every numeric setting with its default and range (README, "Configuration" and
 /// "Notifications", states the same ranges; a test holds them together). The ranges keep
 /// every derived duration and size far from overflow (`PLENARY_INVITATION_TTL_DAYS` at most
-/// 365, so an expiry is always a valid timestamp).
+/// 90 as the contract says, so an expiry is always a valid timestamp).
 pub const NUMERIC_SETTINGS: &[NumericSetting] = &[
     setting("PLENARY_DB_POOL_SIZE", Some(4), 1, 1_000, "connections"),
     setting("PLENARY_DB_TIMEOUT_MS", Some(2_000), 1, 600_000, "ms"),
@@ -286,7 +286,7 @@ pub const NUMERIC_SETTINGS: &[NumericSetting] = &[
         64 * GIB,
         "bytes",
     ),
-    setting("PLENARY_INVITATION_TTL_DAYS", Some(14), 1, 365, "days"),
+    setting("PLENARY_INVITATION_TTL_DAYS", Some(14), 1, 90, "days"),
     setting(
         "PLENARY_CACHE_BYTES",
         Some(DEFAULT_CACHE_BYTES),
