@@ -34,6 +34,42 @@ use crate::store::write::Input;
 use crate::store::PageRequest;
 use crate::store::{credentials, delegations, focal_points, members, organisations, standing};
 
+/// The live session of the request, or `return` the redirect to the sign-in page.
+macro_rules! signed_in_or_redirect {
+    ($req:expr, $state:expr) => {
+        match signed_in(&$req, &$state).await? {
+            Ok(live) => live,
+            Err(redirect) => return Ok(redirect),
+        }
+    };
+}
+
+/// The session and the urlencoded form of a signed-in form's request; `return`s the
+/// redirect to the sign-in page without a session, the 403 page for a form without its
+/// token or from another origin, 400 for a body that is not a form.
+macro_rules! signed_in_form {
+    ($req:expr, $state:expr, $body:expr) => {{
+        let live = signed_in_or_redirect!($req, $state);
+        let form = read_form(&$body)?;
+        if let Some(refused) = checked_form(&$req, &$state, &live, &form) {
+            return Ok(refused);
+        }
+        (live, form)
+    }};
+}
+
+/// The urlencoded form of a page shown before sign-in; `return`s the 403 page for a form
+/// without its token (the double-submit cookie's) or from another origin.
+macro_rules! anonymous_form {
+    ($req:expr, $state:expr, $body:expr) => {{
+        let form = read_form(&$body)?;
+        if !anonymous_form_ok(&$req, &$state, field(&form, "csrf")) {
+            return forged(None);
+        }
+        form
+    }};
+}
+
 /// The portal's home.
 pub const HOME: &str = "/portal/";
 /// The sign-in page.
@@ -201,10 +237,7 @@ pub async fn sign_in(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&body)?;
-    if !anonymous_form_ok(&req, &state, field(&form, "csrf")) {
-        return forged(None);
-    }
+    let form = anonymous_form!(req, state, body);
     let email = field(&form, "email").unwrap_or("").trim().to_string();
     let pass = field(&form, "password").unwrap_or("").to_string();
     let outcome = if email.is_empty() || pass.is_empty() {
@@ -230,14 +263,7 @@ pub async fn sign_out(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&body)?;
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
-    if !signed_in_form_ok(&req, &state, &live, field(&form, "csrf")) {
-        return forged(Some(&live));
-    }
+    let (live, _) = signed_in_form!(req, state, body);
     let mut conn = state.conn().await?;
     portal_sessions::close(&mut conn, live.id).await?;
     Ok(see_other(
@@ -278,10 +304,7 @@ pub async fn accept_invitation(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&body)?;
-    if !anonymous_form_ok(&req, &state, field(&form, "csrf")) {
-        return forged(None);
-    }
+    let form = anonymous_form!(req, state, body);
     let code = field(&form, "code").unwrap_or("").trim().to_string();
     let pass = field(&form, "password").unwrap_or("").to_string();
     let name = field(&form, "name")
@@ -329,10 +352,7 @@ pub async fn request_reset(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&body)?;
-    if !anonymous_form_ok(&req, &state, field(&form, "csrf")) {
-        return forged(None);
-    }
+    let form = anonymous_form!(req, state, body);
     let email = field(&form, "email").unwrap_or("").trim().to_string();
     let outcome = match crate::domain::input::check_email(&email) {
         Ok(()) if email.len() <= 320 => {
@@ -384,10 +404,7 @@ pub async fn confirm_reset(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&body)?;
-    if !anonymous_form_ok(&req, &state, field(&form, "csrf")) {
-        return forged(None);
-    }
+    let form = anonymous_form!(req, state, body);
     let code = field(&form, "code").unwrap_or("").trim().to_string();
     let pass = field(&form, "password").unwrap_or("").to_string();
     let outcome = if code.is_empty() || code.len() > 200 || pass.len() > 1024 {
@@ -442,10 +459,7 @@ fn local(at: DateTime<Utc>, zone: &str) -> String {
 
 /// `GET /portal/`: the signed-in account's delegations (each with its conference).
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     let mut conn = state.conn().await?;
     let mut items = Vec::new();
     for of in focal_points::of_account(&mut conn, live.account_id).await? {
@@ -652,10 +666,7 @@ pub async fn delegation(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     let (conference_id, delegation_id) = *path;
     let mut page = match delegation_view(&state, &live, conference_id, delegation_id).await {
         Ok(page) => page,
@@ -854,14 +865,7 @@ pub async fn add_member(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = read_form(&body)?;
-    if let Some(refused) = checked_form(&req, &state, &live, &form) {
-        return Ok(refused);
-    }
+    let (live, form) = signed_in_form!(req, state, body);
     let ids = *path;
     let value = member_body(&form, Mode::Create);
     let input = write_input(&value, parse_member_post(&value)).map(|post| match post {
@@ -890,10 +894,7 @@ pub async fn member_form(
     path: web::Path<(Uuid, Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     member_page(&state, &live, *path, StatusCode::OK, None, None).await
 }
 
@@ -951,14 +952,7 @@ pub async fn change_member(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = read_form(&body)?;
-    if let Some(refused) = checked_form(&req, &state, &live, &form) {
-        return Ok(refused);
-    }
+    let (live, form) = signed_in_form!(req, state, body);
     let ids = *path;
     let value = member_body(&form, Mode::Patch);
     let input = write_input(&value, parse_member(&value, Mode::Patch));
@@ -991,14 +985,7 @@ pub async fn remove_member(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = read_form(&body)?;
-    if let Some(refused) = checked_form(&req, &state, &live, &form) {
-        return Ok(refused);
-    }
+    let (live, form) = signed_in_form!(req, state, body);
     let ids = *path;
     let done = format!("{}?done=done_member_removed", delegation_path(ids.0, ids.1));
     let key = form_key_of(field(&form, "form_key"));
@@ -1103,10 +1090,7 @@ pub async fn upload_sheet(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     let ids = *path;
     let upload = match read_upload(&req, payload, crate::http::request::MAX_BODY_BYTES).await {
         Ok(upload) => upload,
@@ -1176,10 +1160,7 @@ pub async fn upload_credentials(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     let ids = *path;
     let upload = match read_upload(&req, payload, MAX_DOCUMENT_BYTES).await {
         Ok(upload) => upload,
@@ -1264,10 +1245,7 @@ pub async fn credentials_document(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let live = match signed_in(&req, &state).await? {
-        Ok(live) => live,
-        Err(redirect) => return Ok(redirect),
-    };
+    let live = signed_in_or_redirect!(req, state);
     let (conference_id, delegation_id) = *path;
     let mut conn = state.conn().await?;
     let found = async {
