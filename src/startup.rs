@@ -205,6 +205,10 @@ impl Application {
                 // CORS outside the error rendering, so that error answers to reads carry it too.
                 .wrap(crate::http::cors::policy())
                 .wrap(actix_web::middleware::from_fn(crate::http::cors::finish))
+                // The portal's errors as pages, whichever layer answered them.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::portal::errors::middleware,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     crate::http::head::head_as_get,
                 ))

@@ -157,16 +157,24 @@ async fn accept_checked(
     }))
 }
 
+/// The key the password-reset flows count `email`'s attempts under: the login limits'
+/// numbers, in a count of their own, so that failed sign-ins do not block the reset meant
+/// for a forgotten password, and reset requests do not lock the account's sign-in.
+fn reset_key(email: &str) -> String {
+    format!("password reset: {}", email.to_lowercase())
+}
+
 /// Starts a password reset for `email` (a `password_reset` e-mail when an active account has
 /// it, [`password_resets::request`], the same statements either way). Every request counts
-/// against the login limits of that email and address, so the limit cannot tell whether
-/// the account exists, and bounds the e-mails one can cause. Errors: 429 past the limits.
+/// against the login limits' numbers for that email and address, in a count of their own
+/// ([`reset_key`]), so the limit cannot tell whether the account exists, and bounds the
+/// e-mails one can cause. Errors: 429 past the limits.
 pub async fn request_password_reset(
     state: &AppState,
     address: &str,
     email: &str,
 ) -> Result<(), ApiError> {
-    let counters = state.login_limits.counters(email, address);
+    let counters = state.login_limits.counters(&reset_key(email), address);
     let attempt = throttle::reserve_check(state, &counters).await?;
     let outcome = {
         let mut conn = state.conn().await?;
@@ -194,7 +202,7 @@ pub async fn confirm_password_reset(
         let mut conn = state.conn().await?;
         password_resets::email_of(&mut conn, code).await?
     };
-    let email_key = email.unwrap_or_else(|| "(unknown reset code)".to_string());
+    let email_key = email.map_or_else(|| "(unknown reset code)".to_string(), |e| reset_key(&e));
     let counters = state.login_limits.counters(&email_key, address);
     let attempt = throttle::reserve_check(state, &counters).await?;
     let outcome = reset_checked(state, code, secret).await;

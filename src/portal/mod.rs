@@ -16,6 +16,7 @@
 //! not part of the API's contract (`api-spec/openapi.yaml`): they answer HTML, and the API
 //! never accepts their cookie.
 
+pub mod errors;
 pub mod pages;
 pub mod session;
 pub mod view;
@@ -48,13 +49,15 @@ macro_rules! portal {
 
 /// Every route of the portal. The security tests walk this table: every `POST` without its
 /// form token is 403 and changes nothing; every signed-in route without a session redirects
-/// to the sign-in page.
+/// to the sign-in page. A `GET` of a form's target (the address bar after a refused form,
+/// reloaded or bookmarked) leads back to the page of that form ([`pages::back`]).
 pub fn pages_table() -> Vec<PortalRoute> {
     vec![
         portal!(GET "/portal/", true => pages::home),
         portal!(GET "/portal/sign-in", false => pages::sign_in_form),
         portal!(POST "/portal/sign-in", false => pages::sign_in),
         portal!(POST "/portal/sign-out", true => pages::sign_out),
+        portal!(GET "/portal/sign-out", false => pages::back),
         portal!(GET "/portal/invitation", false => pages::invitation_form),
         portal!(POST "/portal/invitation", false => pages::accept_invitation),
         portal!(GET "/portal/password-reset", false => pages::reset_form),
@@ -63,11 +66,15 @@ pub fn pages_table() -> Vec<PortalRoute> {
         portal!(POST "/portal/password-reset/confirm", false => pages::confirm_reset),
         portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}", true => pages::delegation),
         portal!(POST "/portal/conferences/{id}/delegations/{delegation_id}/members", true => pages::add_member),
+        portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/members", false => pages::back),
         portal!(POST "/portal/conferences/{id}/delegations/{delegation_id}/members/sheet", true => pages::upload_sheet),
+        portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/members/sheet", false => pages::back),
         portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/members/{member_id}", true => pages::member_form),
         portal!(POST "/portal/conferences/{id}/delegations/{delegation_id}/members/{member_id}", true => pages::change_member),
         portal!(POST "/portal/conferences/{id}/delegations/{delegation_id}/members/{member_id}/delete", true => pages::remove_member),
+        portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/members/{member_id}/delete", false => pages::back),
         portal!(POST "/portal/conferences/{id}/delegations/{delegation_id}/credentials", true => pages::upload_credentials),
+        portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/credentials", false => pages::back),
         portal!(GET "/portal/conferences/{id}/delegations/{delegation_id}/credentials/document", true => pages::credentials_document),
     ]
 }

@@ -213,6 +213,21 @@ fn refusal(error: &ApiError) -> StatusCode {
     error.status_code()
 }
 
+/// `GET` of a form's target (`.../members`, `.../members/sheet`, `.../credentials`,
+/// `.../members/{member_id}/delete`, `/portal/sign-out`): 303 to the page the form is on,
+/// so that an address bar left on a refused form's address leads back to it.
+pub async fn back(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let target = if let Some(member) = path.strip_suffix("/delete") {
+        member.to_string()
+    } else if let Some(at) = path.find("/members").or_else(|| path.find("/credentials")) {
+        path[..at].to_string()
+    } else {
+        HOME.to_string()
+    };
+    see_other(&target, Vec::new())
+}
+
 /// `GET /portal/sign-in`: the form (email, password). Signed in already: home.
 pub async fn sign_in_form(
     req: HttpRequest,
@@ -644,10 +659,13 @@ async fn delegation_view(
         "form_keys".into(),
         form_keys(&["member", "sheet", "credentials"]),
     );
-    page.insert(
-        "sheet_columns".into(),
-        sheet::MEMBER_COLUMNS.join(", ").into(),
-    );
+    // The columns a focal point may send (the review columns are the secretariat's).
+    let columns: Vec<&str> = sheet::MEMBER_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !c.starts_with("nomination_"))
+        .collect();
+    page.insert("sheet_columns".into(), columns.join(", ").into());
     Ok(page)
 }
 
@@ -673,7 +691,7 @@ pub async fn delegation(
         Err(e) => return refused_page(&e, &live),
     };
     if let Some(flash) = flash_of(&req) {
-        page.insert("flash".into(), text(&flash).into());
+        page.insert("flash".into(), flash.into());
     }
     view::page(
         StatusCode::OK,
@@ -685,21 +703,29 @@ pub async fn delegation(
 
 /// `?done=` of a redirect after a write: the strings key of what was done.
 fn flash_of(req: &HttpRequest) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v)
-        .filter(|v| {
-            [
-                "done_member_added",
-                "done_member_changed",
-                "done_member_removed",
-                "done_sheet",
-                "done_credentials",
-            ]
-            .contains(&v.as_str())
-        })
+    let query = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()).ok()?;
+    let value = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let done = value("done")?;
+    let known = [
+        "done_member_added",
+        "done_member_changed",
+        "done_member_removed",
+        "done_sheet",
+        "done_credentials",
+    ];
+    if !known.contains(&done) {
+        return None;
+    }
+    // A spreadsheet's count, when the redirect gives it.
+    match value("n").and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) if done == "done_sheet" => Some(format!("{n} {}", text("done_sheet_count"))),
+        _ => Some(text(done)),
+    }
 }
 
 /// The page of a read or write the API refuses outright (404, 403, 503...).
@@ -730,7 +756,11 @@ fn member_body(form: &Form, mode: Mode) -> Value {
             (false, _, _) => {
                 body.insert(name.into(), value.into());
             }
-            (true, "full_name", _) => {}
+            // An emptied name on a change is sent as it is, for the API's rule to refuse.
+            (true, "full_name", Mode::Patch) => {
+                body.insert(name.into(), "".into());
+            }
+            (true, "full_name", Mode::Create) => {}
             (true, _, Mode::Patch) => {
                 body.insert(name.into(), Value::Null);
             }
@@ -1038,6 +1068,14 @@ async fn read_upload(
     payload: web::Payload,
     max: usize,
 ) -> Result<Upload, ApiError> {
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::BadRequest(text("multipart_expected")));
+    }
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut upload = Upload {
         csrf: None,

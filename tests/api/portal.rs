@@ -790,3 +790,142 @@ async fn a_form_sent_twice_writes_once_and_a_refused_one_may_be_sent_again() {
     assert_eq!(other.status, 422, "{}", other.body);
     assert_eq!(stored_members(&app, setup.delegation).await, 1);
 }
+
+#[actix_web::test]
+async fn errors_under_the_portal_are_pages_never_problem_json() {
+    let app = spawn_app().await;
+    let (setup, code) = invited(&app, "pages.focal@example.org").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let page = browser.get(&delegation_page(&setup)).await;
+    let csrf = page.csrf();
+    let is_page = |p: &Page| {
+        p.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    };
+    // A file over the limit, refused before any handler ran.
+    let big = vec![b'x'; 6 << 20];
+    let too_large = browser
+        .upload(
+            &format!("{}/credentials", delegation_page(&setup)),
+            &csrf,
+            "letter.pdf",
+            "application/pdf",
+            &big,
+        )
+        .await;
+    assert_eq!(too_large.status, 413);
+    assert!(is_page(&too_large), "{}", too_large.body);
+    assert!(too_large.body.contains("5 MiB"), "{}", too_large.body);
+    // An unknown address, and a method an address does not take.
+    for path in ["/portal/no-such-page", "/portal/sign-in/"] {
+        let missing = browser.get(path).await;
+        assert_eq!(missing.status, 404, "{path}");
+        assert!(is_page(&missing), "{path}: {}", missing.body);
+    }
+    // The address bar left on a form's target leads back to the form's page.
+    for target in ["/members", "/members/sheet", "/credentials"] {
+        let again = browser
+            .get(&format!("{}{target}", delegation_page(&setup)))
+            .await;
+        assert_eq!(
+            (again.status, again.location()),
+            (303, delegation_page(&setup).as_str()),
+            "{target}"
+        );
+    }
+    assert_eq!(browser.get("/portal/sign-out").await.location(), "/portal/");
+    // A body that is not a file upload, sent to an upload's target.
+    let not_multipart = browser
+        .post(
+            &format!("{}/members/sheet", delegation_page(&setup)),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(not_multipart.status, 400);
+    assert!(is_page(&not_multipart));
+    assert!(
+        not_multipart.body.contains("multipart/form-data"),
+        "{}",
+        not_multipart.body
+    );
+}
+
+#[actix_web::test]
+async fn an_emptied_name_is_refused_on_the_change_form_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (setup, code) = invited(&app, "rename.focal@example.org").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let page = browser.get(&delegation_page(&setup)).await;
+    let csrf = page.csrf();
+    let add = format!("{}/members", delegation_page(&setup));
+    let done = browser
+        .post(&add, &[("full_name", "Sok Chea"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(done.status, 303);
+    let (_, list) = app.get(&setup.members(), Some(&setup.owner.token)).await;
+    let id = list["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let member = format!("{}/members/{id}", delegation_page(&setup));
+    let form = browser.get(&member).await;
+    let csrf = form.csrf();
+    let emptied = browser
+        .post(&member, &[("full_name", "   "), ("csrf", &csrf)])
+        .await;
+    assert_eq!(emptied.status, 422, "{}", emptied.body);
+    assert!(
+        emptied.body.contains("id=\"full_name-error\""),
+        "{}",
+        emptied.body
+    );
+    let (_, list) = app.get(&setup.members(), Some(&setup.owner.token)).await;
+    assert_eq!(list["items"][0]["full_name"], "Sok Chea");
+}
+
+#[actix_web::test]
+async fn failed_sign_ins_do_not_block_the_password_reset() {
+    let mut options = crate::helpers::test_options();
+    options.login_limits.per_email = 3;
+    let app = crate::helpers::spawn_app_with(options).await;
+    let email = "locked.focal@example.org";
+    let (_setup, code) = invited(&app, email).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let mut other = Browser::new(&app);
+    let form = other.get("/portal/sign-in").await;
+    let csrf = form.csrf();
+    for _ in 0..3 {
+        let wrong = other
+            .post(
+                "/portal/sign-in",
+                &[
+                    ("email", email),
+                    ("password", "a wrong password"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, 401);
+    }
+    let locked = other
+        .post(
+            "/portal/sign-in",
+            &[("email", email), ("password", PASSWORD), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    // The reset is counted on its own: the locked-out user can still ask for one.
+    let sent = other
+        .post(
+            "/portal/password-reset",
+            &[("email", email), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(app.mails(email, "password_reset", 1).await.len(), 1);
+}
