@@ -75,6 +75,12 @@ impl Mailer {
                     map.insert("link".into(), link.into());
                 }
             }
+            // A focal point's e-mail links to the delegation's page in the portal.
+            let page = map.get("portal_page").and_then(Value::as_str);
+            if let (Some(page), false) = (page, map.contains_key("link")) {
+                let page = format!("{}{page}", config.public_url.trim_end_matches('/'));
+                map.insert("link".into(), page.into());
+            }
         }
         let rendered = mail::render(kind, &context).map_err(|e| format!("template: {e}"))?;
         let address = message

@@ -298,12 +298,22 @@ pub async fn to_focal_points(
         return Ok(Vec::new());
     }
     let mut context = conference_context(conn, conference_id, Some(delegation_id)).await?;
+    context.insert(
+        "portal_page".into(),
+        portal_page(conference_id, delegation_id),
+    );
     context.extend(extra);
     let context = Value::Object(context);
     Ok(recipients
         .iter()
         .map(|(email, name)| Email::new(kind, Some(conference_id), email, name, context.clone()))
         .collect())
+}
+
+/// The path of a delegation's page in the focal points' portal (`portal_page` of an
+/// e-mail's context; the sender makes it a link under the server's public URL).
+fn portal_page(conference_id: Uuid, delegation_id: Uuid) -> Value {
+    format!("/portal/conferences/{conference_id}/delegations/{delegation_id}").into()
 }
 
 /// The context every conference e-mail shares: the conference's title, dates and time zone,
@@ -562,7 +572,11 @@ pub async fn queue_reminders(conn: &mut AsyncPgConnection, hours: i64) -> QueryR
     .await?;
     let mut queued = 0;
     for d in due {
-        let ctx = conference_context(conn, d.conference_id, Some(d.delegation_id)).await?;
+        let mut ctx = conference_context(conn, d.conference_id, Some(d.delegation_id)).await?;
+        ctx.insert(
+            "portal_page".into(),
+            portal_page(d.conference_id, d.delegation_id),
+        );
         let mut email = Email::new(
             MailKind::NominationsClosing,
             Some(d.conference_id),

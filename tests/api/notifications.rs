@@ -211,6 +211,19 @@ async fn focal_points_hear_of_decided_nominations_and_reviewed_credentials() {
     );
     assert!(mail.text.contains("deputy director"), "{}", mail.text);
     assert!(mail.html.contains("Nguyễn Văn An"));
+    // It links to the delegation's page in the portal.
+    let page = format!(
+        "/portal/conferences/{}/delegations/{}",
+        f.conference_id(),
+        f.delegation_id(0)
+    );
+    assert!(mail.text.contains(&page), "{}", mail.text);
+    // (minijinja escapes `/` in HTML as `&#x2f;`.)
+    assert!(
+        mail.html.contains(&page.replace('/', "&#x2f;")),
+        "{}",
+        mail.html
+    );
 
     // Credentials: the upload is the focal point's, the review the organisers'.
     let creds = format!("{}/credentials", f.delegation_path(0));
