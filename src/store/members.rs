@@ -503,16 +503,18 @@ async fn check_quotas(
         .iter()
         .find(|(c, _)| *c == after.category)
         .map_or(0, |(_, n)| *n);
-    let reached = |name: &str, limit: i32| {
+    // In words for the person who nominates, with the quota's name for clients.
+    let reached = |places: String, name: &str, limit: i32| {
         StoreError::QuotaExceeded(format!(
-            "quota {name} ({limit}) reached for this delegation"
+            "no {places} left in this delegation: quota {name} ({limit}) reached"
         ))
     };
     if let Some(limit) = total_limit.filter(|l| total >= i64::from(*l)) {
-        return Err(reached(Quotas::PER_DELEGATION, limit));
+        return Err(reached("place".into(), Quotas::PER_DELEGATION, limit));
     }
     if let Some(limit) = category_limit.filter(|l| in_category >= i64::from(*l)) {
-        return Err(reached(after.category.as_str(), limit));
+        let category = after.category.as_str();
+        return Err(reached(format!("{category} place"), category, limit));
     }
     Ok(())
 }

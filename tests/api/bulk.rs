@@ -124,7 +124,7 @@ async fn a_batch_past_the_quota_is_refused_as_a_whole_like_one_member() {
     assert_eq!(body["type"], "/problems/quota-exceeded");
     assert_eq!(
         body["detail"],
-        "quota per_delegation (2) reached for this delegation (items[2] is one too many)"
+        "no place left in this delegation: quota per_delegation (2) reached (items[2] is one too many)"
     );
     assert_eq!(
         stored_members(&app, x.delegation).await,

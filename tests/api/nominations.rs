@@ -41,7 +41,7 @@ async fn eight_simultaneous_nominations_with_three_places_left_give_exactly_thre
     for b in &refused {
         assert_eq!(problem_type(b), "/problems/quota-exceeded", "{b}");
         assert_eq!(
-            b["detail"], "quota per_delegation (3) reached for this delegation",
+            b["detail"], "no place left in this delegation: quota per_delegation (3) reached",
             "{b}"
         );
     }
@@ -79,7 +79,7 @@ async fn category_quotas_count_nominated_and_accepted_members_but_not_rejected_o
     assert_eq!(problem_type(&second), "/problems/quota-exceeded");
     assert_eq!(
         second["detail"],
-        "quota adviser (1) reached for this delegation"
+        "no adviser place left in this delegation: quota adviser (1) reached"
     );
     // Another category has room; moving into the full one does not.
     let (s, rep) = app
@@ -180,7 +180,7 @@ async fn lowering_a_quota_keeps_the_members_already_there() {
     assert_eq!(s, 409, "{body}");
     assert_eq!(
         body["detail"],
-        "quota per_delegation (1) reached for this delegation"
+        "no place left in this delegation: quota per_delegation (1) reached"
     );
     assert_eq!(stored_members(&app, x.delegation).await, 3);
     // No quotas at all: anyone is admitted.
