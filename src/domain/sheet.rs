@@ -68,7 +68,9 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet, Invalid> {
                 let line = e.position().map_or(next_line, csv::Position::line);
                 let at = row + 1 + line.saturating_sub(next_line) as usize;
                 let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_string(),
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "is not UTF-8 text (save the sheet as \"CSV UTF-8\")".to_string()
+                    }
                     _ => format!("is not CSV (RFC 4180): {e}"),
                 };
                 return Err(Invalid(vec![super::input::FieldError::new(
@@ -88,6 +90,15 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet, Invalid> {
         row += 1 + first.saturating_sub(next_line) as usize;
         next_line = last + 1;
         if sheet.header_row == 0 {
+            // A sheet saved with semicolons (spreadsheet programs in many locales do) reads
+            // as one column: say so instead of naming an unknown column.
+            if cells.len() == 1 && cells[0].contains(';') {
+                return Err(Invalid(vec![super::input::FieldError::new(
+                    format!("row {row}"),
+                    "the columns are separated by semicolons; a CSV here separates them by \
+                     commas (RFC 4180)",
+                )]));
+            }
             sheet.header_row = row;
             sheet.headers = cells.iter().map(|c| c.trim().to_string()).collect();
         } else {
@@ -309,5 +320,20 @@ mod tests {
         };
         assert_eq!(e[0].field, "body");
         assert!(e[0].message.starts_with("is not an XLSX workbook"), "{e:?}");
+    }
+
+    #[test]
+    fn semicolons_and_other_encodings_are_named_with_what_to_do() {
+        let Err(Invalid(e)) = read_csv(b"full_name;category\nA B;adviser\n") else {
+            panic!("read");
+        };
+        assert_eq!(e[0].field, "row 1");
+        assert!(e[0].message.contains("semicolons"), "{e:?}");
+        // "Müller" in Windows-1252.
+        let Err(Invalid(e)) = read_csv(b"full_name\nM\xfcller\n") else {
+            panic!("read");
+        };
+        assert_eq!(e[0].field, "row 2");
+        assert!(e[0].message.contains("CSV UTF-8"), "{e:?}");
     }
 }

@@ -288,19 +288,26 @@ pub async fn sign_out(
 }
 
 /// `GET /portal/invitation?code=`: the form to accept an invitation (the link of the
-/// invitation e-mail), the code filled in.
+/// invitation e-mail), the code filled in, with the name and address it invites, or a
+/// warning that the code no longer works (used, expired or revoked).
 pub async fn invitation_form(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let code = query_code(&req);
-    anonymous_page(
-        &req,
-        &state,
-        StatusCode::OK,
-        "invitation.html",
-        json!({"form": {"code": code}}),
-    )
+    // Whom the code invites (its holder read it in that person's e-mail), or that it no
+    // longer works, before a password is typed.
+    let mut page = json!({"form": {"code": code}});
+    if !code.is_empty() {
+        let mut conn = state.conn().await?;
+        match focal_points::usable(&mut conn, &code).await? {
+            Some(invitation) => {
+                page["invited"] = json!({"name": invitation.name, "email": invitation.email});
+            }
+            None => page["unusable"] = true.into(),
+        }
+    }
+    anonymous_page(&req, &state, StatusCode::OK, "invitation.html", page)
 }
 
 /// The `code` of the query string, if any (at most 200 characters).

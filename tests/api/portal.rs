@@ -154,6 +154,11 @@ impl Browser {
         let form = self.get(&format!("/portal/invitation?code={code}")).await;
         assert_eq!(form.status, 200, "{}", form.body);
         assert!(form.body.contains(code), "the code is filled in");
+        assert!(
+            form.body.contains("This invitation is for"),
+            "{}",
+            form.body
+        );
         let csrf = form.csrf();
         self.post(
             "/portal/invitation",
@@ -405,6 +410,11 @@ async fn the_portal_cookie_is_never_a_credential_of_the_api() {
     let (_setup, code) = invited(&app, "cookie.focal@example.org").await;
     let mut browser = Browser::new(&app);
     assert_eq!(browser.accept(&code).await.status, 303);
+    // A used code says so before a password is typed.
+    let used = browser
+        .get(&format!("/portal/invitation?code={code}"))
+        .await;
+    assert!(used.body.contains("no longer works"), "{}", used.body);
     let session = browser
         .cookies
         .get("plenary_portal")
