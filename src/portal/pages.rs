@@ -171,11 +171,26 @@ fn errors_of(error: &ApiError, shown: &[&str]) -> (BTreeMap<String, String>, Opt
                 rest.push(format!("{}: {}", e.field, e.message));
             }
         }
+    } else if let Some(name) = field_of_conflict(error).filter(|n| shown.contains(n)) {
+        // Shown at the field too: the whole-form summary names it as well.
+        fields.insert(name.to_string(), error.detail());
+        rest.push(error.detail());
     } else {
         rest.push(error.detail());
     }
     let general = (!rest.is_empty()).then(|| rest.join("; "));
     (fields, general)
+}
+
+/// The member form's field a 409 is about: `category` for a category's quota, `is_head`
+/// for a second head of delegation; none for the delegation's quota in all or the deadline.
+fn field_of_conflict(error: &ApiError) -> Option<&'static str> {
+    use crate::domain::conference::Quotas;
+    match error {
+        ApiError::QuotaExceeded(m) if !m.contains(Quotas::PER_DELEGATION) => Some("category"),
+        ApiError::Conflict(m) if m.contains("already has a head") => Some("is_head"),
+        _ => None,
+    }
 }
 
 /// Opens a session for `signed` and redirects home with its cookie (the pre-sign-in form

@@ -939,3 +939,66 @@ async fn failed_sign_ins_do_not_block_the_password_reset() {
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert_eq!(app.mails(email, "password_reset", 1).await.len(), 1);
 }
+
+#[actix_web::test]
+async fn a_category_quota_and_a_second_head_are_shown_at_their_fields() {
+    let app = spawn_app().await;
+    let (setup, code) = invited(&app, "fields.focal@example.org").await;
+    setup.quotas(&app, json!({"adviser": 1})).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let page = browser.get(&delegation_page(&setup)).await;
+    let csrf = page.csrf();
+    let add = format!("{}/members", delegation_page(&setup));
+    let first = browser
+        .post(
+            &add,
+            &[
+                ("full_name", "Keo Sophal"),
+                ("category", "adviser"),
+                ("is_head", "on"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let adviser = browser
+        .post(
+            &add,
+            &[
+                ("full_name", "Lim Bopha"),
+                ("category", "adviser"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(adviser.status, 409);
+    assert!(
+        adviser.body.contains("id=\"new-category-error\""),
+        "{}",
+        adviser.body
+    );
+    assert!(
+        adviser.body.contains("no adviser place left"),
+        "{}",
+        adviser.body
+    );
+    let head = browser
+        .post(
+            &add,
+            &[
+                ("full_name", "Chan Dara"),
+                ("category", "expert"),
+                ("is_head", "on"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(head.status, 409, "{}", head.body);
+    assert!(
+        head.body.contains("id=\"new-is_head-error\""),
+        "{}",
+        head.body
+    );
+    assert_eq!(stored_members(&app, setup.delegation).await, 1);
+}
