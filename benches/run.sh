@@ -296,6 +296,7 @@ sample_sources() {
 cache_stats() {
   local line
   line=$(grep 'public reads' "$WORK/server_$MAIN_DB.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+  [ -n "$line" ] || echo "  WARNING: no \"public reads\" line in the server's log: the cache's counters read 0" >&2
   for k in fills shared waits sure_again; do
     printf '"%s": %s, ' "$k" "$(echo "$line" | grep -o "$k=[0-9]*" | cut -d= -f2 | grep . || echo 0)"
   done
@@ -458,8 +459,9 @@ URL_SAMPLE="$BASE/api/v1/conferences/$(head -1 "$BENCH_IDS")/attendance"
 
 # Default settings: the cache of public reads on (64 MiB), so A is the cached attendance once
 # the cache is filled; the ceiling is Plenary's cheapest route in the same configuration. The
-# cache's counters are logged (info) for the overload scenario.
-SERVER_ENV="RUST_LOG=warn,plenary::http::public_cache=info" start_server "$MAIN_DB"
+# cache's counters are logged (info, by the module that keeps them: src/http/public_reads.rs)
+# for the overload scenario.
+SERVER_ENV="RUST_LOG=warn,plenary::http::public_reads=info" start_server "$MAIN_DB"
 if [ "$FOCUS" = overload ]; then
   fill_cache A
   check_source A "$URL_SAMPLE" cache 2

@@ -628,3 +628,124 @@ async fn reads_held_up_by_a_lock_on_the_revisions_wait_their_turn_not_for_the_po
         assert_eq!(countries(body), vec!["KH"]);
     }
 }
+
+/// An anonymous GET of `path` with a plain client (the spec-checking one refuses undeclared
+/// query parameters): status, `X-Plenary-Source`, body.
+async fn plain_read(raw: &reqwest::Client, address: &str, path: &str) -> (u16, String, Value) {
+    let r = raw
+        .get(format!("{address}{path}"))
+        .send()
+        .await
+        .expect("send");
+    let source = r
+        .headers()
+        .get("x-plenary-source")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    (status, source, body)
+}
+
+#[actix_web::test]
+async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_answered() {
+    // `benches/run.sh --focus overload`'s overload-lock run in small: two workers with two
+    // connections each (the default pool of 4), cached readers of several conferences, reads
+    // that miss the cache while the instance is still sure (each fill's revision read then
+    // waits for the lock), and a write held up by the lock on its connection, as the
+    // benchmark's writer's is; the lock outlasts the pool's wait (here 400 ms) and the time
+    // the instance stays sure (800 ms). Before fills took turns, two fills on a worker, or a
+    // fill and the write, held both of its connections and the next fill answered 503 once
+    // the pool's wait ran out.
+    let mut options = test_options();
+    options.workers = Some(2);
+    options.pool.max_size = 4;
+    options.pool.timeout = Duration::from_millis(400);
+    let app = spawn_app_with(options).await;
+    let o = app.organiser("overload@example.org", false).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let conf = app.conference(&o, "published").await;
+        let cid = conf["id"].as_str().unwrap_or_default().to_string();
+        delegation(&app, &o.token, &cid, "KH").await;
+        until_source(
+            &app.address,
+            &format!("/api/v1/conferences/{cid}/attendance"),
+            "cache",
+        )
+        .await;
+        ids.push(cid);
+    }
+    let mut lock = app.conn().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut lock)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .expect("lock");
+    let raw = reqwest::Client::new();
+    let written = &ids[0];
+    let write = async {
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/conferences/{written}/delegations"),
+                Some(&o.token),
+                &json!({"country": "TH", "status": "attended", "size": 2}),
+            )
+            .await;
+        (s, body)
+    };
+    // Cached readers, one after another on each of 24 connections, for the whole lock.
+    let until = Instant::now() + Duration::from_millis(2200);
+    let cached = futures::future::join_all((0..24).map(|n| {
+        let (raw, ids, address) = (raw.clone(), ids.clone(), app.address.clone());
+        async move {
+            let mut answers = Vec::new();
+            let mut i = n;
+            while Instant::now() < until {
+                let path = format!("/api/v1/conferences/{}/attendance", ids[i % ids.len()]);
+                answers.push((path.clone(), plain_read(&raw, &address, &path).await));
+                i += 1;
+            }
+            answers
+        }
+    }));
+    // Responses not cached yet (each query its own key), asked while the instance is sure.
+    let missing = futures::future::join_all((0..8).map(|i| {
+        let (raw, address) = (raw.clone(), app.address.clone());
+        let path = format!(
+            "/api/v1/conferences/{}/attendance?k={i}",
+            ids[i % ids.len()]
+        );
+        async move {
+            tokio::time::sleep(Duration::from_millis(20 * i as u64)).await;
+            (path.clone(), plain_read(&raw, &address, &path).await)
+        }
+    }));
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        diesel::sql_query("COMMIT")
+            .execute(&mut lock)
+            .await
+            .expect("commit");
+    };
+    let ((status, body), cached, missing, ()) = futures::join!(write, cached, missing, release);
+    assert_eq!(status, 201, "the write held up by the lock: {body}");
+    let answers: Vec<_> = cached.into_iter().flatten().chain(missing).collect();
+    assert!(answers.len() > 30, "{} reads", answers.len());
+    for (path, (status, source, body)) in &answers {
+        assert_eq!(*status, 200, "{path} from {source}: {body}");
+        assert!(
+            countries(body).contains(&"KH".to_string()),
+            "{path}: {body}"
+        );
+    }
+    // The write shows once it is known, and the cache answers again.
+    let path = format!("/api/v1/conferences/{written}/attendance");
+    let (_, _, _, after) = read(&app.address, &path).await;
+    assert_eq!(countries(&after), vec!["KH", "TH"]);
+    until_source(&app.address, &path, "cache").await;
+}
