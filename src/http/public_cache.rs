@@ -225,7 +225,9 @@ async fn cached<B: MessageBody + 'static>(
                     ));
                 };
                 req = own;
-                if entry.current(id, fresh) {
+                // A server error is the read's own bad luck (a pool that had no connection),
+                // not an answer to share: a request that joined it reads again itself.
+                if entry.current(id, fresh) && !entry.status.is_server_error() {
                     // Answered without a database read of its own: from memory, as the cache.
                     cache.stats.shared.fetch_add(1, Ordering::Relaxed);
                     return Ok(req.into_response(entry.respond(tags.as_ref(), Source::Cache)));
