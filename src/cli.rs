@@ -343,6 +343,7 @@ const MISSING_SECRET: &str = "PLENARY_JWT_SECRET is not set: set it to a random 
 pub const DEMO_EMAIL: &str = "demo@plenary.example";
 
 async fn serve(settings: &Settings, database: &Database, demo: bool) -> anyhow::Result<()> {
+    crate::portal::view::choose_language(&settings.portal_language).map_err(anyhow::Error::msg)?;
     let secret = jwt_secret(settings, database, demo)?;
     let tokens =
         TokenKeys::new(secret.expose_secret().as_bytes()).map_err(|e| anyhow::anyhow!(e))?;

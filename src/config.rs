@@ -37,6 +37,10 @@ pub struct Settings {
     /// `PLENARY_CORS_ORIGINS`: comma-separated exact origins (`https://portal.example.org`)
     /// whose pages may also write; default empty (pages of every origin may only read).
     pub cors_origins: CorsOrigins,
+    /// `PLENARY_PORTAL_LANGUAGE`: the language of the focal points' portal, one of the
+    /// strings files `templates/portal/<lang>.json` compiled in; default `en` (checked by
+    /// `plenary serve` at start).
+    pub portal_language: String,
     /// `PLENARY_BODY_TIMEOUT_SECS`: longest time to receive a request body, default 10
     /// (then 408).
     pub body_timeout: Duration,
@@ -362,6 +366,7 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!(e))?,
             cors_origins: CorsOrigins::parse(&var("PLENARY_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|e| anyhow::anyhow!(e))?,
+            portal_language: var("PLENARY_PORTAL_LANGUAGE").unwrap_or_else(|| "en".to_string()),
             body_timeout: Duration::from_secs(numeric("PLENARY_BODY_TIMEOUT_SECS")?),
             invitation_ttl_days: numeric("PLENARY_INVITATION_TTL_DAYS")?,
             public_reads: PublicReadSettings {
