@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use reqwest::header::{HeaderMap, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::credentials::PDF;
 use crate::helpers::accreditation::{stored_members, NominationSetup};
@@ -190,6 +190,18 @@ async fn invited(app: &TestApp, email: &str) -> (NominationSetup, String) {
     assert_eq!(s, 201, "{body}");
     let code = app.invitation_code(email).await;
     (setup, code)
+}
+
+/// A focal point invited at `email` who has accepted through the portal, on its delegation's
+/// page: the setup, the browser (signed in) and the page's form token.
+async fn on_delegation_page(app: &TestApp, email: &str) -> (NominationSetup, Browser, String) {
+    let (setup, code) = invited(app, email).await;
+    let mut browser = Browser::new(app);
+    assert_eq!(browser.accept(&code).await.status, 303);
+    let page = browser.get(&delegation_page(&setup)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.csrf();
+    (setup, browser, csrf)
 }
 
 fn delegation_page(setup: &NominationSetup) -> String {
@@ -441,11 +453,7 @@ async fn the_portal_cookie_is_never_a_credential_of_the_api() {
 #[actix_web::test]
 async fn every_portal_form_needs_its_token_and_its_own_origin() {
     let app = spawn_app().await;
-    let (setup, code) = invited(&app, "csrf.focal@example.org").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.accept(&code).await.status, 303);
-    let page = browser.get(&delegation_page(&setup)).await;
-    let csrf = page.csrf();
+    let (setup, mut browser, csrf) = on_delegation_page(&app, "csrf.focal@example.org").await;
     let mut checked = 0;
     for route in plenary::portal::pages_table() {
         if route.method != actix_web::http::Method::POST {
@@ -703,11 +711,7 @@ async fn sign_in_sign_out_and_a_password_reset_through_the_portal() {
 #[actix_web::test]
 async fn a_spreadsheet_of_nominations_from_the_portal_is_all_or_nothing() {
     let app = spawn_app().await;
-    let (setup, code) = invited(&app, "sheet.focal@example.org").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.accept(&code).await.status, 303);
-    let page = browser.get(&delegation_page(&setup)).await;
-    let csrf = page.csrf();
+    let (setup, mut browser, csrf) = on_delegation_page(&app, "sheet.focal@example.org").await;
     let sheet = format!("{}/members/sheet", delegation_page(&setup));
     let bad = "full_name,category,email\nSok Chea,representative,sok@example.org\nChan Dara,representative,not-an-address\n";
     let refused = browser
@@ -732,17 +736,13 @@ async fn a_spreadsheet_of_nominations_from_the_portal_is_all_or_nothing() {
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(stored_members(&app, setup.delegation).await, 2);
-    let _ = Value::Null;
 }
 
 #[actix_web::test]
 async fn a_form_sent_twice_writes_once_and_a_refused_one_may_be_sent_again() {
     let app = spawn_app().await;
-    let (setup, code) = invited(&app, "twice.focal@example.org").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.accept(&code).await.status, 303);
+    let (setup, mut browser, csrf) = on_delegation_page(&app, "twice.focal@example.org").await;
     let page = browser.get(&delegation_page(&setup)).await;
-    let csrf = page.csrf();
     let marker = "name=\"form_key\" value=\"";
     let start = page
         .body
@@ -804,11 +804,7 @@ async fn a_form_sent_twice_writes_once_and_a_refused_one_may_be_sent_again() {
 #[actix_web::test]
 async fn errors_under_the_portal_are_pages_never_problem_json() {
     let app = spawn_app().await;
-    let (setup, code) = invited(&app, "pages.focal@example.org").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.accept(&code).await.status, 303);
-    let page = browser.get(&delegation_page(&setup)).await;
-    let csrf = page.csrf();
+    let (setup, mut browser, csrf) = on_delegation_page(&app, "pages.focal@example.org").await;
     let is_page = |p: &Page| {
         p.headers
             .get("content-type")
@@ -866,11 +862,7 @@ async fn errors_under_the_portal_are_pages_never_problem_json() {
 #[actix_web::test]
 async fn an_emptied_name_is_refused_on_the_change_form_and_changes_nothing() {
     let app = spawn_app().await;
-    let (setup, code) = invited(&app, "rename.focal@example.org").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.accept(&code).await.status, 303);
-    let page = browser.get(&delegation_page(&setup)).await;
-    let csrf = page.csrf();
+    let (setup, mut browser, csrf) = on_delegation_page(&app, "rename.focal@example.org").await;
     let add = format!("{}/members", delegation_page(&setup));
     let done = browser
         .post(&add, &[("full_name", "Sok Chea"), ("csrf", &csrf)])
