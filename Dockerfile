@@ -1,13 +1,14 @@
 # Build and run Plenary against an external PostgreSQL (DATABASE_URL).
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 # The workspace members (the embedded PostgreSQL cluster's crate) must be there to build.
 COPY crates ./crates
 COPY src ./src
 COPY migrations ./migrations
 COPY api-spec ./api-spec
-# Compiled in: the printable List of Participants' template (include_str!).
+# Compiled in: the printable pages' and e-mails' templates, and the portal's pages and their
+# words (include_str!; build.rs compiles in every templates/portal/<lang>.json).
 COPY templates ./templates
 RUN cargo build --release --locked
 
