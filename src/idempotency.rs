@@ -158,19 +158,19 @@ pub async fn once_per_form<F>(
     state: &AppState,
     caller: Caller,
     form_key: &str,
-    form_hash: &str,
+    form_fingerprint: &str,
     run: F,
 ) -> Result<HttpResponse, ApiError>
 where
     F: std::future::Future<Output = Result<HttpResponse, ApiError>>,
 {
     let key = format!("{FORM_KEY_PREFIX}{form_key}");
-    match claim_or_answer(state, caller, &key, form_hash).await {
+    match claim_or_answer(state, caller, &key, form_fingerprint).await {
         Claim::Owned => {}
         Claim::Unscoped => return run.await,
         Claim::Answered(response) => return Ok(response),
     }
-    let slot = keys::Slot::new(caller.id, &key, form_hash, None);
+    let slot = keys::Slot::new(caller.id, &key, form_fingerprint, None);
     let answer = keys::with_slot(slot.clone(), run).await;
     if slot.stored().is_none() {
         let mut conn = state.conn().await?;
@@ -181,11 +181,12 @@ where
     answer
 }
 
-/// The hex SHA-256 of a portal form: its path and its fields in order (NUL-separated), the
-/// hash a second submission of the same form must repeat.
-pub fn form_hash<'a>(path: &str, parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+/// The hex SHA-256 of `first` and `parts`, NUL-separated: what a retry must repeat exactly
+/// to be answered as the first request was (an API request: method, URI, `Content-Type`,
+/// body; a portal form: its path and its fields).
+pub fn fingerprint<'a>(first: &str, parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(path);
+    hasher.update(first);
     for part in parts {
         hasher.update([0]);
         hasher.update(part);
@@ -249,20 +250,16 @@ fn read_key(req: &ServiceRequest) -> Option<Result<String, ApiError>> {
 /// Errors: the body extractor's (413 over the body limit, 400 for a broken stream).
 async fn hash_request(req: &mut ServiceRequest) -> Result<String, actix_web::Error> {
     let body = req.extract::<web::Bytes>().await?;
-    let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str());
-    hasher.update([0]);
-    hasher.update(req.uri().to_string());
-    hasher.update([0]);
-    hasher.update(
-        req.headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default(),
+    let uri = req.uri().to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let hash = fingerprint(
+        req.method().as_str(),
+        [uri.as_bytes(), content_type, &body[..]],
     );
-    hasher.update([0]);
-    hasher.update(&body);
-    let hash = hex::encode(hasher.finalize());
     req.set_payload(actix_web::dev::Payload::from(body));
     Ok(hash)
 }

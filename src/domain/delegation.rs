@@ -427,6 +427,17 @@ pub enum MemberPost {
     Batch(Vec<(String, MemberChanges)>),
 }
 
+impl MemberPost {
+    /// The members to store, in order, each with its name for errors (a single member's
+    /// name is empty).
+    pub fn into_items(self) -> Vec<(String, MemberChanges)> {
+        match self {
+            MemberPost::Single(one) => vec![(String::new(), *one)],
+            MemberPost::Batch(items) => items,
+        }
+    }
+}
+
 /// Reads one item of a batch with [`parse_member`] (the one parser of a member), naming its
 /// errors after the item: `items[3].full_name` for `prefix` `items[3]` and `sep` `.`, `row 17,
 /// full_name` for `row 17` and `, `. `rename` gives the name the sender used for a field (a

@@ -19,6 +19,29 @@ pub fn write_input<T>(body: &Value, parsed: Result<T, Invalid>) -> Input<T> {
     }
 }
 
+/// The write input of a spreadsheet of members, for the API's `POST .../members` and the
+/// portal's upload alike: `bytes` read as XLSX when `xlsx`, else as CSV
+/// ([`crate::domain::sheet`]), its field names the sheet's columns. Invalid rows or columns
+/// are the input's 422.
+pub fn sheet_input(bytes: &[u8], xlsx: bool) -> Input<crate::domain::delegation::MemberPost> {
+    use crate::domain::sheet;
+    let read = if xlsx {
+        sheet::read_xlsx(bytes)
+    } else {
+        sheet::read_csv(bytes)
+    };
+    match read.and_then(|s| sheet::parse_member_sheet(&s)) {
+        Ok((post, fields)) => Input {
+            fields,
+            parsed: Ok(post),
+        },
+        Err(Invalid(errors)) => Input {
+            fields: Vec::new(),
+            parsed: Err(errors),
+        },
+    }
+}
+
 /// Reads `?order=name|protocol`: [`Order::Name`] or [`Order::Protocol`], `default` when the
 /// parameter is absent. Any other value records a 422 field error in `errors` (and answers
 /// `default`).

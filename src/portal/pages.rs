@@ -20,11 +20,11 @@ use crate::auth::flows::{self, SignedIn};
 use crate::conditional::IfMatch;
 use crate::domain::conference::Conference;
 use crate::domain::delegation::{parse_member, parse_member_post, Member, MemberPost};
-use crate::domain::input::{check_pdf, Invalid};
+use crate::domain::input::check_pdf;
 use crate::domain::sheet;
 use crate::domain::{Caller, Mode};
 use crate::error::ApiError;
-use crate::http::params::write_input;
+use crate::http::params::{sheet_input, write_input};
 use crate::http::request::{client_address, MAX_DOCUMENT_BYTES};
 use crate::idempotency::{self, respond};
 use crate::state::AppState;
@@ -223,11 +223,6 @@ fn anonymous_page(
     view::page(status, template, page, cookie.into_iter().collect())
 }
 
-/// The status and message of a refused sign-in, acceptance or reset.
-fn refusal(error: &ApiError) -> StatusCode {
-    error.status_code()
-}
-
 /// `GET` of a form's target (`.../members`, `.../members/sheet`, `.../credentials`,
 /// `.../members/{member_id}/delete`, `/portal/sign-out`): 303 to the page the form is on,
 /// so that an address bar left on a refused form's address leads back to it.
@@ -280,7 +275,7 @@ pub async fn sign_in(
         Err(e) => anonymous_page(
             &req,
             &state,
-            refusal(&e),
+            e.status_code(),
             "sign_in.html",
             json!({"form": {"email": email}, "error": e.detail()}),
         ),
@@ -360,7 +355,7 @@ pub async fn accept_invitation(
             anonymous_page(
                 &req,
                 &state,
-                refusal(&e),
+                e.status_code(),
                 "invitation.html",
                 json!({"form": {"code": code, "name": name}, "errors": fields, "error": general}),
             )
@@ -410,7 +405,7 @@ pub async fn request_reset(
             anonymous_page(
                 &req,
                 &state,
-                refusal(&e),
+                e.status_code(),
                 "reset.html",
                 json!({"form": {"email": email}, "errors": fields, "error": general}),
             )
@@ -456,7 +451,7 @@ pub async fn confirm_reset(
             anonymous_page(
                 &req,
                 &state,
-                refusal(&e),
+                e.status_code(),
                 "reset_confirm.html",
                 json!({"form": {"code": code}, "errors": fields, "error": general}),
             )
@@ -477,7 +472,10 @@ async fn delegation_name(
     }
     if let Some(id) = row.organisation_id {
         if let Some(org) = organisations::get(conn, id).await? {
-            return Ok(org.name);
+            return Ok(crate::domain::delegation::display_name(
+                &org.name,
+                org.acronym.as_deref(),
+            ));
         }
     }
     Ok(String::new())
@@ -876,9 +874,9 @@ where
     notice(answer.status(), "refused_title", text(message), Some(live))
 }
 
-/// The hash of a urlencoded form at `path` ([`idempotency::form_hash`]).
+/// The hash of a urlencoded form at `path` ([`idempotency::fingerprint`]).
 fn hash_of_form(path: &str, body: &[u8]) -> String {
-    idempotency::form_hash(path, [body])
+    idempotency::fingerprint(path, [body])
 }
 
 /// The delegation page again after a refused write, with its status: `form_key` (the
@@ -920,10 +918,7 @@ pub async fn add_member(
     let (live, form) = signed_in_form!(req, state, body);
     let ids = *path;
     let value = member_body(&form, Mode::Create);
-    let input = write_input(&value, parse_member_post(&value)).map(|post| match post {
-        MemberPost::Single(one) => vec![(String::new(), *one)],
-        MemberPost::Batch(items) => items,
-    });
+    let input = write_input(&value, parse_member_post(&value)).map(MemberPost::into_items);
     let done = format!("{}?done=done_member_added", delegation_path(ids.0, ids.1));
     let key = form_key_of(field(&form, "form_key"));
     let hash = hash_of_form(req.path(), &body);
@@ -1070,9 +1065,9 @@ struct Upload {
 }
 
 impl Upload {
-    /// The hash of the upload ([`idempotency::form_hash`]): its token, file name and bytes.
+    /// The hash of the upload ([`idempotency::fingerprint`]): its token, file name and bytes.
     fn hash(&self, path: &str) -> String {
-        idempotency::form_hash(
+        idempotency::fingerprint(
             path,
             [
                 self.csrf.as_deref().unwrap_or("").as_bytes(),
@@ -1166,30 +1161,18 @@ pub async fn upload_sheet(
             .filename
             .as_deref()
             .is_some_and(|f| f.to_ascii_lowercase().ends_with(".xlsx"));
-    let read = if upload.bytes.is_empty() {
-        Err(Invalid(vec![crate::domain::input::FieldError::new(
-            "file",
-            text("sheet_missing"),
-        )]))
-    } else if is_xlsx {
-        sheet::read_xlsx(&upload.bytes)
+    let input = if upload.bytes.is_empty() {
+        Input {
+            fields: Vec::new(),
+            parsed: Err(vec![crate::domain::input::FieldError::new(
+                "file",
+                text("sheet_missing"),
+            )]),
+        }
     } else {
-        sheet::read_csv(&upload.bytes)
-    };
-    let input: Input<Vec<(String, crate::domain::delegation::MemberChanges)>> =
-        match read.and_then(|s| sheet::parse_member_sheet(&s)) {
-            Ok((post, fields)) => Input {
-                fields,
-                parsed: Ok(match post {
-                    MemberPost::Single(one) => vec![(String::new(), *one)],
-                    MemberPost::Batch(items) => items,
-                }),
-            },
-            Err(Invalid(errors)) => Input {
-                fields: Vec::new(),
-                parsed: Err(errors),
-            },
-        };
+        sheet_input(&upload.bytes, is_xlsx)
+    }
+    .map(MemberPost::into_items);
     let page = delegation_path(ids.0, ids.1);
     let key = form_key_of(upload.form_key.as_deref());
     let hash = upload.hash(req.path());
@@ -1262,7 +1245,7 @@ pub async fn upload_credentials(
     }
     let done = format!("{}?done=done_credentials", delegation_path(ids.0, ids.1));
     let key = form_key_of(upload.form_key.as_deref());
-    let hash = idempotency::form_hash(
+    let hash = idempotency::fingerprint(
         req.path(),
         [
             upload.csrf.as_deref().unwrap_or("").as_bytes(),

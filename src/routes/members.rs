@@ -10,12 +10,12 @@ use crate::access::Need;
 use crate::auth::{Authenticated, MaybeCaller};
 use crate::conditional::IfMatch;
 use crate::domain::delegation::{parse_member, parse_member_post, Member, MemberPost};
-use crate::domain::input::{Errors, Invalid};
+use crate::domain::input::Errors;
 use crate::domain::sheet;
 use crate::domain::Caller;
 use crate::domain::Mode;
 use crate::error::ApiError;
-use crate::http::params::write_input;
+use crate::http::params::{sheet_input, write_input};
 use crate::http::request::{parse_json, parse_query};
 use crate::http::respond::{created, created_tagged, no_content, ok_tagged};
 use crate::idempotency::respond;
@@ -113,21 +113,7 @@ pub async fn create(
         .map(|m| m.essence_str().to_ascii_lowercase());
     let input: Input<MemberPost> = match media.as_deref() {
         Some(sheet::CSV) | Some(sheet::XLSX) => {
-            let read = if media.as_deref() == Some(sheet::CSV) {
-                sheet::read_csv(&body)
-            } else {
-                sheet::read_xlsx(&body)
-            };
-            match read.and_then(|s| sheet::parse_member_sheet(&s)) {
-                Ok((post, fields)) => Input {
-                    fields,
-                    parsed: Ok(post),
-                },
-                Err(Invalid(errors)) => Input {
-                    fields: Vec::new(),
-                    parsed: Err(errors),
-                },
-            }
+            sheet_input(&body, media.as_deref() == Some(sheet::XLSX))
         }
         _ => {
             let value = parse_json(&req, &body).map_err(|e| match e {
@@ -150,10 +136,7 @@ pub async fn create(
         }
     };
     let batch = !matches!(input.parsed, Ok(MemberPost::Single(_)));
-    let input = input.map(|post| match post {
-        MemberPost::Single(one) => vec![(String::new(), *one)],
-        MemberPost::Batch(items) => items,
-    });
+    let input = input.map(MemberPost::into_items);
     let mut conn = state.conn().await?;
     let write = members::create_all(
         &mut conn,
