@@ -31,7 +31,8 @@
 #             until every message is sent, to a local SMTP server (aiosmtpd from .venv-ci,
 #             tests/api/py/smtp_sink.py) and with the file transport (no PLENARY_SMTP_URL);
 #             first, as many webhook deliveries to a local receiver, to 1 webhook and to 16
-#             (BENCH_NOTIFY_ONLY=webhooks: only those)
+#             (BENCH_NOTIFY_ONLY=webhooks: only those; BENCH_NOTIFY_ONLY=writes: only the writes,
+#             this binary beside BENCH_BIN_BEFORE)
 # --focus check-in
 #             the meeting day: the ceiling at 16 connections, then on a conference of
 #             BENCH_CHECKIN_MEMBERS (1000) accepted members (benches/checkin.py): badges.html of
@@ -505,15 +506,17 @@ if [ "$FOCUS" = notify ]; then
   NOTIFY_N=${BENCH_NOTIFY_MESSAGES:-2000}
   PSQL_MAIN=("$PG_BIN/psql" -X -q -h "$SOCKET" -p 5432 -U plenary -d "$MAIN_DB")
   # Webhook deliveries: to one webhook (one at a time, in order) and to 16 (16 in flight).
-  log "sender: $NOTIFY_N webhook deliveries to a local receiver"
   stop_server
-  SERVER_ENV="PLENARY_WEBHOOK_ALLOW_PRIVATE=true" start_server "$MAIN_DB"
-  BENCH_TOKEN=$(token)
-  for hooks in 1 16; do
-    python3 "$BENCH/notify.py" webhooks "webhooks-$hooks" "$NOTIFY_N" "$hooks" "$BASE" "$BENCH_TOKEN" \
-      -- "${PSQL_MAIN[@]}" | tee -a "$RESULTS" >&2
-  done
-  stop_server
+  if [ "${BENCH_NOTIFY_ONLY:-}" != writes ]; then
+    log "sender: $NOTIFY_N webhook deliveries to a local receiver"
+    SERVER_ENV="PLENARY_WEBHOOK_ALLOW_PRIVATE=true" start_server "$MAIN_DB"
+    BENCH_TOKEN=$(token)
+    for hooks in 1 16; do
+      python3 "$BENCH/notify.py" webhooks "webhooks-$hooks" "$NOTIFY_N" "$hooks" "$BASE" "$BENCH_TOKEN" \
+        -- "${PSQL_MAIN[@]}" | tee -a "$RESULTS" >&2
+    done
+    stop_server
+  fi
   if [ "${BENCH_NOTIFY_ONLY:-}" = webhooks ]; then
     finish_run
     exit 0
@@ -542,6 +545,10 @@ if [ "$FOCUS" = notify ]; then
     done
   done
   stop_server
+  if [ "${BENCH_NOTIFY_ONLY:-}" = writes ]; then
+    finish_run
+    exit 0
+  fi
   VENV_PY=$ROOT/.venv-ci/bin/python
   if ! "$VENV_PY" -c 'import aiosmtpd' >/dev/null 2>&1; then
     log "setting up .venv-ci (tests/api/py/requirements.txt)"

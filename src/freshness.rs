@@ -15,7 +15,12 @@
 //! [`SURE_WINDOW`] ago ([`Freshness::is_sure`]). A read from the primary is as sure as a
 //! question: it saw every write committed before it began, so the entry it fills can be
 //! vouched for during [`SURE_WINDOW`] after it began whatever the watcher says
-//! ([`Freshness::vouches_for`]). While the instance is not sure (at start, when the
+//! ([`Freshness::vouches_for`]). A question held up (a lock on the revisions table, which a
+//! migration or `VACUUM FULL` takes, and which holds every write's bump as well) is answered
+//! for in the meantime by a second connection that reads no table: when no transaction has
+//! committed since the last answer's snapshot (`pg_current_snapshot`, `pg_xact_status`), that
+//! answer is still whole, and confirms as a question would
+//! ([`crate::store::revisions::nothing_committed_since`]). While the instance is not sure (at start, when the
 //! connection is lost or a question takes too long, until it has reconnected and been
 //! answered again), a public read waits a moment for the next answer
 //! ([`Freshness::wait_until_sure`]) and otherwise shares one database read per response with
@@ -32,7 +37,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// How long ago the newest answered question may have been asked for the instance to be sure
-/// of its revisions; also the longest a question may take. A write acknowledged by any
+/// of its revisions. A write acknowledged by any
 /// instance is therefore seen here within this time, inside the contract's 1 s. (500 ms
 /// went unsure too often under full load on 2 cores: a question answered 400 ms late.)
 pub const SURE_WINDOW: Duration = Duration::from_millis(800);

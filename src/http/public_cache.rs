@@ -29,7 +29,8 @@
 //! (moka's `try_get_with` coalescing, keyed by the response and the entry it replaces), and
 //! every waiting request is answered from that read. The database never sees a stampede of
 //! uncached reads: under a spike, or while a migration holds the revisions table, readers
-//! wait for one read, not for the pool. Reads for the cache take turns
+//! wait for one read, not for the pool. (While such a lock is held and no transaction
+//! commits, the watcher stays sure without its question: [`crate::freshness`].) Reads for the cache take turns
 //! ([`crate::state::AppState::fills`]: one fewer than the worker's connections) and wait for
 //! a turn up to [`FILL_WAIT`], longer than for the pool: a fill held up by the lock (its
 //! revision read waits for it) delays the next fills instead of making them 503, and writes

@@ -84,10 +84,27 @@ pub async fn of(conn: &mut AsyncPgConnection, id: Uuid) -> diesel::QueryResult<i
     Ok(row.revision.unwrap_or(0))
 }
 
+/// A snapshot's horizon as PostgreSQL states it (`pg_current_snapshot()`): every transaction
+/// with an id below `xmax` and not in `xip` had ended when it was taken, and none at or above
+/// `xmax` had.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The oldest transaction still running (`pg_snapshot_xmin`).
+    pub xmin: i64,
+    /// The first transaction id not yet assigned (`pg_snapshot_xmax`).
+    pub xmax: i64,
+    /// The transactions running, between the two (`pg_snapshot_xip`).
+    pub xip: Vec<i64>,
+}
+
 #[derive(diesel::QueryableByName)]
 struct Changed {
     #[diesel(sql_type = BigInt)]
     xmin: i64,
+    #[diesel(sql_type = BigInt)]
+    xmax: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    xip: Vec<i64>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     conference_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -95,27 +112,89 @@ struct Changed {
 }
 
 /// What changed since a previous call: the revisions bumped by every transaction whose id is
-/// at least `since` (0: every conference's), and the `xmin` of this statement's snapshot (the
-/// oldest transaction still running), to pass as `since` next time. Every transaction that
-/// commits after this snapshot has an id of at least that `xmin`, so a sequence of calls
-/// misses no committed bump, whatever order transactions commit in (a bump may be returned
-/// more than once). Everything committed before the call started is in its answer.
+/// at least `since` (0: every conference's), and this statement's snapshot, whose `xmin` (the
+/// oldest transaction still running) is `since` next time. Every transaction that commits
+/// after this snapshot has an id of at least that `xmin`, so a sequence of calls misses no
+/// committed bump, whatever order transactions commit in (a bump may be returned more than
+/// once). Everything committed before the call started is in its answer.
 pub async fn changed_since(
     conn: &mut AsyncPgConnection,
     since: i64,
-) -> diesel::QueryResult<(i64, Vec<(Uuid, i64)>)> {
+) -> diesel::QueryResult<(Snapshot, Vec<(Uuid, i64)>)> {
     let rows: Vec<Changed> = diesel::sql_query(
-        "SELECT s.xmin, r.conference_id, r.revision \
-         FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) AS s \
+        "SELECT s.xmin, s.xmax, s.xip, r.conference_id, r.revision \
+         FROM (SELECT pg_snapshot_xmin(n.s)::text::bigint AS xmin, \
+               pg_snapshot_xmax(n.s)::text::bigint AS xmax, \
+               ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(n.s) AS x) AS xip \
+               FROM (SELECT pg_current_snapshot() AS s) AS n) AS s \
          LEFT JOIN conference_revisions AS r ON r.xid >= $1::text::xid8",
     )
     .bind::<BigInt, _>(since)
     .load(conn)
     .await?;
-    let xmin = <[Changed]>::first(&rows).map_or(since, |r| r.xmin);
+    let snapshot = <[Changed]>::first(&rows).map_or_else(
+        || Snapshot {
+            xmin: since,
+            ..Snapshot::default()
+        },
+        |r| Snapshot {
+            xmin: r.xmin,
+            xmax: r.xmax,
+            xip: r.xip.clone(),
+        },
+    );
     let changed = rows
         .into_iter()
         .filter_map(|r| Some((r.conference_id?, r.revision?)))
         .collect();
-    Ok((xmin, changed))
+    Ok((snapshot, changed))
+}
+
+/// The most transaction ids [`nothing_committed_since`] looks at; past it, it answers `None`.
+const MOST_CHECKED: i64 = 10_000;
+
+#[derive(diesel::QueryableByName)]
+struct Vouched {
+    #[diesel(sql_type = BigInt)]
+    xmin: i64,
+    #[diesel(sql_type = BigInt)]
+    xmax: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    xip: Vec<i64>,
+    #[diesel(sql_type = BigInt)]
+    committed: i64,
+}
+
+/// Whether no transaction has committed since `base` was taken, asked without reading any
+/// table (so a lock on `conference_revisions`, which holds every write's bump too, does not
+/// hold it up): the current snapshot, and `pg_xact_status` of every transaction `base` did
+/// not see ended (its running ones and those from its `xmax` on). `Some(now)` when none of
+/// them committed: what a [`changed_since`] with snapshot `base` answered is still all there
+/// is, as of `now`; `None` when one committed, or more than 10 000 ids were assigned since.
+pub async fn nothing_committed_since(
+    conn: &mut AsyncPgConnection,
+    base: &Snapshot,
+) -> diesel::QueryResult<Option<Snapshot>> {
+    let row: Vouched = diesel::sql_query(
+        "SELECT pg_snapshot_xmin(n.s)::text::bigint AS xmin, \
+         pg_snapshot_xmax(n.s)::text::bigint AS xmax, \
+         ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(n.s) AS x) AS xip, \
+         (SELECT count(*) FROM (SELECT unnest($2::bigint[]) AS x UNION ALL \
+           SELECT generate_series($1::bigint, \
+             LEAST(pg_snapshot_xmax(n.s)::text::bigint, $1::bigint + $3::bigint) - 1)) AS c \
+          WHERE pg_xact_status(c.x::text::xid8) IS DISTINCT FROM 'in progress' \
+          AND pg_xact_status(c.x::text::xid8) IS DISTINCT FROM 'aborted') AS committed \
+         FROM (SELECT pg_current_snapshot() AS s) AS n",
+    )
+    .bind::<BigInt, _>(base.xmax)
+    .bind::<Array<BigInt>, _>(&base.xip)
+    .bind::<BigInt, _>(MOST_CHECKED)
+    .get_result(conn)
+    .await?;
+    let now = Snapshot {
+        xmin: row.xmin,
+        xmax: row.xmax,
+        xip: row.xip,
+    };
+    Ok((row.committed == 0 && now.xmax - base.xmax <= MOST_CHECKED).then_some(now))
 }

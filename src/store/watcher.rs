@@ -45,16 +45,19 @@ pub fn spawn_watcher(url: String, freshness: &Arc<Freshness>) {
     });
 }
 
-/// One connection's life: asks every [`ASK_EVERY`] until a question fails or takes longer
-/// than [`SURE_WINDOW`] (an error), or the instance is gone (`Ok`).
+/// One connection's life: asks every [`ASK_EVERY`] until a question fails, or the instance is
+/// gone (`Ok`). A question that is late (longer than [`ASK_EVERY`]: a lock on the revisions
+/// table holds it, as it holds every write's bump) is waited for while a second connection
+/// asks, every [`ASK_EVERY`], whether any transaction committed since the last answer
+/// ([`revisions::nothing_committed_since`], which reads no table): while none did, the last
+/// answer is still whole and the instance stays sure. Once one did, or the question has taken
+/// longer than [`LATE_LIMIT`], the instance is unsure until the question answers (an error
+/// past [`LATE_LIMIT`]: the connection is made anew).
 async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Result<()> {
-    let mut conn = tokio::time::timeout(SURE_WINDOW * 4, AsyncPgConnection::establish(url))
-        .await
-        .map_err(|_| anyhow::anyhow!("connecting took over {:?}", SURE_WINDOW * 4))??;
-    diesel::sql_query("SET application_name = 'plenary-revisions'")
-        .execute(&mut conn)
-        .await?;
+    let mut conn = connect(url, "plenary-revisions").await?;
+    let mut second: Option<AsyncPgConnection> = None;
     let mut since = 0;
+    let mut base: Option<revisions::Snapshot> = None;
     let mut tick = tokio::time::interval(ASK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut previous = Instant::now();
@@ -65,21 +68,85 @@ async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Resu
         };
         let asked = freshness.nanos_now();
         let started = Instant::now();
-        let (xmin, changed) =
-            tokio::time::timeout(SURE_WINDOW, revisions::changed_since(&mut conn, since))
-                .await
-                .map_err(|_| anyhow::anyhow!("a question took over {SURE_WINDOW:?}"))??;
+        let question = tokio::time::timeout(LATE_LIMIT, revisions::changed_since(&mut conn, since));
+        tokio::pin!(question);
+        // While the question is late: whether anything committed since the last answer.
+        let mut vouching = base.take();
+        let answer = loop {
+            tokio::select! {
+                answer = &mut question => break answer,
+                () = tokio::time::sleep(ASK_EVERY) => {
+                    let Some(from) = vouching.take() else { continue };
+                    let sent = freshness.nanos_now();
+                    match vouch(url, &mut second, &from).await {
+                        Some(now) => {
+                            freshness.confirm(sent);
+                            vouching = Some(now);
+                        }
+                        None => tracing::warn!(
+                            "revisions late and a transaction committed meanwhile; public reads wait for them or share one database read each"
+                        ),
+                    }
+                }
+            }
+        };
+        let (snapshot, changed) =
+            answer.map_err(|_| anyhow::anyhow!("a question took over {LATE_LIMIT:?}"))??;
         freshness.advance_all(&changed);
         freshness.confirm(asked);
-        since = xmin;
+        since = snapshot.xmin;
+        base = Some(snapshot);
         let (gap, took) = (started.duration_since(previous), started.elapsed());
         if gap + took > SURE_WINDOW {
             tracing::warn!(
                 ?gap,
                 ?took,
-                "revisions were late; public reads waited or shared database reads meanwhile"
+                "revisions were late; public reads were vouched for while nothing committed, else waited or shared database reads"
             );
         }
         previous = started;
+    }
+}
+
+/// The longest a question may take before its connection is made anew (the instance is unsure
+/// meanwhile unless nothing committed: [`watch`]).
+const LATE_LIMIT: Duration = Duration::from_secs(10);
+
+/// A connection to `url` named `name` (`application_name`), made within 4 [`SURE_WINDOW`]s.
+async fn connect(url: &str, name: &str) -> anyhow::Result<AsyncPgConnection> {
+    let mut conn = tokio::time::timeout(SURE_WINDOW * 4, AsyncPgConnection::establish(url))
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting took over {:?}", SURE_WINDOW * 4))??;
+    diesel::sql_query(format!("SET application_name = '{name}'"))
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+/// [`revisions::nothing_committed_since`] `from` on the second connection (made when missing,
+/// dropped after an error), within [`SURE_WINDOW`]; `None` when it could not say so.
+async fn vouch(
+    url: &str,
+    second: &mut Option<AsyncPgConnection>,
+    from: &revisions::Snapshot,
+) -> Option<revisions::Snapshot> {
+    let asked = async {
+        let conn = match second {
+            Some(conn) => conn,
+            None => second.insert(connect(url, "plenary-revisions-vouch").await?),
+        };
+        Ok::<_, anyhow::Error>(revisions::nothing_committed_since(conn, from).await?)
+    };
+    match tokio::time::timeout(SURE_WINDOW, asked).await {
+        Ok(Ok(now)) => now,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not ask whether anything committed");
+            *second = None;
+            None
+        }
+        Err(_) => {
+            *second = None;
+            None
+        }
     }
 }

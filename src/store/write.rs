@@ -25,8 +25,10 @@
 //!
 //! Steps 4 to 7 are one statement ([`Finish`]: data-modifying parts of one `WITH`),
 //! kept prepared like every statement of the driver, and step 2 is sent with BEGIN in one
-//! round trip ([`begin`]), so a write costs its own statements plus three round trips: BEGIN
-//! with the access check, that one, and COMMIT.
+//! round trip ([`begin`]); unless it stores an idempotent response (checked before COMMIT),
+//! COMMIT is sent with that statement too ([`finish_and_commit`]). A write costs its own
+//! statements plus two round trips: BEGIN with the access check, and the last statement with
+//! COMMIT. The outbox's sender is woken only when the statement queued a message.
 
 use diesel::connection::TransactionDepthChange;
 use diesel::pg::Pg;
@@ -368,17 +370,24 @@ async fn attempt_once<T: 'static>(
                 .map(|(slot, response)| slot.storing(response))
                 .unwrap_or_default(),
         };
-        let mailed = finish.outgoing.has_mail();
-        let bumped = finish.run(tx.conn).await?;
-        Ok((value, reply, bumped, mailed))
+        if finish.storing {
+            // The stored response is checked before COMMIT ([`Finish::run`]).
+            let finished = finish.run(tx.conn).await?;
+            Ok((value, reply, finished, Commit::Pending))
+        } else {
+            let finished = finish_and_commit(tx.conn, finish).await?;
+            Ok((value, reply, finished, Commit::Done))
+        }
     }
     .await;
     match result {
-        Ok((value, reply, bumped, mailed)) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
-            crate::freshness::committed(&bumped);
-            if mailed || !bumped.is_empty() {
-                // A committed write may have queued e-mails or webhook deliveries.
+        Ok((value, reply, finished, commit)) => {
+            if commit == Commit::Pending {
+                AnsiTransactionManager::commit_transaction(conn).await?;
+            }
+            crate::freshness::committed(&finished.bumped);
+            if finished.queued {
+                // The write queued e-mails or webhook deliveries: the sender looks now.
                 outbox::queued().notify_waiters();
             }
             if let Some((slot, response)) = reply {
@@ -386,11 +395,74 @@ async fn attempt_once<T: 'static>(
             }
             Ok(value)
         }
+        // The transaction already ended with the COMMIT sent after its last statement.
+        Err(e) if !in_transaction(conn) => Err(e),
         Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+/// Whether `conn` is inside a transaction its manager knows of (a broken manager counts as
+/// inside: the rollback path reports it).
+fn in_transaction(conn: &mut AsyncPgConnection) -> bool {
+    AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_or(true, |d| d.is_some())
+}
+
+/// Whether a write's COMMIT was sent with its last statement ([`finish_and_commit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Pending,
+    Done,
+}
+
+/// The last statement ([`Finish`]) and COMMIT in one round trip: both are sent before either
+/// answer is read, as BEGIN is with the access check ([`begin`]). Only for a write that
+/// stores no idempotent response (whose count is checked before COMMIT). Either way the
+/// transaction is over when this returns: when the statement fails, PostgreSQL ends the
+/// failed transaction at the COMMIT that follows it (a rollback); when COMMIT fails, it
+/// rolled back. The transaction manager is told so, and no ROLLBACK is sent after.
+async fn finish_and_commit(
+    conn: &mut AsyncPgConnection,
+    finish: Finish,
+) -> Result<Finished, StoreError> {
+    let status =
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_state()?;
+    if status.transaction_depth().map(|d| d.get()) != Some(1) {
+        // Inside a savepoint: the outer transaction commits.
+        let finished = finish.run(conn).await?;
+        AnsiTransactionManager::commit_transaction(conn).await?;
+        return Ok(finished);
+    }
+    let shared: &AsyncPgConnection = conn;
+    let finished = async {
+        let mut c = shared;
+        finish.run_on(&mut c).await
+    };
+    let committed = async {
+        let mut c = shared;
+        c.batch_execute("COMMIT").await
+    };
+    let (finished, committed) = futures_util::future::join(finished, committed).await;
+    let status = AnsiTransactionManager::transaction_manager_status_mut(conn);
+    match &committed {
+        // PostgreSQL answered COMMIT (a failed transaction's COMMIT is its rollback; a COMMIT
+        // refused with an SQLSTATE ends the transaction too).
+        Ok(()) | Err(diesel::result::Error::DatabaseError(..)) => {
+            status
+                .transaction_state()?
+                .change_transaction_depth(TransactionDepthChange::DecreaseDepth)?;
+        }
+        // COMMIT could not be sent or answered: the connection's state is unknown, and the
+        // pool drops a connection in error.
+        Err(_) => status.set_in_error(),
+    }
+    let finished = finished?;
+    committed?;
+    Ok(finished)
 }
 
 /// BEGIN and the scope's access check ([`standing::conference`]) in one round trip: both are
@@ -458,21 +530,41 @@ impl Finish {
     /// Runs the statement (none when there is nothing to bump, log or store) and answers the
     /// bumped `(conference, revision)` pairs. Errors: [`idempotency::answered_first`] when a
     /// response was to be stored and was not.
-    async fn run(self, conn: &mut AsyncPgConnection) -> Result<Vec<(Uuid, i64)>, StoreError> {
+    async fn run(self, conn: &mut AsyncPgConnection) -> Result<Finished, StoreError> {
+        let shared: &AsyncPgConnection = conn;
+        let mut c = shared;
+        self.run_on(&mut c).await
+    }
+
+    /// [`Finish::run`] on a shared connection (pipelined with COMMIT: [`finish_and_commit`]).
+    async fn run_on(self, conn: &mut &AsyncPgConnection) -> Result<Finished, StoreError> {
         if self.bump.is_empty() && self.log.is_empty() && !self.storing && self.outgoing.is_empty()
         {
-            return Ok(Vec::new());
+            return Ok(Finished::default());
         }
         let storing = self.storing;
-        let rows: Vec<(i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
+        let rows: Vec<(i64, i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
         if storing && <[_]>::first(&rows).is_none_or(|r| r.0 != 1) {
             return Err(idempotency::answered_first());
         }
-        Ok(rows
-            .into_iter()
-            .filter_map(|(_, id, revision)| Some((id?, revision?)))
-            .collect())
+        Ok(Finished {
+            queued: <[_]>::first(&rows).is_some_and(|r| r.1 > 0),
+            bumped: rows
+                .into_iter()
+                .filter_map(|(_, _, id, revision)| Some((id?, revision?)))
+                .collect(),
+        })
     }
+}
+
+/// What a write's last statement ([`Finish`]) did.
+#[derive(Debug, Default)]
+struct Finished {
+    /// The bumped `(conference, revision)` pairs.
+    bumped: Vec<(Uuid, i64)>,
+    /// Whether it queued a message (a webhook delivery or an e-mail): only then is the
+    /// outbox's sender woken ([`outbox::queued`]), not after every write.
+    queued: bool,
 }
 
 impl QueryFragment<Pg> for Finish {
@@ -486,7 +578,9 @@ impl QueryFragment<Pg> for Finish {
         out.push_sql("), ");
         self.outgoing.push_inserts(out.reborrow())?;
         out.push_sql(
-            " SELECT (SELECT count(*) FROM stored), b.conference_id, b.revision \
+            " SELECT (SELECT count(*) FROM stored), \
+             (SELECT count(*) FROM hooked) + (SELECT count(*) FROM mailed), \
+             b.conference_id, b.revision \
              FROM (SELECT 1) AS one LEFT JOIN bumped AS b ON true",
         );
         Ok(())
@@ -499,7 +593,7 @@ impl QueryId for Finish {
 }
 
 impl Query for Finish {
-    type SqlType = (BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
+    type SqlType = (BigInt, BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
 }
 
 /// The conferences whose public reads the transaction's write changes: the scope's, each

@@ -749,3 +749,110 @@ async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_an
     assert_eq!(countries(&after), vec!["KH", "TH"]);
     until_source(&app.address, &path, "cache").await;
 }
+
+#[actix_web::test]
+async fn the_watcher_vouches_only_while_nothing_committed() {
+    // What keeps the instance sure while a lock on the revisions holds its question
+    // (`revisions::nothing_committed_since`, asked on a second connection that reads no
+    // table): a commit anywhere since the last answer's snapshot means "not sure"; none
+    // means the answer still holds. The test cluster is shared by tests running in parallel,
+    // whose commits count too, so the "holds" side is looked for over several tries.
+    use plenary::store::revisions;
+    let app = spawn_app().await;
+    let mut watcher = app.conn().await;
+    let mut other = app.conn().await;
+    // A transaction with an id, open across the answer: running is not committed.
+    let mut open = app.conn().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut open)
+        .await
+        .expect("begin");
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut open)
+        .await
+        .expect("an id");
+    let mut held = false;
+    for _ in 0..200 {
+        let (base, _) = revisions::changed_since(&mut watcher, 0)
+            .await
+            .expect("question");
+        assert!(base.xmin <= base.xmax, "{base:?}");
+        assert!(
+            !base.xip.is_empty(),
+            "the open transaction is running: {base:?}"
+        );
+        if let Some(now) = revisions::nothing_committed_since(&mut other, &base)
+            .await
+            .expect("vouch")
+        {
+            assert!(now.xmax >= base.xmax, "{base:?} then {now:?}");
+            held = true;
+            break;
+        }
+    }
+    assert!(
+        held,
+        "nothing committed between two statements in 200 tries"
+    );
+    let (base, _) = revisions::changed_since(&mut watcher, 0)
+        .await
+        .expect("question");
+    // The open transaction commits: whatever else happened, the answer no longer holds.
+    diesel::sql_query("COMMIT")
+        .execute(&mut open)
+        .await
+        .expect("commit");
+    assert_eq!(
+        revisions::nothing_committed_since(&mut other, &base)
+            .await
+            .expect("vouch"),
+        None,
+        "a transaction running at the snapshot committed since"
+    );
+    // A transaction that starts after the snapshot and commits counts too.
+    let (base, _) = revisions::changed_since(&mut watcher, 0)
+        .await
+        .expect("question");
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut open)
+        .await
+        .expect("a committed id");
+    assert_eq!(
+        revisions::nothing_committed_since(&mut other, &base)
+            .await
+            .expect("vouch"),
+        None,
+        "a transaction after the snapshot committed"
+    );
+    // One that started after it and rolled back does not.
+    let mut held = false;
+    for _ in 0..200 {
+        let (base, _) = revisions::changed_since(&mut watcher, 0)
+            .await
+            .expect("question");
+        diesel::sql_query("BEGIN")
+            .execute(&mut open)
+            .await
+            .expect("begin");
+        diesel::sql_query("SELECT pg_current_xact_id()")
+            .execute(&mut open)
+            .await
+            .expect("an id");
+        diesel::sql_query("ROLLBACK")
+            .execute(&mut open)
+            .await
+            .expect("rollback");
+        if revisions::nothing_committed_since(&mut other, &base)
+            .await
+            .expect("vouch")
+            .is_some()
+        {
+            held = true;
+            break;
+        }
+    }
+    assert!(
+        held,
+        "a rolled-back transaction was counted as committed in 200 tries"
+    );
+}
