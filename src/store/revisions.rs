@@ -8,6 +8,7 @@
 //! in commit order, and records the writing transaction's id. Every instance reads what
 //! changed with [`changed_since`] ([`crate::freshness`]).
 
+use diesel::deserialize::QueryableByName;
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, BigInt, Nullable, Uuid as SqlUuid};
@@ -87,24 +88,24 @@ pub async fn of(conn: &mut AsyncPgConnection, id: Uuid) -> diesel::QueryResult<i
 /// A snapshot's horizon as PostgreSQL states it (`pg_current_snapshot()`): every transaction
 /// with an id below `xmax` and not in `xip` had ended when it was taken, and none at or above
 /// `xmax` had.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Read as the columns `xmin`, `xmax` and `xip` of a statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, diesel::QueryableByName)]
 pub struct Snapshot {
     /// The oldest transaction still running (`pg_snapshot_xmin`).
+    #[diesel(sql_type = BigInt)]
     pub xmin: i64,
     /// The first transaction id not yet assigned (`pg_snapshot_xmax`).
+    #[diesel(sql_type = BigInt)]
     pub xmax: i64,
     /// The transactions running, between the two (`pg_snapshot_xip`).
+    #[diesel(sql_type = Array<BigInt>)]
     pub xip: Vec<i64>,
 }
 
 #[derive(diesel::QueryableByName)]
 struct Changed {
-    #[diesel(sql_type = BigInt)]
-    xmin: i64,
-    #[diesel(sql_type = BigInt)]
-    xmax: i64,
-    #[diesel(sql_type = Array<BigInt>)]
-    xip: Vec<i64>,
+    #[diesel(embed)]
+    snapshot: Snapshot,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     conference_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -137,11 +138,7 @@ pub async fn changed_since(
             xmin: since,
             ..Snapshot::default()
         },
-        |r| Snapshot {
-            xmin: r.xmin,
-            xmax: r.xmax,
-            xip: r.xip.clone(),
-        },
+        |r| r.snapshot.clone(),
     );
     let changed = rows
         .into_iter()
@@ -155,12 +152,8 @@ const MOST_CHECKED: i64 = 10_000;
 
 #[derive(diesel::QueryableByName)]
 struct Vouched {
-    #[diesel(sql_type = BigInt)]
-    xmin: i64,
-    #[diesel(sql_type = BigInt)]
-    xmax: i64,
-    #[diesel(sql_type = Array<BigInt>)]
-    xip: Vec<i64>,
+    #[diesel(embed)]
+    snapshot: Snapshot,
     #[diesel(sql_type = BigInt)]
     committed: i64,
 }
@@ -191,10 +184,6 @@ pub async fn nothing_committed_since(
     .bind::<BigInt, _>(MOST_CHECKED)
     .get_result(conn)
     .await?;
-    let now = Snapshot {
-        xmin: row.xmin,
-        xmax: row.xmax,
-        xip: row.xip,
-    };
+    let now = row.snapshot;
     Ok((row.committed == 0 && now.xmax - base.xmax <= MOST_CHECKED).then_some(now))
 }

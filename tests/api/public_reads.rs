@@ -750,6 +750,11 @@ async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_an
     until_source(&app.address, &path, "cache").await;
 }
 
+/// Runs `sql` on `conn` (the statements of the vouching test).
+async fn sql(conn: &mut diesel_async::AsyncPgConnection, sql: &str) {
+    diesel::sql_query(sql).execute(conn).await.expect(sql);
+}
+
 #[actix_web::test]
 async fn the_watcher_vouches_only_while_nothing_committed() {
     // What keeps the instance sure while a lock on the revisions holds its question
@@ -759,32 +764,28 @@ async fn the_watcher_vouches_only_while_nothing_committed() {
     // whose commits count too, so the "holds" side is looked for over several tries.
     use plenary::store::revisions;
     let app = spawn_app().await;
-    let mut watcher = app.conn().await;
-    let mut other = app.conn().await;
+    let (mut watcher, mut other, mut open) = (app.conn().await, app.conn().await, app.conn().await);
+    let mut question = async || {
+        revisions::changed_since(&mut watcher, 0)
+            .await
+            .expect("question")
+            .0
+    };
     // A transaction with an id, open across the answer: running is not committed.
-    let mut open = app.conn().await;
-    diesel::sql_query("BEGIN")
-        .execute(&mut open)
-        .await
-        .expect("begin");
-    diesel::sql_query("SELECT pg_current_xact_id()")
-        .execute(&mut open)
-        .await
-        .expect("an id");
+    sql(&mut open, "BEGIN").await;
+    sql(&mut open, "SELECT pg_current_xact_id()").await;
     let mut held = false;
     for _ in 0..200 {
-        let (base, _) = revisions::changed_since(&mut watcher, 0)
-            .await
-            .expect("question");
+        let base = question().await;
         assert!(base.xmin <= base.xmax, "{base:?}");
         assert!(
             !base.xip.is_empty(),
             "the open transaction is running: {base:?}"
         );
-        if let Some(now) = revisions::nothing_committed_since(&mut other, &base)
+        let now = revisions::nothing_committed_since(&mut other, &base)
             .await
-            .expect("vouch")
-        {
+            .expect("vouch");
+        if let Some(now) = now {
             assert!(now.xmax >= base.xmax, "{base:?} then {now:?}");
             held = true;
             break;
@@ -794,59 +795,35 @@ async fn the_watcher_vouches_only_while_nothing_committed() {
         held,
         "nothing committed between two statements in 200 tries"
     );
-    let (base, _) = revisions::changed_since(&mut watcher, 0)
-        .await
-        .expect("question");
-    // The open transaction commits: whatever else happened, the answer no longer holds.
-    diesel::sql_query("COMMIT")
-        .execute(&mut open)
-        .await
-        .expect("commit");
-    assert_eq!(
-        revisions::nothing_committed_since(&mut other, &base)
+    // Commits since the snapshot: the open transaction's, then one begun after the snapshot.
+    for (commit, what) in [
+        (
+            "COMMIT",
+            "a transaction running at the snapshot committed since",
+        ),
+        (
+            "SELECT pg_current_xact_id()",
+            "a transaction after the snapshot committed",
+        ),
+    ] {
+        let base = question().await;
+        sql(&mut open, commit).await;
+        let now = revisions::nothing_committed_since(&mut other, &base)
             .await
-            .expect("vouch"),
-        None,
-        "a transaction running at the snapshot committed since"
-    );
-    // A transaction that starts after the snapshot and commits counts too.
-    let (base, _) = revisions::changed_since(&mut watcher, 0)
-        .await
-        .expect("question");
-    diesel::sql_query("SELECT pg_current_xact_id()")
-        .execute(&mut open)
-        .await
-        .expect("a committed id");
-    assert_eq!(
-        revisions::nothing_committed_since(&mut other, &base)
-            .await
-            .expect("vouch"),
-        None,
-        "a transaction after the snapshot committed"
-    );
-    // One that started after it and rolled back does not.
+            .expect("vouch");
+        assert_eq!(now, None, "{what}");
+    }
+    // One that started after it and rolled back does not count.
     let mut held = false;
     for _ in 0..200 {
-        let (base, _) = revisions::changed_since(&mut watcher, 0)
+        let base = question().await;
+        for statement in ["BEGIN", "SELECT pg_current_xact_id()", "ROLLBACK"] {
+            sql(&mut open, statement).await;
+        }
+        let now = revisions::nothing_committed_since(&mut other, &base)
             .await
-            .expect("question");
-        diesel::sql_query("BEGIN")
-            .execute(&mut open)
-            .await
-            .expect("begin");
-        diesel::sql_query("SELECT pg_current_xact_id()")
-            .execute(&mut open)
-            .await
-            .expect("an id");
-        diesel::sql_query("ROLLBACK")
-            .execute(&mut open)
-            .await
-            .expect("rollback");
-        if revisions::nothing_committed_since(&mut other, &base)
-            .await
-            .expect("vouch")
-            .is_some()
-        {
+            .expect("vouch");
+        if now.is_some() {
             held = true;
             break;
         }
