@@ -203,12 +203,6 @@ impl Outgoing {
         self.event_kinds.is_empty() && self.mail_ids.is_empty()
     }
 
-    /// True when the write queues at least one e-mail (webhook deliveries depend on the
-    /// conference's webhooks, known only to the statement).
-    pub fn has_mail(&self) -> bool {
-        !self.mail_ids.is_empty()
-    }
-
     /// Writes the two inserts as parts of the write driver's last `WITH` ([`super::write`]):
     /// `hooked`, one delivery per event and matching webhook, ordered by the revision that
     /// `bumped` (the preceding part) gave the event's conference; and `mailed`, the e-mails.

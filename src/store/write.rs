@@ -370,21 +370,12 @@ async fn attempt_once<T: 'static>(
                 .map(|(slot, response)| slot.storing(response))
                 .unwrap_or_default(),
         };
-        if finish.storing {
-            // The stored response is checked before COMMIT ([`Finish::run`]).
-            let finished = finish.run(tx.conn).await?;
-            Ok((value, reply, finished, Commit::Pending))
-        } else {
-            let finished = finish_and_commit(tx.conn, finish).await?;
-            Ok((value, reply, finished, Commit::Done))
-        }
+        let finished = finish_and_commit(tx.conn, finish).await?;
+        Ok((value, reply, finished))
     }
     .await;
     match result {
-        Ok((value, reply, finished, commit)) => {
-            if commit == Commit::Pending {
-                AnsiTransactionManager::commit_transaction(conn).await?;
-            }
+        Ok((value, reply, finished)) => {
             crate::freshness::committed(&finished.bumped);
             if finished.queued {
                 // The write queued e-mails or webhook deliveries: the sender looks now.
@@ -395,7 +386,7 @@ async fn attempt_once<T: 'static>(
             }
             Ok(value)
         }
-        // The transaction already ended with the COMMIT sent after its last statement.
+        // The transaction already ended (its COMMIT was sent).
         Err(e) if !in_transaction(conn) => Err(e),
         Err(e) => match AnsiTransactionManager::rollback_transaction(conn).await {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
@@ -412,27 +403,20 @@ fn in_transaction(conn: &mut AsyncPgConnection) -> bool {
         .map_or(true, |d| d.is_some())
 }
 
-/// Whether a write's COMMIT was sent with its last statement ([`finish_and_commit`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Commit {
-    Pending,
-    Done,
-}
-
 /// The last statement ([`Finish`]) and COMMIT in one round trip: both are sent before either
-/// answer is read, as BEGIN is with the access check ([`begin`]). Only for a write that
-/// stores no idempotent response (whose count is checked before COMMIT). Either way the
-/// transaction is over when this returns: when the statement fails, PostgreSQL ends the
-/// failed transaction at the COMMIT that follows it (a rollback); when COMMIT fails, it
-/// rolled back. The transaction manager is told so, and no ROLLBACK is sent after.
+/// answer is read, as BEGIN is with the access check ([`begin`]). A write that stores an
+/// idempotent response (whose count is checked before COMMIT), or one inside a savepoint,
+/// runs them one after the other. Pipelined, the transaction is over when this returns: when
+/// the statement fails, PostgreSQL ends the failed transaction at the COMMIT that follows it
+/// (a rollback); when COMMIT fails, it rolled back. The transaction manager is told so, and
+/// no ROLLBACK is sent after.
 async fn finish_and_commit(
     conn: &mut AsyncPgConnection,
     finish: Finish,
 ) -> Result<Finished, StoreError> {
     let status =
         AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_state()?;
-    if status.transaction_depth().map(|d| d.get()) != Some(1) {
-        // Inside a savepoint: the outer transaction commits.
+    if finish.storing || status.transaction_depth().map(|d| d.get()) != Some(1) {
         let finished = finish.run(conn).await?;
         AnsiTransactionManager::commit_transaction(conn).await?;
         return Ok(finished);

@@ -541,23 +541,12 @@ async fn while_the_revisions_are_locked_readers_wait_for_the_watcher_not_the_dat
     // unsure after 800 ms. No write can commit meanwhile, and readers wait for the watcher's
     // next answer and are served the cached entry (before: every one of them read the
     // database, uncached).
-    let mut lock = app.conn().await;
-    diesel::sql_query("BEGIN")
-        .execute(&mut lock)
-        .await
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut lock)
-        .await
-        .expect("lock");
+    let mut lock = lock_revisions(&app).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let readers = many_reads(&app.address, &path, 30);
     let release = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        diesel::sql_query("COMMIT")
-            .execute(&mut lock)
-            .await
-            .expect("commit");
+        sql(&mut lock, "COMMIT").await;
     };
     let (answers, ()) = futures::future::join(readers, release).await;
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
@@ -580,15 +569,7 @@ async fn reads_held_up_by_a_lock_on_the_revisions_wait_their_turn_not_for_the_po
     let conf = app.conference(&o, "published").await;
     let cid = conf["id"].as_str().unwrap_or_default();
     delegation(&app, &o.token, cid, "KH").await;
-    let mut lock = app.conn().await;
-    diesel::sql_query("BEGIN")
-        .execute(&mut lock)
-        .await
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut lock)
-        .await
-        .expect("lock");
+    let mut lock = lock_revisions(&app).await;
     // Six responses not cached yet (each query is its own key): six fills. A plain client:
     // the spec-checking one refuses undeclared query parameters.
     let raw = reqwest::Client::new();
@@ -615,10 +596,7 @@ async fn reads_held_up_by_a_lock_on_the_revisions_wait_their_turn_not_for_the_po
     };
     let release = async {
         tokio::time::sleep(Duration::from_millis(1200)).await;
-        diesel::sql_query("COMMIT")
-            .execute(&mut lock)
-            .await
-            .expect("commit");
+        sql(&mut lock, "COMMIT").await;
     };
     let (answers, (status, body), ()) = futures::join!(readers, organiser, release);
     assert_eq!(status, 200, "an organiser's read during the lock: {body}");
@@ -631,6 +609,24 @@ async fn reads_held_up_by_a_lock_on_the_revisions_wait_their_turn_not_for_the_po
 
 /// An anonymous GET of `path` with a plain client (the spec-checking one refuses undeclared
 /// query parameters): status, `X-Plenary-Source`, body.
+/// Runs `sql` on `conn`.
+async fn sql(conn: &mut diesel_async::AsyncPgConnection, sql: &str) {
+    diesel::sql_query(sql).execute(conn).await.expect(sql);
+}
+
+/// A connection holding `conference_revisions` in ACCESS EXCLUSIVE mode (what a migration or
+/// `VACUUM FULL` takes) until it runs COMMIT.
+async fn lock_revisions(app: &TestApp) -> diesel_async::AsyncPgConnection {
+    let mut lock = app.conn().await;
+    sql(&mut lock, "BEGIN").await;
+    sql(
+        &mut lock,
+        "LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE",
+    )
+    .await;
+    lock
+}
+
 async fn plain_read(raw: &reqwest::Client, address: &str, path: &str) -> (u16, String, Value) {
     let r = raw
         .get(format!("{address}{path}"))
@@ -677,15 +673,7 @@ async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_an
         .await;
         ids.push(cid);
     }
-    let mut lock = app.conn().await;
-    diesel::sql_query("BEGIN")
-        .execute(&mut lock)
-        .await
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE conference_revisions IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut lock)
-        .await
-        .expect("lock");
+    let mut lock = lock_revisions(&app).await;
     let raw = reqwest::Client::new();
     let written = &ids[0];
     let write = async {
@@ -727,10 +715,7 @@ async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_an
     }));
     let release = async {
         tokio::time::sleep(Duration::from_millis(1600)).await;
-        diesel::sql_query("COMMIT")
-            .execute(&mut lock)
-            .await
-            .expect("commit");
+        sql(&mut lock, "COMMIT").await;
     };
     let ((status, body), cached, missing, ()) = futures::join!(write, cached, missing, release);
     assert_eq!(status, 201, "the write held up by the lock: {body}");
@@ -748,11 +733,6 @@ async fn a_lock_on_the_revisions_under_readers_and_a_writer_leaves_every_read_an
     let (_, _, _, after) = read(&app.address, &path).await;
     assert_eq!(countries(&after), vec!["KH", "TH"]);
     until_source(&app.address, &path, "cache").await;
-}
-
-/// Runs `sql` on `conn` (the statements of the vouching test).
-async fn sql(conn: &mut diesel_async::AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).await.expect(sql);
 }
 
 #[actix_web::test]
