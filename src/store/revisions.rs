@@ -94,7 +94,8 @@ pub struct Snapshot {
     /// The oldest transaction still running (`pg_snapshot_xmin`).
     #[diesel(sql_type = BigInt)]
     pub xmin: i64,
-    /// The first transaction id not yet assigned (`pg_snapshot_xmax`).
+    /// One past the newest transaction that had ended (`pg_snapshot_xmax`); one at or above it
+    /// may be running (PostgreSQL's own wording, "first as-yet-unassigned", is looser).
     #[diesel(sql_type = BigInt)]
     pub xmax: i64,
     /// The transactions running, between the two (`pg_snapshot_xip`).
