@@ -18,9 +18,10 @@
 //! ([`Freshness::vouches_for`]). A question held up (a lock on the revisions table, which a
 //! migration or `VACUUM FULL` takes, and which holds every write's bump as well) is answered
 //! for in the meantime by a second connection that reads no table: when no transaction has
-//! committed since the last answer's snapshot (`pg_current_snapshot`, `pg_xact_status`), that
-//! answer is still whole, and confirms as a question would
-//! ([`crate::store::revisions::nothing_committed_since`]). While the instance is not sure (at start, when the
+//! committed since the last answer's snapshot (`pg_current_snapshot`, `pg_xact_status`) other
+//! than this instance's own writes (whose revisions it recorded: [`committed`]), that answer
+//! is still whole, and confirms as a question would
+//! ([`crate::store::revisions::committed_since`]). While the instance is not sure (at start, when the
 //! connection is lost or a question takes too long, until it has reconnected and been
 //! answered again), a public read waits a moment for the next answer
 //! ([`Freshness::wait_until_sure`]) and otherwise shares one database read per response with
@@ -29,9 +30,9 @@
 //! lock through its commit, which halved write throughput, and a lost notification leaves no
 //! trace; questions by transaction id have neither problem.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -59,7 +60,14 @@ pub struct Freshness {
     /// start included; then each lost connection or late question): what `benches/run.sh`
     /// reports as "unsure".
     lapses: AtomicU64,
+    /// Transaction ids of this instance's own writes whose revisions it has recorded
+    /// ([`committed`]), newer than the watcher's last answer ([`Self::forget_own_before`]); at
+    /// most [`MOST_OWN`] (the oldest go first: one forgotten only makes vouching stricter).
+    own: Mutex<BTreeSet<i64>>,
 }
+
+/// The most own transaction ids [`Freshness`] keeps.
+const MOST_OWN: usize = 100_000;
 
 impl Default for Freshness {
     fn default() -> Self {
@@ -69,6 +77,7 @@ impl Default for Freshness {
             start: Instant::now(),
             answered: tokio::sync::Notify::new(),
             lapses: AtomicU64::new(0),
+            own: Mutex::new(BTreeSet::new()),
         }
     }
 }
@@ -149,6 +158,31 @@ impl Freshness {
         self.answered.notify_waiters();
     }
 
+    /// Records that this instance's write in transaction `xid` committed and its bumped
+    /// revisions are recorded (call after [`Self::advance_all`]).
+    pub fn own_committed(&self, xid: i64) {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.insert(xid);
+        while own.len() > MOST_OWN {
+            own.pop_first();
+        }
+    }
+
+    /// Whether every transaction id in `committed` is one of this instance's own writes
+    /// ([`Self::own_committed`]): their revisions are already known here, so commits of
+    /// theirs do not stop the watcher's vouching ([`crate::store::revisions::committed_since`]).
+    pub fn only_own(&self, committed: &[i64]) -> bool {
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        committed.iter().all(|x| own.contains(x))
+    }
+
+    /// Forgets own transaction ids below `xmin` (an answered question's snapshot: every
+    /// transaction below it had ended and its revisions were read).
+    pub fn forget_own_before(&self, xmin: i64) {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        *own = own.split_off(&xmin);
+    }
+
     /// Forgets every answer: not sure until the next one (a lost connection).
     pub fn unsure(&self) {
         self.confirmed.store(0, Ordering::Release);
@@ -168,12 +202,18 @@ pub async fn scope<F: std::future::Future>(freshness: Arc<Freshness>, f: F) -> F
     CURRENT.scope(freshness, f).await
 }
 
-/// Called by the audited-write path after COMMIT with the revisions it bumped: this instance
-/// knows them before the write is answered (its own reads never lag its own writes). Outside a
-/// request (the importer, the command line) it does nothing: the instances' next questions
-/// find them.
-pub fn committed(bumped: &[(Uuid, i64)]) {
-    let _ = CURRENT.try_with(|f| f.advance_all(bumped));
+/// Called by the audited-write path after COMMIT with the revisions it bumped, and the
+/// transaction's id when it was the outermost transaction: this instance knows them before the
+/// write is answered (its own reads never lag its own writes), and its watcher knows the
+/// commit for its own ([`Freshness::own_committed`]). Outside a request (the importer, the
+/// command line) it does nothing: the instances' next questions find them.
+pub fn committed(bumped: &[(Uuid, i64)], xid: Option<i64>) {
+    let _ = CURRENT.try_with(|f| {
+        f.advance_all(bumped);
+        if let Some(xid) = xid {
+            f.own_committed(xid);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -190,6 +230,24 @@ mod tests {
         assert_eq!(f.known(id), 5);
         f.advance_all(&[(id, 9), (Uuid::now_v7(), 1)]);
         assert_eq!(f.known(id), 9);
+    }
+
+    #[test]
+    fn only_own_commits_are_known_and_old_ones_are_forgotten() {
+        let f = Freshness::default();
+        assert!(f.only_own(&[]), "no commit at all");
+        f.own_committed(10);
+        f.own_committed(12);
+        assert!(f.only_own(&[10, 12]));
+        assert!(!f.only_own(&[10, 11]), "11 is another's");
+        f.forget_own_before(11);
+        assert!(!f.only_own(&[10]), "10 is forgotten");
+        assert!(f.only_own(&[12]));
+        for xid in 0..(MOST_OWN as i64 + 5) {
+            f.own_committed(100 + xid);
+        }
+        assert!(!f.only_own(&[12]), "the oldest go first");
+        assert!(f.only_own(&[100 + MOST_OWN as i64 + 4]));
     }
 
     #[test]

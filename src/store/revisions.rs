@@ -148,36 +148,40 @@ pub async fn changed_since(
     Ok((snapshot, changed))
 }
 
-/// The most transaction ids [`nothing_committed_since`] looks at; past it, it answers `None`.
+/// The most transaction ids [`committed_since`] looks at; past it, it answers `None`.
 const MOST_CHECKED: i64 = 10_000;
 
 #[derive(diesel::QueryableByName)]
 struct Vouched {
     #[diesel(embed)]
     snapshot: Snapshot,
-    #[diesel(sql_type = BigInt)]
-    committed: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    committed: Vec<i64>,
 }
 
-/// Whether no transaction has committed since `base` was taken, asked without reading any
+/// The transactions that have committed since `base` was taken, asked without reading any
 /// table (so a lock on `conference_revisions`, which holds every write's bump too, does not
-/// hold it up): the current snapshot, and `pg_xact_status` of every transaction `base` did
-/// not see ended (its running ones and those from its `xmax` on). `Some(now)` when none of
-/// them committed: what a [`changed_since`] with snapshot `base` answered is still all there
-/// is, as of `now`; `None` when one committed, or more than 10 000 ids were assigned since.
-pub async fn nothing_committed_since(
+/// hold it up): the current snapshot `now`, and the ids, in ascending order, of those `base`
+/// did not see ended (its running ones and those from its `xmax` on) whose `pg_xact_status`
+/// is `committed` (an unknown status counts as committed). When the list is empty, or holds
+/// only commits whose revisions the caller already knows (the instance's own writes:
+/// [`crate::freshness::Freshness::only_own`]), what a [`changed_since`] with snapshot `base`
+/// answered is still all there is, as of `now`. `None` when more than 10 000 ids were
+/// assigned since `base`.
+pub async fn committed_since(
     conn: &mut AsyncPgConnection,
     base: &Snapshot,
-) -> diesel::QueryResult<Option<Snapshot>> {
+) -> diesel::QueryResult<Option<(Snapshot, Vec<i64>)>> {
     let row: Vouched = diesel::sql_query(
         "SELECT pg_snapshot_xmin(n.s)::text::bigint AS xmin, \
          pg_snapshot_xmax(n.s)::text::bigint AS xmax, \
          ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(n.s) AS x) AS xip, \
-         (SELECT count(*) FROM (SELECT unnest($2::bigint[]) AS x UNION ALL \
+         ARRAY(SELECT c.x FROM (SELECT unnest($2::bigint[]) AS x UNION \
            SELECT generate_series($1::bigint, \
              LEAST(pg_snapshot_xmax(n.s)::text::bigint, $1::bigint + $3::bigint) - 1)) AS c \
           WHERE pg_xact_status(c.x::text::xid8) IS DISTINCT FROM 'in progress' \
-          AND pg_xact_status(c.x::text::xid8) IS DISTINCT FROM 'aborted') AS committed \
+          AND pg_xact_status(c.x::text::xid8) IS DISTINCT FROM 'aborted' ORDER BY c.x) \
+           AS committed \
          FROM (SELECT pg_current_snapshot() AS s) AS n",
     )
     .bind::<BigInt, _>(base.xmax)
@@ -186,5 +190,5 @@ pub async fn nothing_committed_since(
     .get_result(conn)
     .await?;
     let now = row.snapshot;
-    Ok((row.committed == 0 && now.xmax - base.xmax <= MOST_CHECKED).then_some(now))
+    Ok((now.xmax - base.xmax <= MOST_CHECKED).then_some((now, row.committed)))
 }

@@ -48,9 +48,10 @@ pub fn spawn_watcher(url: String, freshness: &Arc<Freshness>) {
 /// One connection's life: asks every [`ASK_EVERY`] until a question fails, or the instance is
 /// gone (`Ok`). A question that is late (longer than [`ASK_EVERY`]: a lock on the revisions
 /// table holds it, as it holds every write's bump) is waited for while a second connection
-/// asks, every [`ASK_EVERY`], whether any transaction committed since the last answer
-/// ([`revisions::nothing_committed_since`], which reads no table): while none did, the last
-/// answer is still whole and the instance stays sure. Once one did, or the question has taken
+/// asks, every [`ASK_EVERY`], which transactions committed since the last answer
+/// ([`revisions::committed_since`], which reads no table): while none did but this instance's
+/// own writes (whose revisions it recorded when they committed: [`Freshness::only_own`]), the
+/// last answer is still whole and the instance stays sure. Once another did, or the question has taken
 /// longer than [`LATE_LIMIT`], the instance is unsure until the question answers (an error
 /// past [`LATE_LIMIT`]: the connection is made anew).
 async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Result<()> {
@@ -79,12 +80,12 @@ async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Resu
                     let Some(from) = vouching.take() else { continue };
                     let sent = freshness.nanos_now();
                     match vouch(url, &mut second, &from).await {
-                        Some(now) => {
+                        Some((now, committed)) if freshness.only_own(&committed) => {
                             freshness.confirm(sent);
                             vouching = Some(now);
                         }
-                        None => tracing::warn!(
-                            "revisions late and a transaction committed meanwhile; public reads wait for them or share one database read each"
+                        _ => tracing::warn!(
+                            "revisions late and another's transaction committed meanwhile; public reads wait for them or share one database read each"
                         ),
                     }
                 }
@@ -94,6 +95,7 @@ async fn watch(url: &str, instance: &std::sync::Weak<Freshness>) -> anyhow::Resu
             answer.map_err(|_| anyhow::anyhow!("a question took over {LATE_LIMIT:?}"))??;
         freshness.advance_all(&changed);
         freshness.confirm(asked);
+        freshness.forget_own_before(snapshot.xmin);
         since = snapshot.xmin;
         base = Some(snapshot);
         let (gap, took) = (started.duration_since(previous), started.elapsed());
@@ -123,19 +125,20 @@ async fn connect(url: &str, name: &str) -> anyhow::Result<AsyncPgConnection> {
     Ok(conn)
 }
 
-/// [`revisions::nothing_committed_since`] `from` on the second connection (made when missing,
-/// dropped after an error), within [`SURE_WINDOW`]; `None` when it could not say so.
+/// [`revisions::committed_since`] `from` on the second connection (made when missing,
+/// dropped after an error), within [`SURE_WINDOW`]: the snapshot now and the ids committed
+/// since `from`; `None` when it could not say.
 async fn vouch(
     url: &str,
     second: &mut Option<AsyncPgConnection>,
     from: &revisions::Snapshot,
-) -> Option<revisions::Snapshot> {
+) -> Option<(revisions::Snapshot, Vec<i64>)> {
     let asked = async {
         let conn = match second {
             Some(conn) => conn,
             None => second.insert(connect(url, "plenary-revisions-vouch").await?),
         };
-        Ok::<_, anyhow::Error>(revisions::nothing_committed_since(conn, from).await?)
+        Ok::<_, anyhow::Error>(revisions::committed_since(conn, from).await?)
     };
     match tokio::time::timeout(SURE_WINDOW, asked).await {
         Ok(Ok(now)) => now,

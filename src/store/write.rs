@@ -17,7 +17,8 @@
 //! 6. the revision of every conference the write touched ([`revisions::push_bump`]), bumped
 //!    and recorded in the same transaction, and after COMMIT made known to this instance at
 //!    once ([`crate::freshness::committed`]), so its own cached public reads never lag its
-//!    writes;
+//!    writes; with them goes the transaction's id, so that the instance's watcher knows the
+//!    commit for its own while a lock holds up its question ([`crate::store::watcher`]);
 //! 7. the messages the write causes ([`crate::store::outbox`]): the e-mails the body queued
 //!    ([`Tx::notify`]) and, for each logged change that is a webhook event
 //!    ([`outbox::Event::of_write`]), one delivery per matching webhook of its conference, ordered
@@ -376,7 +377,7 @@ async fn attempt_once<T: 'static>(
     .await;
     match result {
         Ok((value, reply, finished)) => {
-            crate::freshness::committed(&finished.bumped);
+            crate::freshness::committed(&finished.bumped, finished.xid);
             if finished.queued {
                 // The write queued e-mails or webhook deliveries: the sender looks now.
                 outbox::queued().notify_waiters();
@@ -416,9 +417,12 @@ async fn finish_and_commit(
 ) -> Result<Finished, StoreError> {
     let status =
         AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_state()?;
-    if finish.storing || status.transaction_depth().map(|d| d.get()) != Some(1) {
-        let finished = finish.run(conn).await?;
+    let outermost = status.transaction_depth().map(|d| d.get()) == Some(1);
+    if finish.storing || !outermost {
+        let mut finished = finish.run(conn).await?;
         AnsiTransactionManager::commit_transaction(conn).await?;
+        // A savepoint's release commits nothing yet: the transaction is not this write's.
+        finished.xid = finished.xid.filter(|_| outermost);
         return Ok(finished);
     }
     let shared: &AsyncPgConnection = conn;
@@ -527,15 +531,16 @@ impl Finish {
             return Ok(Finished::default());
         }
         let storing = self.storing;
-        let rows: Vec<(i64, i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
+        let rows: Vec<(i64, i64, i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
         if storing && <[_]>::first(&rows).is_none_or(|r| r.0 != 1) {
             return Err(idempotency::answered_first());
         }
         Ok(Finished {
             queued: <[_]>::first(&rows).is_some_and(|r| r.1 > 0),
+            xid: <[_]>::first(&rows).map(|r| r.2),
             bumped: rows
                 .into_iter()
-                .filter_map(|(_, _, id, revision)| Some((id?, revision?)))
+                .filter_map(|(_, _, _, id, revision)| Some((id?, revision?)))
                 .collect(),
         })
     }
@@ -549,6 +554,10 @@ struct Finished {
     /// Whether it queued a message (a webhook delivery or an e-mail): only then is the
     /// outbox's sender woken ([`outbox::queued`]), not after every write.
     queued: bool,
+    /// The transaction's id (`pg_current_xact_id()`), told to the instance's revision watcher
+    /// with the bumped revisions ([`crate::freshness::committed`]) once it committed; `None`
+    /// when no statement ran, or inside a savepoint.
+    xid: Option<i64>,
 }
 
 impl QueryFragment<Pg> for Finish {
@@ -564,7 +573,7 @@ impl QueryFragment<Pg> for Finish {
         out.push_sql(
             " SELECT (SELECT count(*) FROM stored), \
              (SELECT count(*) FROM hooked) + (SELECT count(*) FROM mailed), \
-             b.conference_id, b.revision \
+             pg_current_xact_id()::text::bigint, b.conference_id, b.revision \
              FROM (SELECT 1) AS one LEFT JOIN bumped AS b ON true",
         );
         Ok(())
@@ -577,7 +586,7 @@ impl QueryId for Finish {
 }
 
 impl Query for Finish {
-    type SqlType = (BigInt, BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
+    type SqlType = (BigInt, BigInt, BigInt, Nullable<SqlUuid>, Nullable<BigInt>);
 }
 
 /// The conferences whose public reads the transaction's write changes: the scope's, each
