@@ -531,7 +531,7 @@ impl Finish {
             return Ok(Finished::default());
         }
         let storing = self.storing;
-        let rows: Vec<(i64, i64, i64, Option<Uuid>, Option<i64>)> = self.load(conn).await?;
+        let rows: Vec<FinishRow> = self.load(conn).await?;
         if storing && <[_]>::first(&rows).is_none_or(|r| r.0 != 1) {
             return Err(idempotency::answered_first());
         }
@@ -545,6 +545,10 @@ impl Finish {
         })
     }
 }
+
+/// A row of [`Finish`]: responses stored, messages queued, the transaction's id, and a bumped
+/// conference with its new revision (none when nothing was bumped).
+type FinishRow = (i64, i64, i64, Option<Uuid>, Option<i64>);
 
 /// What a write's last statement ([`Finish`]) did.
 #[derive(Debug, Default)]
