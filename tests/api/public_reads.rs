@@ -614,6 +614,28 @@ async fn sql(conn: &mut diesel_async::AsyncPgConnection, sql: &str) {
     diesel::sql_query(sql).execute(conn).await.expect(sql);
 }
 
+/// The id of the transaction `conn` is in (one is assigned if it had none); outside a
+/// transaction, of the one the statement itself commits.
+async fn xact_id(conn: &mut diesel_async::AsyncPgConnection) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "pg_current_xact_id()::text::bigint",
+    ))
+    .get_result(conn)
+    .await
+    .expect("a transaction's id")
+}
+
+/// [`plenary::store::revisions::committed_since`] `base`, which must be answered.
+async fn committed_since(
+    conn: &mut diesel_async::AsyncPgConnection,
+    base: &plenary::store::revisions::Snapshot,
+) -> (plenary::store::revisions::Snapshot, Vec<i64>) {
+    plenary::store::revisions::committed_since(conn, base)
+        .await
+        .expect("vouch")
+        .expect("fewer than 10 000 ids since")
+}
+
 /// A connection holding `conference_revisions` in ACCESS EXCLUSIVE mode (what a migration or
 /// `VACUUM FULL` takes) until it runs COMMIT.
 async fn lock_revisions(app: &TestApp) -> diesel_async::AsyncPgConnection {
@@ -754,12 +776,7 @@ async fn the_watcher_lists_every_commit_since_its_answer() {
     };
     // A transaction with an id, open across the answer: running is not committed.
     sql(&mut open, "BEGIN").await;
-    let own: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "pg_current_xact_id()::text::bigint",
-    ))
-    .get_result(&mut open)
-    .await
-    .expect("the open transaction's id");
+    let own = xact_id(&mut open).await;
     let mut held = false;
     for _ in 0..200 {
         let base = question().await;
@@ -770,10 +787,7 @@ async fn the_watcher_lists_every_commit_since_its_answer() {
             base.xip.contains(&own) || own >= base.xmax,
             "the open transaction {own} is running: {base:?}"
         );
-        let (now, committed) = revisions::committed_since(&mut other, &base)
-            .await
-            .expect("vouch")
-            .expect("fewer than 10 000 ids since");
+        let (now, committed) = committed_since(&mut other, &base).await;
         assert!(now.xmax >= base.xmax, "{base:?} then {now:?}");
         assert!(!committed.contains(&own), "{own} is running: {committed:?}");
         if committed.is_empty() {
@@ -788,25 +802,14 @@ async fn the_watcher_lists_every_commit_since_its_answer() {
     // Commits since the snapshot: the open transaction's, then one begun after the snapshot.
     let base = question().await;
     sql(&mut open, "COMMIT").await;
-    let (_, committed) = revisions::committed_since(&mut other, &base)
-        .await
-        .expect("vouch")
-        .expect("fewer than 10 000 ids since");
+    let (_, committed) = committed_since(&mut other, &base).await;
     assert!(
         committed.contains(&own),
         "a transaction running at the snapshot committed since: {own} in {committed:?}"
     );
     let base = question().await;
-    let after: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "pg_current_xact_id()::text::bigint",
-    ))
-    .get_result(&mut open)
-    .await
-    .expect("a transaction's id");
-    let (_, committed) = revisions::committed_since(&mut other, &base)
-        .await
-        .expect("vouch")
-        .expect("fewer than 10 000 ids since");
+    let after = xact_id(&mut open).await;
+    let (_, committed) = committed_since(&mut other, &base).await;
     assert!(
         committed.contains(&after),
         "a transaction after the snapshot committed: {after} in {committed:?}"
@@ -818,10 +821,7 @@ async fn the_watcher_lists_every_commit_since_its_answer() {
         for statement in ["BEGIN", "SELECT pg_current_xact_id()", "ROLLBACK"] {
             sql(&mut open, statement).await;
         }
-        let (_, committed) = revisions::committed_since(&mut other, &base)
-            .await
-            .expect("vouch")
-            .expect("fewer than 10 000 ids since");
+        let (_, committed) = committed_since(&mut other, &base).await;
         if committed.is_empty() {
             held = true;
             break;
