@@ -63,7 +63,7 @@ impl Credentials {
 
 /// A `delegation_credentials` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = delegation_credentials, treat_none_as_null = true)]
+#[diesel(table_name = delegation_credentials, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct CredentialsRow {
     delegation_id: Uuid,
     conference_id: Uuid,

@@ -90,7 +90,7 @@ delegation_subquery!(
 /// [`HeadMemberName`] and [`HeadMemberTitle`], never written): [`DelegationRow::head`] is the
 /// head of delegation every representation shows.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
-#[diesel(table_name = delegations, treat_none_as_null = true)]
+#[diesel(table_name = delegations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct DelegationRow {
     /// UUID v7.
     pub id: Uuid,
@@ -491,4 +491,29 @@ pub async fn delete(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::pg::Pg;
+    use diesel::query_builder::QueryFragment;
+
+    use super::*;
+
+    /// A one-row INSERT of a delegation, the statement of every `POST .../delegations`, is SQL
+    /// that diesel keeps prepared per connection. With `None` inserted as `DEFAULT` (diesel's
+    /// default) the SQL depended on which fields were set and diesel prepared and planned it
+    /// again for every write (benches/RESULTS-writes.md).
+    #[test]
+    fn a_one_row_insert_is_kept_prepared() {
+        let row = DelegationRow::new(Uuid::nil(), DelegationChanges::default());
+        let insert = diesel::insert_into(delegations::table)
+            .values(&row)
+            .returning(DelegationRow::as_returning());
+        assert_eq!(insert.is_safe_to_cache_prepared(&Pg).ok(), Some(true));
+        // A list of rows is new SQL for each length: never kept, and not assumed to be.
+        let rows = vec![row.clone(), row];
+        let batch = diesel::insert_into(delegations::table).values(&rows);
+        assert_eq!(batch.is_safe_to_cache_prepared(&Pg).ok(), Some(false));
+    }
 }

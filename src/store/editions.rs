@@ -144,7 +144,7 @@ pub struct Edition {
 
 /// A `participant_editions` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = participant_editions)]
+#[diesel(table_name = participant_editions, treat_none_as_default_value = false)]
 pub struct EditionRow {
     /// UUID v7 (the audit log's `resource_id`).
     pub id: Uuid,

@@ -42,7 +42,7 @@ pub enum FocalPointStatus {
 
 /// A `focal_points` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = focal_points)]
+#[diesel(table_name = focal_points, treat_none_as_default_value = false)]
 pub struct FocalPointRow {
     /// UUID v7.
     pub id: Uuid,

@@ -70,7 +70,7 @@ impl Actor {
 
 /// A member row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = delegation_members, treat_none_as_null = true)]
+#[diesel(table_name = delegation_members, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MemberRow {
     /// UUID v7.
     pub id: Uuid,

@@ -14,7 +14,7 @@ use crate::domain::precondition::IfMatch;
 
 /// An organisation row (the same shape as the API's).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organisations, treat_none_as_null = true)]
+#[diesel(table_name = organisations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OrganisationRow {
     /// UUID v7.
     pub id: Uuid,

@@ -19,7 +19,7 @@ use crate::domain::session::{check_times, format_in_zone, parse_instant, Session
 
 /// A session row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = sessions, treat_none_as_null = true)]
+#[diesel(table_name = sessions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SessionRow {
     /// UUID v7.
     pub id: Uuid,

@@ -13,7 +13,7 @@ use crate::store::new_id;
 
 /// A conference row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
-#[diesel(table_name = conferences, treat_none_as_null = true)]
+#[diesel(table_name = conferences, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ConferenceRow {
     /// UUID v7.
     pub id: Uuid,
