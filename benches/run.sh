@@ -25,7 +25,8 @@
 #             revisions table locked for 3 s in the middle (what a migration takes)
 # --focus notify
 #             writes (D) at 16 and 64 connections (twice; with BENCH_BIN_BEFORE, an older
-#             binary, also with it, alternating), then the outbox sender's throughput:
+#             binary, also with it, alternating) and pgbench on D's statements beside them,
+#             then the outbox sender's throughput:
 #             BENCH_NOTIFY_MESSAGES (2000) e-mails queued as outbox rows in SQL (the sender
 #             alone) and as many invitations through the API (writes and sender), each timed
 #             until every message is sent, to a local SMTP server (aiosmtpd from .venv-ci,
@@ -338,6 +339,7 @@ run_pgbench() {
   prefix=$WORK/pgbench_${label}_${size}_$c
   out=$(cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -h "$SOCKET" -p 5432 -U plenary \
           -c "$c" -j "$threads" -T "$secs" -f "$script" -D nids="$(wc -l < "$WORK/ids_$size.txt")" \
+          -D ncountries="$(wc -l < "$WORK/countries.txt")" \
           --log --log-prefix="$prefix" "$db" 2>&1) || { echo "$out" >&2; die "pgbench failed"; }
   printf '{"kind": "pgbench", "scenario": "%s", "size": %s, "connections": %s, "data": %s}\n' \
     "$label" "$size" "$c" "$(python3 "$BENCH/report.py" pgbench-log "$prefix" "$out")" >> "$RESULTS"
@@ -350,7 +352,7 @@ run_pgbench() {
 # statements; report.py turns the statements into pgbench scripts (the same SQL, the same
 # parameters, the conference id drawn at random) and shows them in the report.
 capture_sql() {
-  local db=$1 size=$2 sample log_start tok
+  local db=$1 size=$2 sample log_start tok country
   sample=$(head -1 "$WORK/ids_$size.txt")
   CAPTURED_SAMPLE=$sample
   psql_db postgres -c "ALTER DATABASE $db SET log_statement = 'all'"
@@ -361,14 +363,18 @@ capture_sql() {
   mark A; curl -fs "$BASE/api/v1/conferences/$sample/attendance" >/dev/null
   mark B; curl -fs "$BASE/api/v1/conferences?participant=KH&from=2015-01-01" >/dev/null
   mark C; curl -fs "$BASE/api/v1/countries/KH/attendance" >/dev/null
+  # A country the sample has no delegation of: the write is a 201, as most of D's are.
+  country=$(psql_db "$db" -At -c "SELECT code FROM countries WHERE code NOT IN
+              (SELECT country FROM delegations WHERE conference_id = '$sample' AND country IS NOT NULL)
+              ORDER BY code LIMIT 1")
   mark D; curl -s -o /dev/null "$BASE/api/v1/conferences/$sample/delegations" \
             -H "authorization: Bearer $tok" -H 'content-type: application/json' \
-            -d '{"country": "AQ", "role": "observer"}'
+            -d "{\"country\": \"$country\", \"role\": \"observer\"}"
   mark END
   stop_server
   psql_db postgres -c "ALTER DATABASE $db RESET log_statement"
   tail -c +"$((log_start + 1))" "$DATA_DIR/postgresql.log" > "$WORK/captured.log"
-  python3 "$BENCH/report.py" capture "$WORK/captured.log" "$WORK" "$sample" >> "$RESULTS"
+  python3 "$BENCH/report.py" capture "$WORK/captured.log" "$WORK" "$sample" "$country" >> "$RESULTS"
 }
 
 explain_all() {
@@ -447,6 +453,9 @@ printf '{"kind": "meta", "commit": "%s%s", "date": "%s", "cpu": "%s", "cores": %
 make_dataset "$MAIN_SIZE" 1
 MAIN_DB=bench_$MAIN_SIZE
 psql_db "$MAIN_DB" -At -c "SELECT code FROM countries ORDER BY code" > "$WORK/countries.txt"
+# The same countries for pgbench's replay of a write (D), as bench_ids holds the conferences.
+psql_db "$MAIN_DB" -c "CREATE TABLE bench_countries AS SELECT row_number() OVER (ORDER BY code)::int AS n, code
+                       FROM countries; ALTER TABLE bench_countries ADD PRIMARY KEY (n); ANALYZE bench_countries;" >/dev/null
 capture_sql "$MAIN_DB" "$MAIN_SIZE"
 [ -n "$FOCUS" ] || explain_all "$MAIN_DB" "$MAIN_SIZE"
 
@@ -545,6 +554,10 @@ if [ "$FOCUS" = notify ]; then
     done
   done
   stop_server
+  # The database's own limit on these writes: pgbench on D's statements, same connections.
+  for c in 16 64; do
+    run_pgbench D "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_D.sql" "$MAIN_DB"
+  done
   if [ "${BENCH_NOTIFY_ONLY:-}" = writes ]; then
     finish_run
     exit 0
@@ -598,6 +611,7 @@ export BENCH_TOKEN
 BENCH_TOKEN=$(token)
 for c in $CONNECTIONS; do
   warm delegations.lua "$c" "$BASE/"; run_wrk D "$MAIN_SIZE" "$c" "$DURATION" delegations.lua "$BASE/"
+  run_pgbench D "$MAIN_SIZE" "$c" "$DURATION" "$WORK/pgbench_D.sql" "$MAIN_DB"
 done
 export BENCH_BODY="{\"email\": \"$OWNER_EMAIL\", \"password\": \"$OWNER_PASSWORD\"}"
 if [ -z "$FOCUS" ]; then
