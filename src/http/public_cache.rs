@@ -5,7 +5,7 @@
 //! **What is cached.** An anonymous (`Authorization`-less) `GET` under
 //! `/api/v1/conferences/{id}/…` (the conference, its attendance in every form, delegations,
 //! participants, editions, exports, sessions, protocol order) answered 200, keyed by path and
-//! query, in a `moka` cache bounded in bytes (`PLENARY_CACHE_BYTES`, default 64 MiB; 0 turns
+//! query, in a `quick_cache` cache bounded in bytes (`PLENARY_CACHE_BYTES`, default 64 MiB; 0 turns
 //! it off). Reads across conferences (lists, countries, organisations, the summary) and every
 //! authenticated read are never cached.
 //!

@@ -24,7 +24,8 @@ pub const SOURCE_HEADER: &str = "x-plenary-source";
 
 /// The longest path and query that is cached. Handlers ignore unknown query parameters, so
 /// `?junk=...` makes a new key for the same answer: long ones are not kept at all, and short
-/// ones meet moka's TinyLFU admission, which keeps a key read once from evicting one read often.
+/// ones meet the cache's admission (quick_cache's CLOCK-Pro: a key read once enters as cold and
+/// goes first), which keeps a key read once from evicting one read often.
 pub(super) const MAX_KEY_BYTES: usize = 512;
 
 /// Bytes counted for an entry besides its key, headers and body (the entry's own fields and
@@ -126,10 +127,37 @@ pub struct CacheStats {
     pub waits: AtomicU64,
 }
 
+/// What an entry weighs in the cache: [`Entry::weight`].
+#[derive(Debug, Clone, Copy)]
+struct Weight;
+
+impl quick_cache::Weighter<String, Arc<Entry>> for Weight {
+    fn weight(&self, key: &String, entry: &Arc<Entry>) -> u64 {
+        u64::from(Entry::weight(key, entry))
+    }
+}
+
+/// The cache's shards, each holding an eighth of the bound. quick_cache keeps no entry over
+/// 97 % of its shard, so with 8 an entry of up to a sixteenth of the bound always fits, on any
+/// number of cores (its default, four shards per core, would make that bound smaller on
+/// larger machines).
+const SHARDS: usize = 8;
+
+/// The typical size of an entry, for the cache's first allocation (a 40-delegation
+/// attendance is about 4 KiB with its headers).
+const TYPICAL_ENTRY_BYTES: u64 = 4096;
+
 /// The cache of rendered public responses, bounded in bytes ([`Entry::weight`]).
+///
+/// `quick_cache`, whose reads take a shard's read lock and flip a bit: a cached read is most
+/// of what a spike asks, and moka's bookkeeping of every read (its access queues and their
+/// housekeeping) was 9 % of the server's CPU time on cached attendance
+/// (benches/RESULTS-overload.md).
+/// It evicts inside `insert`, so the bound holds after every insert. The coalesced reads in
+/// flight ([`Flights`]) stay moka's, for its `try_get_with`.
 #[derive(Clone)]
 pub struct ResponseCache {
-    inner: moka::sync::Cache<String, Arc<Entry>>,
+    inner: Arc<quick_cache::sync::Cache<String, Arc<Entry>, Weight>>,
     pub(super) flights: Flights,
     max_bytes: u64,
     seq: Arc<AtomicU64>,
@@ -140,10 +168,22 @@ pub struct ResponseCache {
 impl ResponseCache {
     /// A cache of at most `max_bytes` bytes; an entry over 1/16 of that is not kept.
     pub fn new(max_bytes: u64) -> Self {
-        let inner = moka::sync::Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|key: &String, entry: &Arc<Entry>| Entry::weight(key, entry))
+        let items = usize::try_from((max_bytes / TYPICAL_ENTRY_BYTES).max(16)).unwrap_or(16);
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(items)
+            .weight_capacity(max_bytes)
+            .shards(SHARDS)
             .build();
+        let inner = Arc::new(match options {
+            Ok(options) => quick_cache::sync::Cache::with_options(
+                options,
+                Weight,
+                Default::default(),
+                Default::default(),
+            ),
+            // Only a missing capacity fails, and it is set.
+            Err(_) => quick_cache::sync::Cache::with_weighter(items, max_bytes, Weight),
+        });
         let flights = moka::future::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|key: &(String, u64), entry: &Arc<Entry>| Entry::weight(&key.0, entry))
@@ -166,9 +206,8 @@ impl ResponseCache {
         if u64::from(Entry::weight(&key, &entry)) > self.max_bytes / 16 {
             return;
         }
+        // Evicts within the call: the bound holds after every insert.
         self.inner.insert(key, entry);
-        // Evict now, not on some later call: the bound holds after every insert.
-        self.inner.run_pending_tasks();
     }
 
     pub(super) fn next_seq(&self) -> u64 {
@@ -177,7 +216,7 @@ impl ResponseCache {
 
     /// The bytes held now ([`Entry::weight`] summed).
     pub fn weighted_size(&self) -> u64 {
-        self.inner.weighted_size()
+        self.inner.weight()
     }
 
     /// The bound in bytes.
@@ -303,5 +342,16 @@ mod tests {
         // An entry over a sixteenth of the bound is not kept.
         cache.insert("big".into(), entry(8 * 1024));
         assert!(cache.get("big").is_none());
+    }
+
+    /// An entry of up to a sixteenth of the bound is kept, on any number of cores: the cache's
+    /// shards (each keeping nothing over 97 % of its eighth) do not make that bound smaller.
+    #[test]
+    fn an_entry_of_a_sixteenth_of_the_bound_is_kept() {
+        let cache = ResponseCache::new(1024 * 1024);
+        let key = "/api/v1/conferences/x/attendance";
+        let body = 1024 * 1024 / 16 - key.len() - ENTRY_OVERHEAD;
+        cache.insert(key.into(), entry(body));
+        assert!(cache.get(key).is_some_and(|e| e.body.len() == body));
     }
 }
