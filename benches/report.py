@@ -78,12 +78,11 @@ def capture(log_path, workdir, sample, country="AQ"):
                       "scenarios": {k: v for k, v in scenarios.items() if k != "END"}}))
 
 
-def inline(stmt, sample, id_sql):
-    """The statement with its parameters as literals, the sample conference id as `id_sql`."""
-    def sub(m):
-        value = stmt["params"].get(str(int(m.group(1))), "NULL")
-        return id_sql if value == f"'{sample}'" else value
-    return re.sub(r"\$(\d+)\b", sub, stmt["sql"])
+def inline(stmt, value):
+    """The statement with each parameter replaced by `value(literal)` (its captured literal,
+    NULL when it was not logged, as SQL)."""
+    return re.sub(r"\$(\d+)\b",
+                  lambda m: value(stmt["params"].get(str(int(m.group(1))), "NULL")), stmt["sql"])
 
 
 def pgbench_script(stmts, sample):
@@ -94,7 +93,8 @@ def pgbench_script(stmts, sample):
         if s["sql"].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
             lines.append(s["sql"] + ";")
         else:
-            lines.append(inline(s, sample, "(SELECT id FROM bench_ids WHERE n = :r)") + ";")
+            conference = "(SELECT id FROM bench_ids WHERE n = :r)"
+            lines.append(inline(s, lambda v: conference if v == f"'{sample}'" else v) + ";")
     return "\n".join(lines) + "\n"
 
 
@@ -136,8 +136,7 @@ def pgbench_write_script(stmts, sample, country):
             if sql.upper() == "BEGIN":
                 body.append("BEGIN;")
             continue
-        line = re.sub(r"\$(\d+)\b",
-                      lambda m: value(s["params"].get(str(int(m.group(1))), "NULL")), sql)
+        line = inline(s, value)
         if sql.startswith("INSERT INTO \"delegations\""):
             line = line.replace(" RETURNING ", " ON CONFLICT DO NOTHING RETURNING ", 1)
         # pgbench reads `:name` as a variable even inside a literal (to_char's `HH24:MI:SS`):
