@@ -2,15 +2,15 @@
 //! routes; binds and runs it. It wires, it does not decide: each layer is its own module
 //! ([`crate::http`], [`crate::idempotency`]), and every error is [`crate::error`]'s.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::middleware::ErrorHandlers;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
@@ -18,6 +18,7 @@ use crate::auth::token::TokenKeys;
 use crate::config::{BodyBudgetSettings, CorsOrigins, NotifySettings, TrustedProxies};
 use crate::db::{self, PoolSettings};
 use crate::http::body_budget::BodyBudget;
+use crate::http::connection::Connection;
 use crate::http::public_cache::PublicReadSettings;
 use crate::http::public_reads::PublicReads;
 use crate::http::request::MAX_BODY_BYTES;
@@ -154,8 +155,8 @@ impl Application {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let next_state = Arc::new(AtomicUsize::new(0));
-        let listener =
-            TcpListener::bind(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
+        let listener = crate::http::connection::listen(bind_addr)
+            .with_context(|| format!("binding {bind_addr}"))?;
         let port = listener.local_addr()?.port();
         // The instance's sender of e-mails and webhook deliveries (src/notify).
         let alive = Arc::new(());
@@ -172,7 +173,15 @@ impl Application {
             },
             Arc::downgrade(&alive),
         )?;
-        let server = HttpServer::new(move || {
+        // actix-web's `HttpServer`, assembled from its parts with its defaults (keep-alive 5 s,
+        // 5 s for a request's head, 1 s of linger after an early answer, half-closed reads
+        // allowed), so that an accepted connection can drop the rest of a refused body without
+        // holding it (crate::http::connection). No `Host` header: URLs name `localhost:8080`
+        // (actix-web's `AppConfig` default; HttpServer named the bound address).
+        let local_addr = listener.local_addr()?;
+        let builder = actix_server::Server::build();
+        let shutdown = builder.graceful_shutdown_signal();
+        let factory = move || {
             // Called once per worker, on that worker's thread (again if a worker restarts,
             // which then shares a pool: correct, only slower).
             let state = states[next_state.fetch_add(1, Ordering::Relaxed) % states.len()].clone();
@@ -180,7 +189,7 @@ impl Application {
             // its body reads too), inside the error rewriting (so that every error, the
             // layers' own included, leaves as problem+json), inside CORS (so that error answers
             // to reads carry its headers too).
-            App::new()
+            let app = App::new()
                 // What the body budget's layer reads (it knows no AppState).
                 .app_data(web::Data::from(body_budget.clone()))
                 .app_data(web::Data::from(trusted_proxies.clone()))
@@ -213,11 +222,41 @@ impl Application {
                     crate::http::head::head_as_get,
                 ))
                 .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RootSpan>::new())
-                .configure(configure_app(state))
-        })
-        .workers(workers)
-        .shutdown_timeout(30);
-        let server = server.listen(listener)?.run();
+                .configure(configure_app(state));
+            let shutdown = shutdown.clone();
+            let http = actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .keep_alive(actix_http::KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .h1_allow_half_closed(true)
+                .local_addr(local_addr)
+                // A refusal can switch its connection to discarding (crate::http::connection).
+                .on_connect_ext(|io: &Connection, data: &mut actix_http::Extensions| {
+                    data.insert(io.discard());
+                })
+                .finish(map_config(
+                    app.into_factory().map_err(|e| e.error_response()),
+                    |_| AppConfig::default(),
+                ));
+            fn_service(|io: tokio::net::TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((
+                    Connection::new(io),
+                    actix_http::Protocol::Http1,
+                    peer,
+                ))
+            })
+            .and_then(http)
+        };
+        let server = builder
+            .workers(workers)
+            .shutdown_timeout(30)
+            .listen("plenary", listener, factory)?
+            .run();
         Ok(Self {
             server,
             port,

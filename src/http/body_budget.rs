@@ -42,6 +42,7 @@ use super::request::client_address;
 pub use crate::config::BodyBudgetSettings;
 use crate::config::TrustedProxies;
 use crate::error::ApiError;
+use crate::http::connection::Discard;
 use crate::http::request::body_limit;
 
 /// How long after the budget was last pressed freed memory is given back, and how often.
@@ -229,8 +230,15 @@ impl Stream for Bounded {
     }
 }
 
-/// `error` as the answer to `req`, with `Connection: close` (its body is left unread).
+/// `error` as the answer to `req`, with `Connection: close` (its body is left unread). What
+/// the client still sends of a body of declared length is dropped as it arrives
+/// ([`Discard`]); a chunked body is left to actix-http, which waits for its end.
 fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    if req.headers().contains_key(header::CONTENT_LENGTH) {
+        if let Some(discard) = req.conn_data::<Discard>() {
+            discard.set();
+        }
+    }
     let mut response = error.error_response();
     response
         .head_mut()

@@ -517,6 +517,42 @@ async fn bodies_in_flight_have_a_budget_in_total_and_per_address() {
     assert_eq!(s, 201, "{created}");
 }
 
+// 2 500 refused uploads of 1 MiB held 555 MiB: what a client still sends of a refused body is
+// now dropped as it arrives, and it must still get its answer and then an orderly close.
+#[actix_web::test]
+async fn the_rest_of_a_refused_body_is_drained_and_the_connection_closes_cleanly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let length = 1 << 20;
+    let mut login = announce(&app, "127.0.0.5", "/api/v1/auth/token", "-", length, 0).await;
+    let (head, _) = refused(&mut login, "413", "16 KiB").await;
+    assert!(head.contains("connection: close"), "{head}");
+    // The whole body after the answer, and 16 MiB more, past what the sockets' buffers hold:
+    // it all goes through only if the server reads it away while it lingers (1 s).
+    let chunk = vec![b' '; 64 << 10];
+    // (About 10 ms here, debug build.)
+    let sent = tokio::time::timeout(Duration::from_millis(900), async {
+        for _ in 0..(length + (16 << 20)) / chunk.len() {
+            login.write_all(&chunk).await?;
+        }
+        std::io::Result::Ok(())
+    })
+    .await;
+    assert!(
+        matches!(sent, Ok(Ok(()))),
+        "the server keeps reading the refused body: {sent:?}"
+    );
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(5), login.read_to_end(&mut rest))
+        .await
+        .expect("closed within 5 s");
+    assert!(end.is_ok(), "an orderly close, not a reset: {end:?}");
+    assert!(rest.is_empty(), "nothing after the answer: {rest:?}");
+    // The server answers the next client as before.
+    let (s, _) = app.get("/health/live", None).await;
+    assert_eq!(s, 200);
+}
+
 // A finding of the second probe: an anonymous login of 0.98 MB with 90 000 unknown keys got a
 // 4.75 MB 422. At most 100 field errors are listed; `errors_omitted` counts the rest.
 #[actix_web::test]
