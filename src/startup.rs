@@ -18,7 +18,7 @@ use crate::auth::token::TokenKeys;
 use crate::config::{BodyBudgetSettings, CorsOrigins, NotifySettings, TrustedProxies};
 use crate::db::{self, PoolSettings};
 use crate::http::body_budget::BodyBudget;
-use crate::http::connection::Connection;
+use crate::http::connection::{self, Connection};
 use crate::http::public_cache::PublicReadSettings;
 use crate::http::public_reads::PublicReads;
 use crate::http::request::MAX_BODY_BYTES;
@@ -155,9 +155,10 @@ impl Application {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let next_state = Arc::new(AtomicUsize::new(0));
-        let listener = crate::http::connection::listen(bind_addr)
-            .with_context(|| format!("binding {bind_addr}"))?;
-        let port = listener.local_addr()?.port();
+        let listener =
+            connection::listen(bind_addr).with_context(|| format!("binding {bind_addr}"))?;
+        let local_addr = listener.local_addr()?;
+        let port = local_addr.port();
         // The instance's sender of e-mails and webhook deliveries (src/notify).
         let alive = Arc::new(());
         let public_url = notify.public_url.clone().unwrap_or_else(|| {
@@ -178,7 +179,6 @@ impl Application {
         // allowed), so that an accepted connection can drop the rest of a refused body without
         // holding it (crate::http::connection). No `Host` header: URLs name `localhost:8080`
         // (actix-web's `AppConfig` default; HttpServer named the bound address).
-        let local_addr = listener.local_addr()?;
         let builder = actix_server::Server::build();
         let shutdown = builder.graceful_shutdown_signal();
         let factory = move || {

@@ -3,7 +3,7 @@
 //!
 //! [`listen`] keeps a backlog of [`BACKLOG`] connections, the default of actix-web's
 //! `HttpServer::bind`: with std's 128, a burst of 2 500 connections within a second overflowed
-//! the kernel's queue and about one client in ten was reset before it was accepted
+//! the kernel's queue and up to one client in five was reset before it was accepted
 //! (`TcpExtListenOverflows` in `nstat`).
 //!
 //! When [`super::body_budget`] answers before reading a body (413 for a `Content-Length` over
@@ -116,7 +116,7 @@ impl Connection {
 }
 
 /// Reads from `inner` and drops the bytes, up to [`DISCARD_PER_POLL`] per call: `Ready(Ok)`
-/// at the end of the stream (nothing is put in `buf`), `Pending` when nothing more has arrived
+/// at the end of the stream (the caller's buffer left empty), `Pending` when nothing more has arrived
 /// (the waker registered) or after a poll's share (woken at once), or the read's error.
 fn poll_discard(inner: Pin<&mut TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
     let inner = inner.get_mut();

@@ -1,7 +1,8 @@
 //! What the route files share, so that no route module imports another: reading bodies and
 //! query strings ([`request`]), the JSON responses ([`respond`]) and query parameters read
 //! by more than one route ([`params`]); and the layers of the whole API, which
-//! [`crate::startup`] wires: the pace at which a connection is read ([`connection`]), CORS ([`cors`]), `HEAD` as `GET` ([`head`]), the body deadline
+//! [`crate::startup`] wires: the listening socket and each accepted connection
+//! ([`connection`]), CORS ([`cors`]), `HEAD` as `GET` ([`head`]), the body deadline
 //! ([`deadline`]), the budget of request bodies in flight and the table of body limits
 //! ([`body_budget`]), problem+json for actix's own errors ([`problems`]), the public-read
 //! cache ([`public_cache`], with what the instance shares for it in [`public_reads`]). Access rules are [`crate::access`]'s, errors [`crate::error`]'s.
